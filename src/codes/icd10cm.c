@@ -1,0 +1,93 @@
+/*
+ * icd10cm.c -- ICD-10-CM diagnosis codes.
+ *
+ * 3 to 7 characters: a letter, a digit, then letters or digits; an optional
+ * dot only after the 3rd character.  Canonical: upper case, dotted when
+ * longer than 3 (E11.9, T36.0X1A, C4A.0, U07.1, A00).  Packed as 7 six-bit
+ * symbols, so A00 < A00.0 < A01, as in the text.
+ */
+#include "postgres.h"
+
+#include "utils/builtins.h"
+
+#include "codes/codes.h"
+
+#define ICD10CM_MAX 7
+
+static bool
+icd10cm_parse(const char *str, int64 *result, CodeParseError *err)
+{
+	const char *s;
+	int			len;
+	char		code[ICD10CM_MAX];
+	int			n = 0;
+
+	code_trim(str, &s, &len);
+	if (len == 0)
+		return code_fail(err, "The value is empty.");
+	for (int i = 0; i < len; i++)
+	{
+		char		c = pg_ascii_toupper((unsigned char) s[i]);
+
+		if (c == '.')
+		{
+			if (n != 3 || i != 3)
+				return code_fail(err, "A dot may only follow the 3rd character.");
+			if (i == len - 1)
+				return code_fail(err, "A dot must be followed by more characters.");
+			continue;
+		}
+		if (n == ICD10CM_MAX)
+			return code_fail(err, "The code has more than %d characters.", ICD10CM_MAX);
+		if (n == 0 && !(c >= 'A' && c <= 'Z'))
+			return code_fail_at(err, "a letter", 1, s[i]);
+		if (n == 1 && !(c >= '0' && c <= '9'))
+			return code_fail_at(err, "a digit", 2, s[i]);
+		if (n >= 2 && code_sym(c) < 0)
+			return code_fail_at(err, "a letter or digit", n + 1, s[i]);
+		code[n++] = c;
+	}
+	if (n < 3)
+		return code_fail(err, "The code has %d character%s; ICD-10-CM codes have 3 to 7.",
+						 n, n == 1 ? "" : "s");
+	*result = code_pack(code, n, ICD10CM_MAX);
+	return true;
+}
+
+static void
+icd10cm_format(int64 value, char *buf)
+{
+	char		plain[ICD10CM_MAX + 1];
+	int			len;
+
+	code_unpack(value, ICD10CM_MAX, plain);
+	len = strlen(plain);
+	memcpy(buf, plain, 3);
+	if (len > 3)
+	{
+		buf[3] = '.';
+		memcpy(buf + 4, plain + 3, len - 3 + 1);
+	}
+	else
+		buf[3] = '\0';
+}
+
+const CodeType icd10cm_type = {
+	"icd10cm",
+	"An ICD-10-CM code is a letter, a digit, then 1 to 5 letters or digits, "
+	"with an optional dot after the 3rd character, e.g. E11.9, T36.0X1A or I10.",
+	icd10cm_parse,
+	icd10cm_format,
+};
+
+PATSVC_CODE_TYPE_FUNCTIONS(icd10cm, icd10cm_type);
+
+/* The 3-character category: E11.9 -> E11. */
+PG_FUNCTION_INFO_V1(patsvc_icd10cm_category);
+Datum
+patsvc_icd10cm_category(PG_FUNCTION_ARGS)
+{
+	int64		v = PG_GETARG_INT64(0);
+
+	PG_RETURN_INT64(v & ~(((int64) 1 << (6 * (ICD10CM_MAX - 3))) - 1));
+}

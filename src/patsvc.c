@@ -1,0 +1,18 @@
+/*
+ * patsvc.c -- module entry point.
+ */
+#include "postgres.h"
+
+#include "fmgr.h"
+#include "utils/builtins.h"
+
+#include "patsvc.h"
+
+PG_MODULE_MAGIC;
+
+PG_FUNCTION_INFO_V1(patsvc_version);
+Datum
+patsvc_version(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_TEXT_P(cstring_to_text(PATSVC_VERSION));
+}

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Runs inside a throw-away cluster (called by tools/test.sh through
+# pg_virtualenv).  $1 = plain | hardened, $2 = log folder.
+set -uo pipefail
+mode=$1 logs=$2
+cd "$(dirname "$0")/.."
+
+pgtap() {   # pgTAP files in one database per run, extension created by each file
+    local files=("$@")
+    [ ${#files[@]} -gt 0 ] || return 0
+    createdb patsvc_pgtap
+    pg_prove -v -d patsvc_pgtap "${files[@]}" > "$logs/$mode.pgtap.log" 2>&1
+    dropdb patsvc_pgtap
+}
+
+if [ "$mode" = plain ]; then
+    make -s --no-print-directory installcheck > "$logs/plain.regress.log" 2>&1
+    cat "$logs/plain.regress.log"
+    shopt -s nullglob
+    pgtap test/pgtap/*.sql
+else
+    shopt -s nullglob
+    hardened=$(make -s --no-print-directory print-hardened)
+    if [ -n "$hardened" ]; then
+        make -s --no-print-directory installcheck REGRESS="$hardened" ISOLATION= \
+            > "$logs/hardened.regress.log" 2>&1
+        cat "$logs/hardened.regress.log"
+    fi
+    pgtap test/pgtap/hardened/*.sql
+fi
+for f in "$logs"/*.pgtap.log; do [ -e "$f" ] && grep -E '^(not ok|Result|Files=)' "$f"; done
+exit 0

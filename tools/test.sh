@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# make test: install what is missing, build strictly, then run every suite in
+# throw-away clusters and finish with one line "N passed, N failed".
+#   cluster 1 (plain):    pg_regress sql/*.sql, isolation test/specs/*.spec,
+#                         pgTAP test/pgtap/*.sql
+#   cluster 2 (preload):  shared_preload_libraries=patsvc, pg_regress
+#                         sql/hardened_*.sql and pgTAP test/pgtap/hardened/*.sql
+source "$(dirname "$0")/lib.sh"
+cd "$PATSVC_ROOT"
+
+ensure_deps
+build_stage
+
+LOGS=$PATSVC_ROOT/build/test-logs
+rm -rf "$LOGS" results output_iso regression.diffs regression.out
+mkdir -p "$LOGS"
+
+hardened_regress=$(make -s --no-print-directory print-hardened 2>/dev/null || true)
+
+log "cluster 1: pg_regress, isolation, pgTAP"
+with_cluster -- bash tools/suites.sh plain "$LOGS" || true
+if [ -n "$hardened_regress" ] || compgen -G 'test/pgtap/hardened/*.sql' >/dev/null; then
+    log "cluster 2 (shared_preload_libraries=patsvc): hardened suites"
+    with_cluster -o shared_preload_libraries=patsvc -- bash tools/suites.sh hardened "$LOGS" || true
+fi
+
+# Count: one per pg_regress file, one per isolation spec, one per pgTAP
+# assertion; a pgTAP file that dies or breaks its plan counts as a failure.
+passed=0; failed=0
+for f in "$LOGS"/*.regress.log; do
+    [ -e "$f" ] || continue
+    p=$(grep -cE '^(test | +)\S+ +\.\.\. ok' "$f" || true)
+    q=$(grep -cE '^(test | +)\S+ +\.\.\. (FAILED|failed)' "$f" || true)
+    passed=$((passed + p)); failed=$((failed + q))
+    [ "$q" -gt 0 ] && grep -E '\.\.\. (FAILED|failed)' "$f" | sed 's/^/FAILED: /'
+done
+for f in "$LOGS"/*.pgtap.log; do
+    [ -e "$f" ] || continue
+    p=$(grep -cE '^ *ok [0-9]+' "$f" || true)
+    q=$(grep -cE '^ *not ok [0-9]+' "$f" || true)
+    passed=$((passed + p)); failed=$((failed + q))
+    [ "$q" -gt 0 ] && grep -E '^ *not ok [0-9]+' "$f" | sed 's/^/FAILED: /'
+    if grep -q '^Result: FAIL' "$f" && [ "$q" -eq 0 ]; then
+        failed=$((failed + 1)); echo "FAILED: a pgTAP file died or broke its plan (see $f)"
+    fi
+done
+for f in "$LOGS"/*.setup-failed; do
+    [ -e "$f" ] || continue
+    failed=$((failed + 1)); echo "FAILED: $(cat "$f")"
+done
+[ -s regression.diffs ] && cp regression.diffs "$LOGS/"
+[ -s output_iso/regression.diffs ] && cp output_iso/regression.diffs "$LOGS/isolation.diffs"
+if [ "$failed" -gt 0 ]; then
+    echo "Differences and logs are in build/test-logs/."
+fi
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
