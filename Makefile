@@ -65,17 +65,16 @@ $(INSTALL_SQL): $(SQL_SOURCES) Makefile
 
 all: $(INSTALL_SQL)
 
-.PHONY: test demo bench deps stage
+.PHONY: test demo bench stage
 test:
 	@bash tools/test.sh
 demo:
 	@bash tools/demo.sh
 bench:
 	@bash tools/bench.sh
-deps:
-	@bash tools/deps.sh
-# Build and install into build/stage (used with extension_destdir).
+# Strict build staged for a throw-away cluster (tools/lib.sh: build_stage).
 stage:
-	@bash tools/build.sh
+	@bash -c 'source tools/lib.sh && ensure_deps && build_stage'
+
 print-hardened:
 	@echo $(REGRESS_HARDENED)

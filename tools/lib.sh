@@ -6,7 +6,10 @@ PATSVC_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 PG_MAJOR=${PG_MAJOR:-15}
 PG_BIN=/usr/lib/postgresql/$PG_MAJOR/bin
 export PG_CONFIG=$PG_BIN/pg_config
-STAGE=$PATSVC_ROOT/build/stage
+# The staged install lives outside the checkout, in a world-readable folder:
+# the server runs as user postgres and must read it even when the checkout
+# sits below a folder only root may enter (as CI clones can).
+STAGE=${PATSVC_STAGE:-${TMPDIR:-/tmp}/patsvc-stage-$(id -u)-$(printf %s "$PATSVC_ROOT" | md5sum | cut -c1-8)}
 # Real CMS files, when the project's shared folder sits beside the checkout.
 PATSVC_CMS_DIR=${PATSVC_CMS_DIR:-$PATSVC_ROOT/../shared/data/cms}
 export PATSVC_CMS_DIR
@@ -35,16 +38,18 @@ ensure_deps() {
     apt-get install -y -q --no-install-recommends "${missing[@]}"
 }
 
-# Strict build (-Werror, assertions on) staged into build/stage; the server
+# Strict build (-Werror, assertions on) staged into $STAGE; the server
 # finds it through extension_destdir, nothing is installed system-wide.
 # build_stage [assert=1|0]: benchmarks build without assertions.
 build_stage() {
     local assert=${1:-1}
-    log "building patsvc (strict, assertions=$assert) into build/stage"
+    log "building patsvc (strict, assertions=$assert) into $STAGE"
     make -C "$PATSVC_ROOT" -s clean >/dev/null
     make -C "$PATSVC_ROOT" -s PATSVC_ASSERT="$assert" all
     rm -rf "$STAGE"
+    mkdir -p "$STAGE" && chmod 755 "$STAGE"
     make -C "$PATSVC_ROOT" -s PATSVC_ASSERT="$assert" install DESTDIR="$STAGE" >/dev/null
+    chmod -R a+rX "$STAGE"
 }
 
 # with_cluster [extra pg_virtualenv options] -- command...
