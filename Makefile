@@ -23,7 +23,7 @@ endif
 # ---- SQL: the install script is generated from the sources beside the C ---
 # Order matters: core first, then each concern.  Code types are stamped out
 # from one template (src/codes/codetype.sql.in), one copy per type.
-CODE_TYPES  = icd10cm hcpcs
+CODE_TYPES  = icd10cm icd10pcs cpt hcpcs code_modifier npi ndc mbi
 SQL_AREAS   = codes scheduling retention
 SQL_SOURCES = src/patsvc.sql build/codetypes.sql \
               $(foreach a,$(SQL_AREAS),$(sort $(wildcard src/$(a)/*.sql)))
