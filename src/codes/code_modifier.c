@@ -19,16 +19,19 @@ code_modifier_parse(const char *str, int64 *result, CodeParseError *err)
 	code_trim(str, &s, &len);
 	if (len == 0)
 		return code_fail(err, "The value is empty.");
-	if (len != MODIFIER_LEN)
-		return code_fail(err, "The modifier has %d characters; modifiers have 2.", len);
-	for (int i = 0; i < MODIFIER_LEN; i++)
+	for (int i = 0; i < len; i++)
 	{
 		char		c = pg_ascii_toupper((unsigned char) s[i]);
+
+		if (i == MODIFIER_LEN)
+			return code_fail(err, "The modifier has more than %d characters.", MODIFIER_LEN);
 
 		if (code_sym(c) < 0)
 			return code_fail_at(err, "a letter or digit", i + 1, s[i]);
 		code[i] = c;
 	}
+	if (len < MODIFIER_LEN)
+		return code_fail(err, "The modifier has %d character; modifiers have 2.", len);
 	*result = code_pack(code, MODIFIER_LEN, MODIFIER_LEN);
 	return true;
 }

@@ -18,23 +18,25 @@ cpt_parse(const char *str, int64 *result, CodeParseError *err)
 	const char *s;
 	int			len;
 	char		code[CPT_LEN];
-	char		last;
 
 	code_trim(str, &s, &len);
 	if (len == 0)
 		return code_fail(err, "The value is empty.");
-	if (len != CPT_LEN)
-		return code_fail(err, "The code has %d characters; CPT codes have 5.", len);
-	for (int i = 0; i < CPT_LEN - 1; i++)
+	for (int i = 0; i < len; i++)
 	{
-		if (!(s[i] >= '0' && s[i] <= '9'))
+		char		c = pg_ascii_toupper((unsigned char) s[i]);
+
+		if (i == CPT_LEN)
+			return code_fail(err, "The code has more than %d characters.", CPT_LEN);
+		if (i < CPT_LEN - 1 && !(c >= '0' && c <= '9'))
 			return code_fail_at(err, "a digit", i + 1, s[i]);
-		code[i] = s[i];
+		if (i == CPT_LEN - 1 &&
+			!((c >= '0' && c <= '9') || c == 'F' || c == 'T' || c == 'U' || c == 'M'))
+			return code_fail_at(err, "a digit or one of F, T, U, M", i + 1, s[i]);
+		code[i] = c;
 	}
-	last = pg_ascii_toupper((unsigned char) s[CPT_LEN - 1]);
-	if (!((last >= '0' && last <= '9') || last == 'F' || last == 'T' || last == 'U' || last == 'M'))
-		return code_fail_at(err, "a digit or one of F, T, U, M", CPT_LEN, s[CPT_LEN - 1]);
-	code[CPT_LEN - 1] = last;
+	if (len < CPT_LEN)
+		return code_fail(err, "The code has %d characters; CPT codes have 5.", len);
 	*result = code_pack(code, CPT_LEN, CPT_LEN);
 	return true;
 }

@@ -19,16 +19,19 @@ icd10pcs_parse(const char *str, int64 *result, CodeParseError *err)
 	code_trim(str, &s, &len);
 	if (len == 0)
 		return code_fail(err, "The value is empty.");
-	if (len != ICD10PCS_LEN)
-		return code_fail(err, "The code has %d characters; ICD-10-PCS codes have 7.", len);
-	for (int i = 0; i < ICD10PCS_LEN; i++)
+	for (int i = 0; i < len; i++)
 	{
 		char		c = pg_ascii_toupper((unsigned char) s[i]);
+
+		if (i == ICD10PCS_LEN)
+			return code_fail(err, "The code has more than %d characters.", ICD10PCS_LEN);
 
 		if (code_sym(c) < 0 || c == 'I' || c == 'O')
 			return code_fail_at(err, "a digit or a letter other than I and O", i + 1, s[i]);
 		code[i] = c;
 	}
+	if (len < ICD10PCS_LEN)
+		return code_fail(err, "The code has %d characters; ICD-10-PCS codes have 7.", len);
 	*result = code_pack(code, ICD10PCS_LEN, ICD10PCS_LEN);
 	return true;
 }
