@@ -55,7 +55,7 @@ all:
 	      "(they install them), or apt-get install postgresql-server-dev-$(PG_MAJOR)." >&2; exit 1
 endif
 
-build/codetypes.sql: src/codes/codetype.sql.in $(EXTENSION).control
+build/codetypes.sql: src/codes/codetype.sql.in $(EXTENSION).control Makefile
 	@mkdir -p build
 	for t in $(CODE_TYPES); do sed "s/@TYPE@/$$t/g" $<; done > $@
 
