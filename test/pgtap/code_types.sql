@@ -62,7 +62,7 @@ END $$;
 
 SELECT plan((SELECT 4 * count(*) FROM valid_codes)::int
           + (SELECT 2 * count(*) FROM invalid_codes)::int
-          + (SELECT count(*) FROM valid_cases)::int);
+          + 4 * (SELECT count(*) FROM valid_cases)::int);
 
 SELECT lives_ok(pg_temp.cast_sql(typ, input), format('%s accepts %L', typ, input))
 FROM valid_codes ORDER BY typ, n;
@@ -83,6 +83,22 @@ SELECT is(pg_temp.sorted_as_type(typ, canon),
           (SELECT array_agg(c ORDER BY c COLLATE "C") FROM unnest(canon) AS d(c)),
           format('%s sorts like its canonical text', typ))
 FROM valid_cases ORDER BY typ;
+
+-- btree deduplication needs the equalimage support function (else an index of
+-- repeated codes grows several times larger than one on text)
+SELECT ok(EXISTS (SELECT 1 FROM pg_amproc p JOIN pg_opfamily f ON f.oid = p.amprocfamily
+                  JOIN pg_am a ON a.oid = f.opfmethod
+                  WHERE a.amname = 'btree' AND f.opfname = typ || '_ops'
+                    AND f.opfnamespace = 'patsvc'::regnamespace AND p.amprocnum = 4
+                    AND p.amproc = 'pg_catalog.btequalimage'::regproc),
+          format('%s btree operator class allows deduplication', typ))
+FROM valid_cases ORDER BY typ;
+
+-- both operator classes pass the access methods' own validation
+SELECT ok(amvalidate(c.oid), format('%s %s operator class is valid (amvalidate)', typ, a.amname))
+FROM valid_cases, pg_opclass c JOIN pg_am a ON a.oid = c.opcmethod
+WHERE c.opcname = typ || '_ops' AND c.opcnamespace = 'patsvc'::regnamespace
+ORDER BY typ, a.amname;
 
 SELECT * FROM finish();
 ROLLBACK;
