@@ -23,6 +23,9 @@ SELECT 'lt'::patsvc.code_modifier = 'LT', 'LT'::patsvc.code_modifier < 'RT';
 
 -- hashing agrees with equality
 SET enable_sort = off;
+EXPLAIN (COSTS OFF)
+SELECT c, count(*) FROM (VALUES ('LT'), ('lt'), (' Lt'), ('RT')) AS t(v),
+  LATERAL (SELECT v::patsvc.code_modifier) AS x(c) GROUP BY c ORDER BY c;
 SELECT c, count(*) FROM (VALUES ('LT'), ('lt'), (' Lt'), ('RT')) AS t(v),
   LATERAL (SELECT v::patsvc.code_modifier) AS x(c) GROUP BY c ORDER BY c;
 RESET enable_sort;

@@ -27,6 +27,9 @@ SELECT '3074f'::patsvc.cpt = '3074F', '99213'::patsvc.cpt > '99212';
 
 -- hashing agrees with equality
 SET enable_sort = off;
+EXPLAIN (COSTS OFF)
+SELECT c, count(*) FROM (VALUES ('3074F'), ('3074f'), (' 3074F '), ('99213')) AS t(v),
+  LATERAL (SELECT v::patsvc.cpt) AS x(c) GROUP BY c ORDER BY c;
 SELECT c, count(*) FROM (VALUES ('3074F'), ('3074f'), (' 3074F '), ('99213')) AS t(v),
   LATERAL (SELECT v::patsvc.cpt) AS x(c) GROUP BY c ORDER BY c;
 RESET enable_sort;

@@ -26,6 +26,9 @@ SELECT 'j1100'::patsvc.hcpcs = 'J1100', 'J1100'::patsvc.hcpcs < 'J1101';
 
 -- hashing agrees with equality
 SET enable_sort = off;
+EXPLAIN (COSTS OFF)
+SELECT c, count(*) FROM (VALUES ('J1100'), ('j1100'), ('J1100 '), ('G0008')) AS t(v),
+  LATERAL (SELECT v::patsvc.hcpcs) AS x(c) GROUP BY c ORDER BY c;
 SELECT c, count(*) FROM (VALUES ('J1100'), ('j1100'), ('J1100 '), ('G0008')) AS t(v),
   LATERAL (SELECT v::patsvc.hcpcs) AS x(c) GROUP BY c ORDER BY c;
 RESET enable_sort;

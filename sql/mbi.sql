@@ -50,6 +50,9 @@ SELECT '1A00AA0AA00'::patsvc.mbi < '9YY9YY9YY99'::patsvc.mbi AS min_lt_max;
 
 -- hashing agrees with equality
 SET enable_sort = off;
+EXPLAIN (COSTS OFF)
+SELECT c, count(*) FROM (VALUES ('1EG4TE5MK73'), ('1eg4-te5-mk73'), ('1EG4-TE5-MK73'), ('1A00AA0AA00')) AS t(v),
+  LATERAL (SELECT v::patsvc.mbi) AS x(c) GROUP BY c ORDER BY c;
 SELECT c, count(*) FROM (VALUES ('1EG4TE5MK73'), ('1eg4-te5-mk73'), ('1EG4-TE5-MK73'), ('1A00AA0AA00')) AS t(v),
   LATERAL (SELECT v::patsvc.mbi) AS x(c) GROUP BY c ORDER BY c;
 RESET enable_sort;

@@ -41,6 +41,9 @@ FROM (VALUES ('2123456784'), ('1234567893'), ('1922087766'), ('1000000004'), ('1
 
 -- hashing agrees with equality
 SET enable_sort = off;
+EXPLAIN (COSTS OFF)
+SELECT c, count(*) FROM (VALUES ('1234567893'), (' 1234567893'), ('1356320139')) AS t(v),
+  LATERAL (SELECT v::patsvc.npi) AS x(c) GROUP BY c ORDER BY c;
 SELECT c, count(*) FROM (VALUES ('1234567893'), (' 1234567893'), ('1356320139')) AS t(v),
   LATERAL (SELECT v::patsvc.npi) AS x(c) GROUP BY c ORDER BY c;
 RESET enable_sort;
