@@ -56,6 +56,28 @@ ndc_parse_unhyphenated(const char *s, int len, int64 *result, CodeParseError *er
 	return true;
 }
 
+/*
+ * Each segment, read as a number, fills its place in the 5-4-2 form:
+ * 12345-678-90 -> 12345 0678 90 -> 12345067890.
+ */
+static int64
+ndc_pack_segments(const char *const *digits, const int *seg)
+{
+	int64		value = 0;
+
+	for (int k = 0; k < NDC_MAX_SEGMENTS; k++)
+	{
+		int64		part = 0;
+
+		for (int i = 0; i < seg[k]; i++)
+			part = part * 10 + (digits[k][i] - '0');
+		for (int i = 0; i < ndc_canonical[k]; i++)
+			value *= 10;
+		value += part;
+	}
+	return value;
+}
+
 static bool
 ndc_parse(const char *str, int64 *result, CodeParseError *err)
 {
@@ -90,18 +112,7 @@ ndc_parse(const char *str, int64 *result, CodeParseError *err)
 	{
 		if (memcmp(seg, ndc_patterns[p], sizeof(seg)) != 0)
 			continue;
-		/* each segment, read as a number, fills its 5-4-2 place: 12345-678-90 -> 12345 0678 90 */
-		*result = 0;
-		for (int k = 0; k < NDC_MAX_SEGMENTS; k++)
-		{
-			int64		part = 0;
-
-			for (int i = 0; i < seg[k]; i++)
-				part = part * 10 + (digits[k][i] - '0');
-			for (int i = 0; i < ndc_canonical[k]; i++)
-				*result *= 10;
-			*result += part;
-		}
+		*result = ndc_pack_segments(digits, seg);
 		return true;
 	}
 	return code_fail(err, "The segments have %d-%d-%d digits; an NDC has 4-4-2, 5-3-2 or 5-4-1 "
