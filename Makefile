@@ -23,7 +23,7 @@ endif
 # ---- SQL: the install script is generated from the sources beside the C ---
 # Order matters: core first, then each concern.  Code types are stamped out
 # from one template (src/codes/codetype.sql.in), one copy per type.
-CODE_TYPES  = icd10cm hcpcs
+CODE_TYPES  = icd10cm icd10pcs cpt hcpcs code_modifier npi ndc mbi
 SQL_AREAS   = codes scheduling retention
 SQL_SOURCES = src/patsvc.sql build/codetypes.sql \
               $(foreach a,$(SQL_AREAS),$(sort $(wildcard src/$(a)/*.sql)))
@@ -55,7 +55,7 @@ all:
 	      "(they install them), or apt-get install postgresql-server-dev-$(PG_MAJOR)." >&2; exit 1
 endif
 
-build/codetypes.sql: src/codes/codetype.sql.in $(EXTENSION).control
+build/codetypes.sql: src/codes/codetype.sql.in $(EXTENSION).control Makefile
 	@mkdir -p build
 	for t in $(CODE_TYPES); do sed "s/@TYPE@/$$t/g" $<; done > $@
 

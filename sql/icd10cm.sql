@@ -60,3 +60,10 @@ UPDATE raw SET v = chr(2) || 'E11.9';
 \copy raw TO 'results/icd10cm-bad.bin' (FORMAT binary)
 \copy dx2 FROM 'results/icd10cm-bad.bin' (FORMAT binary)
 SELECT count(*) FROM dx2;
+
+-- chapters (FY2021 ranges, compared as strings: C4A and O9A fall inside)
+SELECT c, patsvc.icd10cm_chapter(c) AS chapter
+FROM (VALUES ('A00.0'), ('B99.9'), ('C4A.0'), ('D49.9'), ('D50.0'), ('H59.89'), ('H60.00'),
+             ('O9A.119'), ('P96.9'), ('S72.001A'), ('T88.9'), ('V00.01XA'), ('Y99.9'),
+             ('Z3A.01'), ('U07.1'), ('F01.50'), ('E89.89'), ('E90'), ('D9A'), ('P97'), ('U86')) AS t(v),
+  LATERAL (SELECT v::patsvc.icd10cm) AS x(c);

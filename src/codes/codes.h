@@ -103,5 +103,11 @@ extern Datum code_is_valid_datum(const CodeType *type, text *txt);
 /* The code types other files need (billable lookups, claim checks). */
 extern const CodeType icd10cm_type;
 extern const CodeType hcpcs_type;
+extern const CodeType icd10pcs_type;
+extern const CodeType cpt_type;
+extern const CodeType code_modifier_type;
+extern const CodeType npi_type;
+extern const CodeType ndc_type;
+extern const CodeType mbi_type;
 
 #endif							/* PATSVC_CODES_H */

@@ -91,3 +91,39 @@ patsvc_icd10cm_category(PG_FUNCTION_ARGS)
 
 	PG_RETURN_INT64(v & ~(((int64) 1 << (6 * (ICD10CM_MAX - 3))) - 1));
 }
+
+/* FY2021 chapters as ranges of 3-character categories, compared as strings. */
+typedef struct Icd10cmChapter
+{
+	const char *first;
+	const char *last;
+	int			chapter;
+} Icd10cmChapter;
+
+static const Icd10cmChapter icd10cm_chapters[] = {
+	{"A00", "B99", 1}, {"C00", "D49", 2}, {"D50", "D89", 3}, {"E00", "E89", 4},
+	{"F01", "F99", 5}, {"G00", "G99", 6}, {"H00", "H59", 7}, {"H60", "H95", 8},
+	{"I00", "I99", 9}, {"J00", "J99", 10}, {"K00", "K95", 11}, {"L00", "L99", 12},
+	{"M00", "M99", 13}, {"N00", "N99", 14}, {"O00", "O9A", 15}, {"P00", "P96", 16},
+	{"Q00", "Q99", 17}, {"R00", "R99", 18}, {"S00", "T88", 19}, {"V00", "Y99", 20},
+	{"Z00", "Z99", 21}, {"U00", "U85", 22},
+};
+
+/* The FY2021 chapter (1-22) of a code, NULL when its category is in none. */
+PG_FUNCTION_INFO_V1(patsvc_icd10cm_chapter);
+Datum
+patsvc_icd10cm_chapter(PG_FUNCTION_ARGS)
+{
+	char		code[CODE_TEXT_MAX];
+
+	icd10cm_format(PG_GETARG_INT64(0), code);
+	code[3] = '\0';
+	for (int i = 0; i < lengthof(icd10cm_chapters); i++)
+	{
+		const Icd10cmChapter *ch = &icd10cm_chapters[i];
+
+		if (strcmp(code, ch->first) >= 0 && strcmp(code, ch->last) <= 0)
+			PG_RETURN_INT32(ch->chapter);
+	}
+	PG_RETURN_NULL();
+}
