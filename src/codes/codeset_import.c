@@ -576,8 +576,8 @@ parse_icd10cm_order(const ReleaseArgs *a, Column *cols)
 		char		flag;
 
 		if (r.len < ICD_MIN_LEN)
-			bad_line(&r, "the line has %d characters; an order-file line has at least %d",
-					 r.len, ICD_MIN_LEN);
+			bad_line(&r, "the line has %d character%s; an order-file line has at least %d",
+					 r.len, r.len == 1 ? "" : "s", ICD_MIN_LEN);
 		expect_digits(&r, 1, 5, "order number");
 		expect_blank(&r, 6);
 		expect_blank(&r, 14);
