@@ -74,6 +74,7 @@ typedef struct CodeSystem
 	int			nreleases;
 	CachedRelease *releases;	/* ordered by lower */
 	int			last;			/* index of the release found last */
+	SPIPlanPtr	description_plan;	/* kept; freed when the tables are recreated */
 } CodeSystem;
 
 static CodeSystem icd10cm_system = {
@@ -139,6 +140,12 @@ load_releases(CodeSystem *s)
 	MemoryContextReset(s->cxt);
 	s->nreleases = 0;
 	s->last = 0;
+	if (s->code_relid != codeset_relid(s->code_table) && s->description_plan != NULL)
+	{
+		/* the extension was dropped and created again: the plan names old objects */
+		SPI_freeplan(s->description_plan);
+		s->description_plan = NULL;
+	}
 	s->release_relid = codeset_relid(s->release_table);
 	s->code_relid = codeset_relid(s->code_table);
 	generation = s->generation;
@@ -289,7 +296,6 @@ PG_FUNCTION_INFO_V1(patsvc_icd10cm_description);
 Datum
 patsvc_icd10cm_description(PG_FUNCTION_ARGS)
 {
-	static SPIPlanPtr plan = NULL;
 	int64		code = PG_GETARG_INT64(0);
 	CachedRelease *r = release_for_date(&icd10cm_system, PG_GETARG_DATEADT(1));
 	Datum		args[2];
@@ -299,7 +305,7 @@ patsvc_icd10cm_description(PG_FUNCTION_ARGS)
 	if (hash_search(r->codes, &code, HASH_FIND, NULL) == NULL)
 		PG_RETURN_NULL();
 	SPI_connect();
-	if (plan == NULL)
+	if (icd10cm_system.description_plan == NULL)
 	{
 		Oid			types[2] = {TEXTOID, codeset_typid("icd10cm")};
 		SPIPlanPtr	p = SPI_prepare("SELECT long_description FROM " PATSVC_SCHEMA ".icd10cm_code"
@@ -309,11 +315,11 @@ patsvc_icd10cm_description(PG_FUNCTION_ARGS)
 
 		if (p == NULL || SPI_keepplan(p) != 0)
 			elog(ERROR, "patsvc: could not prepare the description query");
-		plan = p;
+		icd10cm_system.description_plan = p;
 	}
 	args[0] = CStringGetTextDatum(r->name);
 	args[1] = Int64GetDatum(code);
-	if (SPI_execute_plan(plan, args, NULL, true, 1) == SPI_OK_SELECT && SPI_processed == 1)
+	if (SPI_execute_plan(icd10cm_system.description_plan, args, NULL, true, 1) == SPI_OK_SELECT && SPI_processed == 1)
 	{
 		result = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
 		if (!isnull)
