@@ -121,6 +121,8 @@ SELECT import_icd10cm_order('FY2021', '2020-10-01', '2021-09-30',
                             pg_temp.icd_file_with(5, rpad(substr(l, 1, 77), 90))) FROM icd_lines WHERE n = 5;
 SELECT import_icd10cm_order('FY2021', '2020-10-01', '2021-09-30',
                             pg_temp.icd_file_with(5, (SELECT l FROM icd_lines WHERE n = 3)));
+SELECT import_icd10cm_order('FY2021', '2020-10-01', '2021-09-30',
+                            pg_temp.icd_file_with(5, l || E'\rmore')) FROM icd_lines WHERE n = 5;
 SELECT import_icd10cm_order('FY2021', '2020-10-01', '2021-09-30', pg_temp.icd_file_with(5, ''));
 SELECT import_icd10cm_order('FY2021', '2020-10-01', '2021-09-30', E'\r\n\r\n');
 \echo SQLSTATE :LAST_ERROR_SQLSTATE

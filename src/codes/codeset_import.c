@@ -127,6 +127,19 @@ has_non_ascii(const char *s, int len)
 	return false;
 }
 
+/* A CR, tab or other control character inside a line is malformed. */
+static void
+reader_check_controls(const FileReader *r)
+{
+	for (int i = 0; i < r->len; i++)
+	{
+		unsigned char c = (unsigned char) r->line[i];
+
+		if (c < 0x20 || c == 0x7f)
+			bad_line(r, "column %d holds the control character 0x%02x", i + 1, c);
+	}
+}
+
 /*
  * Next non-empty line, without its CR LF (or LF).  Empty lines are allowed
  * only at the end of the file.
@@ -166,6 +179,7 @@ reader_next(FileReader *r)
 			r->len = strlen(r->line);
 			r->converted = true;
 		}
+		reader_check_controls(r);
 		return true;
 	}
 	return false;
