@@ -32,6 +32,8 @@ CREATE TABLE @extschema@.icd10cm_code (
   PRIMARY KEY (release, code)
 );
 COMMENT ON TABLE @extschema@.icd10cm_code IS 'the codes of each ICD-10-CM release, from its order file';
+COMMENT ON COLUMN @extschema@.icd10cm_code.release IS 'the release this code belongs to';
+COMMENT ON COLUMN @extschema@.icd10cm_code.code IS 'the code (columns 7-13 of the file, stored canonical: E11.9)';
 COMMENT ON COLUMN @extschema@.icd10cm_code.order_number IS 'order number in the file (columns 1-5)';
 COMMENT ON COLUMN @extschema@.icd10cm_code.billable IS
   'flag 1 in the file: valid for HIPAA submission (a leaf); false: a header';
@@ -72,6 +74,8 @@ CREATE TABLE @extschema@.hcpcs_code (
 );
 COMMENT ON TABLE @extschema@.hcpcs_code IS
   'HCPCS Level II procedure codes of each release (record id 3, long description continued by record id 4)';
+COMMENT ON COLUMN @extschema@.hcpcs_code.release IS 'the release this code belongs to';
+COMMENT ON COLUMN @extschema@.hcpcs_code.code IS 'the HCPCS Level II code (columns 1-5)';
 COMMENT ON COLUMN @extschema@.hcpcs_code.seqnum IS 'SEQNUM (columns 6-10)';
 COMMENT ON COLUMN @extschema@.hcpcs_code.long_description IS
   'long description: columns 12-91 of the code record and of its continuation records, joined by a blank';
@@ -97,7 +101,13 @@ CREATE TABLE @extschema@.hcpcs_modifier (
 );
 COMMENT ON TABLE @extschema@.hcpcs_modifier IS
   'HCPCS Level II modifiers of each release (record id 7, long description continued by record id 8)';
+COMMENT ON COLUMN @extschema@.hcpcs_modifier.release IS 'the release this modifier belongs to';
 COMMENT ON COLUMN @extschema@.hcpcs_modifier.modifier IS 'the 2-character modifier (columns 4-5)';
+COMMENT ON COLUMN @extschema@.hcpcs_modifier.seqnum IS 'SEQNUM (columns 6-10)';
+COMMENT ON COLUMN @extschema@.hcpcs_modifier.short_description IS 'short description (columns 92-119)';
+COMMENT ON COLUMN @extschema@.hcpcs_modifier.add_date IS 'ADD DT: date the modifier was added to HCPCS';
+COMMENT ON COLUMN @extschema@.hcpcs_modifier.action_effective_date IS 'ACT EFF DT: date the action code took effect';
+COMMENT ON COLUMN @extschema@.hcpcs_modifier.action_code IS 'ACTION CD, as for codes';
 COMMENT ON COLUMN @extschema@.hcpcs_modifier.long_description IS
   'long description: columns 12-91 of the modifier record and its continuation records, joined by a blank';
 COMMENT ON COLUMN @extschema@.hcpcs_modifier.termination_date IS
