@@ -446,7 +446,7 @@ release_prepare(const ReleaseArgs *a)
 	release_values(a, values, nulls);
 	spi_exec(psprintf("LOCK TABLE " PATSVC_SCHEMA ".%s IN SHARE ROW EXCLUSIVE MODE", t),
 			 0, NULL, NULL, NULL, SPI_OK_UTILITY);
-	spi_exec(psprintf("SELECT release, pg_catalog.lower(effective), pg_catalog.upper(effective) - 1"
+	spi_exec(psprintf("SELECT release, pg_catalog.lower(effective), pg_catalog.upper(effective) OPERATOR(pg_catalog.-) 1"
 					  " FROM " PATSVC_SCHEMA ".%s"
 					  " WHERE release OPERATOR(pg_catalog.<>) $1"
 					  " AND effective OPERATOR(pg_catalog.&&) pg_catalog.daterange($2, $3, '[]')"
