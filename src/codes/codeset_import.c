@@ -185,7 +185,7 @@ reader_next(FileReader *r)
 	return false;
 }
 
-/* Columns first..last (1-based, inclusive) of the current line. */
+/* The current line from column first (1-based) on. */
 static const char *
 col(const FileReader *r, int first)
 {
