@@ -50,6 +50,8 @@ build_stage() {
     mkdir -p "$STAGE" && chmod 755 "$STAGE"
     make -C "$PATSVC_ROOT" -s PATSVC_ASSERT="$assert" install DESTDIR="$STAGE" >/dev/null
     chmod -R a+rX "$STAGE"
+    # the staged copy is for this run only
+    trap 'rm -rf "$STAGE"' EXIT
 }
 
 # with_cluster [extra pg_virtualenv options] -- command...
