@@ -116,7 +116,7 @@ static const char *const protected_relations_sql =
 "        UNION ALL SELECT p.relid, 'r' FROM " PATSVC_SCHEMA ".protected_tables p"
 "        UNION ALL SELECT c.oid, CASE c.relname WHEN 'retention_holds' THEN 'h'"
 "                                WHEN 'retention_policies' THEN 'g' WHEN 'retention_patient_facts' THEN 'g'"
-"                                ELSE 'l' END"
+"                                ELSE 'l' END::\"char\""
 "          FROM pg_catalog.pg_class c"
 "         WHERE c.relnamespace = pg_catalog.to_regnamespace('" PATSVC_SCHEMA "')"
 "           AND c.relname IN ('protected_tables', 'destruction_certificates', 'retention_events',"
@@ -406,7 +406,7 @@ check_drop(Oid classId, Oid objectId, int subId)
 			   : psprintf("cannot drop a column of protected table \"%s\"", relname_of(objectId)),
 			   "The table holds records under retention or patsvc's evidence; DROP, DROP SCHEMA ... CASCADE and DROP OWNED are refused alike.");
 	else if (classId == TriggerRelationId && protected_kind(trigger_relid(objectId)) != 0)
-		refuse("cannot drop a trigger of a protected table",
+		refuse(psprintf("cannot drop protected table \"%s\" or its triggers", relname_of(trigger_relid(objectId))),
 			   "The patsvc guard triggers and the triggers of patsvc's ledgers must stay in place.");
 	else if ((classId == ProcedureRelationId && protections_active() &&
 			  get_func_namespace(objectId) == cache_schema) ||

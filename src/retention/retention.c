@@ -319,7 +319,7 @@ row_status(Oid relid, const char *patient, const char *anchor)
 	values[2] = anchor ? CStringGetTextDatum(anchor) : (Datum) 0;
 	if (SPI_execute_plan(status_plan, values, nulls, true, 1) != SPI_OK_SELECT)
 		elog(ERROR, "row_retention_status failed");
-	if (SPI_processed != 1)
+	if (SPI_processed != 1 || SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3) == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_PATSVC_TABLE_NOT_PROTECTED),
 				 errmsg("table \"%s\" has patsvc retention triggers but is not registered", get_rel_name(relid)),

@@ -276,14 +276,14 @@ CREATE FUNCTION @extschema@.row_retention_status(relid oid, patient_id text, anc
   LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
   AS $$ SELECT @extschema@.compute_retain_until(p.anchor, p.period, p.majority_age, p.minors_until_age,
                                                f.birth_date, f.death_date, f.last_encounter, $3::date),
-               @extschema@.is_held($1, $2), p.policy_name
+               @extschema@.is_held(t.relid, $2), p.policy_name
           FROM @extschema@.protected_tables t
           JOIN @extschema@.retention_policies p ON p.policy_name = t.policy_name
           LEFT JOIN @extschema@.retention_patient_facts f ON f.patient_id = $2
-         WHERE t.relid = $1
+         WHERE t.relid IN (SELECT $1 UNION ALL SELECT a.relid FROM pg_catalog.pg_partition_ancestors($1) a)
            AND pg_catalog.has_table_privilege(session_user, $1, 'SELECT, UPDATE, DELETE') $$;
 COMMENT ON FUNCTION @extschema@.row_retention_status(oid, text, text) IS
-  'retain-until date, hold and policy of a row of a protected table, from its patient id and anchor value (for the guard trigger; needs a privilege on the table)';
+  'retain-until date, hold and policy of a row of a protected table (or of a partition of one), from its patient id and anchor value (for the guard trigger; needs a privilege on the table)';
 
 -- ---- guard triggers (C) ---------------------------------------------------
 CREATE FUNCTION @extschema@.retention_guard_row() RETURNS trigger
@@ -441,6 +441,11 @@ DECLARE
   kind "char";
 BEGIN
   SELECT c.relkind INTO kind FROM pg_catalog.pg_class c WHERE c.oid = tbl;
+  IF (SELECT c.relpersistence FROM pg_catalog.pg_class c WHERE c.oid = tbl) = 't' THEN
+    RAISE EXCEPTION 'cannot protect temporary table "%"', tbl USING ERRCODE = 'wrong_object_type',
+      DETAIL = 'A temporary table disappears at the end of the session, whatever its retention.',
+      HINT = 'Protect permanent tables.';
+  END IF;
   IF kind NOT IN ('r', 'p') THEN
     RAISE EXCEPTION '"%" is not a table', tbl USING ERRCODE = 'wrong_object_type',
       HINT = 'Protect ordinary or partitioned tables.';
@@ -712,7 +717,7 @@ BEGIN
   END LOOP;
 
   IF total = 0 THEN
-    RAISE NOTICE 'nothing to destroy in "%" as of %', tbl, as_of;
+    RAISE NOTICE 'nothing to destroy in "%"', tbl;
     RETURN NULL;
   END IF;
   INSERT INTO @extschema@.destruction_certificates
