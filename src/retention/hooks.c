@@ -239,7 +239,7 @@ guard_intact(Oid relid)
 		Trigger    *t = &rel->trigdesc->triggers[i];
 
 		ok = t->tgfoid == cache_guard_fn && t->tgenabled == TRIGGER_FIRES_ALWAYS &&
-			TRIGGER_FOR_ROW(t->tgtype) && TRIGGER_FOR_BEFORE(t->tgtype) &&
+			TRIGGER_FOR_ROW(t->tgtype) && TRIGGER_FOR_AFTER(t->tgtype) &&
 			TRIGGER_FOR_DELETE(t->tgtype) && TRIGGER_FOR_UPDATE(t->tgtype);
 	}
 	RelationClose(rel);

@@ -10,6 +10,8 @@
 #include "access/htup_details.h"
 #include "catalog/partition.h"
 #include "catalog/pg_type.h"
+#include "common/cryptohash.h"
+#include "common/sha2.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
 #include "fmgr.h"
@@ -20,7 +22,9 @@
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
+#include "utils/array.h"
 #include "utils/timestamp.h"
+#include "utils/uuid.h"
 
 #include "patsvc.h"
 #include "retention/retention.h"
@@ -165,6 +169,79 @@ patsvc_is_calendar_period(PG_FUNCTION_ARGS)
 				   (iv->month > 0 || iv->day > 0));
 }
 
+/* ---- certificate tokens ------------------------------------------------- */
+
+/*
+ * n random version-4 UUIDs from one call to the strong random source: the
+ * per-record tokens of a certificate.  They derive from nothing about the
+ * records (45 CFR 164.514(c)); one call instead of n gen_random_uuid() calls.
+ */
+PG_FUNCTION_INFO_V1(patsvc_random_tokens);
+Datum
+patsvc_random_tokens(PG_FUNCTION_ARGS)
+{
+	int32		n = PG_GETARG_INT32(0);
+	pg_uuid_t  *uuids;
+	Datum	   *elems;
+	int			i;
+
+	if (n < 0 || n > 50 * 1000 * 1000)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("cannot make %d random tokens", n),
+				 errdetail("A certificate holds between 0 and 50000000 tokens."),
+				 errhint("Destroy in smaller runs.")));
+	uuids = palloc(sizeof(pg_uuid_t) * Max(n, 1));
+	elems = palloc(sizeof(Datum) * Max(n, 1));
+	if (n > 0 && !pg_strong_random(uuids, sizeof(pg_uuid_t) * (size_t) n))
+		ereport(ERROR,
+				(errcode(ERRCODE_INTERNAL_ERROR),
+				 errmsg("could not generate random tokens"),
+				 errdetail("The strong random source failed."),
+				 errhint("Check the server's OpenSSL or /dev/urandom.")));
+	for (i = 0; i < n; i++)
+	{
+		uuids[i].data[6] = (uuids[i].data[6] & 0x0f) | 0x40;	/* version 4 */
+		uuids[i].data[8] = (uuids[i].data[8] & 0x3f) | 0x80;	/* RFC 4122 variant */
+		elems[i] = UUIDPGetDatum(&uuids[i]);
+	}
+	PG_RETURN_ARRAYTYPE_P(construct_array(elems, n, UUIDOID, UUID_LEN, false, TYPALIGN_CHAR));
+}
+
+/*
+ * sha256 (hex) of the tokens' 16-byte values in array order: what a
+ * certificate's hash covers (hashing the text of a million tokens costs
+ * seconds; their bytes, milliseconds).
+ */
+PG_FUNCTION_INFO_V1(patsvc_tokens_digest);
+Datum
+patsvc_tokens_digest(PG_FUNCTION_ARGS)
+{
+	ArrayType  *arr = PG_GETARG_ARRAYTYPE_P(0);
+	Datum	   *elems;
+	bool	   *nulls;
+	int			n,
+				i;
+	uint8		digest[PG_SHA256_DIGEST_LENGTH];
+	char		hex[PG_SHA256_DIGEST_LENGTH * 2 + 1];
+	pg_cryptohash_ctx *ctx = pg_cryptohash_create(PG_SHA256);
+
+	if (ARR_ELEMTYPE(arr) != UUIDOID)
+		elog(ERROR, "patsvc_tokens_digest: not a uuid array");
+	deconstruct_array(arr, UUIDOID, UUID_LEN, false, TYPALIGN_CHAR, &elems, &nulls, &n);
+	if (ctx == NULL || pg_cryptohash_init(ctx) < 0)
+		elog(ERROR, "could not initialize sha256");
+	for (i = 0; i < n; i++)
+		if (!nulls[i] && pg_cryptohash_update(ctx, DatumGetUUIDP(elems[i])->data, UUID_LEN) < 0)
+			elog(ERROR, "could not compute sha256");
+	if (pg_cryptohash_final(ctx, digest, sizeof(digest)) < 0)
+		elog(ERROR, "could not compute sha256");
+	pg_cryptohash_free(ctx);
+	hex_encode((const char *) digest, sizeof(digest), hex);
+	hex[sizeof(hex) - 1] = '\0';
+	PG_RETURN_TEXT_P(cstring_to_text(hex));
+}
+
 /* ---- enforcement level --------------------------------------------------- */
 
 PG_FUNCTION_INFO_V1(patsvc_enforcement_level);
@@ -177,6 +254,13 @@ patsvc_enforcement_level(PG_FUNCTION_ARGS)
 /* ---- the destroying flag ------------------------------------------------- */
 
 static Oid	destroying_relid = InvalidOid;
+
+PG_FUNCTION_INFO_V1(patsvc_is_destroying);
+Datum
+patsvc_is_destroying(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_BOOL(retention_destroying(PG_GETARG_OID(0)));
+}
 
 bool
 retention_destroying(Oid relid)
@@ -436,7 +520,8 @@ check_update(Relation rel, TriggerData *td, const char *pcol, const char *acol)
 }
 
 /*
- * BEFORE DELETE OR UPDATE FOR EACH ROW, ENABLE ALWAYS.
+ * AFTER DELETE OR UPDATE OF <patient, anchor> FOR EACH ROW, ENABLE ALWAYS,
+ * WHEN (NOT patsvc.is_destroying(<table>)).  Its error undoes the statement.
  * Arguments: patient column, anchor column ('' when the policy needs none).
  */
 PG_FUNCTION_INFO_V1(patsvc_retention_guard_row);
@@ -448,9 +533,9 @@ patsvc_retention_guard_row(PG_FUNCTION_ARGS)
 	const char *pcol,
 			   *acol;
 
-	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_BEFORE(td->tg_event) ||
+	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_AFTER(td->tg_event) ||
 		!TRIGGER_FIRED_FOR_ROW(td->tg_event) || td->tg_trigger->tgnargs != 2)
-		elog(ERROR, "patsvc_retention_guard_row: must be a BEFORE ROW trigger with two arguments");
+		elog(ERROR, "patsvc_retention_guard_row: must be an AFTER ROW trigger with two arguments");
 	rel = td->tg_relation;
 	pcol = td->tg_trigger->tgargs[0];
 	acol = td->tg_trigger->tgargs[1];

@@ -289,7 +289,11 @@ COMMENT ON FUNCTION @extschema@.row_retention_status(oid, text, text) IS
 CREATE FUNCTION @extschema@.retention_guard_row() RETURNS trigger
   AS 'MODULE_PATHNAME', 'patsvc_retention_guard_row' LANGUAGE C;
 COMMENT ON FUNCTION @extschema@.retention_guard_row() IS
-  'row trigger of protected tables: DELETE refused (with the eligibility date, or the hold) outside patsvc.destroy_due(); UPDATE of patient or anchor refused when it would shorten retention';
+  'AFTER row trigger of protected tables: DELETE refused (with the eligibility date, or the hold) outside patsvc.destroy_due(); UPDATE of patient or anchor refused when it would shorten retention';
+CREATE FUNCTION @extschema@.is_destroying(relid oid) RETURNS boolean
+  AS 'MODULE_PATHNAME', 'patsvc_is_destroying' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.is_destroying(oid) IS
+  'true while patsvc.destroy_due() or destroy_early() deletes from this table in this session (the WHEN clause of the guard trigger)';
 CREATE FUNCTION @extschema@.retention_guard_truncate() RETURNS trigger
   AS 'MODULE_PATHNAME', 'patsvc_retention_guard_truncate' LANGUAGE C;
 COMMENT ON FUNCTION @extschema@.retention_guard_truncate() IS 'statement trigger: TRUNCATE of a protected table is refused';
@@ -327,6 +331,8 @@ CREATE TABLE @extschema@.destruction_certificates (
   previous_hash   text NOT NULL,
   certificate_hash text NOT NULL
 );
+-- Random tokens do not compress: store them out of line without trying.
+ALTER TABLE @extschema@.destruction_certificates ALTER COLUMN record_tokens SET STORAGE EXTERNAL;
 CREATE SEQUENCE @extschema@.destruction_certificates_seq;
 REVOKE ALL ON @extschema@.destruction_certificates FROM PUBLIC;
 REVOKE ALL ON SEQUENCE @extschema@.destruction_certificates_seq FROM PUBLIC;
@@ -336,10 +342,15 @@ COMMENT ON SEQUENCE @extschema@.destruction_certificates_seq IS 'certificate num
 COMMENT ON COLUMN @extschema@.destruction_certificates.records_from_year IS
   'year of the earliest anchor date among the destroyed records (coarse on purpose: exact dates identify)';
 COMMENT ON COLUMN @extschema@.destruction_certificates.record_tokens IS
-  'one random token (gen_random_uuid) per destroyed record: derived from nothing about the patient (45 CFR 164.514(c))';
+  'one random token (version-4 UUID from the strong random source) per destroyed record: derived from nothing about the patient (45 CFR 164.514(c))';
 COMMENT ON COLUMN @extschema@.destruction_certificates.previous_hash IS 'certificate_hash of the previous certificate (64 zeros for the first)';
 COMMENT ON COLUMN @extschema@.destruction_certificates.certificate_hash IS
   'sha256 of previous_hash || the canonical text of this certificate (patsvc.certificate_text)';
+
+CREATE FUNCTION @extschema@.tokens_digest(uuid[]) RETURNS text
+  AS 'MODULE_PATHNAME', 'patsvc_tokens_digest' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.tokens_digest(uuid[]) IS
+  'sha256 (hex) of the 16-byte values of the tokens, in order: how a certificate''s hash covers its tokens';
 
 CREATE FUNCTION @extschema@.certificate_text(c @extschema@.destruction_certificates) RETURNS text
   LANGUAGE sql IMMUTABLE PARALLEL SAFE
@@ -348,9 +359,10 @@ CREATE FUNCTION @extschema@.certificate_text(c @extschema@.destruction_certifica
                  c.table_name, c.record_class, c.policy_name, c.policy_mode, c.record_count,
                  coalesce(c.records_from_year::text, ''), coalesce(c.records_to_year::text, ''),
                  c.method, c.authorized_by, coalesce(c.witness, ''), c.executed_by, c.statement,
-                 coalesce(c.early_reason, ''), pg_catalog.array_to_string(c.record_tokens, ',')) $$;
+                 coalesce(c.early_reason, ''), pg_catalog.cardinality(c.record_tokens),
+                 @extschema@.tokens_digest(c.record_tokens)) $$;
 COMMENT ON FUNCTION @extschema@.certificate_text(@extschema@.destruction_certificates) IS
-  'canonical text of a certificate, the input of its hash (fixed field order, UTC timestamps)';
+  'canonical text of a certificate, the input of its hash (fixed field order, UTC timestamps, the tokens by their count and sha256)';
 
 CREATE FUNCTION @extschema@.certificate_hash(previous_hash text, c @extschema@.destruction_certificates) RETURNS text
   LANGUAGE sql IMMUTABLE PARALLEL SAFE
@@ -470,8 +482,14 @@ BEGIN
     RAISE EXCEPTION 'column "%" of table "%" is not a date or timestamp column', anchor_column, tbl
       USING ERRCODE = 'invalid_parameter_value', HINT = 'The anchor column must be of type date, timestamp or timestamptz.';
   END IF;
-  EXECUTE format('CREATE TRIGGER patsvc_retention_guard BEFORE UPDATE OR DELETE ON %s FOR EACH ROW '
-                 'EXECUTE FUNCTION @extschema@.retention_guard_row(%L, %L)', tbl, patient_column, coalesce(anchor_column, ''));
+  -- AFTER ROW, so a plain DELETE costs no tuple lock per row; the WHEN clause skips the
+  -- call while patsvc.destroy_due() itself deletes (the error of an AFTER trigger undoes
+  -- the whole statement all the same).
+  EXECUTE format('CREATE TRIGGER patsvc_retention_guard AFTER DELETE OR UPDATE OF %s ON %s FOR EACH ROW '
+                 'WHEN (NOT @extschema@.is_destroying(%s::pg_catalog.oid)) '
+                 'EXECUTE FUNCTION @extschema@.retention_guard_row(%L, %L)',
+                 concat_ws(', ', quote_ident(patient_column), quote_ident(anchor_column)), tbl, tbl::oid,
+                 patient_column, coalesce(anchor_column, ''));
   EXECUTE format('CREATE TRIGGER patsvc_retention_no_truncate BEFORE TRUNCATE ON %s FOR EACH STATEMENT '
                  'EXECUTE FUNCTION @extschema@.retention_guard_truncate()', tbl);
   EXECUTE format('ALTER TABLE %s ENABLE ALWAYS TRIGGER patsvc_retention_guard', tbl);
@@ -613,6 +631,77 @@ REVOKE ALL ON FUNCTION @extschema@.release_hold(bigint, text) FROM PUBLIC;
 COMMENT ON FUNCTION @extschema@.release_hold(bigint, text) IS 'releases an active legal hold, with a reason; logged';
 
 -- ---- destruction ----------------------------------------------------------
+-- The last anchor date d with d + period <= as_of.  d + period is monotone in d, so the
+-- eligible anchors are exactly those <= this date: one comparison per row instead of
+-- calendar arithmetic, with month ends and Feb 29 handled exactly.
+CREATE FUNCTION @extschema@.anchor_cutoff(period interval, as_of date) RETURNS date
+  LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE d date := (as_of - period)::date;
+BEGIN
+  WHILE (d + period)::date > as_of LOOP
+    d := d - 1;
+  END LOOP;
+  WHILE ((d + 1) + period)::date <= as_of LOOP
+    d := d + 1;
+  END LOOP;
+  RETURN d;
+END $$;
+COMMENT ON FUNCTION @extschema@.anchor_cutoff(interval, date) IS
+  'the last anchor date whose anchor + period is on or before as_of (calendar arithmetic)';
+
+CREATE FUNCTION @extschema@.random_tokens(n integer) RETURNS uuid[]
+  AS 'MODULE_PATHNAME', 'patsvc_random_tokens' LANGUAGE C VOLATILE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.random_tokens(integer) IS
+  'n random version-4 UUIDs: the per-record tokens of a certificate, derived from nothing about the records';
+
+-- One batch of a destruction: deletes the eligible, unheld rows of a block range of one
+-- leaf relation and returns their count and anchor-date range.
+-- Eligibility and holds are evaluated on the row being deleted (t), so a row changed by a
+-- concurrent transaction is re-checked on its new version under the row lock (EvalPlanQual);
+-- a row whose patient changed meanwhile is kept.  Parameters as in _status_query, plus
+-- $6 as_of, $7/$8 the block range, $9 the patient of an early destruction, $10 the last
+-- anchor date whose anchor + period falls on or before as_of (policies without patient facts).
+CREATE FUNCTION @extschema@._destroy_batch_query(relid oid, leaf oid, early boolean) RETURNS text
+  LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
+  AS $$ SELECT CASE WHEN NOT $3 AND p.anchor IN ('creation', 'column') AND p.minors_until_age IS NULL THEN
+  -- the policy needs no patient facts: no join
+  format(
+    'WITH d AS (DELETE FROM ONLY %1$s t'
+    '  WHERE t.ctid >= $7 AND t.ctid < $8'
+    '    AND NOT (t.%2$I::text IN (SELECT h.patient_id FROM @extschema@.retention_holds h'
+    '                               WHERE h.released_at IS NULL AND h.patient_id IS NOT NULL'
+    '                                 AND (h.relid IS NULL OR h.relid = $5))'
+    '             OR EXISTS (SELECT 1 FROM @extschema@.retention_holds h'
+    '                         WHERE h.released_at IS NULL AND h.patient_id IS NULL AND h.relid = $5))'
+    '    AND %3$s <= $10'
+    '  RETURNING %3$s AS anchor_date)'
+    ' SELECT count(*) AS n, min(d.anchor_date) AS lo_anchor, max(d.anchor_date) AS hi_anchor FROM d',
+    $2::regclass, t.patient_column, format('t.%I::date', t.anchor_column))
+  ELSE format(
+    'WITH d AS (DELETE FROM ONLY %1$s t USING ('
+    '    SELECT l.ctid AS c, l.%2$I::text AS pid, f.birth_date, f.death_date, f.last_encounter'
+    '      FROM ONLY %1$s l LEFT JOIN @extschema@.retention_patient_facts f ON f.patient_id = l.%2$I::text'
+    '     WHERE l.ctid >= $7 AND l.ctid < $8) s'
+    '  WHERE t.ctid = s.c AND t.ctid >= $7 AND t.ctid < $8 AND s.pid = t.%2$I::text'
+    '    AND NOT (t.%2$I::text IN (SELECT h.patient_id FROM @extschema@.retention_holds h'
+    '                               WHERE h.released_at IS NULL AND h.patient_id IS NOT NULL'
+    '                                 AND (h.relid IS NULL OR h.relid = $5))'
+    '             OR EXISTS (SELECT 1 FROM @extschema@.retention_holds h'
+    '                         WHERE h.released_at IS NULL AND h.patient_id IS NULL AND h.relid = $5))'
+    '    AND %4$s'
+    '  RETURNING @extschema@.retention_anchor_date($1, $3, s.birth_date, s.death_date, s.last_encounter, %3$s) AS anchor_date)'
+    ' SELECT count(*) AS n, min(d.anchor_date) AS lo_anchor, max(d.anchor_date) AS hi_anchor FROM d',
+    $2::regclass, t.patient_column,
+    CASE WHEN t.anchor_column IS NULL THEN 'NULL::date' ELSE format('t.%I::date', t.anchor_column) END,
+    CASE WHEN $3 THEN format('t.%I::text = $9', t.patient_column)
+         ELSE format('@extschema@.compute_retain_until($1, $2, $3, $4, s.birth_date, s.death_date, s.last_encounter, %s) <= $6',
+                     CASE WHEN t.anchor_column IS NULL THEN 'NULL::date' ELSE format('t.%I::date', t.anchor_column) END) END)
+  END
+  FROM @extschema@.protected_tables t JOIN @extschema@.retention_policies p ON p.policy_name = t.policy_name
+ WHERE t.relid = $1 $$;
+COMMENT ON FUNCTION @extschema@._destroy_batch_query(oid, oid, boolean) IS
+  'the SQL of one destruction batch (internal)';
+
 -- The implementation behind destroy_due() and destroy_early(): only these C wrappers call it,
 -- with the destroying flag set for tbl; called directly, its DELETEs are refused.
 CREATE FUNCTION @extschema@._destroy(tbl regclass, as_of date DEFAULT CURRENT_DATE, authorized_by text DEFAULT NULL,
@@ -630,12 +719,10 @@ DECLARE
   step bigint;
   lo bigint;
   batch record;
-  deleted bigint;
   total bigint := 0;
   first_anchor date;
   last_anchor date;
-  tokens uuid[] := '{}';
-  btokens uuid[];
+  cutoff date;
   cert bigint;
 BEGIN
   IF coalesce(btrim(authorized_by), '') = '' OR coalesce(btrim(method), '') = '' THEN
@@ -678,6 +765,7 @@ BEGIN
   PERFORM pg_catalog.pg_advisory_xact_lock(1347572803, tbl::oid::integer);
   LOCK TABLE @extschema@.retention_holds, @extschema@.retention_patient_facts IN SHARE MODE;
 
+  cutoff := @extschema@.anchor_cutoff(p.period, as_of);
   cond := CASE WHEN early THEN format('t.%I::text = $9 AND NOT a.held', t.patient_column)
                ELSE 'a.retain_until <= $6 AND NOT a.held' END;
   IF dry_run THEN
@@ -697,18 +785,11 @@ BEGIN
       INTO step FROM pg_catalog.pg_class c WHERE c.oid = leaf;
     lo := 0;
     WHILE lo < nblocks LOOP
-      EXECUTE format('SELECT pg_catalog.array_agg(s.row_ctid) AS ctids, min(s.anchor_date) AS lo_anchor,'
-                     ' max(s.anchor_date) AS hi_anchor FROM (%s AND t.ctid >= $7 AND t.ctid < $8 FOR UPDATE OF t) s',
-                     @extschema@._status_query(tbl, leaf, cond))
-        INTO batch
+      EXECUTE @extschema@._destroy_batch_query(tbl, leaf, early) INTO batch
         USING p.anchor, p.period, p.majority_age, p.minors_until_age, t.relid, as_of,
-              format('(%s,0)', lo)::tid, format('(%s,0)', lo + step)::tid, early_patient;
-      IF batch.ctids IS NOT NULL THEN
-        EXECUTE format('WITH d AS (DELETE FROM ONLY %s t WHERE t.ctid = ANY ($1) RETURNING 1)'
-                       ' SELECT count(*), pg_catalog.array_agg(pg_catalog.gen_random_uuid()) FROM d', leaf::regclass)
-          INTO deleted, btokens USING batch.ctids;
-        total := total + deleted;
-        tokens := tokens || btokens;
+              format('(%s,0)', lo)::tid, format('(%s,0)', lo + step)::tid, early_patient, cutoff;
+      IF batch.n > 0 THEN
+        total := total + batch.n;
         first_anchor := least(first_anchor, batch.lo_anchor);
         last_anchor := greatest(last_anchor, batch.hi_anchor);
       END IF;
@@ -729,7 +810,7 @@ BEGIN
           session_user,
           CASE WHEN early THEN 'destroyed before the end of retention under a governance policy, for the reason recorded'
                ELSE 'destroyed in the normal course of business, under the retention schedule' END,
-          early_reason, tokens, '', '')
+          early_reason, @extschema@.random_tokens(total::integer), '', '')
   RETURNING certificate_id INTO cert;
   IF early THEN
     PERFORM @extschema@._log('early destruction', tbl::text, NULL, format('certificate %s: %s', cert, early_reason));
