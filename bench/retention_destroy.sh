@@ -11,6 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${BENCH_ROWS:-1000000}
 DELETES=${BENCH_DELETES:-100000}
+PARTS=${BENCH_PARTS:-123}   # which of the three to run
 q() { psql -X -q -v ON_ERROR_STOP=1 -At "$@"; }
 
 setup_sql="
@@ -22,6 +23,7 @@ BEGIN EXECUTE sql; RETURN 1000 * extract(epoch FROM clock_timestamp() - t0); END
 q -c "$setup_sql"
 
 # ---- 1. destroy_due vs plain DELETE --------------------------------------------
+if [[ $PARTS == *1* ]]; then
 q <<SQL
 CREATE TABLE b_plain (id int PRIMARY KEY, mrn text NOT NULL, written date NOT NULL, note text);
 CREATE TABLE b_prot (LIKE b_plain INCLUDING ALL);
@@ -39,7 +41,11 @@ left=$(q -c "SELECT (SELECT count(*) FROM b_plain) + (SELECT count(*) FROM b_pro
 awk -v p="$plain_ms" -v d="$destroy_ms" -v n="$N" -v left="$left" 'BEGIN {
   printf "RESULT destroy_due %d eligible rows: %.2fx plain DELETE WHERE anchor < cutoff (target >= 0.7x) [destroy_due %.0f ms, DELETE %.0f ms, rows left %d]\n", n, p / d, d, p, left }'
 
+fi
+
 # ---- 2. INSERT into protected vs unprotected ----------------------------------------
+if [[ $PARTS == *2* ]]; then
+q -c "SELECT patsvc.create_policy('bench_rule', 'bench records', '5 years', 'column', 'compliance', 'benchmark') WHERE NOT EXISTS (SELECT 1 FROM patsvc.retention_policies WHERE policy_name = 'bench_rule')" >/dev/null
 q <<SQL
 CREATE TABLE i_plain (id int PRIMARY KEY, mrn text NOT NULL, written date NOT NULL, note text);
 CREATE TABLE i_prot (LIKE i_plain INCLUDING ALL);
@@ -57,11 +63,14 @@ awk -v p1="$p1" -v p2="$p2" -v r1="$r1" -v r2="$r2" -v n="$N" 'BEGIN {
   p = (p1 < p2 ? p1 : p2); r = (r1 < r2 ? r1 : r2);
   printf "RESULT INSERT %d rows into a protected table: %.2fx unprotected table (target >= 0.95x) [protected best %.0f ms, unprotected best %.0f ms]\n", n, p / r, r, p }'
 
+fi
+
 # ---- 3. DELETE on an unprotected table: hardened cluster vs this (basic) one ------------
+if [[ $PARTS == *3* ]]; then
 deletes_sql="
 CREATE TABLE d_plain (id int PRIMARY KEY, v text);
 INSERT INTO d_plain SELECT g, 'v' || g FROM generate_series(1, $DELETES) g;
-VACUUM ANALYZE d_plain;
+ANALYZE d_plain;
 SELECT bench_ms('DO \$d\$ BEGIN FOR i IN 1..$DELETES LOOP DELETE FROM d_plain WHERE id = i; END LOOP; END \$d\$');
 "
 basic_ms=$(q -c "$deletes_sql" | tail -1)
@@ -75,6 +84,8 @@ hardened_ms=$(PGPORT=$((PGPORT + 100)) pg_virtualenv -t -v 15 -i '--locale=C --e
              psql -X -q -At -v ON_ERROR_STOP=1 -c \"CREATE TABLE guarded (id int, mrn text, d date);
                SELECT patsvc.create_policy('b3', 'b3', '1 year', 'column', 'compliance', 'bench');
                SELECT patsvc.protect('guarded', 'b3', 'mrn', 'd')\" >/dev/null &&
-             psql -X -q -At -v ON_ERROR_STOP=1 -c \"\$1\" | tail -1" "$setup_sql" "$deletes_sql" 2>/dev/null | tail -1)
+             psql -X -q -At -v ON_ERROR_STOP=1 -c \"\$1\" | tail -1 | sed s/^/MS=/" "$setup_sql" "$deletes_sql" \
+    | grep '^MS=' | cut -d= -f2)
 awk -v b="$basic_ms" -v h="$hardened_ms" -v n="$DELETES" 'BEGIN {
   printf "RESULT %d single-row DELETEs on an unprotected table, hardened mode: %.3fx basic mode (target >= 0.98x) [hardened %.0f ms, basic %.0f ms]\n", n, b / h, h, b }'
+fi
