@@ -114,4 +114,11 @@ SET search_path = public, patsvc;
 \set SHOW_CONTEXT never
 SET datestyle = ISO, YMD;
 SELECT bypass_attempt('DELETE FROM ret_b.rec WHERE id = 1') AS guard_restored;
+-- the one way that works in both modes: destroy_due, for what is due
+SELECT patsvc.destroy_due('ret_b.rec', authorized_by => 'test', method => 'deleted') IS NOT NULL AS certified;
+SELECT patsvc.destroy_due('ret_b.part', authorized_by => 'test', method => 'deleted') IS NOT NULL AS certified;
+SELECT id, mrn FROM ret_b.rec ORDER BY id;
+SELECT tableoid::regclass, id, mrn FROM ret_b.part ORDER BY id;
+SELECT table_name, record_count, records_from_year FROM patsvc.destruction_certificates
+WHERE table_name LIKE 'ret_b.%' ORDER BY certificate_id;
 DROP FUNCTION public.bypass_attempt(text[]);

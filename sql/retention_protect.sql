@@ -132,7 +132,8 @@ SELECT certificate_id = :cert AS first, table_name, record_class, policy_name, p
 FROM destruction_certificates WHERE certificate_id IN (:cert, :cert2) ORDER BY certificate_id;
 SELECT (SELECT previous_hash FROM destruction_certificates WHERE certificate_id = :cert2)
      = (SELECT certificate_hash FROM destruction_certificates WHERE certificate_id = :cert) AS chained;
-SELECT count(*) AS certificates, bool_and(ok) AS chain_ok FROM verify_certificates();
+SELECT (SELECT count(*) FROM destruction_certificates WHERE table_name LIKE 'ret\_s.%') AS certificates,
+       (SELECT bool_and(ok) FROM verify_certificates()) AS chain_ok;
 -- every value of every destroyed row, searched for in the whole certificate text
 SELECT v AS leaked FROM (VALUES ('MRN-ADULT-0001'), ('MRN-HELD-0004'), ('MRN-CHILD-0002'),
          ('NOTE-SECRET-hypertension'), ('NOTE-SECRET-followup'), ('NOTE-SECRET-cardiology'),
@@ -174,5 +175,41 @@ RESET ROLE;
 SELECT destroy_early('ret_s.visits', 'MRN-RECENT-0003', 'superuser asks', 'root', 'deleted');
 SELECT id, mrn FROM ret_s.letters ORDER BY id;
 SELECT policy_mode, record_count, statement, early_reason FROM destruction_certificates WHERE certificate_id = :early;
-SELECT event, detail FROM retention_events WHERE event = 'early destruction';
-SELECT count(*) AS certificates, bool_and(ok) AS chain_ok FROM verify_certificates();
+SELECT event, detail = format('certificate %s: court order 2026-118 to erase', :early) AS names_certificate
+FROM retention_events WHERE event = 'early destruction';
+SELECT (SELECT count(*) FROM destruction_certificates WHERE table_name LIKE 'ret\_s.%') AS certificates,
+       (SELECT bool_and(ok) FROM verify_certificates()) AS chain_ok;
+
+-- destroy_due refuses a table with another DELETE trigger (it would run with the destroying flag set)
+SET ROLE regress_ret_owner;
+CREATE TABLE ret_s.audited (id int PRIMARY KEY, mrn text NOT NULL, written date NOT NULL);
+CREATE FUNCTION ret_s.copy_out() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN RETURN OLD; END$$;
+CREATE TRIGGER copy_out AFTER DELETE ON ret_s.audited FOR EACH ROW EXECUTE FUNCTION ret_s.copy_out();
+RESET ROLE;
+SELECT protect('ret_s.audited', 'ret_gov_letters', 'mrn', 'written');
+INSERT INTO ret_s.audited VALUES (1, 'MRN-AUD-1', '2001-01-01');
+SELECT destroy_due('ret_s.audited', authorized_by => 'A. Officer', method => 'deleted');
+SELECT count(*) AS kept FROM ret_s.audited;
+
+-- anchors through a protected table: majority (birth + 18) and death
+SELECT create_policy('ret_majority', 'pediatric records', '3 years', 'majority', 'compliance', 'test rule', majority_age => 18);
+SELECT create_policy('ret_death', 'estate records', '2 years', 'death', 'compliance', 'test rule');
+CREATE TABLE ret_s.peds (id int PRIMARY KEY, mrn text NOT NULL);
+CREATE TABLE ret_s.estate (id int PRIMARY KEY, mrn text NOT NULL);
+SELECT protect('ret_s.peds', 'ret_majority', 'mrn');
+SELECT protect('ret_s.estate', 'ret_death', 'mrn');
+INSERT INTO retention_patient_facts VALUES ('MRN-KID-1', '2000-05-05', NULL, '2010-01-01'),
+  ('MRN-KID-2', '2010-05-05', NULL, '2012-01-01'), ('MRN-LATE-1', '1930-01-01', '2019-06-30', '2019-06-01'),
+  ('MRN-LIVE-1', '1940-01-01', NULL, '2020-01-01');
+INSERT INTO ret_s.peds VALUES (1, 'MRN-KID-1'), (2, 'MRN-KID-2');
+INSERT INTO ret_s.estate VALUES (1, 'MRN-LATE-1'), (2, 'MRN-LIVE-1');
+SELECT 'peds' AS t, patient_id, retain_until FROM retention_status('ret_s.peds')
+UNION ALL SELECT 'estate', patient_id, retain_until FROM retention_status('ret_s.estate') ORDER BY 1, 2;
+SELECT destroy_due('ret_s.peds', authorized_by => 'A. Officer', method => 'deleted') IS NOT NULL AS peds_certified,
+       destroy_due('ret_s.estate', authorized_by => 'A. Officer', method => 'deleted') IS NOT NULL AS estate_certified;
+SELECT 'peds' AS t, mrn FROM ret_s.peds UNION ALL SELECT 'estate', mrn FROM ret_s.estate ORDER BY 1, 2;
+-- the death anchor moves only later: recording a death starts the clock
+UPDATE retention_patient_facts SET death_date = '2020-02-01' WHERE patient_id = 'MRN-LIVE-1';
+SELECT patient_id, retain_until FROM retention_status('ret_s.estate');
+SELECT (SELECT count(*) FROM destruction_certificates WHERE table_name LIKE 'ret\_s.%') AS certificates,
+       (SELECT bool_and(ok) FROM verify_certificates()) AS chain_ok;
