@@ -64,6 +64,7 @@ SELECT n, bypass_attempt(VARIADIC s) AS result FROM (VALUES
   ('19 DROP COLUMN', ARRAY['ALTER TABLE ret_b.rec DROP COLUMN note']),
   ('20 ALTER COLUMN TYPE USING NULL', ARRAY['ALTER TABLE ret_b.rec ALTER COLUMN note TYPE int USING NULL']),
   ('21 UPDATE content to NULL', ARRAY['UPDATE ret_b.rec SET note = NULL']),
+  ('21b RENAME the anchor column', ARRAY['ALTER TABLE ret_b.rec RENAME COLUMN written TO w']),
   ('22 DELETE FROM patsvc.protected_tables', ARRAY['DELETE FROM patsvc.protected_tables'])
 ) AS m(n, s) ORDER BY n;
 RESET ROLE;
@@ -91,6 +92,7 @@ SELECT n, bypass_attempt(VARIADIC s) AS result FROM (VALUES
   ('19 DROP COLUMN', ARRAY['ALTER TABLE ret_b.rec DROP COLUMN note']),
   ('20 ALTER COLUMN TYPE USING NULL', ARRAY['ALTER TABLE ret_b.rec ALTER COLUMN note TYPE int USING NULL']),
   ('21 UPDATE content to NULL', ARRAY['UPDATE ret_b.rec SET note = NULL']),
+  ('21b RENAME the anchor column', ARRAY['ALTER TABLE ret_b.rec RENAME COLUMN written TO w']),
   ('22 DELETE FROM patsvc.protected_tables', ARRAY['DELETE FROM patsvc.protected_tables']),
   ('23 disable ledger trigger, DELETE registry', ARRAY['ALTER TABLE patsvc.protected_tables DISABLE TRIGGER patsvc_append_only', 'DELETE FROM patsvc.protected_tables']),
   ('24 disable patsvc event triggers, DROP SCHEMA', ARRAY['ALTER EVENT TRIGGER patsvc_guard_drop DISABLE', 'ALTER EVENT TRIGGER patsvc_guard_ddl DISABLE', 'DROP SCHEMA ret_b CASCADE'])

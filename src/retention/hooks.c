@@ -322,6 +322,20 @@ check_alter_table(AlterTableStmt *stmt)
 	}
 }
 
+/* Renaming the patient or anchor column (or any column) of a protected table. */
+static void
+check_rename(RenameStmt *stmt)
+{
+	Oid			relid;
+
+	if (stmt->renameType != OBJECT_COLUMN || stmt->relation == NULL)
+		return;
+	relid = RangeVarGetRelid(stmt->relation, NoLock, true);
+	if (OidIsValid(relid) && protected_kind(relid) != 0)
+		refuse(psprintf("cannot rename columns of protected table \"%s\"", relname_of(relid)),
+			   "patsvc finds the patient and anchor columns of a protected table by name.");
+}
+
 static void
 check_function_change(Node *parsetree)
 {
@@ -370,6 +384,8 @@ retention_process_utility(PlannedStmt *pstmt, const char *queryString, bool read
 		check_function_change(parsetree);
 	else if (IsA(parsetree, AlterEventTrigStmt))
 		check_event_trigger_change((AlterEventTrigStmt *) parsetree);
+	else if (IsA(parsetree, RenameStmt))
+		check_rename((RenameStmt *) parsetree);
 
 	if (prev_process_utility)
 		prev_process_utility(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc);

@@ -723,6 +723,7 @@ DECLARE
   first_anchor date;
   last_anchor date;
   cutoff date;
+  q text;
   cert bigint;
 BEGIN
   IF coalesce(btrim(authorized_by), '') = '' OR coalesce(btrim(method), '') = '' THEN
@@ -784,8 +785,9 @@ BEGIN
                                                      THEN c.reltuples / c.relpages ELSE 50 END)::bigint)
       INTO step FROM pg_catalog.pg_class c WHERE c.oid = leaf;
     lo := 0;
+    q := @extschema@._destroy_batch_query(tbl, leaf, early);
     WHILE lo < nblocks LOOP
-      EXECUTE @extschema@._destroy_batch_query(tbl, leaf, early) INTO batch
+      EXECUTE q INTO batch
         USING p.anchor, p.period, p.majority_age, p.minors_until_age, t.relid, as_of,
               format('(%s,0)', lo)::tid, format('(%s,0)', lo + step)::tid, early_patient, cutoff;
       IF batch.n > 0 THEN
@@ -873,15 +875,20 @@ BEGIN
       OR NOT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger g
                       WHERE g.tgrelid = t.relid AND g.tgname = 'patsvc_retention_no_truncate' AND g.tgenabled = 'A'
                         AND g.tgfoid = '@extschema@.retention_guard_truncate()'::pg_catalog.regprocedure)
+      OR NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a
+                      WHERE a.attrelid = t.relid AND a.attname = t.patient_column AND NOT a.attisdropped)
+      OR (t.anchor_column IS NOT NULL AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a
+                      WHERE a.attrelid = t.relid AND a.attname = t.anchor_column AND NOT a.attisdropped))
    LIMIT 1;
   IF broken IS NOT NULL THEN
-    RAISE EXCEPTION 'cannot disable, rename or replace the retention triggers of protected table "%"', broken
-      USING ERRCODE = 'PS305', DETAIL = 'The patsvc guard triggers of a protected table must stay ENABLE ALWAYS.',
-            HINT = 'Leave the patsvc_retention_* triggers as protect() created them.';
+    RAISE EXCEPTION 'cannot disable, rename or replace the retention triggers or columns of protected table "%"', broken
+      USING ERRCODE = 'PS305',
+            DETAIL = 'The patsvc guard triggers of a protected table must stay ENABLE ALWAYS, and its patient and anchor columns must keep their names.',
+            HINT = 'Leave the patsvc_retention_* triggers and the protected columns as protect() found them.';
   END IF;
 END $$;
 COMMENT ON FUNCTION @extschema@._guard_ddl() IS
-  'ddl_command_end event trigger: refuses DDL that disables, renames or re-points the guard triggers of protected tables, and replacing patsvc functions while records are protected';
+  'ddl_command_end event trigger: refuses DDL that disables, renames or re-points the guard triggers of protected tables or renames their patient and anchor columns, and replacing patsvc functions while records are protected';
 
 CREATE EVENT TRIGGER patsvc_guard_drop ON sql_drop EXECUTE FUNCTION @extschema@._guard_drop();
 ALTER EVENT TRIGGER patsvc_guard_drop ENABLE ALWAYS;
