@@ -447,6 +447,11 @@ retention_object_access(ObjectAccessType access, Oid classId, Oid objectId, int 
 		if (drop == NULL || (drop->dropflags & PERFORM_DELETION_INTERNAL) == 0)
 			check_drop(classId, objectId, subId);
 	}
+	else if (access == OAT_POST_ALTER && classId == ProcedureRelationId && !creating_extension &&
+			 !(arg && ((ObjectAccessPostAlter *) arg)->is_internal) &&
+			 protections_active() && get_func_namespace(objectId) == cache_schema)
+		refuse("cannot alter functions of patsvc while records are protected",
+			   "Renaming, moving, re-owning or changing a patsvc function could switch the protection off.");
 	else if (access == OAT_TRUNCATE && classId == RelationRelationId && protected_kind(objectId) != 0)
 		refuse(psprintf("cannot truncate protected table \"%s\"", relname_of(objectId)),
 			   "TRUNCATE would remove records without checking retention or holds, or issuing a certificate.");
