@@ -213,3 +213,30 @@ UPDATE retention_patient_facts SET death_date = '2020-02-01' WHERE patient_id = 
 SELECT patient_id, retain_until FROM retention_status('ret_s.estate');
 SELECT (SELECT count(*) FROM destruction_certificates WHERE table_name LIKE 'ret\_s.%') AS certificates,
        (SELECT bool_and(ok) FROM verify_certificates()) AS chain_ok;
+
+-- archive before destroy: the same statement copies the rows out, the certificate has their sha256
+CREATE TABLE ret_s.labs (id int PRIMARY KEY, mrn text NOT NULL, drawn date NOT NULL, result text);
+CREATE TABLE ret_s.labs_archive (LIKE ret_s.labs INCLUDING ALL);
+CREATE TABLE ret_s.bad_archive (id int, mrn text);
+SELECT set_archive('ret_s.labs', 'ret_s.labs_archive');
+SELECT protect('ret_s.labs', 'ret_gov_letters', 'mrn', 'drawn');
+SELECT set_archive('ret_s.labs', 'ret_s.bad_archive');
+SELECT set_archive('ret_s.labs', 'ret_s.labs_archive');
+SELECT set_archive('ret_s.labs', 'ret_s.labs_archive');
+INSERT INTO ret_s.labs VALUES (1, 'MRN-LAB-1', '2001-02-03', 'LAB-SECRET-1'),
+  (2, 'MRN-LAB-2', '2002-03-04', 'LAB-SECRET-2'), (3, 'MRN-LAB-3', '2025-01-01', 'LAB-SECRET-3');
+-- the archive refuses a row (id 2 is already there): nothing is destroyed
+INSERT INTO ret_s.labs_archive VALUES (2, 'MRN-LAB-2', '2002-03-04', 'LAB-SECRET-2');
+SELECT destroy_due('ret_s.labs', authorized_by => 'A. Officer', method => 'archived, then deleted');
+SELECT id FROM ret_s.labs ORDER BY id;
+DELETE FROM ret_s.labs_archive;
+SELECT destroy_due('ret_s.labs', authorized_by => 'A. Officer', method => 'archived, then deleted') AS lab_cert \gset
+SELECT id FROM ret_s.labs ORDER BY id;
+SELECT id, mrn, result FROM ret_s.labs_archive ORDER BY id;
+SELECT archive_table, record_count,
+       archive_sha256 = encode(sha256(convert_to(
+         (SELECT encode(sha256(convert_to(string_agg(a::text, E'\n' ORDER BY a::text), 'UTF8')), 'hex')
+            FROM ret_s.labs_archive a), 'UTF8')), 'hex') AS digest_matches_archive,
+       c::text LIKE '%SECRET%' OR c::text LIKE '%MRN-LAB%' AS leaks
+FROM destruction_certificates c WHERE certificate_id = :lab_cert;
+SELECT (SELECT bool_and(ok) FROM verify_certificates()) AS chain_ok;

@@ -120,7 +120,8 @@ static const char *const protected_relations_sql =
 "          FROM pg_catalog.pg_class c"
 "         WHERE c.relnamespace = pg_catalog.to_regnamespace('" PATSVC_SCHEMA "')"
 "           AND c.relname IN ('protected_tables', 'destruction_certificates', 'retention_events',"
-"                             'retention_holds', 'retention_policies', 'retention_patient_facts')"
+"                             'retention_holds', 'retention_policies', 'retention_patient_facts',"
+"                             'retention_archives')"
 "        ) r(relid, kind)"
 "  WHERE active.yes";
 

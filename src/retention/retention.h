@@ -25,6 +25,7 @@
 #define ERRCODE_PATSVC_UNKNOWN_POLICY			MAKE_SQLSTATE('P','S','3','1','0')
 #define ERRCODE_PATSVC_RETENTION_UNKNOWN		MAKE_SQLSTATE('P','S','3','1','1')
 #define ERRCODE_PATSVC_DESTROY_UNSAFE			MAKE_SQLSTATE('P','S','3','1','2')
+#define ERRCODE_PATSVC_ARCHIVE_MISMATCH			MAKE_SQLSTATE('P','S','3','1','3')
 
 /* Name prefix of the guard triggers protect() creates. */
 #define RETENTION_TRIGGER_PREFIX "patsvc_retention_"

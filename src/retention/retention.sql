@@ -327,6 +327,8 @@ CREATE TABLE @extschema@.destruction_certificates (
   executed_by     text NOT NULL,
   statement       text NOT NULL,
   early_reason    text,
+  archive_table   text,
+  archive_sha256  text,
   record_tokens   uuid[] NOT NULL,
   previous_hash   text NOT NULL,
   certificate_hash text NOT NULL
@@ -343,6 +345,8 @@ COMMENT ON COLUMN @extschema@.destruction_certificates.records_from_year IS
   'year of the earliest anchor date among the destroyed records (coarse on purpose: exact dates identify)';
 COMMENT ON COLUMN @extschema@.destruction_certificates.record_tokens IS
   'one random token (version-4 UUID from the strong random source) per destroyed record: derived from nothing about the patient (45 CFR 164.514(c))';
+COMMENT ON COLUMN @extschema@.destruction_certificates.archive_sha256 IS
+  'when the table has an archive (patsvc.set_archive): sha256 over the per-batch sha256s (hex, concatenated) of the archived rows'' text, each batch''s rows sorted and joined by newlines';
 COMMENT ON COLUMN @extschema@.destruction_certificates.previous_hash IS 'certificate_hash of the previous certificate (64 zeros for the first)';
 COMMENT ON COLUMN @extschema@.destruction_certificates.certificate_hash IS
   'sha256 of previous_hash || the canonical text of this certificate (patsvc.certificate_text)';
@@ -359,7 +363,8 @@ CREATE FUNCTION @extschema@.certificate_text(c @extschema@.destruction_certifica
                  c.table_name, c.record_class, c.policy_name, c.policy_mode, c.record_count,
                  coalesce(c.records_from_year::text, ''), coalesce(c.records_to_year::text, ''),
                  c.method, c.authorized_by, coalesce(c.witness, ''), c.executed_by, c.statement,
-                 coalesce(c.early_reason, ''), pg_catalog.cardinality(c.record_tokens),
+                 coalesce(c.early_reason, ''), coalesce(c.archive_table, ''), coalesce(c.archive_sha256, ''),
+                 pg_catalog.cardinality(c.record_tokens),
                  @extschema@.tokens_digest(c.record_tokens)) $$;
 COMMENT ON FUNCTION @extschema@.certificate_text(@extschema@.destruction_certificates) IS
   'canonical text of a certificate, the input of its hash (fixed field order, UTC timestamps, the tokens by their count and sha256)';
@@ -661,6 +666,63 @@ COMMENT ON FUNCTION @extschema@.random_tokens(integer) IS
 -- a row whose patient changed meanwhile is kept.  Parameters as in _status_query, plus
 -- $6 as_of, $7/$8 the block range, $9 the patient of an early destruction, $10 the last
 -- anchor date whose anchor + period falls on or before as_of (policies without patient facts).
+-- ---- archive before destroy --------------------------------------------------
+CREATE TABLE @extschema@.retention_archives (
+  relid         oid PRIMARY KEY REFERENCES @extschema@.protected_tables,
+  archive_relid oid NOT NULL,
+  set_at        timestamptz NOT NULL DEFAULT now(),
+  set_by        text NOT NULL DEFAULT session_user
+);
+REVOKE ALL ON @extschema@.retention_archives FROM PUBLIC;
+GRANT SELECT ON @extschema@.retention_archives TO PUBLIC;
+COMMENT ON TABLE @extschema@.retention_archives IS
+  'protected tables whose rows are copied to an archive table (possibly a foreign table) by the same statement that destroys them; set once';
+CREATE TRIGGER patsvc_append_only BEFORE UPDATE OR DELETE ON @extschema@.retention_archives
+  FOR EACH ROW EXECUTE FUNCTION @extschema@.append_only_guard();
+ALTER TABLE @extschema@.retention_archives ENABLE ALWAYS TRIGGER patsvc_append_only;
+COMMENT ON TRIGGER patsvc_append_only ON @extschema@.retention_archives IS 'an archive is set once';
+CREATE TRIGGER patsvc_no_truncate BEFORE TRUNCATE ON @extschema@.retention_archives
+  FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.retention_guard_truncate();
+ALTER TABLE @extschema@.retention_archives ENABLE ALWAYS TRIGGER patsvc_no_truncate;
+COMMENT ON TRIGGER patsvc_no_truncate ON @extschema@.retention_archives IS 'no TRUNCATE';
+
+CREATE FUNCTION @extschema@.set_archive(tbl regclass, archive regclass) RETURNS void
+  LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+  PERFORM @extschema@._protected(tbl);
+  IF EXISTS (SELECT 1 FROM @extschema@.retention_archives a WHERE a.relid = tbl) THEN
+    RAISE EXCEPTION 'table "%" already has an archive', tbl USING ERRCODE = 'PS313',
+      DETAIL = 'The archive of a protected table is set once.', HINT = 'Look it up in patsvc.retention_archives.';
+  END IF;
+  IF (SELECT array_agg(a.attname || ' ' || format_type(a.atttypid, a.atttypmod) ORDER BY a.attnum)
+        FROM pg_catalog.pg_attribute a WHERE a.attrelid = tbl AND a.attnum > 0 AND NOT a.attisdropped)
+     IS DISTINCT FROM
+     (SELECT array_agg(a.attname || ' ' || format_type(a.atttypid, a.atttypmod) ORDER BY a.attnum)
+        FROM pg_catalog.pg_attribute a WHERE a.attrelid = archive AND a.attnum > 0 AND NOT a.attisdropped) THEN
+    RAISE EXCEPTION 'archive "%" does not match table "%"', archive, tbl USING ERRCODE = 'PS313',
+      DETAIL = 'An archive needs the same columns, with the same types, in the same order.',
+      HINT = 'Create it with CREATE TABLE archive (LIKE tbl), or a foreign table of the same shape.';
+  END IF;
+  INSERT INTO @extschema@.retention_archives (relid, archive_relid) VALUES (tbl, archive);
+  PERFORM @extschema@._log('archive set', tbl::text, NULL, format('archive %s', archive));
+END $$;
+COMMENT ON FUNCTION @extschema@.set_archive(regclass, regclass) IS
+  'from now on, destroy_due() copies the rows it destroys into this archive table (same columns) in the same statement, and records a sha256 of them in the certificate';
+
+-- The end of a batch statement: count and anchor range, and with an archive, the insert
+-- into it and the sha256 of the archived rows' text (sorted, newline-joined).
+CREATE FUNCTION @extschema@._destroy_batch_tail(archive oid) RETURNS text
+  LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
+  AS $$ SELECT CASE WHEN $1 IS NULL THEN
+    ' SELECT count(*) AS n, min(d.anchor_date) AS lo_anchor, max(d.anchor_date) AS hi_anchor, NULL::text AS digest FROM d'
+  ELSE format(
+    ', a AS (INSERT INTO %s SELECT (d.r).* FROM d)'
+    ' SELECT count(*) AS n, min(d.anchor_date) AS lo_anchor, max(d.anchor_date) AS hi_anchor,'
+    '        pg_catalog.encode(pg_catalog.sha256(pg_catalog.convert_to('
+    '          pg_catalog.string_agg(d.r::text, E''\n'' ORDER BY d.r::text), ''UTF8'')), ''hex'') AS digest FROM d',
+    $1::regclass) END $$;
+COMMENT ON FUNCTION @extschema@._destroy_batch_tail(oid) IS 'the end of the SQL of one destruction batch (internal)';
+
 CREATE FUNCTION @extschema@._destroy_batch_query(relid oid, leaf oid, early boolean) RETURNS text
   LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
   AS $$ SELECT CASE WHEN NOT $3 AND p.anchor IN ('creation', 'column') AND p.minors_until_age IS NULL THEN
@@ -674,9 +736,9 @@ CREATE FUNCTION @extschema@._destroy_batch_query(relid oid, leaf oid, early bool
     '             OR EXISTS (SELECT 1 FROM @extschema@.retention_holds h'
     '                         WHERE h.released_at IS NULL AND h.patient_id IS NULL AND h.relid = $5))'
     '    AND %3$s <= $10'
-    '  RETURNING %3$s AS anchor_date)'
-    ' SELECT count(*) AS n, min(d.anchor_date) AS lo_anchor, max(d.anchor_date) AS hi_anchor FROM d',
-    $2::regclass, t.patient_column, format('t.%I::date', t.anchor_column))
+    '  RETURNING %3$s AS anchor_date%4$s)%5$s',
+    $2::regclass, t.patient_column, format('t.%I::date', t.anchor_column),
+    CASE WHEN a.archive_relid IS NOT NULL THEN ', t AS r' ELSE '' END, @extschema@._destroy_batch_tail(a.archive_relid))
   ELSE format(
     'WITH d AS (DELETE FROM ONLY %1$s t USING ('
     '    SELECT l.ctid AS c, l.%2$I::text AS pid, f.birth_date, f.death_date, f.last_encounter'
@@ -689,15 +751,16 @@ CREATE FUNCTION @extschema@._destroy_batch_query(relid oid, leaf oid, early bool
     '             OR EXISTS (SELECT 1 FROM @extschema@.retention_holds h'
     '                         WHERE h.released_at IS NULL AND h.patient_id IS NULL AND h.relid = $5))'
     '    AND %4$s'
-    '  RETURNING @extschema@.retention_anchor_date($1, $3, s.birth_date, s.death_date, s.last_encounter, %3$s) AS anchor_date)'
-    ' SELECT count(*) AS n, min(d.anchor_date) AS lo_anchor, max(d.anchor_date) AS hi_anchor FROM d',
+    '  RETURNING @extschema@.retention_anchor_date($1, $3, s.birth_date, s.death_date, s.last_encounter, %3$s) AS anchor_date%5$s)%6$s',
     $2::regclass, t.patient_column,
     CASE WHEN t.anchor_column IS NULL THEN 'NULL::date' ELSE format('t.%I::date', t.anchor_column) END,
     CASE WHEN $3 THEN format('t.%I::text = $9', t.patient_column)
          ELSE format('@extschema@.compute_retain_until($1, $2, $3, $4, s.birth_date, s.death_date, s.last_encounter, %s) <= $6',
-                     CASE WHEN t.anchor_column IS NULL THEN 'NULL::date' ELSE format('t.%I::date', t.anchor_column) END) END)
+                     CASE WHEN t.anchor_column IS NULL THEN 'NULL::date' ELSE format('t.%I::date', t.anchor_column) END) END,
+    CASE WHEN a.archive_relid IS NOT NULL THEN ', t AS r' ELSE '' END, @extschema@._destroy_batch_tail(a.archive_relid))
   END
   FROM @extschema@.protected_tables t JOIN @extschema@.retention_policies p ON p.policy_name = t.policy_name
+  LEFT JOIN @extschema@.retention_archives a ON a.relid = t.relid
  WHERE t.relid = $1 $$;
 COMMENT ON FUNCTION @extschema@._destroy_batch_query(oid, oid, boolean) IS
   'the SQL of one destruction batch (internal)';
@@ -724,6 +787,8 @@ DECLARE
   last_anchor date;
   cutoff date;
   q text;
+  digests text := '';
+  archive regclass := (SELECT a.archive_relid FROM @extschema@.retention_archives a WHERE a.relid = tbl);
   cert bigint;
 BEGIN
   IF coalesce(btrim(authorized_by), '') = '' OR coalesce(btrim(method), '') = '' THEN
@@ -792,6 +857,7 @@ BEGIN
               format('(%s,0)', lo)::tid, format('(%s,0)', lo + step)::tid, early_patient, cutoff;
       IF batch.n > 0 THEN
         total := total + batch.n;
+        digests := digests || batch.digest;
         first_anchor := least(first_anchor, batch.lo_anchor);
         last_anchor := greatest(last_anchor, batch.hi_anchor);
       END IF;
@@ -806,13 +872,15 @@ BEGIN
   INSERT INTO @extschema@.destruction_certificates
     (certificate_id, destroyed_at, table_name, record_class, policy_name, policy_mode, record_count,
      records_from_year, records_to_year, method, authorized_by, witness, executed_by, statement, early_reason,
-     record_tokens, previous_hash, certificate_hash)
+     archive_table, archive_sha256, record_tokens, previous_hash, certificate_hash)
   VALUES (0, now(), tbl::text, p.record_class, p.policy_name, p.mode, total,
           extract(year FROM first_anchor), extract(year FROM last_anchor), method, authorized_by, witness,
           session_user,
           CASE WHEN early THEN 'destroyed before the end of retention under a governance policy, for the reason recorded'
                ELSE 'destroyed in the normal course of business, under the retention schedule' END,
-          early_reason, @extschema@.random_tokens(total::integer), '', '')
+          early_reason, archive::text,
+          CASE WHEN archive IS NOT NULL THEN encode(sha256(convert_to(digests, 'UTF8')), 'hex') END,
+          @extschema@.random_tokens(total::integer), '', '')
   RETURNING certificate_id INTO cert;
   IF early THEN
     PERFORM @extschema@._log('early destruction', tbl::text, NULL, format('certificate %s: %s', cert, early_reason));
