@@ -71,23 +71,26 @@ static Oid	cache_guard_fn = InvalidOid;	/* patsvc.retention_guard_row() */
 static Oid	cache_schema = InvalidOid;	/* namespace patsvc (InvalidOid: none) */
 static Oid	cache_extension = InvalidOid;
 
+/*
+ * Relcache invalidation callback: the list is stale when the registry, one of
+ * the listed relations (a new partition invalidates its parent) or everything
+ * is invalidated, and whenever patsvc was (half) absent at the last build.
+ */
 static void
 cache_reset(Datum arg, Oid relid)
 {
+	int			i;
+
 	if (cache_state != CACHE_VALID)
 		return;
-	if (OidIsValid(relid) && relid != cache_registry && cache_nrels > 0)
+	if (OidIsValid(relid) && OidIsValid(cache_registry) && relid != cache_registry)
 	{
-		int			i;
-		bool		ours = false;
-
-		for (i = 0; i < cache_nrels && !ours; i++)
-			ours = cache_rels[i].relid == relid;
-		if (!ours)
+		for (i = 0; i < cache_nrels; i++)
+			if (cache_rels[i].relid == relid)
+				break;
+		if (i == cache_nrels)
 			return;
 	}
-	if (OidIsValid(relid) && cache_nrels == 0 && relid != cache_registry && OidIsValid(cache_extension))
-		return;
 	cache_state = CACHE_INVALID;
 }
 

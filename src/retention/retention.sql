@@ -210,7 +210,8 @@ CREATE TABLE @extschema@.retention_holds (
   CHECK (patient_id IS NOT NULL OR relid IS NOT NULL),
   CHECK ((released_at IS NULL) = (release_reason IS NULL))
 );
-CREATE INDEX ON @extschema@.retention_holds (patient_id) WHERE released_at IS NULL;
+CREATE INDEX retention_holds_active_patient ON @extschema@.retention_holds (patient_id) WHERE released_at IS NULL;
+COMMENT ON INDEX @extschema@.retention_holds_active_patient IS 'active holds by patient (the hold check of guards and destructions)';
 REVOKE ALL ON @extschema@.retention_holds FROM PUBLIC;
 COMMENT ON TABLE @extschema@.retention_holds IS
   'legal holds, by patient (all protected tables), by table, or both; a held record is never deletable nor destroyed';
