@@ -141,8 +141,13 @@ cache_build(void)
 	cache_extension = ext;
 	cache_schema = nsp;
 	cache_registry = OidIsValid(nsp) ? get_relname_relid("protected_tables", nsp) : InvalidOid;
-	if (!OidIsValid(ext) || creating_extension || !IsTransactionState())
+	if (creating_extension || !IsTransactionState())
 		return;					/* stays invalid: looked up again next time */
+	if (!OidIsValid(ext))
+	{
+		cache_state = CACHE_VALID;	/* until the next relcache invalidation */
+		return;
+	}
 	if (!OidIsValid(cache_registry) || !OidIsValid(get_relname_relid("destruction_certificates", nsp)))
 	{
 		cache_state = CACHE_VALID;	/* being dropped: nothing left to protect */
