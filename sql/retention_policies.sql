@@ -63,8 +63,10 @@ UPDATE retention_policies SET period = '4 years' WHERE policy_name = 'test_comp'
 UPDATE retention_policies SET period = '2 years' WHERE policy_name = 'test_gov';
 SELECT policy_name, period FROM retention_policies WHERE policy_name LIKE 'test\_%' ORDER BY 1;
 -- once a table depends on it: lengthen yes; shorten, relax, re-anchor or drop no
-CREATE TABLE ret_pol_rec (id int PRIMARY KEY, patient text NOT NULL, written date NOT NULL);
-SELECT protect('ret_pol_rec', 'test_comp', 'patient', 'written');
+-- (protected tables are for good: they live in their own schema, away from other tests)
+CREATE SCHEMA ret_p;
+CREATE TABLE ret_p.rec (id int PRIMARY KEY, patient text NOT NULL, written date NOT NULL);
+SELECT protect('ret_p.rec', 'test_comp', 'patient', 'written');
 UPDATE retention_policies SET period = '6 years' WHERE policy_name = 'test_comp';
 UPDATE retention_policies SET period = '5 years' WHERE policy_name = 'test_comp';
 UPDATE retention_policies SET period = '5 years 11 months 40 days' WHERE policy_name = 'test_comp';
