@@ -219,7 +219,8 @@ CREATE TABLE ret_s.labs (id int PRIMARY KEY, mrn text NOT NULL, drawn date NOT N
 CREATE TABLE ret_s.labs_archive (LIKE ret_s.labs INCLUDING ALL);
 CREATE TABLE ret_s.bad_archive (id int, mrn text);
 SELECT set_archive('ret_s.labs', 'ret_s.labs_archive');
-SELECT protect('ret_s.labs', 'ret_gov_letters', 'mrn', 'drawn');
+SELECT create_policy('ret_labs', 'laboratory results', '20 years', 'column', 'governance', 'test rule');
+SELECT protect('ret_s.labs', 'ret_labs', 'mrn', 'drawn');
 SELECT set_archive('ret_s.labs', 'ret_s.bad_archive');
 SELECT set_archive('ret_s.labs', 'ret_s.labs_archive');
 SELECT set_archive('ret_s.labs', 'ret_s.labs_archive');
