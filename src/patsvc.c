@@ -10,6 +10,15 @@
 
 PG_MODULE_MAGIC;
 
+void		_PG_init(void);
+
+/* Runs when the library is loaded; hooks only when preloaded. */
+void
+_PG_init(void)
+{
+	patsvc_retention_init();
+}
+
 PG_FUNCTION_INFO_V1(patsvc_version);
 Datum
 patsvc_version(PG_FUNCTION_ARGS)

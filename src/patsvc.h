@@ -12,5 +12,10 @@
 
 #define PATSVC_SCHEMA "patsvc"
 
+/*
+ * Retention: installs the hardened-mode hooks when patsvc is loaded through
+ * shared_preload_libraries; does nothing otherwise (src/retention/hooks.c).
+ */
+extern void patsvc_retention_init(void);
 
 #endif							/* PATSVC_H */

@@ -13,9 +13,16 @@ pgtap() {   # pgTAP files in one database per run, extension created by each fil
     dropdb patsvc_pgtap
 }
 
+keep_diffs() {   # the next run of pg_regress overwrites them
+    [ -s regression.diffs ] && cp regression.diffs "$logs/$mode.regression.diffs"
+    [ -s output_iso/regression.diffs ] && cp output_iso/regression.diffs "$logs/$mode.isolation.diffs"
+    return 0
+}
+
 if [ "$mode" = plain ]; then
     make -s --no-print-directory installcheck > "$logs/plain.regress.log" 2>&1
     cat "$logs/plain.regress.log"
+    keep_diffs
     shopt -s nullglob
     pgtap test/pgtap/*.sql
 else
@@ -25,6 +32,7 @@ else
         make -s --no-print-directory installcheck REGRESS="$hardened" ISOLATION= \
             > "$logs/hardened.regress.log" 2>&1
         cat "$logs/hardened.regress.log"
+        keep_diffs
     fi
     pgtap test/pgtap/hardened/*.sql
 fi

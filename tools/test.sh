@@ -21,7 +21,9 @@ log "cluster 1: pg_regress, isolation, pgTAP"
 with_cluster -- bash tools/suites.sh plain "$LOGS" || true
 if [ -n "$hardened_regress" ] || compgen -G 'test/pgtap/hardened/*.sql' >/dev/null; then
     log "cluster 2 (shared_preload_libraries=patsvc): hardened suites"
-    with_cluster -o shared_preload_libraries=patsvc -- bash tools/suites.sh hardened "$LOGS" || true
+    # The staged library by path: the server looks in $libdir before extension_destdir applies.
+    with_cluster -o "shared_preload_libraries=$STAGE$($PG_CONFIG --pkglibdir)/patsvc" \
+        -- bash tools/suites.sh hardened "$LOGS" || true
 fi
 
 # Count: one per pg_regress file, one per isolation spec, one per pgTAP
@@ -48,8 +50,6 @@ for f in "$LOGS"/*.setup-failed; do
     [ -e "$f" ] || continue
     failed=$((failed + 1)); echo "FAILED: $(cat "$f")"
 done
-[ -s regression.diffs ] && cp regression.diffs "$LOGS/"
-[ -s output_iso/regression.diffs ] && cp output_iso/regression.diffs "$LOGS/isolation.diffs"
 if [ "$failed" -gt 0 ]; then
     echo "Differences and logs are in build/test-logs/."
 fi

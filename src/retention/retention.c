@@ -1,0 +1,612 @@
+/*
+ * retention.c -- retention periods, the guard triggers of protected tables
+ * and ledgers, and the destroying flag around patsvc's own deletions.
+ */
+#include "postgres.h"
+
+#include <ctype.h>
+#include <limits.h>
+
+#include "access/htup_details.h"
+#include "catalog/partition.h"
+#include "catalog/pg_type.h"
+#include "common/cryptohash.h"
+#include "common/sha2.h"
+#include "commands/trigger.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/date.h"
+#include "utils/datetime.h"
+#include "utils/inval.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/array.h"
+#include "utils/timestamp.h"
+#include "utils/uuid.h"
+
+#include "patsvc.h"
+#include "retention/retention.h"
+
+/* ---- retention periods: years/months/days with mandatory units ---------- */
+
+typedef enum PeriodUnit
+{
+	UNIT_NONE, UNIT_YEARS, UNIT_MONTHS, UNIT_DAYS
+} PeriodUnit;
+
+static PeriodUnit
+period_unit(const char *word, int len)
+{
+	static const struct
+	{
+		const char *name;
+		PeriodUnit	unit;
+	}			units[] = {
+		{"year", UNIT_YEARS}, {"years", UNIT_YEARS}, {"y", UNIT_YEARS},
+		{"month", UNIT_MONTHS}, {"months", UNIT_MONTHS}, {"mon", UNIT_MONTHS},
+		{"day", UNIT_DAYS}, {"days", UNIT_DAYS}, {"d", UNIT_DAYS},
+	};
+	int			i;
+
+	for (i = 0; i < lengthof(units); i++)
+		if ((int) strlen(units[i].name) == len && pg_strncasecmp(word, units[i].name, len) == 0)
+			return units[i].unit;
+	return UNIT_NONE;
+}
+
+static void
+period_syntax_error(const char *str, const char *detail)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+			 errmsg("invalid retention period: \"%s\"", str),
+			 errdetail("%s", detail),
+			 errhint("Give every number its unit (years, months or days), for example '7 years' or '6 years 6 months'.")));
+}
+
+/* Adds n units to *result, refusing overflow. */
+static void
+period_add(Interval *result, int64 n, PeriodUnit unit, const char *str)
+{
+	int64		months = result->month,
+				days = result->day;
+
+	if (unit == UNIT_YEARS)
+		months += n * MONTHS_PER_YEAR;
+	else if (unit == UNIT_MONTHS)
+		months += n;
+	else
+		days += n;
+	if (months > 12 * 1000 || days > 366 * 1000)
+		period_syntax_error(str, "A retention period may not exceed 1000 years.");
+	result->month = (int32) months;
+	result->day = (int32) days;
+}
+
+/*
+ * "7 years", "6 years 6 months", "30 days": one or more <number> <unit>
+ * pairs.  A bare number is refused: "7" is seven what?  (pg_partman #811.)
+ */
+static Interval *
+parse_retention_period(const char *str)
+{
+	Interval   *result = palloc0(sizeof(Interval));
+	const char *p = str;
+	int			pairs = 0;
+
+	for (;;)
+	{
+		int64		n = 0;
+		const char *word;
+		PeriodUnit	unit;
+
+		while (isspace((unsigned char) *p))
+			p++;
+		if (*p == '\0')
+			break;
+		if (!isdigit((unsigned char) *p))
+			period_syntax_error(str, psprintf("Expected a number at position %d.", (int) (p - str) + 1));
+		while (isdigit((unsigned char) *p))
+		{
+			n = n * 10 + (*p++ - '0');
+			if (n > INT_MAX)
+				period_syntax_error(str, "A number in the period is too large.");
+		}
+		while (isspace((unsigned char) *p))
+			p++;
+		word = p;
+		while (isalpha((unsigned char) *p))
+			p++;
+		if (p == word)
+			period_syntax_error(str, psprintf("The number %lld has no unit.", (long long) n));
+		unit = period_unit(word, (int) (p - word));
+		if (unit == UNIT_NONE)
+			period_syntax_error(str, psprintf("\"%.*s\" is not a unit; use years, months or days.",
+											  (int) (p - word), word));
+		period_add(result, n, unit, str);
+		pairs++;
+	}
+	if (pairs == 0)
+		period_syntax_error(str, "The period is empty.");
+	if (result->month == 0 && result->day == 0)
+		period_syntax_error(str, "A retention period must be longer than zero.");
+	return result;
+}
+
+PG_FUNCTION_INFO_V1(patsvc_retention_period);
+Datum
+patsvc_retention_period(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_INTERVAL_P(parse_retention_period(text_to_cstring(PG_GETARG_TEXT_PP(0))));
+}
+
+PG_FUNCTION_INFO_V1(patsvc_retention_period_n_unit);
+Datum
+patsvc_retention_period_n_unit(PG_FUNCTION_ARGS)
+{
+	int32		n = PG_GETARG_INT32(0);
+	char	   *unit = text_to_cstring(PG_GETARG_TEXT_PP(1));
+
+	if (n < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid retention period: %d %s", n, unit),
+				 errdetail("A retention period cannot be negative."),
+				 errhint("Give a positive number of years, months or days.")));
+	PG_RETURN_INTERVAL_P(parse_retention_period(psprintf("%d %s", n, unit)));
+}
+
+/* Only months and days, nothing negative, not zero: what a policy may hold. */
+PG_FUNCTION_INFO_V1(patsvc_is_calendar_period);
+Datum
+patsvc_is_calendar_period(PG_FUNCTION_ARGS)
+{
+	Interval   *iv = PG_GETARG_INTERVAL_P(0);
+
+	PG_RETURN_BOOL(iv->time == 0 && iv->month >= 0 && iv->day >= 0 &&
+				   (iv->month > 0 || iv->day > 0));
+}
+
+/* ---- certificate tokens ------------------------------------------------- */
+
+/*
+ * n random version-4 UUIDs from one call to the strong random source: the
+ * per-record tokens of a certificate.  They derive from nothing about the
+ * records (45 CFR 164.514(c)); one call instead of n gen_random_uuid() calls.
+ */
+PG_FUNCTION_INFO_V1(patsvc_random_tokens);
+Datum
+patsvc_random_tokens(PG_FUNCTION_ARGS)
+{
+	int32		n = PG_GETARG_INT32(0);
+	pg_uuid_t  *uuids;
+	Datum	   *elems;
+	int			i;
+
+	if (n < 0 || n > 50 * 1000 * 1000)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("cannot make %d random tokens", n),
+				 errdetail("A certificate holds between 0 and 50000000 tokens."),
+				 errhint("Destroy in smaller runs.")));
+	uuids = palloc(sizeof(pg_uuid_t) * Max(n, 1));
+	elems = palloc(sizeof(Datum) * Max(n, 1));
+	if (n > 0 && !pg_strong_random(uuids, sizeof(pg_uuid_t) * (size_t) n))
+		ereport(ERROR,
+				(errcode(ERRCODE_INTERNAL_ERROR),
+				 errmsg("could not generate random tokens"),
+				 errdetail("The strong random source failed."),
+				 errhint("Check the server's OpenSSL or /dev/urandom.")));
+	for (i = 0; i < n; i++)
+	{
+		uuids[i].data[6] = (uuids[i].data[6] & 0x0f) | 0x40;	/* version 4 */
+		uuids[i].data[8] = (uuids[i].data[8] & 0x3f) | 0x80;	/* RFC 4122 variant */
+		elems[i] = UUIDPGetDatum(&uuids[i]);
+	}
+	PG_RETURN_ARRAYTYPE_P(construct_array(elems, n, UUIDOID, UUID_LEN, false, TYPALIGN_CHAR));
+}
+
+/*
+ * sha256 (hex) of the tokens' 16-byte values in array order: what a
+ * certificate's hash covers (hashing the text of a million tokens costs
+ * seconds; their bytes, milliseconds).
+ */
+PG_FUNCTION_INFO_V1(patsvc_tokens_digest);
+Datum
+patsvc_tokens_digest(PG_FUNCTION_ARGS)
+{
+	ArrayType  *arr = PG_GETARG_ARRAYTYPE_P(0);
+	Datum	   *elems;
+	bool	   *nulls;
+	int			n,
+				i;
+	uint8		digest[PG_SHA256_DIGEST_LENGTH];
+	char		hex[PG_SHA256_DIGEST_LENGTH * 2 + 1];
+	pg_cryptohash_ctx *ctx = pg_cryptohash_create(PG_SHA256);
+
+	if (ARR_ELEMTYPE(arr) != UUIDOID)
+		elog(ERROR, "patsvc_tokens_digest: not a uuid array");
+	deconstruct_array(arr, UUIDOID, UUID_LEN, false, TYPALIGN_CHAR, &elems, &nulls, &n);
+	if (ctx == NULL || pg_cryptohash_init(ctx) < 0)
+		elog(ERROR, "could not initialize sha256");
+	for (i = 0; i < n; i++)
+		if (!nulls[i] && pg_cryptohash_update(ctx, DatumGetUUIDP(elems[i])->data, UUID_LEN) < 0)
+			elog(ERROR, "could not compute sha256");
+	if (pg_cryptohash_final(ctx, digest, sizeof(digest)) < 0)
+		elog(ERROR, "could not compute sha256");
+	pg_cryptohash_free(ctx);
+	hex_encode((const char *) digest, sizeof(digest), hex);
+	hex[sizeof(hex) - 1] = '\0';
+	PG_RETURN_TEXT_P(cstring_to_text(hex));
+}
+
+/* ---- enforcement level --------------------------------------------------- */
+
+PG_FUNCTION_INFO_V1(patsvc_enforcement_level);
+Datum
+patsvc_enforcement_level(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_TEXT_P(cstring_to_text(retention_hooks_installed ? "hardened" : "basic"));
+}
+
+/* ---- the destroying flag ------------------------------------------------- */
+
+static Oid	destroying_relid = InvalidOid;
+
+PG_FUNCTION_INFO_V1(patsvc_is_destroying);
+Datum
+patsvc_is_destroying(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_BOOL(retention_destroying(PG_GETARG_OID(0)));
+}
+
+bool
+retention_destroying(Oid relid)
+{
+	List	   *ancestors;
+	bool		found;
+
+	if (!OidIsValid(destroying_relid) || !OidIsValid(relid))
+		return false;
+	if (relid == destroying_relid)
+		return true;
+	if (!get_rel_relispartition(relid))
+		return false;
+	ancestors = get_partition_ancestors(relid);
+	found = list_member_oid(ancestors, destroying_relid);
+	list_free(ancestors);
+	return found;
+}
+
+/*
+ * Runs query (patsvc's own SQL implementation of a destruction) with the
+ * arguments of the calling function, the flag set for relid only; the flag
+ * is cleared however the query ends.
+ */
+static Datum
+run_destruction(FunctionCallInfo fcinfo, const char *query, const Oid *argtypes, bool *isnull)
+{
+	Oid			relid = PG_GETARG_OID(0);
+	int			nargs = PG_NARGS();
+	Datum	   *values = palloc(sizeof(Datum) * nargs);
+	char	   *nulls = palloc(nargs + 1);
+	Datum		result = (Datum) 0;
+	int			i;
+
+	if (OidIsValid(destroying_relid))
+		ereport(ERROR,
+				(errcode(ERRCODE_PATSVC_DESTROY_UNSAFE),
+				 errmsg("a destruction is already running in this session"),
+				 errdetail("patsvc destroys one table at a time per session."),
+				 errhint("Call patsvc.destroy_due() from top level, not from inside another destruction.")));
+	for (i = 0; i < nargs; i++)
+	{
+		values[i] = PG_ARGISNULL(i) ? (Datum) 0 : PG_GETARG_DATUM(i);
+		nulls[i] = PG_ARGISNULL(i) ? 'n' : ' ';
+	}
+	nulls[nargs] = '\0';
+	*isnull = true;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	destroying_relid = relid;
+	PG_TRY();
+	{
+		if (SPI_execute_with_args(query, nargs, (Oid *) argtypes, values, nulls, false, 1) != SPI_OK_SELECT ||
+			SPI_processed != 1)
+			elog(ERROR, "patsvc destruction query did not return one row");
+		result = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, isnull);
+	}
+	PG_FINALLY();
+	{
+		destroying_relid = InvalidOid;
+	}
+	PG_END_TRY();
+	SPI_finish();
+	return result;					/* an int8: by value */
+}
+
+PG_FUNCTION_INFO_V1(patsvc_destroy_due);
+Datum
+patsvc_destroy_due(PG_FUNCTION_ARGS)
+{
+	static const Oid argtypes[] = {REGCLASSOID, DATEOID, TEXTOID, TEXTOID, TEXTOID, INT4OID, BOOLOID};
+	bool		isnull;
+	Datum		result;
+
+	if (PG_NARGS() != lengthof(argtypes) || PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	result = run_destruction(fcinfo,
+							 "SELECT " PATSVC_SCHEMA "._destroy(tbl => $1, as_of => $2, authorized_by => $3,"
+							 " method => $4, witness => $5, batch_size => $6, dry_run => $7)",
+							 argtypes, &isnull);
+	if (isnull)
+		PG_RETURN_NULL();
+	PG_RETURN_DATUM(result);
+}
+
+PG_FUNCTION_INFO_V1(patsvc_destroy_early);
+Datum
+patsvc_destroy_early(PG_FUNCTION_ARGS)
+{
+	static const Oid argtypes[] = {REGCLASSOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID};
+	bool		isnull;
+	Datum		result;
+
+	if (PG_NARGS() != lengthof(argtypes) || PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	result = run_destruction(fcinfo,
+							 "SELECT " PATSVC_SCHEMA "._destroy(tbl => $1, early_patient => $2, early_reason => $3,"
+							 " authorized_by => $4, method => $5, witness => $6)",
+							 argtypes, &isnull);
+	if (isnull)
+		PG_RETURN_NULL();
+	PG_RETURN_DATUM(result);
+}
+
+/* ---- guard triggers of protected tables ---------------------------------- */
+
+typedef struct RowStatus
+{
+	bool		known;			/* false: retain-until cannot be computed */
+	DateADT		retain_until;
+	bool		held;
+	char	   *policy;
+} RowStatus;
+
+static SPIPlanPtr status_plan = NULL;
+
+/* Retain-until and hold of one row, from patient id and anchor value (text or NULL). */
+static RowStatus
+row_status(Oid relid, const char *patient, const char *anchor)
+{
+	Datum		values[3];
+	char		nulls[3] = {' ', patient ? ' ' : 'n', anchor ? ' ' : 'n'};
+	RowStatus	st = {0};
+	bool		isnull;
+
+	if (status_plan == NULL)
+	{
+		Oid			types[3] = {OIDOID, TEXTOID, TEXTOID};
+		SPIPlanPtr	plan = SPI_prepare("SELECT retain_until, held, policy_name FROM "
+									   PATSVC_SCHEMA ".row_retention_status($1, $2, $3)", 3, types);
+
+		if (plan == NULL)
+			elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+		SPI_keepplan(plan);
+		status_plan = plan;
+	}
+	values[0] = ObjectIdGetDatum(relid);
+	values[1] = patient ? CStringGetTextDatum(patient) : (Datum) 0;
+	values[2] = anchor ? CStringGetTextDatum(anchor) : (Datum) 0;
+	if (SPI_execute_plan(status_plan, values, nulls, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "row_retention_status failed");
+	if (SPI_processed != 1 || SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3) == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_PATSVC_TABLE_NOT_PROTECTED),
+				 errmsg("table \"%s\" has patsvc retention triggers but is not registered", get_rel_name(relid)),
+				 errdetail("The table is missing from patsvc.protected_tables, or you lack privileges on it."),
+				 errhint("Protect tables only with patsvc.protect().")));
+	st.retain_until = DatumGetDateADT(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	st.known = !isnull;
+	st.held = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
+	st.policy = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3);
+	return st;
+}
+
+static char *
+column_text(HeapTuple tuple, TupleDesc desc, const char *column)
+{
+	int			attno;
+
+	if (column == NULL || column[0] == '\0')
+		return NULL;
+	attno = SPI_fnumber(desc, column);
+	if (attno <= 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_PATSVC_PROTECTED_OBJECT),
+				 errmsg("protected column \"%s\" is missing", column),
+				 errdetail("The patsvc retention trigger cannot find the column it was created for."),
+				 errhint("Do not rename or drop the patient or anchor column of a protected table.")));
+	return SPI_getvalue(tuple, desc, attno);
+}
+
+static char *
+format_date(DateADT d)
+{
+	return DatumGetCString(DirectFunctionCall1(date_out, DateADTGetDatum(d)));
+}
+
+static void
+refuse_delete(Relation rel, RowStatus st)
+{
+	const char *relname = RelationGetRelationName(rel);
+	DateADT		today = GetSQLCurrentDate();
+
+	if (st.held)
+		ereport(ERROR,
+				(errcode(ERRCODE_PATSVC_RECORD_ON_HOLD),
+				 errmsg("record in table \"%s\" is under legal hold", relname),
+				 errdetail("A legal hold covers this record; it can be neither deleted nor destroyed while the hold stands."),
+				 errhint("Release the hold with patsvc.release_hold() once the case is closed.")));
+	if (!st.known)
+		ereport(ERROR,
+				(errcode(ERRCODE_PATSVC_RETENTION_UNKNOWN),
+				 errmsg("record in table \"%s\" has no computable retention end", relname),
+				 errdetail("Policy \"%s\" needs patient facts (birth, death or last encounter date) or an anchor value this record lacks.",
+						   st.policy),
+				 errhint("Record the missing facts in patsvc.retention_patient_facts; the record is kept until then.")));
+	if (st.retain_until > today)
+		ereport(ERROR,
+				(errcode(ERRCODE_PATSVC_RETENTION_NOT_OVER),
+				 errmsg("record in table \"%s\" is retained until %s", relname, format_date(st.retain_until)),
+				 errdetail("Policy \"%s\" keeps it; it becomes eligible for destruction on %s.",
+						   st.policy, format_date(st.retain_until)),
+				 errhint("Rows of a protected table leave only through patsvc.destroy_due() once eligible.")));
+	ereport(ERROR,
+			(errcode(ERRCODE_PATSVC_DESTROY_ONLY_THROUGH_PATSVC),
+			 errmsg("rows of protected table \"%s\" can only be removed by patsvc.destroy_due()", relname),
+			 errdetail("This record has been eligible for destruction since %s.", format_date(st.retain_until)),
+			 errhint("Run patsvc.destroy_due(), which destroys every eligible record and issues a certificate.")));
+}
+
+static bool
+text_equal(const char *a, const char *b)
+{
+	return (a == NULL && b == NULL) || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+/* later retain-until is longer; unknown counts as "for ever" */
+static bool
+shortens(RowStatus before, RowStatus after)
+{
+	if (!after.known)
+		return false;
+	return !before.known || after.retain_until < before.retain_until;
+}
+
+static void
+check_update(Relation rel, TriggerData *td, const char *pcol, const char *acol)
+{
+	TupleDesc	desc = RelationGetDescr(rel);
+	char	   *old_patient = column_text(td->tg_trigtuple, desc, pcol);
+	char	   *new_patient = column_text(td->tg_newtuple, desc, pcol);
+	char	   *old_anchor = column_text(td->tg_trigtuple, desc, acol);
+	char	   *new_anchor = column_text(td->tg_newtuple, desc, acol);
+	RowStatus	before,
+				after;
+
+	if (text_equal(old_patient, new_patient) && text_equal(old_anchor, new_anchor))
+		return;
+	before = row_status(RelationGetRelid(rel), old_patient, old_anchor);
+	if (before.held)
+		ereport(ERROR,
+				(errcode(ERRCODE_PATSVC_RECORD_ON_HOLD),
+				 errmsg("record in table \"%s\" is under legal hold", RelationGetRelationName(rel)),
+				 errdetail("Its patient and anchor columns cannot change while a hold covers it."),
+				 errhint("Release the hold with patsvc.release_hold() once the case is closed.")));
+	after = row_status(RelationGetRelid(rel), new_patient, new_anchor);
+	if (shortens(before, after))
+		ereport(ERROR,
+				(errcode(ERRCODE_PATSVC_RETENTION_WOULD_SHORTEN),
+				 errmsg("update of table \"%s\" would shorten retention to %s",
+						RelationGetRelationName(rel), format_date(after.retain_until)),
+				 before.known ? errdetail("The record is retained until %s; retention may be lengthened, never shortened.",
+										  format_date(before.retain_until))
+				 : errdetail("The record's retention end is not yet computable, so it is kept for ever; retention may be lengthened, never shortened."),
+				 errhint("Leave the patient and anchor columns as they are, or move them to later dates.")));
+}
+
+/*
+ * AFTER DELETE OR UPDATE OF <patient, anchor> FOR EACH ROW, ENABLE ALWAYS,
+ * WHEN (NOT patsvc.is_destroying(<table>)).  Its error undoes the statement.
+ * Arguments: patient column, anchor column ('' when the policy needs none).
+ */
+PG_FUNCTION_INFO_V1(patsvc_retention_guard_row);
+Datum
+patsvc_retention_guard_row(PG_FUNCTION_ARGS)
+{
+	TriggerData *td = (TriggerData *) fcinfo->context;
+	Relation	rel;
+	const char *pcol,
+			   *acol;
+
+	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_AFTER(td->tg_event) ||
+		!TRIGGER_FIRED_FOR_ROW(td->tg_event) || td->tg_trigger->tgnargs != 2)
+		elog(ERROR, "patsvc_retention_guard_row: must be an AFTER ROW trigger with two arguments");
+	rel = td->tg_relation;
+	pcol = td->tg_trigger->tgargs[0];
+	acol = td->tg_trigger->tgargs[1];
+
+	if (TRIGGER_FIRED_BY_DELETE(td->tg_event))
+	{
+		if (retention_destroying(RelationGetRelid(rel)))
+			return PointerGetDatum(td->tg_trigtuple);
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
+		refuse_delete(rel, row_status(RelationGetRelid(rel),
+									  column_text(td->tg_trigtuple, RelationGetDescr(rel), pcol),
+									  column_text(td->tg_trigtuple, RelationGetDescr(rel), acol)));
+	}
+	if (TRIGGER_FIRED_BY_UPDATE(td->tg_event))
+	{
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
+		check_update(rel, td, pcol, acol);
+		SPI_finish();
+		return PointerGetDatum(td->tg_newtuple);
+	}
+	return PointerGetDatum(td->tg_trigtuple);
+}
+
+/* BEFORE TRUNCATE FOR EACH STATEMENT, ENABLE ALWAYS, on protected tables and ledgers. */
+PG_FUNCTION_INFO_V1(patsvc_retention_guard_truncate);
+Datum
+patsvc_retention_guard_truncate(PG_FUNCTION_ARGS)
+{
+	TriggerData *td = (TriggerData *) fcinfo->context;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		elog(ERROR, "patsvc_retention_guard_truncate: not called as a trigger");
+	ereport(ERROR,
+			(errcode(ERRCODE_PATSVC_PROTECTED_OBJECT),
+			 errmsg("cannot truncate protected table \"%s\"", RelationGetRelationName(td->tg_relation)),
+			 errdetail("TRUNCATE would remove records without checking retention, holds or issuing a certificate."),
+			 errhint("Use patsvc.destroy_due() to destroy records whose retention is over.")));
+	return PointerGetDatum(NULL);
+}
+
+/* BEFORE UPDATE OR DELETE FOR EACH ROW, ENABLE ALWAYS, on append-only ledgers. */
+PG_FUNCTION_INFO_V1(patsvc_append_only_guard);
+Datum
+patsvc_append_only_guard(PG_FUNCTION_ARGS)
+{
+	TriggerData *td = (TriggerData *) fcinfo->context;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		elog(ERROR, "patsvc_append_only_guard: not called as a trigger");
+	ereport(ERROR,
+			(errcode(ERRCODE_PATSVC_PROTECTED_OBJECT),
+			 errmsg("table \"%s\" is append-only", RelationGetRelationName(td->tg_relation)),
+			 errdetail("Its rows are kept permanently as evidence and cannot be changed or removed."),
+			 errhint("Add a new row instead of changing an old one.")));
+	return PointerGetDatum(NULL);
+}
+
+/*
+ * AFTER INSERT OR UPDATE OR DELETE FOR EACH STATEMENT on patsvc.protected_tables:
+ * every backend's hardened-mode cache of protected relations is rebuilt.
+ */
+PG_FUNCTION_INFO_V1(patsvc_retention_registry_changed);
+Datum
+patsvc_retention_registry_changed(PG_FUNCTION_ARGS)
+{
+	TriggerData *td = (TriggerData *) fcinfo->context;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		elog(ERROR, "patsvc_retention_registry_changed: not called as a trigger");
+	CacheInvalidateRelcacheByRelid(RelationGetRelid(td->tg_relation));
+	return PointerGetDatum(NULL);
+}

@@ -1,0 +1,40 @@
+/*
+ * retention.h -- retention and destruction of protected records.
+ *
+ * A protected table's rows leave only through patsvc.destroy_due() (or, in
+ * governance mode, patsvc.destroy_early()).  Both set a backend-local
+ * "destroying" flag around their own DELETEs; the guard triggers (basic
+ * mode) and the executor/utility/object-access hooks (hardened mode, when
+ * patsvc is in shared_preload_libraries) honour it and nothing else.
+ */
+#ifndef PATSVC_RETENTION_H
+#define PATSVC_RETENTION_H
+
+#include "postgres.h"
+
+/* SQLSTATEs of retention and destruction (class PS, range PS3xx) */
+#define ERRCODE_PATSVC_RETENTION_NOT_OVER		MAKE_SQLSTATE('P','S','3','0','1')
+#define ERRCODE_PATSVC_RECORD_ON_HOLD			MAKE_SQLSTATE('P','S','3','0','2')
+#define ERRCODE_PATSVC_DESTROY_ONLY_THROUGH_PATSVC MAKE_SQLSTATE('P','S','3','0','3')
+#define ERRCODE_PATSVC_RETENTION_WOULD_SHORTEN	MAKE_SQLSTATE('P','S','3','0','4')
+#define ERRCODE_PATSVC_PROTECTED_OBJECT			MAKE_SQLSTATE('P','S','3','0','5')
+#define ERRCODE_PATSVC_COMPLIANCE_NO_EARLY		MAKE_SQLSTATE('P','S','3','0','6')
+#define ERRCODE_PATSVC_TABLE_NOT_PROTECTED		MAKE_SQLSTATE('P','S','3','0','7')
+#define ERRCODE_PATSVC_TABLE_ALREADY_PROTECTED	MAKE_SQLSTATE('P','S','3','0','8')
+#define ERRCODE_PATSVC_HOLD_NOT_ACTIVE			MAKE_SQLSTATE('P','S','3','0','9')
+#define ERRCODE_PATSVC_UNKNOWN_POLICY			MAKE_SQLSTATE('P','S','3','1','0')
+#define ERRCODE_PATSVC_RETENTION_UNKNOWN		MAKE_SQLSTATE('P','S','3','1','1')
+#define ERRCODE_PATSVC_DESTROY_UNSAFE			MAKE_SQLSTATE('P','S','3','1','2')
+#define ERRCODE_PATSVC_ARCHIVE_MISMATCH			MAKE_SQLSTATE('P','S','3','1','3')
+
+/* Name prefix of the guard triggers protect() creates. */
+#define RETENTION_TRIGGER_PREFIX "patsvc_retention_"
+
+/* true while patsvc.destroy_due()/destroy_early() deletes from relid (or a partition of it) */
+extern bool retention_destroying(Oid relid);
+
+/* hardened mode: the hooks (hooks.c) */
+extern bool retention_hooks_installed;
+extern void retention_install_hooks(void);
+
+#endif							/* PATSVC_RETENTION_H */
