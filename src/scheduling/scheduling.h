@@ -22,6 +22,7 @@
 #define ERRCODE_PATSVC_MISSING_RESOURCE		MAKE_SQLSTATE('P','S','2','0','7')
 #define ERRCODE_PATSVC_UNKNOWN_REFERENCE	MAKE_SQLSTATE('P','S','2','0','8')
 #define ERRCODE_PATSVC_INTERNAL_TABLE		MAKE_SQLSTATE('P','S','2','0','9')
+#define ERRCODE_PATSVC_SERIES_CONFLICT		MAKE_SQLSTATE('P','S','2','1','0')
 
 /* Longest time one appointment may hold, buffers included (CHECK on the table). */
 #define SCHED_MAX_HELD_USECS	(INT64CONST(24) * USECS_PER_HOUR)
