@@ -5,7 +5,8 @@
  * statement's snapshot, a yes/no answer).
  *
  * Race freedom (rule 5): before checking a key (provider, patient, resource)
- * the writer takes a transaction-scoped advisory-style lock on it.  A second
+ * the writer takes a transaction-scoped advisory-style lock on it (on its
+ * hash bucket, see lock_key).  A second
  * writer of the same key waits until the first commits or aborts, then
  * checks with a fresh snapshot that sees the first one's row.  Under
  * REPEATABLE READ / SERIALIZABLE a conflict visible only in that fresh
@@ -169,14 +170,56 @@ ts_text(TimestampTz t)
 	return pstrdup(timestamptz_to_str(t));
 }
 
+/*
+ * Keys are hashed into LOCK_BUCKETS locks per dimension, so a transaction
+ * that writes many rows (COPY, INSERT ... SELECT) holds at most
+ * 3 * LOCK_BUCKETS locks; two keys sharing a bucket only wait for each other.
+ */
+#define LOCK_BUCKET_BITS 9
+#define LOCK_BUCKETS (1 << LOCK_BUCKET_BITS)
+
+static uint32
+lock_bucket(int64 key)
+{
+	return (uint32) (((uint64) key * UINT64CONST(0x9E3779B97F4A7C15)) >> (64 - LOCK_BUCKET_BITS));
+}
+
 static void
 lock_key(Dimension dim, int64 key)
 {
 	LOCKTAG		tag;
 
-	SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, (uint32) ((uint64) key >> 32), (uint32) key,
-						 LOCK_FIELD4_BASE + dim);
+	SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, lock_bucket(key), 0, LOCK_FIELD4_BASE + dim);
 	(void) LockAcquire(&tag, ExclusiveLock, false, false);
+}
+
+static int
+cmp_bucket(const void *a, const void *b)
+{
+	uint32		x = lock_bucket(*(const int64 *) a),
+				y = lock_bucket(*(const int64 *) b);
+
+	return x < y ? -1 : x > y;
+}
+
+/* provider, patient, then resources in bucket order: one global order */
+static void
+lock_keys(const ApptRow *row, bool check_patient)
+{
+	if (!row->overbook)
+		lock_key(DIM_PROVIDER, row->provider);
+	if (check_patient)
+		lock_key(DIM_PATIENT, row->patient);
+	if (row->nresources > 0)
+	{
+		int64	   *sorted = palloc(sizeof(int64) * row->nresources);
+
+		memcpy(sorted, row->resources, sizeof(int64) * row->nresources);
+		qsort(sorted, row->nresources, sizeof(int64), cmp_bucket);
+		for (int i = 0; i < row->nresources; i++)
+			lock_key(DIM_RESOURCE, sorted[i]);
+		pfree(sorted);
+	}
 }
 
 /*
@@ -494,16 +537,8 @@ check_resource_kinds(const ApptRow *row, const ApptType *type, RuleMode mode)
 bool
 rules_check(ApptRow *row, const ApptType *type, RuleMode mode, bool check_patient)
 {
-	/* locks in a fixed order (dimension, key) to keep deadlocks rare */
 	if (mode == RULES_ENFORCE)
-	{
-		if (!row->overbook)
-			lock_key(DIM_PROVIDER, row->provider);
-		if (check_patient)
-			lock_key(DIM_PATIENT, row->patient);
-		for (int i = 0; i < row->nresources; i++)
-			lock_key(DIM_RESOURCE, row->resources[i]);
-	}
+		lock_keys(row, check_patient);
 	if (!(mode == RULES_PROBE && row->nresources == 0) && !check_resource_kinds(row, type, mode))
 		return false;
 	if (!row->overbook)
