@@ -113,19 +113,21 @@ SELECT book_overbook(1, 1, '2027-03-15 13:00Z', 'visit', '{}', 'urgent');
 SELECT book_overbook(5, 1, '2027-03-16 13:00Z', 'echo', '{2}', 'urgent');
 RESET SESSION AUTHORIZATION;
 SELECT patient_id, starts_at, overbook, overbook_reason, overridden_by FROM appointments WHERE overbook ORDER BY starts_at;
--- audit columns cannot be rewritten, an overbook cannot be moved, a later normal booking ignores overbooks
+-- audit columns cannot be rewritten, an overbook cannot be moved
 UPDATE appointments SET overridden_by = 'nobody', overbook_reason = 'none' WHERE overbook RETURNING overridden_by, overbook_reason;
 UPDATE appointments SET starts_at = starts_at + interval '1 hour' WHERE overbook AND patient_id = 3;
 SELECT set_status(id, 'arrived') FROM appointments WHERE overbook AND patient_id = 3;
 
--- cancel frees the time; reschedule is atomic and links the new visit to the old one
+-- cancel frees the time, but the overbooked visit keeps holding it: the slot is not sold a third time
 SELECT cancel(id, 'patient called') FROM appointments WHERE patient_id = 1 AND starts_at = '2027-03-15 13:00Z';
-SELECT book(5, 1, '2027-03-15 13:00Z', 'visit') IS NOT NULL AS rebooked_after_cancel;
+SELECT book(5, 1, '2027-03-15 13:00Z', 'visit');
+-- reschedule is atomic and links the new visit to the old one
+SELECT book(5, 1, '2027-03-15 12:30Z', 'visit') IS NOT NULL AS booked_at_0830;
 -- a refused reschedule changes nothing: the old visit stays booked, nothing is linked
-SELECT reschedule(id, '2027-03-15 14:00Z') FROM appointments WHERE patient_id = 5 AND starts_at = '2027-03-15 13:00Z';
+SELECT reschedule(id, '2027-03-15 14:00Z') FROM appointments WHERE patient_id = 5 AND starts_at = '2027-03-15 12:30Z';
 SELECT starts_at, status FROM appointments WHERE patient_id = 5 AND provider_id = 1 ORDER BY starts_at;
 SELECT count(*) AS linked FROM appointments WHERE replaces IS NOT NULL;
-SELECT reschedule(id, '2027-03-15 15:00Z') FROM appointments WHERE patient_id = 5 AND starts_at = '2027-03-15 13:00Z';
+SELECT reschedule(id, '2027-03-15 15:00Z') FROM appointments WHERE patient_id = 5 AND starts_at = '2027-03-15 12:30Z';
 SELECT n.starts_at, o.status AS old_status, o.cancel_reason, n.status
 FROM appointments n JOIN appointments o ON o.id = n.replaces
 WHERE n.patient_id = 5 AND n.provider_id = 1;

@@ -58,7 +58,7 @@ static RulePlan plan_type = {
 static RulePlan plan_provider = {
 	"SELECT id, starts_at, held_from, held_until, type_id FROM patsvc.appointments"
 	" WHERE provider_id = $1 AND held_from > $2 AND held_from < $3 AND held_until > $4"
-	" AND " NOT_HOLDING " AND NOT overbook AND id <> $5 ORDER BY held_from",
+	" AND " NOT_HOLDING " AND id <> $5 ORDER BY held_from",
 	5, {INT8OID, TIMESTAMPTZOID, TIMESTAMPTZOID, TIMESTAMPTZOID, INT8OID}
 };
 /* $2 = starts_at - max hold, $3 = ends_at, $4 = starts_at, $5 = self */
