@@ -19,6 +19,7 @@
 #include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
+#include "nodes/parsenodes.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "storage/lmgr.h"
@@ -114,7 +115,8 @@ get_plan(RulePlan *cp)
 {
 	if (cp->plan == NULL)
 	{
-		SPIPlanPtr	p = SPI_prepare(cp->sql, cp->nargs, cp->types);
+		/* generic plans: every query is a btree range scan whatever the values */
+		SPIPlanPtr	p = SPI_prepare_cursor(cp->sql, cp->nargs, cp->types, CURSOR_OPT_GENERIC_PLAN);
 
 		if (p == NULL)
 			elog(ERROR, "SPI_prepare failed for \"%s\": %s", cp->sql, SPI_result_code_string(SPI_result));
