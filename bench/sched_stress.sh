@@ -39,18 +39,27 @@ UPDATE patsvc.appointments SET status = 'cancelled'
  WHERE id = (SELECT id FROM patsvc.appointments WHERE provider_id = :prov AND status = 'booked'
              ORDER BY random() LIMIT 1);
 PGB
-overlaps() {
-    psql -X -At <<'SQL'
-SELECT (SELECT count(*) FROM patsvc.appointments a JOIN patsvc.appointments b
+OVERLAPS_SQL="SELECT (SELECT count(*) FROM patsvc.appointments a JOIN patsvc.appointments b
           ON a.id < b.id AND a.provider_id = b.provider_id
          AND a.held_from < b.held_until AND b.held_from < a.held_until
-       WHERE a.status NOT IN ('cancelled', 'noshow', 'entered-in-error') AND NOT a.overbook
-         AND b.status NOT IN ('cancelled', 'noshow', 'entered-in-error') AND NOT b.overbook)
+       WHERE a.status NOT IN ('cancelled', 'noshow', 'entered-in-error')
+         AND b.status NOT IN ('cancelled', 'noshow', 'entered-in-error'))
      + (SELECT count(*) FROM patsvc.appointments a JOIN patsvc.appointments b
           ON a.id < b.id AND a.patient_id = b.patient_id
          AND a.starts_at < b.ends_at AND b.starts_at < a.ends_at
        WHERE a.status NOT IN ('cancelled', 'noshow', 'entered-in-error')
-         AND b.status NOT IN ('cancelled', 'noshow', 'entered-in-error'))
+         AND b.status NOT IN ('cancelled', 'noshow', 'entered-in-error'))"
+overlaps() { psql -X -At -c "$OVERLAPS_SQL"; }
+# the overlap query itself must see a double booking: plant one with the trigger off, then roll back
+selfcheck() {
+    psql -X -At -q -v ON_ERROR_STOP=1 <<SQL | tail -1
+BEGIN;
+ALTER TABLE patsvc.appointments DISABLE TRIGGER appointments_enforce;
+INSERT INTO patsvc.appointments (patient_id, provider_id, type_id, starts_at, ends_at, held_from, held_until)
+SELECT patient_id % 40 + 1, provider_id, type_id, starts_at, ends_at, held_from, held_until
+  FROM patsvc.appointments WHERE status = 'booked' LIMIT 1;
+$OVERLAPS_SQL;
+ROLLBACK;
 SQL
 }
 status=0
@@ -66,6 +75,9 @@ for level in 'read committed' serializable; do
     n=$(overlaps)
     echo "RESULT stress $level: $n overlapping pairs among $held time-holding appointments ($booked booked in all) (target 0) [$tx attempts by $CLIENTS clients in ${SECONDS_EACH}s, ${retried:-0} retried after 40001/40P01, ${failed:-0} failed]"
     [ "$n" = 0 ] || status=1
+    planted=$(selfcheck)
+    echo "overlap query sees a planted double booking: $planted pair(s)"
+    [ "$planted" -gt 0 ] || status=1
 done
 psql -X -q -c "ALTER DATABASE $db RESET default_transaction_isolation"
 exit $status
