@@ -14,12 +14,11 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 q() { psql -X -q -v ON_ERROR_STOP=1 "$@"; }
 elapsed() { # seconds taken by one SQL statement
-    psql -X -At -v ON_ERROR_STOP=1 -c "DO \$b\$ BEGIN END \$b\$" >/dev/null
     local t0 t1
     t0=$(date +%s.%N); q -c "$1"; t1=$(date +%s.%N)
-    echo "$t1 - $t0" | bc -l
+    awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }'
 }
-ratio() { echo "scale=2; $1 / $2" | bc -l; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 
 q <<'SQL'
 CREATE EXTENSION IF NOT EXISTS patsvc;
