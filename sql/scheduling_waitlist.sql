@@ -24,9 +24,15 @@ SELECT patient_id, type_id, status FROM waitlist ORDER BY id;
 -- Bob reschedules: his old start goes to Dee's older entry (one offer per freed start)
 SELECT reschedule(id, '2027-03-15 15:00Z') IS NOT NULL AS bob_moved FROM appointments WHERE patient_id = 32;
 SELECT w.patient_id, w.type_id, o.slot FROM waitlist_offers o JOIN waitlist w ON w.id = o.waitlist_id ORDER BY o.id;
+-- moving a visit by 15 minutes does not offer its old start: the check runs at commit
+SELECT book(31, 31, '2027-03-15 19:00Z', 'w-visit') IS NOT NULL AS ann_at_3pm;
+SELECT join_waitlist(33, 31, 'w-visit', '[2027-03-15 18:00Z, 2027-03-15 20:00Z)') AS cid_waits_again;
+SELECT reschedule(id, '2027-03-15 19:15Z') IS NOT NULL AS ann_moved FROM appointments
+ WHERE patient_id = 31 AND starts_at = '2027-03-15 19:00Z';
+SELECT count(*) AS offers FROM waitlist_offers;
 -- a cancellation outside every window offers nothing
 SELECT book(31, 31, '2027-03-16 19:00Z', 'w-visit') IS NOT NULL AS ann_rebooked;
-SELECT cancel(id, 'sick again') FROM appointments WHERE patient_id = 31 AND status = 'booked';
+SELECT cancel(id, 'sick again') FROM appointments WHERE patient_id = 31 AND starts_at = '2027-03-16 19:00Z';
 SELECT count(*) AS offers FROM waitlist_offers;
 
 -- reminders: created from the type's rules at booking (Ann's and Bob's first visits, Bob's new one)

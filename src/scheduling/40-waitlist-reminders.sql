@@ -57,13 +57,16 @@ BEGIN
 END $$;
 COMMENT ON FUNCTION @extschema@.waitlist_offer_freed_time() IS
   'trigger: when an appointment stops holding time, offers the freed start to the longest-waiting matching patient';
-CREATE TRIGGER waitlist_offer AFTER UPDATE OF status ON @extschema@.appointments
+-- deferred to commit: a reschedule cancels the old visit before it books the new one, and only
+-- the final state says whether the old start is really free
+CREATE CONSTRAINT TRIGGER waitlist_offer AFTER UPDATE OF status ON @extschema@.appointments
+  DEFERRABLE INITIALLY DEFERRED
   FOR EACH ROW
   WHEN (OLD.status NOT IN ('cancelled', 'noshow', 'entered-in-error')
         AND NEW.status IN ('cancelled', 'noshow', 'entered-in-error'))
   EXECUTE FUNCTION @extschema@.waitlist_offer_freed_time();
 COMMENT ON TRIGGER waitlist_offer ON @extschema@.appointments IS
-  'creates a waitlist offer and a NOTIFY patsvc_waitlist when a cancellation, no-show or reschedule frees time';
+  'at commit, creates a waitlist offer and a NOTIFY patsvc_waitlist when a cancellation, no-show or reschedule freed time';
 
 CREATE FUNCTION @extschema@.join_waitlist(patient bigint, provider bigint, appointment_type text, search_window tstzrange)
   RETURNS bigint LANGUAGE sql
