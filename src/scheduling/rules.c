@@ -559,13 +559,18 @@ rules_check(ApptRow *row, const ApptType *type, RuleMode mode, bool check_patien
 }
 
 void
-rules_replace_holds(int64 appointment, const ApptRow *row)
+rules_replace_holds(int64 appointment, bool had_holds, const ApptRow *row)
 {
-	Datum		del[1] = {Int64GetDatum(appointment)};
-	int			rc = SPI_execute_plan(get_plan(&plan_holds_delete), del, NULL, false, 0);
+	int			rc;
 
-	if (rc != SPI_OK_DELETE)
-		elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(rc));
+	if (had_holds)
+	{
+		Datum		del[1] = {Int64GetDatum(appointment)};
+
+		rc = SPI_execute_plan(get_plan(&plan_holds_delete), del, NULL, false, 0);
+		if (rc != SPI_OK_DELETE)
+			elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(rc));
+	}
 	if (row == NULL || row->nresources == 0)
 		return;
 	{

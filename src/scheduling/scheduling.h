@@ -81,7 +81,8 @@ extern void rules_derive_times(ApptRow *row, const ApptType *type);
 /* Checks rules 1-3 (provider part skipped when row->overbook); returns
  * false on the first violation in probe mode, raises in enforce mode. */
 extern bool rules_check(ApptRow *row, const ApptType *type, RuleMode mode, bool check_patient);
-extern void rules_replace_holds(int64 appointment, const ApptRow *row_or_null);
+/* Deletes the old holds (if had_holds) and inserts the row's (if not NULL). */
+extern void rules_replace_holds(int64 appointment, bool had_holds, const ApptRow *row_or_null);
 
 /* overbook.c: true while patsvc.book_overbook is inserting its row. */
 extern bool overbook_authorized(void);

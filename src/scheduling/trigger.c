@@ -222,12 +222,12 @@ holds_changed(const Snapshotted *n, const Snapshotted *o)
 }
 
 static void
-replace_holds(int64 id, const ApptRow *row)
+replace_holds(int64 id, bool had_holds, const ApptRow *row)
 {
 	holds_maintenance_depth++;
 	PG_TRY();
 	{
-		rules_replace_holds(id, row);
+		rules_replace_holds(id, had_holds, row);
 	}
 	PG_FINALLY();
 	{
@@ -253,7 +253,8 @@ enforce(Relation rel, Snapshotted *n, Snapshotted *o)
 	if (needs_check(n, o))
 		rules_check(&n->row, &type, RULES_ENFORCE, true);
 	if (holds_changed(n, o))
-		replace_holds(n->row.id, status_holds_time(n->status) ? &n->row : NULL);
+		replace_holds(n->row.id, o != NULL && status_holds_time(o->status) && o->row.nresources > 0,
+					  status_holds_time(n->status) ? &n->row : NULL);
 	SPI_finish();
 	SetUserIdAndSecContext(save_userid, save_sec);
 }
@@ -338,7 +339,7 @@ patsvc_appointments_enforce(PG_FUNCTION_ARGS)
 								   save_sec | SECURITY_LOCAL_USERID_CHANGE | SECURITY_NOFORCE_RLS);
 			if (SPI_connect() != SPI_OK_CONNECT)
 				elog(ERROR, "SPI_connect failed");
-			replace_holds(o.row.id, NULL);
+			replace_holds(o.row.id, true, NULL);
 			SPI_finish();
 			SetUserIdAndSecContext(save_userid, save_sec);
 		}
