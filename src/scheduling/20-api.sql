@@ -160,6 +160,11 @@ END $$;
 COMMENT ON FUNCTION @extschema@.check_search_window(tstzrange) IS
   'raises 22023 unless the window is non-empty, bounded and at most 400 days long';
 
+CREATE FUNCTION @extschema@.free_slots_sweep(provider bigint, search_window tstzrange, appointment_type bigint)
+  RETURNS SETOF tstzrange AS 'MODULE_PATHNAME', 'patsvc_free_slots_sweep' LANGUAGE C STABLE STRICT;
+COMMENT ON FUNCTION @extschema@.free_slots_sweep(bigint, tstzrange, bigint) IS
+  'free_slots without argument checks: candidate slots tested in memory against the provider''s bookings and time off read once';
+
 CREATE FUNCTION @extschema@.free_slots(provider bigint, search_window tstzrange, appointment_type text)
   RETURNS SETOF tstzrange LANGUAGE plpgsql STABLE
   SET search_path = pg_catalog, pg_temp
@@ -168,10 +173,7 @@ DECLARE
   type_id bigint := @extschema@.appointment_type_id(appointment_type);
 BEGIN
   PERFORM @extschema@.check_search_window(search_window);
-  RETURN QUERY
-    SELECT c.slot FROM @extschema@.candidate_slots(provider, search_window, type_id) AS c(slot)
-     WHERE @extschema@.slot_is_free(provider, pg_catalog.lower(c.slot), type_id, '{}')
-     ORDER BY c.slot;
+  RETURN QUERY SELECT s.slot FROM @extschema@.free_slots_sweep(provider, search_window, type_id) AS s(slot);
 END $$;
 COMMENT ON FUNCTION @extschema@.free_slots(bigint, tstzrange, text) IS
   'bookable slots of the type starting in the window: inside hours, outside time off, no overlap, capacity left';

@@ -105,8 +105,9 @@ patsvc_book_overbook(PG_FUNCTION_ARGS)
 	PG_RETURN_INT64(id);
 }
 
-static Oid
-appointments_owner(void)
+/* owner of patsvc.appointments: the rules run as this role */
+Oid
+sched_appointments_owner(void)
 {
 	Oid			nsp = get_namespace_oid(PATSVC_SCHEMA, false);
 	Oid			rel = get_relname_relid("appointments", nsp);
@@ -160,7 +161,7 @@ patsvc_slot_is_free(PG_FUNCTION_ARGS)
 				row.resources[row.nresources++] = DatumGetInt64(elems[i]);
 	}
 	GetUserIdAndSecContext(&save_userid, &save_sec);
-	SetUserIdAndSecContext(appointments_owner(), save_sec | SECURITY_LOCAL_USERID_CHANGE | SECURITY_NOFORCE_RLS);
+	SetUserIdAndSecContext(sched_appointments_owner(), save_sec | SECURITY_LOCAL_USERID_CHANGE | SECURITY_NOFORCE_RLS);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	rules_load_type(row.type, &type);

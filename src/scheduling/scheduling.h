@@ -84,6 +84,9 @@ extern bool rules_check(ApptRow *row, const ApptType *type, RuleMode mode, bool 
 /* Deletes the old holds (if had_holds) and inserts the row's (if not NULL). */
 extern void rules_replace_holds(int64 appointment, bool had_holds, const ApptRow *row_or_null);
 
+/* overbook.c: owner of patsvc.appointments, the role the rules run as */
+extern Oid sched_appointments_owner(void);
+
 /* overbook.c: true while patsvc.book_overbook is inserting its row. */
 extern bool overbook_authorized(void);
 /* trigger.c: true while appointments_enforce maintains appointment_resources. */
