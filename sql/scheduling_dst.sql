@@ -50,5 +50,12 @@ SELECT count(*) AS slots_ny_spring_day FROM free_slots(11, '[2027-03-14 04:00Z, 
 SELECT s AS night_slots_spring FROM free_slots(13, '[2027-03-14 00:00Z, 2027-03-15 00:00Z)', 'dst-visit') s;
 SELECT s AS night_slots_fall FROM free_slots(13, '[2027-11-07 00:00Z, 2027-11-08 00:00Z)', 'dst-visit') s;
 
+-- next_available expands the hours the same way (in C): the first slots after midnight UTC on the
+-- change days, and the night shift across the gap and into the next week
+SELECT * FROM next_available('{11}', '2027-03-14 00:00Z', 'dst-visit', '{}', 2);
+SELECT * FROM next_available('{12}', '2027-10-31 00:00Z', 'dst-visit', '{}', 1);
+SELECT * FROM next_available('{13}', '2027-03-14 00:00Z', 'dst-visit', '{}', 5);
+SELECT * FROM next_available('{13}', '2027-11-07 00:00Z', 'dst-visit', '{}', 1);
+
 TRUNCATE reminders, reminder_rules, waitlist_offers, waitlist, appointments, appointment_resources, time_off, availability, appointment_types, resources,
          patients, providers, locations RESTART IDENTITY;

@@ -178,6 +178,12 @@ END $$;
 COMMENT ON FUNCTION @extschema@.free_slots(bigint, tstzrange, text) IS
   'bookable slots of the type starting in the window: inside hours, outside time off, no overlap, capacity left';
 
+CREATE FUNCTION @extschema@.next_available_sweep(providers bigint[], after timestamptz, appointment_type bigint,
+                                                 resources bigint[], max_results integer)
+  RETURNS TABLE(provider bigint, slot tstzrange) AS 'MODULE_PATHNAME', 'patsvc_next_available_c' LANGUAGE C STABLE STRICT;
+COMMENT ON FUNCTION @extschema@.next_available_sweep(bigint[], timestamptz, bigint, bigint[], integer) IS
+  'next_available without argument checks: hours expanded per local date in C, candidates probed earliest first';
+
 CREATE FUNCTION @extschema@.next_available(providers bigint[], after timestamptz, appointment_type text,
                                            resources bigint[] DEFAULT '{}', max_results integer DEFAULT 1)
   RETURNS TABLE(provider bigint, slot tstzrange) LANGUAGE plpgsql STABLE
@@ -186,33 +192,13 @@ AS $$
 #variable_conflict use_column
 DECLARE
   type_id bigint := @extschema@.appointment_type_id(appointment_type);
-  day_from timestamptz := after;
-  found_n integer := 0;
-  r record;
 BEGIN
   IF max_results IS NULL OR max_results < 1 THEN
     RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'max_results must be at least 1',
       HINT = 'Ask for 1 or more results.';
   END IF;
-  -- day by day, earliest first; candidates are sorted before probing, so
-  -- only as many slots are probed as it takes to find the answer
-  FOR day_n IN 1..92 LOOP
-    FOR r IN
-      SELECT c.p, c.s FROM (
-        SELECT p.p, cs.s FROM pg_catalog.unnest(providers) AS p(p),
-               @extschema@.candidate_slots(p.p, pg_catalog.tstzrange(day_from, day_from + interval '24 hours'), type_id) AS cs(s)
-         ORDER BY pg_catalog.lower(cs.s), p.p OFFSET 0) c
-       WHERE @extschema@.slot_is_free(c.p, pg_catalog.lower(c.s), type_id, resources)
-    LOOP
-      provider := r.p;
-      slot := r.s;
-      RETURN NEXT;
-      found_n := found_n + 1;
-      EXIT WHEN found_n >= max_results;
-    END LOOP;
-    EXIT WHEN found_n >= max_results;
-    day_from := day_from + interval '24 hours';
-  END LOOP;
+  RETURN QUERY SELECT c.provider, c.slot
+    FROM @extschema@.next_available_sweep(providers, after, type_id, COALESCE(resources, '{}'), max_results) AS c;
 END $$;
 COMMENT ON FUNCTION @extschema@.next_available(bigint[], timestamptz, text, bigint[], integer) IS
   'earliest bookable slots across providers (with the given resources) after a time, up to max_results, searching 92 days';
