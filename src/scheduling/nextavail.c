@@ -138,11 +138,22 @@ expand(const Hours *h, int32 duration_min, TimestampTz w0, TimestampTz w1, Candi
 
 	for (DateADT d = first; d <= last; d++)
 	{
+		Timestamp	local0 = (Timestamp) d * USECS_PER_DAY + h->starts;
+		TimestampTz s0,
+					e0;
+		bool		linear;
+
 		if (iso_weekday(d) != h->weekday || d < h->valid_from || d > h->valid_until)
 			continue;
+		s0 = local_to_utc(local0, h->tz);
+		e0 = local_to_utc((Timestamp) d * USECS_PER_DAY + h->ends, h->tz);
+		if (e0 <= w0 || s0 >= w1)
+			continue;
+		/* no UTC offset change inside the hours: slots are plain arithmetic */
+		linear = (e0 - s0) == (h->ends - h->starts);
 		for (int k = 0; k < nslots; k++)
 		{
-			TimestampTz s = local_to_utc((Timestamp) d * USECS_PER_DAY + h->starts + k * step, h->tz);
+			TimestampTz s = linear ? s0 + k * step : local_to_utc(local0 + k * step, h->tz);
 
 			if (s < w0 || s >= w1)
 				continue;
