@@ -1,0 +1,144 @@
+#!/usr/bin/env bash
+# Scheduling benchmarks (run by tools/bench.sh in a throw-away cluster, once):
+#  1. bulk load of 500,000 non-conflicting appointments: patsvc (trigger
+#     enforcing provider, patient, room, hours) vs the btree_gist EXCLUDE
+#     reference (provider, patient and room constraints);
+#  2. single-appointment booking throughput, pgbench -c 2, on top of
+#     1,000,000 existing appointments: patsvc vs EXCLUDE vs a plain table;
+#  3. free_slots (1 provider, 4 weeks) and next_available (500 providers,
+#     7 days) vs SQL references using multiranges.
+# The reference tables hold the same rows as patsvc.appointments.
+set -euo pipefail
+SECS=${SECS:-15}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+q() { psql -X -q -v ON_ERROR_STOP=1 "$@"; }
+elapsed() { # seconds taken by one SQL statement
+    local t0 t1
+    t0=$(date +%s.%N); q -c "$1"; t1=$(date +%s.%N)
+    awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }'
+}
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+
+q <<'SQL'
+CREATE EXTENSION IF NOT EXISTS patsvc;
+CREATE EXTENSION btree_gist;   -- the reference only
+INSERT INTO patsvc.locations (id, name, time_zone) VALUES (1, 'Bench', 'America/New_York');
+INSERT INTO patsvc.providers (id, name) SELECT p, 'Provider ' || p FROM generate_series(1, 500) p;
+INSERT INTO patsvc.patients (id, name) SELECT p, 'Patient ' || p FROM generate_series(1, 110000) p;
+INSERT INTO patsvc.resources (id, name, kind) SELECT r, 'Room ' || r, 'exam-room' FROM generate_series(1, 500) r;
+INSERT INTO patsvc.appointment_types (id, code, duration_minutes) VALUES (1, 'visit', 20);
+INSERT INTO patsvc.availability (provider_id, location_id, weekday, starts_local, ends_local)
+SELECT p, 1, d, '08:00', '17:00' FROM generate_series(1, 500) p, generate_series(1, 7) d;
+CREATE TABLE ref_excl (
+  id bigserial PRIMARY KEY, patient_id bigint NOT NULL, provider_id bigint NOT NULL, room_id bigint NOT NULL,
+  during tstzrange NOT NULL, status text NOT NULL DEFAULT 'booked',
+  EXCLUDE USING gist (provider_id WITH =, during WITH &&) WHERE (status <> 'cancelled'),
+  EXCLUDE USING gist (patient_id WITH =, during WITH &&) WHERE (status <> 'cancelled'),
+  EXCLUDE USING gist (room_id WITH =, during WITH &&) WHERE (status <> 'cancelled'));
+CREATE TABLE ref_plain (
+  id bigserial PRIMARY KEY, patient_id bigint NOT NULL, provider_id bigint NOT NULL, room_id bigint NOT NULL,
+  during tstzrange NOT NULL, status text NOT NULL DEFAULT 'booked');
+-- rows: provider p, day d (from Monday 2027-01-04), slot k: 09:00 New York + 40 min * k, 20 minutes,
+-- room = provider, patient unique per (day, time); the 20 minutes after each slot stay free
+CREATE VIEW bench_rows AS
+SELECT p AS provider_id, d, k,
+       ((p * 10 + k) + 5100 * (d % 20) + 1)::bigint AS patient_id,
+       ((date '2027-01-04' + d + time '09:00') AT TIME ZONE 'America/New_York') + k * interval '40 minutes' AS starts_at
+FROM generate_series(1, 500) p, generate_series(0, 199) d, generate_series(0, 9) k;
+SQL
+
+# 1. bulk load, 500,000 rows (days 0-99), enforcement on
+t_patsvc=$(elapsed "INSERT INTO patsvc.appointments (patient_id, provider_id, type_id, starts_at, resources)
+                    SELECT patient_id, provider_id, 1, starts_at, ARRAY[provider_id] FROM bench_rows WHERE d < 100")
+t_excl=$(elapsed "INSERT INTO ref_excl (patient_id, provider_id, room_id, during)
+                  SELECT patient_id, provider_id, provider_id, tstzrange(starts_at, starts_at + interval '20 minutes')
+                  FROM bench_rows WHERE d < 100")
+echo "RESULT bulk load 500,000 appointments: $(ratio "$t_excl" "$t_patsvc")x btree_gist EXCLUDE (target >= 5x) [patsvc ${t_patsvc}s, EXCLUDE ${t_excl}s]"
+
+# the other 500,000 existing rows (days 100-199) are loaded without checks: they do not conflict by construction
+q <<'SQL'
+SET session_replication_role = replica;
+INSERT INTO patsvc.appointments (patient_id, provider_id, type_id, location_id, starts_at, ends_at, held_from, held_until, resources)
+SELECT patient_id, provider_id, 1, 1, starts_at, starts_at + interval '20 minutes', starts_at, starts_at + interval '20 minutes',
+       ARRAY[provider_id] FROM bench_rows WHERE d >= 100;
+INSERT INTO patsvc.appointment_resources (appointment_id, resource_id, held_from, held_until)
+SELECT id, provider_id, held_from, held_until FROM patsvc.appointments WHERE starts_at >= timestamptz '2027-04-14';
+RESET session_replication_role;
+INSERT INTO ref_excl (patient_id, provider_id, room_id, during)
+SELECT patient_id, provider_id, provider_id, tstzrange(starts_at, starts_at + interval '20 minutes') FROM bench_rows WHERE d >= 100;
+INSERT INTO ref_plain (patient_id, provider_id, room_id, during)
+SELECT patient_id, provider_id, provider_id, tstzrange(starts_at, starts_at + interval '20 minutes') FROM bench_rows;
+VACUUM ANALYZE;
+-- one booking per transaction into a free 20-minute gap; a collision with another client is refused and counted
+CREATE FUNCTION try_book(kind text, pat bigint, prov bigint, d int, k int) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+  s timestamptz := ((date '2027-01-04' + d + time '09:00') AT TIME ZONE 'America/New_York')
+                   + k * interval '40 minutes' + interval '20 minutes';
+BEGIN
+  IF kind = 'patsvc' THEN
+    INSERT INTO patsvc.appointments (patient_id, provider_id, type_id, starts_at, resources) VALUES (pat, prov, 1, s, ARRAY[prov]);
+  ELSIF kind = 'excl' THEN
+    INSERT INTO ref_excl (patient_id, provider_id, room_id, during) VALUES (pat, prov, prov, tstzrange(s, s + interval '20 minutes'));
+  ELSE
+    INSERT INTO ref_plain (patient_id, provider_id, room_id, during) VALUES (pat, prov, prov, tstzrange(s, s + interval '20 minutes'));
+  END IF;
+EXCEPTION WHEN exclusion_violation OR SQLSTATE 'PS204' THEN
+  NULL;
+END $$;
+SQL
+echo "existing appointments: $(psql -X -At -c 'SELECT count(*) FROM patsvc.appointments')"
+
+# 2. booking throughput
+for kind in patsvc excl plain; do
+    cat > "$work/$kind.sql" <<PGB
+\set prov random(1, 500)
+\set pat random(105001, 110000)
+\set d random(0, 199)
+\set k random(0, 9)
+SELECT try_book('$kind', :pat, :prov, :d, :k);
+PGB
+done
+tps() { pgbench -n -c 2 -j 2 -T "$SECS" -f "$work/$1.sql" 2>&1 | sed -n 's/^tps = \([0-9.]*\).*/\1/p'; }
+tps_patsvc=$(tps patsvc); tps_excl=$(tps excl); tps_plain=$(tps plain)
+echo "RESULT booking throughput at 1,000,000 appointments: $(ratio "$tps_patsvc" "$tps_excl")x btree_gist EXCLUDE (target >= 2x) [patsvc $tps_patsvc tps, EXCLUDE $tps_excl tps, pgbench -c 2 -T $SECS]"
+echo "RESULT booking throughput at 1,000,000 appointments: $(ratio "$tps_patsvc" "$tps_plain")x plain INSERT (target >= 0.6x) [patsvc $tps_patsvc tps, plain $tps_plain tps]"
+
+# 3. slot search: patsvc functions vs multirange SQL references, average of repeated calls
+q <<'SQL'
+CREATE FUNCTION ref_free_slots(prov bigint, w tstzrange) RETURNS SETOF tstzrange LANGUAGE sql STABLE AS $$
+  WITH hours AS (
+    SELECT range_agg(tstzrange((d::date + a.starts_local) AT TIME ZONE l.time_zone,
+                               (d::date + a.ends_local) AT TIME ZONE l.time_zone)) AS m
+    FROM patsvc.availability a JOIN patsvc.locations l ON l.id = a.location_id,
+         generate_series((lower(w) AT TIME ZONE l.time_zone)::date - 1, (upper(w) AT TIME ZONE l.time_zone)::date, interval '1 day') d
+    WHERE a.provider_id = prov AND a.weekday = extract(isodow FROM d)),
+  busy AS (
+    SELECT coalesce(range_agg(tstzrange(held_from, held_until)), '{}'::tstzmultirange) AS m FROM patsvc.appointments
+    WHERE provider_id = prov AND held_from < upper(w) AND held_until > lower(w)
+      AND status NOT IN ('cancelled', 'noshow', 'entered-in-error') AND NOT overbook),
+  free AS (SELECT hours.m - busy.m AS m FROM hours, busy)
+  SELECT s FROM free, patsvc.candidate_slots(prov, w, 1) s WHERE free.m @> s
+$$;
+CREATE FUNCTION ref_next_available(provs bigint[], after timestamptz, n int)
+  RETURNS TABLE(provider bigint, slot tstzrange) LANGUAGE sql STABLE AS $$
+  SELECT p, s FROM unnest(provs) p, ref_free_slots(p, tstzrange(after, after + interval '7 days')) s
+  ORDER BY lower(s), p LIMIT n
+$$;
+CREATE FUNCTION time_calls(stmt text, n int) RETURNS float8 LANGUAGE plpgsql AS $$
+DECLARE t0 timestamptz := clock_timestamp();
+BEGIN
+  FOR i IN 1..n LOOP EXECUTE stmt; END LOOP;
+  RETURN extract(epoch FROM clock_timestamp() - t0) * 1000 / n;
+END $$;
+SQL
+w="tstzrange('2027-02-01 00:00Z', '2027-03-01 00:00Z')"
+same=$(psql -X -At -c "SELECT (SELECT array_agg(s ORDER BY s) FROM patsvc.free_slots(7, $w, 'visit') s)
+                            = (SELECT array_agg(s ORDER BY s) FROM ref_free_slots(7, $w) s)")
+fs=$(psql -X -At -c "SELECT round(time_calls(\$\$SELECT count(*) FROM patsvc.free_slots(7, $w, 'visit')\$\$, 20)::numeric, 3)")
+fs_ref=$(psql -X -At -c "SELECT round(time_calls(\$\$SELECT count(*) FROM ref_free_slots(7, $w)\$\$, 20)::numeric, 3)")
+echo "RESULT free_slots 1 provider x 4 weeks: $(ratio "$fs_ref" "$fs")x multirange SQL (target >= 10x) [patsvc $fs ms, reference $fs_ref ms, same slots: $same]"
+provs="(SELECT array_agg(p::bigint) FROM generate_series(1, 500) p)"
+na=$(psql -X -At -c "SELECT round(time_calls(\$\$SELECT count(*) FROM patsvc.next_available($provs, '2027-02-01 13:00Z', 'visit', '{}', 3)\$\$, 5)::numeric, 3)")
+na_ref=$(psql -X -At -c "SELECT round(time_calls(\$\$SELECT count(*) FROM ref_next_available($provs, '2027-02-01 13:00Z', 3)\$\$, 2)::numeric, 3)")
+echo "RESULT next_available 500 providers x 7 days: $(ratio "$na_ref" "$na")x multirange SQL (target >= 10x, under 5 ms) [patsvc $na ms, reference $na_ref ms]"

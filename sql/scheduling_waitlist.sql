@@ -1,0 +1,59 @@
+-- Waitlist offers on freed time, and reminders: due once, never stale.
+SET search_path = public, patsvc;
+\set VERBOSITY default
+\set SHOW_CONTEXT never
+SET TimeZone = 'UTC';
+
+INSERT INTO locations (id, name, time_zone) VALUES (31, 'Boston', 'America/New_York');
+INSERT INTO providers (id, name) VALUES (31, 'Dr Wait');
+INSERT INTO patients (id, name) VALUES (31, 'Ann'), (32, 'Bob'), (33, 'Cid'), (34, 'Dee');
+INSERT INTO appointment_types (id, code, duration_minutes) VALUES (31, 'w-visit', 30), (32, 'w-long', 60);
+INSERT INTO availability (provider_id, location_id, weekday, starts_local, ends_local)
+SELECT 31, 31, d, '08:00', '17:00' FROM generate_series(1, 5) d;
+INSERT INTO reminder_rules (type_id, lead_time, channel) VALUES (31, '1 day', 'sms'), (31, '2 hours', 'email');
+
+SELECT book(31, 31, '2027-03-15 13:00Z', 'w-visit') AS ann, book(32, 31, '2027-03-15 13:30Z', 'w-visit') AS bob;
+-- Cid waits for any 30-minute visit that morning, Dee (later) too; Dee also waits for a long visit
+SELECT join_waitlist(33, 31, 'w-visit', '[2027-03-15 12:00Z, 2027-03-15 16:00Z)') AS cid_waits;
+SELECT join_waitlist(34, 31, 'w-visit', '[2027-03-15 12:00Z, 2027-03-15 16:00Z)') AS dee_waits;
+SELECT join_waitlist(34, 31, 'w-long', '[2027-03-15 12:00Z, 2027-03-15 16:00Z)') AS dee_waits_long;
+-- Ann cancels: the longest-waiting matching patient (Cid) gets the offer
+SELECT cancel(id, 'sick') FROM appointments WHERE patient_id = 31;
+SELECT o.id, w.patient_id, o.slot, o.freed_by FROM waitlist_offers o JOIN waitlist w ON w.id = o.waitlist_id;
+SELECT patient_id, type_id, status FROM waitlist ORDER BY id;
+-- Bob reschedules: his old start goes to Dee's older entry (one offer per freed start)
+SELECT reschedule(id, '2027-03-15 15:00Z') IS NOT NULL AS bob_moved FROM appointments WHERE patient_id = 32;
+SELECT w.patient_id, w.type_id, o.slot FROM waitlist_offers o JOIN waitlist w ON w.id = o.waitlist_id ORDER BY o.id;
+-- moving a visit by 15 minutes does not offer its old start: the check runs at commit
+SELECT book(31, 31, '2027-03-15 19:00Z', 'w-visit') IS NOT NULL AS ann_at_3pm;
+SELECT join_waitlist(33, 31, 'w-visit', '[2027-03-15 18:00Z, 2027-03-15 20:00Z)') AS cid_waits_again;
+SELECT reschedule(id, '2027-03-15 19:15Z') IS NOT NULL AS ann_moved FROM appointments
+ WHERE patient_id = 31 AND starts_at = '2027-03-15 19:00Z';
+SELECT count(*) AS offers FROM waitlist_offers;
+-- a cancellation outside every window offers nothing
+SELECT book(31, 31, '2027-03-16 19:00Z', 'w-visit') IS NOT NULL AS ann_rebooked;
+SELECT cancel(id, 'sick again') FROM appointments WHERE patient_id = 31 AND starts_at = '2027-03-16 19:00Z';
+SELECT count(*) AS offers FROM waitlist_offers;
+
+-- reminders: created from the type's rules at booking (Ann's and Bob's first visits, Bob's new one)
+SELECT a.patient_id, rr.channel, r.due_at, r.for_start FROM reminders r
+  JOIN appointments a ON a.id = r.appointment_id JOIN reminder_rules rr ON rr.id = r.rule_id
+ ORDER BY r.due_at, a.patient_id, rr.channel;
+-- due at 2027-03-15 11:00Z: only reminders of live appointments at their current start; cancelled ones never
+SELECT a.patient_id, c.channel, c.due_at, c.starts_at
+  FROM claim_due_reminders('2027-03-15 11:00Z', 10) c JOIN appointments a ON a.id = c.appointment
+ ORDER BY c.due_at, c.channel;
+-- claimed once: asking again returns nothing more until the next is due
+SELECT count(*) AS again FROM claim_due_reminders('2027-03-15 11:00Z', 10);
+-- a visit moved by UPDATE gets reminders for its new start only
+SELECT book(33, 31, '2027-03-17 14:00Z', 'w-visit') IS NOT NULL AS cid_booked;
+UPDATE appointments SET starts_at = '2027-03-18 14:00Z' WHERE patient_id = 33 AND status = 'booked';
+SELECT count(*) AS due_on_17th FROM claim_due_reminders('2027-03-17 13:00Z', 10);
+SELECT c.channel, c.due_at, c.starts_at FROM claim_due_reminders('2027-03-18 13:00Z', 10) c ORDER BY c.due_at;
+-- max limits one claim
+SELECT book(34, 31, '2027-03-19 14:00Z', 'w-visit') IS NOT NULL AS dee_booked;
+SELECT count(*) AS first_claim FROM claim_due_reminders('2027-03-19 13:00Z', 1);
+SELECT count(*) AS second_claim FROM claim_due_reminders('2027-03-19 13:00Z', 1);
+
+TRUNCATE reminders, reminder_rules, waitlist_offers, waitlist, appointments, appointment_resources, time_off,
+         availability, appointment_types, resources, patients, providers, locations RESTART IDENTITY;

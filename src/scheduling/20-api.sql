@@ -1,0 +1,204 @@
+-- Scheduling SQL API.  The functions only write patsvc.appointments; the
+-- trigger decides.  book, cancel, reschedule and set_status run with the
+-- caller's rights (grant the tables to the front-office role);
+-- book_overbook runs as the extension owner and is granted separately.
+
+CREATE FUNCTION @extschema@.appointment_type_id(appointment_type text) RETURNS bigint
+  LANGUAGE plpgsql STABLE STRICT
+  SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  result bigint;
+BEGIN
+  SELECT t.id INTO result FROM @extschema@.appointment_types t WHERE t.code OPERATOR(pg_catalog.=) appointment_type;
+  IF result IS NULL THEN
+    RAISE EXCEPTION USING ERRCODE = 'PS208',
+      MESSAGE = pg_catalog.format('appointment type %s does not exist', appointment_type),
+      HINT = 'Use a code of patsvc.appointment_types.';
+  END IF;
+  RETURN result;
+END $$;
+COMMENT ON FUNCTION @extschema@.appointment_type_id(text) IS
+  'id of the appointment type with this code; PS208 if there is none';
+
+CREATE FUNCTION @extschema@.book(patient bigint, provider bigint, starts_at timestamptz,
+                                 appointment_type text, resources bigint[] DEFAULT '{}')
+  RETURNS bigint LANGUAGE sql
+AS $$
+  INSERT INTO @extschema@.appointments (patient_id, provider_id, starts_at, type_id, resources)
+  VALUES (patient, provider, starts_at, @extschema@.appointment_type_id(appointment_type), resources)
+  RETURNING id
+$$;
+COMMENT ON FUNCTION @extschema@.book(bigint, bigint, timestamptz, text, bigint[]) IS
+  'books a visit (status booked) and returns its id; every rule is checked by the table''s trigger (23P01, PS2xx)';
+
+CREATE FUNCTION @extschema@.book_overbook(patient bigint, provider bigint, starts_at timestamptz,
+                                          appointment_type text, resources bigint[], reason text)
+  RETURNS bigint AS 'MODULE_PATHNAME', 'patsvc_book_overbook' LANGUAGE C VOLATILE
+  SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION @extschema@.book_overbook(bigint, bigint, timestamptz, text, bigint[], text) IS
+  'books past the provider''s conflicts, hours, time off and capacity, recording reason and session user; patient and resource rules still hold; EXECUTE only by explicit grant';
+REVOKE ALL ON FUNCTION @extschema@.book_overbook(bigint, bigint, timestamptz, text, bigint[], text) FROM PUBLIC;
+
+CREATE FUNCTION @extschema@.find_appointment(appointment bigint) RETURNS @extschema@.appointments
+  LANGUAGE plpgsql
+  SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  found_row @extschema@.appointments;
+BEGIN
+  SELECT a.* INTO found_row FROM @extschema@.appointments a
+   WHERE a.id OPERATOR(pg_catalog.=) appointment FOR UPDATE;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION USING ERRCODE = 'PS208',
+      MESSAGE = pg_catalog.format('appointment %s does not exist', appointment),
+      HINT = 'Use the id returned by patsvc.book.';
+  END IF;
+  RETURN found_row;
+END $$;
+COMMENT ON FUNCTION @extschema@.find_appointment(bigint) IS
+  'the appointment row, locked FOR UPDATE; PS208 if there is none';
+
+CREATE FUNCTION @extschema@.cancel(appointment bigint, reason text) RETURNS void
+  LANGUAGE plpgsql
+  SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+  PERFORM @extschema@.find_appointment(appointment);
+  UPDATE @extschema@.appointments a SET status = 'cancelled', cancel_reason = reason
+   WHERE a.id OPERATOR(pg_catalog.=) appointment;
+END $$;
+COMMENT ON FUNCTION @extschema@.cancel(bigint, text) IS
+  'cancels an appointment (frees its time); PS205 if its status cannot become cancelled';
+
+CREATE FUNCTION @extschema@.set_status(appointment bigint, status text) RETURNS void
+  LANGUAGE plpgsql
+  SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+  IF status IS NULL OR status NOT IN ('proposed', 'pending', 'booked', 'arrived', 'checked-in',
+        'fulfilled', 'cancelled', 'noshow', 'entered-in-error', 'waitlist') THEN
+    RAISE EXCEPTION USING ERRCODE = '22023',
+      MESSAGE = pg_catalog.format('%s is not a FHIR appointment status', pg_catalog.quote_nullable(status)),
+      HINT = 'Use one of proposed, pending, booked, arrived, checked-in, fulfilled, cancelled, noshow, entered-in-error, waitlist.';
+  END IF;
+  PERFORM @extschema@.find_appointment(appointment);
+  UPDATE @extschema@.appointments a SET status = set_status.status
+   WHERE a.id OPERATOR(pg_catalog.=) appointment;
+END $$;
+COMMENT ON FUNCTION @extschema@.set_status(bigint, text) IS
+  'moves an appointment to another FHIR status; PS205 if the transition is not allowed';
+
+CREATE FUNCTION @extschema@.reschedule(appointment bigint, new_start timestamptz, new_provider bigint DEFAULT NULL)
+  RETURNS bigint LANGUAGE plpgsql
+  SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  prev @extschema@.appointments := @extschema@.find_appointment(appointment);
+  new_id bigint;
+BEGIN
+  IF prev.status NOT IN ('proposed', 'pending', 'booked', 'waitlist') THEN
+    RAISE EXCEPTION USING ERRCODE = 'PS205',
+      MESSAGE = pg_catalog.format('appointment %s is %s and cannot be rescheduled', appointment, prev.status),
+      DETAIL = 'Only proposed, pending, booked and waitlist appointments can be moved.',
+      HINT = 'Book a new appointment instead.';
+  END IF;
+  -- cancel first so the old visit does not block its own new time; if the
+  -- new booking fails, the whole call fails and the cancellation is undone
+  UPDATE @extschema@.appointments a SET status = 'cancelled', cancel_reason = 'rescheduled'
+   WHERE a.id OPERATOR(pg_catalog.=) appointment;
+  INSERT INTO @extschema@.appointments (patient_id, provider_id, starts_at, type_id, resources, status,
+                                        replaces, series_id)
+  VALUES (prev.patient_id, COALESCE(new_provider, prev.provider_id), new_start, prev.type_id, prev.resources,
+          prev.status, prev.id, prev.series_id)
+  RETURNING id INTO new_id;
+  RETURN new_id;
+END $$;
+COMMENT ON FUNCTION @extschema@.reschedule(bigint, timestamptz, bigint) IS
+  'moves an appointment atomically: books the new time (all rules), cancels the old one and links the new one to it (replaces)';
+
+CREATE FUNCTION @extschema@.slot_is_free(provider bigint, starts_at timestamptz, appointment_type bigint,
+                                         resources bigint[] DEFAULT '{}')
+  RETURNS boolean AS 'MODULE_PATHNAME', 'patsvc_slot_is_free' LANGUAGE C STABLE;
+COMMENT ON FUNCTION @extschema@.slot_is_free(bigint, timestamptz, bigint, bigint[]) IS
+  'would a booking at this start pass the provider and resource rules now (advice: the trigger decides when booking)';
+
+CREATE FUNCTION @extschema@.candidate_slots(provider bigint, search_window tstzrange, appointment_type bigint)
+  RETURNS SETOF tstzrange LANGUAGE sql STABLE
+AS $$
+  SELECT DISTINCT pg_catalog.tstzrange(x.s, x.s + pg_catalog.make_interval(mins => t.duration_minutes))
+  FROM @extschema@.appointment_types t,
+       @extschema@.availability a JOIN @extschema@.locations l ON l.id = a.location_id,
+       LATERAL pg_catalog.generate_series((pg_catalog.lower(search_window) AT TIME ZONE l.time_zone)::date - 1,
+                                          (pg_catalog.upper(search_window) AT TIME ZONE l.time_zone)::date,
+                                          interval '1 day') AS d(day),
+       LATERAL pg_catalog.generate_series(0, (EXTRACT(epoch FROM a.ends_local - a.starts_local)::integer / 60)
+                                             / t.duration_minutes - 1) AS k(n),
+       LATERAL (SELECT ((d.day::date + a.starts_local) + k.n * pg_catalog.make_interval(mins => t.duration_minutes))
+                       AT TIME ZONE l.time_zone) AS x(s)
+  WHERE t.id = appointment_type AND a.provider_id = provider
+    AND a.weekday = EXTRACT(isodow FROM d.day) AND d.day::date BETWEEN a.valid_from AND a.valid_until
+    AND x.s >= pg_catalog.lower(search_window) AND x.s < pg_catalog.upper(search_window)
+  ORDER BY 1
+$$;
+COMMENT ON FUNCTION @extschema@.candidate_slots(bigint, tstzrange, bigint) IS
+  'slots of the provider''s weekly hours (type length, back to back) starting in the window, expanded per local date in each location''s time zone';
+
+CREATE FUNCTION @extschema@.check_search_window(search_window tstzrange) RETURNS void
+  LANGUAGE plpgsql IMMUTABLE
+  SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+  IF search_window IS NULL OR pg_catalog.lower_inf(search_window) OR pg_catalog.upper_inf(search_window)
+     OR pg_catalog.isempty(search_window)
+     OR pg_catalog.upper(search_window) - pg_catalog.lower(search_window) > interval '400 days' THEN
+    RAISE EXCEPTION USING ERRCODE = '22023',
+      MESSAGE = pg_catalog.format('search window %s is not a bounded range of at most 400 days', search_window),
+      HINT = 'Give a window like tstzrange(''2027-03-01'', ''2027-03-29'').';
+  END IF;
+END $$;
+COMMENT ON FUNCTION @extschema@.check_search_window(tstzrange) IS
+  'raises 22023 unless the window is non-empty, bounded and at most 400 days long';
+
+CREATE FUNCTION @extschema@.free_slots_sweep(provider bigint, search_window tstzrange, appointment_type bigint)
+  RETURNS SETOF tstzrange AS 'MODULE_PATHNAME', 'patsvc_free_slots_sweep' LANGUAGE C STABLE STRICT;
+COMMENT ON FUNCTION @extschema@.free_slots_sweep(bigint, tstzrange, bigint) IS
+  'free_slots without argument checks: candidate slots tested in memory against the provider''s bookings and time off read once';
+
+CREATE FUNCTION @extschema@.free_slots(provider bigint, search_window tstzrange, appointment_type text)
+  RETURNS SETOF tstzrange LANGUAGE plpgsql STABLE
+  SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  type_id bigint := @extschema@.appointment_type_id(appointment_type);
+BEGIN
+  PERFORM @extschema@.check_search_window(search_window);
+  RETURN QUERY SELECT s.slot FROM @extschema@.free_slots_sweep(provider, search_window, type_id) AS s(slot);
+END $$;
+COMMENT ON FUNCTION @extschema@.free_slots(bigint, tstzrange, text) IS
+  'bookable slots of the type starting in the window: inside hours, outside time off, no overlap, capacity left';
+
+CREATE FUNCTION @extschema@.next_available_sweep(providers bigint[], after timestamptz, appointment_type bigint,
+                                                 resources bigint[], max_results integer)
+  RETURNS TABLE(provider bigint, slot tstzrange) AS 'MODULE_PATHNAME', 'patsvc_next_available_c' LANGUAGE C STABLE STRICT;
+COMMENT ON FUNCTION @extschema@.next_available_sweep(bigint[], timestamptz, bigint, bigint[], integer) IS
+  'next_available without argument checks: hours expanded per local date in C, candidates probed earliest first';
+
+CREATE FUNCTION @extschema@.next_available(providers bigint[], after timestamptz, appointment_type text,
+                                           resources bigint[] DEFAULT '{}', max_results integer DEFAULT 1)
+  RETURNS TABLE(provider bigint, slot tstzrange) LANGUAGE plpgsql STABLE
+  SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+  type_id bigint := @extschema@.appointment_type_id(appointment_type);
+BEGIN
+  IF max_results IS NULL OR max_results < 1 THEN
+    RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'max_results must be at least 1',
+      HINT = 'Ask for 1 or more results.';
+  END IF;
+  RETURN QUERY SELECT c.provider, c.slot
+    FROM @extschema@.next_available_sweep(providers, after, type_id, COALESCE(resources, '{}'), max_results) AS c;
+END $$;
+COMMENT ON FUNCTION @extschema@.next_available(bigint[], timestamptz, text, bigint[], integer) IS
+  'earliest bookable slots across providers (with the given resources) after a time, up to max_results, searching 92 days';

@@ -1,0 +1,181 @@
+/*
+ * overbook.c -- the privileged overbook path (rule 4), the slot probe used by
+ * free_slots/next_available, and time zone validation.
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "pgtime.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/syscache.h"
+#include "utils/timestamp.h"
+
+#include "patsvc.h"
+#include "scheduling/scheduling.h"
+
+PG_FUNCTION_INFO_V1(patsvc_book_overbook);
+PG_FUNCTION_INFO_V1(patsvc_slot_is_free);
+PG_FUNCTION_INFO_V1(patsvc_is_time_zone);
+
+static int	overbook_depth = 0;
+
+bool
+overbook_authorized(void)
+{
+	return overbook_depth > 0;
+}
+
+static SPIPlanPtr overbook_plan = NULL;
+
+static SPIPlanPtr
+get_overbook_plan(void)
+{
+	static const Oid types[6] = {INT8OID, INT8OID, TIMESTAMPTZOID, TEXTOID, INT8ARRAYOID, TEXTOID};
+
+	if (overbook_plan == NULL)
+	{
+		SPIPlanPtr	p = SPI_prepare(
+									"INSERT INTO patsvc.appointments (patient_id, provider_id, starts_at, type_id, resources,"
+									" overbook, overbook_reason)"
+									" VALUES ($1, $2, $3, patsvc.appointment_type_id($4), $5, true, $6) RETURNING id",
+									6, (Oid *) types);
+
+		if (p == NULL)
+			elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+		SPI_keepplan(p);
+		overbook_plan = p;
+	}
+	return overbook_plan;
+}
+
+/*
+ * patsvc.book_overbook(patient, provider, starts_at, type, resources, reason):
+ * SECURITY DEFINER, EXECUTE granted by the DBA.  The trigger honours
+ * overbook = true only while this function inserts its own row.
+ */
+Datum
+patsvc_book_overbook(PG_FUNCTION_ARGS)
+{
+	Datum		values[6];
+	char		nulls[6] = {' ', ' ', ' ', ' ', ' ', ' '};
+	int64		id = 0;
+	char	   *reason;
+
+	for (int i = 0; i < 6; i++)
+		if (PG_ARGISNULL(i))
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("argument %d of patsvc.book_overbook must not be NULL", i + 1),
+					 errhint("Give patient, provider, start, appointment type, resources ('{}' for none) and a reason.")));
+	reason = text_to_cstring(PG_GETARG_TEXT_PP(5));
+	if (strspn(reason, " \t\r\n") == strlen(reason))
+		ereport(ERROR,
+				(errcode(ERRCODE_PATSVC_OVERBOOK_NOT_ALLOWED),
+				 errmsg("overbooking refused: the reason is empty"),
+				 errdetail("Rule 4: every overbook is recorded with its reason and the user who made it."),
+				 errhint("Say why the provider is overbooked, for example \"urgent: chest pain\".")));
+	for (int i = 0; i < 6; i++)
+		values[i] = PG_GETARG_DATUM(i);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	overbook_depth++;
+	PG_TRY();
+	{
+		int			rc = SPI_execute_plan(get_overbook_plan(), values, nulls, false, 1);
+		bool		isnull;
+
+		if (rc != SPI_OK_INSERT_RETURNING || SPI_processed != 1)
+			elog(ERROR, "book_overbook: insert failed: %s", SPI_result_code_string(rc));
+		id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	}
+	PG_FINALLY();
+	{
+		overbook_depth--;
+	}
+	PG_END_TRY();
+	SPI_finish();
+	PG_RETURN_INT64(id);
+}
+
+/* owner of patsvc.appointments: the rules run as this role */
+Oid
+sched_appointments_owner(void)
+{
+	Oid			nsp = get_namespace_oid(PATSVC_SCHEMA, false);
+	Oid			rel = get_relname_relid("appointments", nsp);
+
+	if (!OidIsValid(rel))
+		elog(ERROR, "table %s.appointments is missing", PATSVC_SCHEMA);
+	{
+		HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(rel));
+		Oid			owner;
+
+		if (!HeapTupleIsValid(tup))
+			elog(ERROR, "cache lookup failed for relation %u", rel);
+		owner = ((Form_pg_class) GETSTRUCT(tup))->relowner;
+		ReleaseSysCache(tup);
+		return owner;
+	}
+}
+
+/*
+ * patsvc.slot_is_free(provider, starts_at, type_id, resources): would a
+ * booking pass rules 1-3 for the provider and resources now?  (No patient:
+ * the answer would tell whether some patient is busy.)  Reads the statement's snapshot and
+ * takes no locks: the answer is advice, the trigger decides at booking.
+ */
+Datum
+patsvc_slot_is_free(PG_FUNCTION_ARGS)
+{
+	ApptRow		row = {0};
+	ApptType	type;
+	bool		result;
+	Oid			save_userid;
+	int			save_sec;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
+		PG_RETURN_NULL();
+	row.id = 0;
+	row.provider = PG_GETARG_INT64(0);
+	row.starts = PG_GETARG_TIMESTAMPTZ(1);
+	row.type = PG_GETARG_INT64(2);
+	if (!PG_ARGISNULL(3))
+	{
+		Datum	   *elems;
+		bool	   *nulls;
+		int			n;
+
+		deconstruct_array(PG_GETARG_ARRAYTYPE_P(3), INT8OID, sizeof(int64), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE,
+						  &elems, &nulls, &n);
+		row.resources = palloc(sizeof(int64) * Max(n, 1));
+		for (int i = 0; i < n; i++)
+			if (!nulls[i])
+				row.resources[row.nresources++] = DatumGetInt64(elems[i]);
+	}
+	GetUserIdAndSecContext(&save_userid, &save_sec);
+	SetUserIdAndSecContext(sched_appointments_owner(), save_sec | SECURITY_LOCAL_USERID_CHANGE | SECURITY_NOFORCE_RLS);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	rules_load_type(row.type, &type);
+	rules_derive_times(&row, &type);
+	result = rules_check(&row, &type, RULES_PROBE, false);
+	SPI_finish();
+	SetUserIdAndSecContext(save_userid, save_sec);
+	PG_RETURN_BOOL(result);
+}
+
+Datum
+patsvc_is_time_zone(PG_FUNCTION_ARGS)
+{
+	char	   *name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+
+	PG_RETURN_BOOL(name[0] != '\0' && pg_tzset(name) != NULL);
+}

@@ -1,0 +1,95 @@
+/*
+ * scheduling.h -- appointments without double booking (issue 3).
+ *
+ * The trigger appointments_enforce (trigger.c) checks every write to
+ * patsvc.appointments with the rules in rules.c; status.c holds the FHIR
+ * status machine; overbook.c the privileged overbook path.
+ */
+#ifndef PATSVC_SCHEDULING_H
+#define PATSVC_SCHEDULING_H
+
+#include "postgres.h"
+
+#include "datatype/timestamp.h"
+
+/* SQLSTATEs of scheduling (class PS, range PS2xx); overlaps use 23P01. */
+#define ERRCODE_PATSVC_OUTSIDE_AVAILABILITY	MAKE_SQLSTATE('P','S','2','0','1')
+#define ERRCODE_PATSVC_PROVIDER_TIME_OFF	MAKE_SQLSTATE('P','S','2','0','2')
+#define ERRCODE_PATSVC_RESOURCE_TIME_OFF	MAKE_SQLSTATE('P','S','2','0','3')
+#define ERRCODE_PATSVC_CAPACITY_FULL		MAKE_SQLSTATE('P','S','2','0','4')
+#define ERRCODE_PATSVC_ILLEGAL_TRANSITION	MAKE_SQLSTATE('P','S','2','0','5')
+#define ERRCODE_PATSVC_OVERBOOK_NOT_ALLOWED	MAKE_SQLSTATE('P','S','2','0','6')
+#define ERRCODE_PATSVC_MISSING_RESOURCE		MAKE_SQLSTATE('P','S','2','0','7')
+#define ERRCODE_PATSVC_UNKNOWN_REFERENCE	MAKE_SQLSTATE('P','S','2','0','8')
+#define ERRCODE_PATSVC_INTERNAL_TABLE		MAKE_SQLSTATE('P','S','2','0','9')
+#define ERRCODE_PATSVC_SERIES_CONFLICT		MAKE_SQLSTATE('P','S','2','1','0')
+
+/* Longest time one appointment may hold, buffers included (CHECK on the table). */
+#define SCHED_MAX_HELD_USECS	(INT64CONST(24) * USECS_PER_HOUR)
+
+/* FHIR appointment status, in the order of the CHECK constraint. */
+typedef enum ApptStatus
+{
+	ST_PROPOSED, ST_PENDING, ST_BOOKED, ST_ARRIVED, ST_CHECKED_IN,
+	ST_FULFILLED, ST_CANCELLED, ST_NOSHOW, ST_ENTERED_IN_ERROR, ST_WAITLIST,
+	ST_COUNT
+} ApptStatus;
+
+extern ApptStatus status_from_text(const char *name);
+extern const char *status_name(ApptStatus st);
+extern bool status_holds_time(ApptStatus st);
+/* Raises PS205 unless from -> to is a legal FHIR transition. */
+extern void status_check_transition(int64 id, ApptStatus from, ApptStatus to);
+
+/* One appointment as the rules see it (times derived already). */
+typedef struct ApptRow
+{
+	int64		id;
+	int64		patient;
+	int64		provider;
+	int64		type;
+	bool		has_location;
+	int64		location;
+	TimestampTz starts;
+	TimestampTz ends;
+	TimestampTz held_from;
+	TimestampTz held_until;
+	int			nresources;
+	int64	   *resources;		/* sorted, distinct */
+	bool		overbook;
+} ApptRow;
+
+typedef struct ApptType
+{
+	int32		duration_min;
+	int32		before_min;
+	int32		after_min;
+	int32		capacity;
+	int			nkinds;
+	char	  **kinds;
+} ApptType;
+
+/* How rules run: enforcing (lock, latest snapshot, raise) or probing. */
+typedef enum RuleMode
+{
+	RULES_ENFORCE,
+	RULES_PROBE
+} RuleMode;
+
+extern void rules_load_type(int64 type_id, ApptType *type);
+extern void rules_derive_times(ApptRow *row, const ApptType *type);
+/* Checks rules 1-3 (provider part skipped when row->overbook); returns
+ * false on the first violation in probe mode, raises in enforce mode. */
+extern bool rules_check(ApptRow *row, const ApptType *type, RuleMode mode, bool check_patient);
+/* Deletes the old holds (if had_holds) and inserts the row's (if not NULL). */
+extern void rules_replace_holds(int64 appointment, bool had_holds, const ApptRow *row_or_null);
+
+/* overbook.c: owner of patsvc.appointments, the role the rules run as */
+extern Oid sched_appointments_owner(void);
+
+/* overbook.c: true while patsvc.book_overbook is inserting its row. */
+extern bool overbook_authorized(void);
+/* trigger.c: true while appointments_enforce maintains appointment_resources. */
+extern bool holds_maintenance_active(void);
+
+#endif							/* PATSVC_SCHEDULING_H */

@@ -1,0 +1,379 @@
+/*
+ * trigger.c -- appointments_enforce: the BEFORE ROW trigger on
+ * patsvc.appointments that every write goes through (book functions, plain
+ * INSERT/UPDATE, COPY), and the guard on the internal appointment_resources.
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "catalog/pg_type.h"
+#include "commands/trigger.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/rel.h"
+#include "utils/timestamp.h"
+
+#include "scheduling/scheduling.h"
+
+PG_FUNCTION_INFO_V1(patsvc_appointments_enforce);
+PG_FUNCTION_INFO_V1(patsvc_appointment_resources_guard);
+
+static int	holds_maintenance_depth = 0;
+
+bool
+holds_maintenance_active(void)
+{
+	return holds_maintenance_depth > 0;
+}
+
+/* The columns the trigger reads or derives. */
+typedef enum ApptCol
+{
+	C_ID, C_PATIENT, C_PROVIDER, C_TYPE, C_LOCATION, C_STARTS, C_ENDS, C_HELD_FROM,
+	C_HELD_UNTIL, C_RESOURCES, C_STATUS, C_OVERBOOK, C_REASON, C_OVERRIDDEN_BY, C_COUNT
+} ApptCol;
+
+static const char *const col_names[C_COUNT] = {
+	"id", "patient_id", "provider_id", "type_id", "location_id", "starts_at", "ends_at",
+	"held_from", "held_until", "resources", "status", "overbook", "overbook_reason", "overridden_by"
+};
+
+typedef struct Snapshotted
+{
+	ApptRow		row;
+	ApptStatus	status;
+	Datum		reason;
+	bool		reason_null;
+	Datum		overridden_by;
+	bool		overridden_null;
+} Snapshotted;
+
+static void
+find_columns(TupleDesc desc, int *attnums)
+{
+	for (int c = 0; c < C_COUNT; c++)
+	{
+		attnums[c] = SPI_fnumber(desc, col_names[c]);
+		if (attnums[c] <= 0)
+			elog(ERROR, "patsvc.appointments has no column \"%s\"", col_names[c]);
+	}
+}
+
+static Datum
+get(HeapTuple tup, TupleDesc desc, const int *attnums, ApptCol c, bool *isnull)
+{
+	return heap_getattr(tup, attnums[c], desc, isnull);
+}
+
+static int
+cmp_int64(const void *a, const void *b)
+{
+	int64		x = *(const int64 *) a,
+				y = *(const int64 *) b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* resources: sorted, duplicates dropped, no NULLs */
+static void
+read_resources(Datum d, ApptRow *row)
+{
+	Datum	   *elems;
+	bool	   *nulls;
+	int			n,
+				k = 0;
+
+	deconstruct_array(DatumGetArrayTypeP(d), INT8OID, sizeof(int64), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE,
+					  &elems, &nulls, &n);
+	row->resources = palloc(sizeof(int64) * Max(n, 1));
+	for (int i = 0; i < n; i++)
+	{
+		if (nulls[i])
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("appointment resources must not contain NULL"),
+					 errhint("List the ids of patsvc.resources the appointment holds.")));
+		row->resources[i] = DatumGetInt64(elems[i]);
+	}
+	qsort(row->resources, n, sizeof(int64), cmp_int64);
+	for (int i = 0; i < n; i++)
+		if (k == 0 || row->resources[k - 1] != row->resources[i])
+			row->resources[k++] = row->resources[i];
+	row->nresources = k;
+}
+
+static void
+read_row(HeapTuple tup, TupleDesc desc, const int *attnums, Snapshotted *s)
+{
+	bool		isnull;
+	Datum		d;
+
+	memset(s, 0, sizeof(*s));
+	s->row.id = DatumGetInt64(get(tup, desc, attnums, C_ID, &isnull));
+	s->row.patient = DatumGetInt64(get(tup, desc, attnums, C_PATIENT, &isnull));
+	s->row.provider = DatumGetInt64(get(tup, desc, attnums, C_PROVIDER, &isnull));
+	s->row.type = DatumGetInt64(get(tup, desc, attnums, C_TYPE, &isnull));
+	d = get(tup, desc, attnums, C_LOCATION, &isnull);
+	s->row.has_location = !isnull;
+	s->row.location = isnull ? 0 : DatumGetInt64(d);
+	s->row.starts = DatumGetTimestampTz(get(tup, desc, attnums, C_STARTS, &isnull));
+	d = get(tup, desc, attnums, C_HELD_FROM, &isnull);
+	s->row.held_from = isnull ? 0 : DatumGetTimestampTz(d);
+	d = get(tup, desc, attnums, C_HELD_UNTIL, &isnull);
+	s->row.held_until = isnull ? 0 : DatumGetTimestampTz(d);
+	d = get(tup, desc, attnums, C_ENDS, &isnull);
+	s->row.ends = isnull ? 0 : DatumGetTimestampTz(d);
+	read_resources(get(tup, desc, attnums, C_RESOURCES, &isnull), &s->row);
+	s->status = status_from_text(TextDatumGetCString(get(tup, desc, attnums, C_STATUS, &isnull)));
+	s->row.overbook = DatumGetBool(get(tup, desc, attnums, C_OVERBOOK, &isnull));
+	s->reason = get(tup, desc, attnums, C_REASON, &s->reason_null);
+	s->overridden_by = get(tup, desc, attnums, C_OVERRIDDEN_BY, &s->overridden_null);
+}
+
+static bool
+same_resources(const ApptRow *a, const ApptRow *b)
+{
+	if (a->nresources != b->nresources)
+		return false;
+	for (int i = 0; i < a->nresources; i++)
+		if (a->resources[i] != b->resources[i])
+			return false;
+	return true;
+}
+
+static bool
+moved(const ApptRow *a, const ApptRow *b)
+{
+	return a->provider != b->provider || a->starts != b->starts || a->type != b->type ||
+		a->has_location != b->has_location || (a->has_location && a->location != b->location);
+}
+
+static void
+raise_overbook_refused(const char *what)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_PATSVC_OVERBOOK_NOT_ALLOWED),
+			 errmsg("overbooking refused: %s", what),
+			 errdetail("Rule 4: an appointment is overbooked only through patsvc.book_overbook, which records the reason and the user."),
+			 errhint("Call patsvc.book_overbook (EXECUTE is granted by the database administrator), or book without overbook.")));
+}
+
+/*
+ * Rule 4: overbook = true only through patsvc.book_overbook; the audit
+ * columns are written by this trigger alone.
+ */
+static void
+apply_overbook_rule(Snapshotted *n, const Snapshotted *o, bool *set_audit)
+{
+	bool		authorized = overbook_authorized();
+
+	*set_audit = false;
+	if (n->row.overbook)
+	{
+		if (o == NULL || !o->row.overbook)
+		{
+			if (!authorized)
+				raise_overbook_refused("overbook can be set only by patsvc.book_overbook");
+			*set_audit = true;
+			return;
+		}
+		if ((moved(&n->row, &o->row)) && !authorized)
+			raise_overbook_refused("an overbooked appointment cannot be moved to another time or provider");
+	}
+	if (o == NULL && !n->row.overbook)
+	{
+		n->reason_null = n->overridden_null = true;
+		return;
+	}
+	if (o != NULL)
+	{
+		n->reason = o->reason;
+		n->reason_null = o->reason_null;
+		n->overridden_by = o->overridden_by;
+		n->overridden_null = o->overridden_null;
+	}
+}
+
+static bool
+needs_check(const Snapshotted *n, const Snapshotted *o)
+{
+	if (!status_holds_time(n->status))
+		return false;
+	if (o == NULL || !status_holds_time(o->status))
+		return true;
+	return moved(&n->row, &o->row) || n->row.patient != o->row.patient ||
+		!same_resources(&n->row, &o->row) || (o->row.overbook && !n->row.overbook);
+}
+
+static bool
+holds_changed(const Snapshotted *n, const Snapshotted *o)
+{
+	bool		nh = status_holds_time(n->status) && n->row.nresources > 0;
+	bool		oh = o != NULL && status_holds_time(o->status) && o->row.nresources > 0;
+
+	if (!nh && !oh)
+		return false;
+	if (nh != oh)
+		return true;
+	return !same_resources(&n->row, &o->row) || n->row.held_from != o->row.held_from ||
+		n->row.held_until != o->row.held_until;
+}
+
+static void
+replace_holds(int64 id, bool had_holds, const ApptRow *row)
+{
+	holds_maintenance_depth++;
+	PG_TRY();
+	{
+		rules_replace_holds(id, had_holds, row);
+	}
+	PG_FINALLY();
+	{
+		holds_maintenance_depth--;
+	}
+	PG_END_TRY();
+}
+
+/* Runs the rules as the table owner, like the foreign-key triggers do. */
+static void
+enforce(Relation rel, Snapshotted *n, Snapshotted *o)
+{
+	Oid			save_userid;
+	int			save_sec;
+	ApptType	type;
+
+	GetUserIdAndSecContext(&save_userid, &save_sec);
+	SetUserIdAndSecContext(rel->rd_rel->relowner, save_sec | SECURITY_LOCAL_USERID_CHANGE | SECURITY_NOFORCE_RLS);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	rules_load_type(n->row.type, &type);
+	rules_derive_times(&n->row, &type);
+	if (needs_check(n, o))
+		rules_check(&n->row, &type, RULES_ENFORCE, true);
+	if (holds_changed(n, o))
+		replace_holds(n->row.id, o != NULL && status_holds_time(o->status) && o->row.nresources > 0,
+					  status_holds_time(n->status) ? &n->row : NULL);
+	SPI_finish();
+	SetUserIdAndSecContext(save_userid, save_sec);
+}
+
+static HeapTuple
+write_derived(HeapTuple tup, TupleDesc desc, const int *attnums, const Snapshotted *n, bool set_audit)
+{
+	int			cols[8];
+	Datum		values[8];
+	bool		nulls[8] = {0};
+	int			k = 0;
+
+	cols[k] = attnums[C_ENDS];
+	values[k++] = TimestampTzGetDatum(n->row.ends);
+	cols[k] = attnums[C_HELD_FROM];
+	values[k++] = TimestampTzGetDatum(n->row.held_from);
+	cols[k] = attnums[C_HELD_UNTIL];
+	values[k++] = TimestampTzGetDatum(n->row.held_until);
+	cols[k] = attnums[C_LOCATION];
+	nulls[k] = !n->row.has_location;
+	values[k++] = Int64GetDatum(n->row.location);
+	cols[k] = attnums[C_RESOURCES];
+	{
+		Datum	   *d = palloc(sizeof(Datum) * Max(n->row.nresources, 1));
+
+		for (int i = 0; i < n->row.nresources; i++)
+			d[i] = Int64GetDatum(n->row.resources[i]);
+		values[k++] = PointerGetDatum(construct_array(d, n->row.nresources, INT8OID, sizeof(int64),
+													  FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	}
+	cols[k] = attnums[C_OVERRIDDEN_BY];
+	if (set_audit)
+		values[k++] = CStringGetTextDatum(GetUserNameFromId(GetSessionUserId(), false));
+	else
+	{
+		nulls[k] = n->overridden_null;
+		values[k++] = n->overridden_by;
+	}
+	cols[k] = attnums[C_REASON];
+	nulls[k] = n->reason_null;
+	values[k++] = n->reason;
+	return heap_modify_tuple_by_cols(tup, desc, k, cols, values, nulls);
+}
+
+static void
+check_trigger_context(FunctionCallInfo fcinfo, const char *name)
+{
+	TriggerData *td = (TriggerData *) fcinfo->context;
+
+	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_BEFORE(td->tg_event) ||
+		!TRIGGER_FIRED_FOR_ROW(td->tg_event))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("%s must be called as a BEFORE ROW trigger", name),
+				 errhint("Use it only in the trigger patsvc's install script creates.")));
+}
+
+Datum
+patsvc_appointments_enforce(PG_FUNCTION_ARGS)
+{
+	TriggerData *td = (TriggerData *) fcinfo->context;
+	TupleDesc	desc;
+	int			attnums[C_COUNT];
+	Snapshotted n,
+				o;
+	bool		is_update,
+				set_audit;
+
+	check_trigger_context(fcinfo, "appointments_enforce");
+	desc = RelationGetDescr(td->tg_relation);
+	find_columns(desc, attnums);
+	if (TRIGGER_FIRED_BY_DELETE(td->tg_event))
+	{
+		read_row(td->tg_trigtuple, desc, attnums, &o);
+		if (o.row.nresources > 0)
+		{
+			Oid			save_userid;
+			int			save_sec;
+
+			GetUserIdAndSecContext(&save_userid, &save_sec);
+			SetUserIdAndSecContext(td->tg_relation->rd_rel->relowner,
+								   save_sec | SECURITY_LOCAL_USERID_CHANGE | SECURITY_NOFORCE_RLS);
+			if (SPI_connect() != SPI_OK_CONNECT)
+				elog(ERROR, "SPI_connect failed");
+			replace_holds(o.row.id, true, NULL);
+			SPI_finish();
+			SetUserIdAndSecContext(save_userid, save_sec);
+		}
+		return PointerGetDatum(td->tg_trigtuple);
+	}
+	is_update = TRIGGER_FIRED_BY_UPDATE(td->tg_event);
+	read_row(is_update ? td->tg_newtuple : td->tg_trigtuple, desc, attnums, &n);
+	if (is_update)
+	{
+		read_row(td->tg_trigtuple, desc, attnums, &o);
+		if (o.row.id != n.row.id)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("appointment id %lld cannot change", (long long) o.row.id),
+					 errhint("Reschedule with patsvc.reschedule, which books a new appointment linked to the old one.")));
+		status_check_transition(o.row.id, o.status, n.status);
+	}
+	apply_overbook_rule(&n, is_update ? &o : NULL, &set_audit);
+	enforce(td->tg_relation, &n, is_update ? &o : NULL);
+	return PointerGetDatum(write_derived(is_update ? td->tg_newtuple : td->tg_trigtuple, desc, attnums,
+										 &n, set_audit));
+}
+
+Datum
+patsvc_appointment_resources_guard(PG_FUNCTION_ARGS)
+{
+	TriggerData *td = (TriggerData *) fcinfo->context;
+
+	check_trigger_context(fcinfo, "appointment_resources_guard");
+	if (!holds_maintenance_active())
+		ereport(ERROR,
+				(errcode(ERRCODE_PATSVC_INTERNAL_TABLE),
+				 errmsg("patsvc.appointment_resources is maintained by patsvc only"),
+				 errdetail("It mirrors the resources column of time-holding appointments."),
+				 errhint("Change patsvc.appointments.resources instead.")));
+	return PointerGetDatum(TRIGGER_FIRED_BY_UPDATE(td->tg_event) ? td->tg_newtuple : td->tg_trigtuple);
+}
