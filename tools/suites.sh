@@ -13,6 +13,21 @@ pgtap() {   # pgTAP files in one database per run, extension created by each fil
     dropdb patsvc_pgtap
 }
 
+stress() {   # pgbench stress scripts, each in a fresh database; exit 0 = pass
+    local f name
+    for f in "$@"; do
+        name=$(basename "$f" .sh)
+        createdb "patsvc_$name"
+        if PGDATABASE="patsvc_$name" SECONDS_EACH=${STRESS_SECONDS:-3} bash "$f" > "$logs/$name.stress.out" 2>&1; then
+            echo "test $name ... ok" >> "$logs/$mode.stress.regress.log"
+        else
+            echo "test $name ... FAILED (see $name.stress.out)" >> "$logs/$mode.stress.regress.log"
+        fi
+        grep -E '^RESULT|overlap query' "$logs/$name.stress.out"
+        dropdb "patsvc_$name"
+    done
+}
+
 keep_diffs() {   # the next run of pg_regress overwrites them
     [ -s regression.diffs ] && cp regression.diffs "$logs/$mode.regression.diffs"
     [ -s output_iso/regression.diffs ] && cp output_iso/regression.diffs "$logs/$mode.isolation.diffs"
@@ -25,6 +40,7 @@ if [ "$mode" = plain ]; then
     keep_diffs
     shopt -s nullglob
     pgtap test/pgtap/*.sql
+    stress test/stress/*.sh
 else
     shopt -s nullglob
     hardened=$(make -s --no-print-directory print-hardened)

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Stress test of rule 5 (run by tools/bench.sh inside a throw-away cluster):
+# Stress test of rule 5, part of make test (tools/suites.sh runs it in its own
+# database of the throw-away cluster, 3 s per isolation level):
 # 8 pgbench clients book random, heavily overlapping 30-minute visits (starts
 # on a 10-minute grid) for 5 providers and 40 patients for a few seconds (one attempt in ten
 # cancels a booking),
