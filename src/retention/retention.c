@@ -181,8 +181,11 @@ Datum
 patsvc_random_tokens(PG_FUNCTION_ARGS)
 {
 	int32		n = PG_GETARG_INT32(0);
+	ArrayType  *result;
 	pg_uuid_t  *uuids;
-	Datum	   *elems;
+	Size		nbytes;
+	int			dims[1];
+	int			lbs[1] = {1};
 	int			i;
 
 	if (n < 0 || n > 50 * 1000 * 1000)
@@ -191,9 +194,20 @@ patsvc_random_tokens(PG_FUNCTION_ARGS)
 				 errmsg("cannot make %d random tokens", n),
 				 errdetail("A certificate holds between 0 and 50000000 tokens."),
 				 errhint("Destroy in smaller runs.")));
-	uuids = palloc(sizeof(pg_uuid_t) * Max(n, 1));
-	elems = palloc(sizeof(Datum) * Max(n, 1));
-	if (n > 0 && !pg_strong_random(uuids, sizeof(pg_uuid_t) * (size_t) n))
+	if (n == 0)
+		PG_RETURN_ARRAYTYPE_P(construct_empty_array(UUIDOID));
+	/* the array is built in place: the random bytes go straight into its data area */
+	dims[0] = n;
+	nbytes = ARR_OVERHEAD_NONULLS(1) + sizeof(pg_uuid_t) * (Size) n;
+	result = (ArrayType *) palloc0(nbytes);
+	SET_VARSIZE(result, nbytes);
+	result->ndim = 1;
+	result->dataoffset = 0;
+	result->elemtype = UUIDOID;
+	memcpy(ARR_DIMS(result), dims, sizeof(dims));
+	memcpy(ARR_LBOUND(result), lbs, sizeof(lbs));
+	uuids = (pg_uuid_t *) ARR_DATA_PTR(result);
+	if (!pg_strong_random(uuids, sizeof(pg_uuid_t) * (size_t) n))
 		ereport(ERROR,
 				(errcode(ERRCODE_INTERNAL_ERROR),
 				 errmsg("could not generate random tokens"),
@@ -203,37 +217,47 @@ patsvc_random_tokens(PG_FUNCTION_ARGS)
 	{
 		uuids[i].data[6] = (uuids[i].data[6] & 0x0f) | 0x40;	/* version 4 */
 		uuids[i].data[8] = (uuids[i].data[8] & 0x3f) | 0x80;	/* RFC 4122 variant */
-		elems[i] = UUIDPGetDatum(&uuids[i]);
 	}
-	PG_RETURN_ARRAYTYPE_P(construct_array(elems, n, UUIDOID, UUID_LEN, false, TYPALIGN_CHAR));
+	PG_RETURN_ARRAYTYPE_P(result);
 }
 
 /*
  * sha256 (hex) of the tokens' 16-byte values in array order: what a
  * certificate's hash covers (hashing the text of a million tokens costs
- * seconds; their bytes, milliseconds).
+ * seconds; their bytes, milliseconds).  NULL elements are skipped.
  */
 PG_FUNCTION_INFO_V1(patsvc_tokens_digest);
 Datum
 patsvc_tokens_digest(PG_FUNCTION_ARGS)
 {
 	ArrayType  *arr = PG_GETARG_ARRAYTYPE_P(0);
-	Datum	   *elems;
-	bool	   *nulls;
-	int			n,
-				i;
+	int			n = ArrayGetNItems(ARR_NDIM(arr), ARR_DIMS(arr));
 	uint8		digest[PG_SHA256_DIGEST_LENGTH];
 	char		hex[PG_SHA256_DIGEST_LENGTH * 2 + 1];
 	pg_cryptohash_ctx *ctx = pg_cryptohash_create(PG_SHA256);
+	const char *data = ARR_DATA_PTR(arr);
+	bits8	   *bitmap = ARR_NULLBITMAP(arr);
+	int			i;
 
 	if (ARR_ELEMTYPE(arr) != UUIDOID)
 		elog(ERROR, "patsvc_tokens_digest: not a uuid array");
-	deconstruct_array(arr, UUIDOID, UUID_LEN, false, TYPALIGN_CHAR, &elems, &nulls, &n);
 	if (ctx == NULL || pg_cryptohash_init(ctx) < 0)
 		elog(ERROR, "could not initialize sha256");
-	for (i = 0; i < n; i++)
-		if (!nulls[i] && pg_cryptohash_update(ctx, DatumGetUUIDP(elems[i])->data, UUID_LEN) < 0)
+	if (bitmap == NULL)
+	{
+		/* no NULLs: the elements lie back to back (uuid is 16 bytes, char-aligned) */
+		if (n > 0 && pg_cryptohash_update(ctx, (const uint8 *) data, (size_t) n * UUID_LEN) < 0)
 			elog(ERROR, "could not compute sha256");
+	}
+	else
+		for (i = 0; i < n; i++)
+		{
+			if ((bitmap[i / 8] & (1 << (i % 8))) == 0)
+				continue;
+			if (pg_cryptohash_update(ctx, (const uint8 *) data, UUID_LEN) < 0)
+				elog(ERROR, "could not compute sha256");
+			data += UUID_LEN;
+		}
 	if (pg_cryptohash_final(ctx, digest, sizeof(digest)) < 0)
 		elog(ERROR, "could not compute sha256");
 	pg_cryptohash_free(ctx);

@@ -766,6 +766,31 @@ CREATE FUNCTION @extschema@._destroy_batch_query(relid oid, leaf oid, early bool
 COMMENT ON FUNCTION @extschema@._destroy_batch_query(oid, oid, boolean) IS
   'the SQL of one destruction batch (internal)';
 
+-- The fast form of a batch, for the common case (the policy needs no patient facts, no
+-- archive, not an early destruction): a RETURNING clause and a CTE cost as much per row as
+-- the deletion itself, so the anchor range is read first and the DELETE returns nothing
+-- (its count comes from ROW_COUNT).  The DELETE also keeps to that range ($11..$12), so no
+-- record outside the range the certificate states is destroyed (a record inserted between
+-- the two statements waits for the next run).  Parameters as in _destroy_batch_query.
+CREATE FUNCTION @extschema@._destroy_fast_batch(relid oid, leaf oid, early boolean,
+                                                OUT range_query text, OUT delete_query text)
+  LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
+  AS $$ SELECT format('SELECT min(%2$s) AS lo_anchor, max(%2$s) AS hi_anchor FROM ONLY %1$s t WHERE %3$s', $2::regclass, anchor, cond),
+               format('DELETE FROM ONLY %1$s t WHERE %3$s AND %2$s BETWEEN $11 AND $12', $2::regclass, anchor, cond)
+          FROM (SELECT format('t.%I::date', t.anchor_column) AS anchor,
+                       format('t.ctid >= $7 AND t.ctid < $8'
+                              ' AND NOT (t.%1$I::text IN (SELECT h.patient_id FROM @extschema@.retention_holds h'
+                              '                            WHERE h.released_at IS NULL AND h.patient_id IS NOT NULL'
+                              '                              AND (h.relid IS NULL OR h.relid = $5))'
+                              '          OR EXISTS (SELECT 1 FROM @extschema@.retention_holds h'
+                              '                      WHERE h.released_at IS NULL AND h.patient_id IS NULL AND h.relid = $5))'
+                              ' AND t.%2$I::date <= $10', t.patient_column, t.anchor_column) AS cond
+                  FROM @extschema@.protected_tables t JOIN @extschema@.retention_policies p ON p.policy_name = t.policy_name
+                 WHERE t.relid = $1 AND NOT $3 AND p.anchor IN ('creation', 'column') AND p.minors_until_age IS NULL
+                   AND NOT EXISTS (SELECT 1 FROM @extschema@.retention_archives a WHERE a.relid = t.relid)) q $$;
+COMMENT ON FUNCTION @extschema@._destroy_fast_batch(oid, oid, boolean) IS
+  'the SQL of one destruction batch in its fast form: anchor range query, then a DELETE without RETURNING; NULLs when the table needs the general form (internal)';
+
 -- The implementation behind destroy_due() and destroy_early(): only these C wrappers call it,
 -- with the destroying flag set for tbl; called directly, its DELETEs are refused.
 CREATE FUNCTION @extschema@._destroy(tbl regclass, as_of date DEFAULT CURRENT_DATE, authorized_by text DEFAULT NULL,
@@ -788,6 +813,10 @@ DECLARE
   last_anchor date;
   cutoff date;
   q text;
+  fast_range text;
+  fast_delete text;
+  brange record;
+  n bigint;
   digests text := '';
   archive regclass := (SELECT a.archive_relid FROM @extschema@.retention_archives a WHERE a.relid = tbl);
   cert bigint;
@@ -852,10 +881,27 @@ BEGIN
       INTO step FROM pg_catalog.pg_class c WHERE c.oid = leaf;
     lo := 0;
     q := @extschema@._destroy_batch_query(tbl, leaf, early);
+    SELECT f.range_query, f.delete_query INTO fast_range, fast_delete
+      FROM @extschema@._destroy_fast_batch(tbl, leaf, early) f;
     WHILE lo < nblocks LOOP
-      EXECUTE q INTO batch
-        USING p.anchor, p.period, p.majority_age, p.minors_until_age, t.relid, as_of,
-              format('(%s,0)', lo)::tid, format('(%s,0)', lo + step)::tid, early_patient, cutoff;
+      IF fast_range IS NOT NULL THEN
+        EXECUTE fast_range INTO brange
+          USING p.anchor, p.period, p.majority_age, p.minors_until_age, t.relid, as_of,
+                format('(%s,0)', lo)::tid, format('(%s,0)', lo + step)::tid, early_patient, cutoff;
+        n := 0;
+        IF brange.lo_anchor IS NOT NULL THEN
+          EXECUTE fast_delete
+            USING p.anchor, p.period, p.majority_age, p.minors_until_age, t.relid, as_of,
+                  format('(%s,0)', lo)::tid, format('(%s,0)', lo + step)::tid, early_patient, cutoff,
+                  brange.lo_anchor, brange.hi_anchor;
+          GET DIAGNOSTICS n = ROW_COUNT;
+        END IF;
+        SELECT n AS n, brange.lo_anchor AS lo_anchor, brange.hi_anchor AS hi_anchor, NULL::text AS digest INTO batch;
+      ELSE
+        EXECUTE q INTO batch
+          USING p.anchor, p.period, p.majority_age, p.minors_until_age, t.relid, as_of,
+                format('(%s,0)', lo)::tid, format('(%s,0)', lo + step)::tid, early_patient, cutoff;
+      END IF;
       IF batch.n > 0 THEN
         total := total + batch.n;
         digests := digests || batch.digest;
