@@ -51,10 +51,6 @@ typedef struct RulePlan
 	SPIPlanPtr	plan;
 } RulePlan;
 
-static RulePlan plan_type = {
-	"SELECT duration_minutes, buffer_before_minutes, buffer_after_minutes, capacity, required_resource_kinds"
-	" FROM patsvc.appointment_types WHERE id = $1", 1, {INT8OID}
-};
 /* $2 = held_from - max hold, $3 = held_until, $4 = held_from, $5 = self */
 static RulePlan plan_provider = {
 	"SELECT id, starts_at, held_from, held_until, type_id FROM patsvc.appointments"
@@ -249,33 +245,6 @@ raise_if_invisible_to_xact(RulePlan *cp, Datum *values, const char *nulls, int64
 			 errdetail("Appointment %lld was committed by a concurrent transaction after this one took its snapshot.",
 					   (long long) blocking),
 			 errhint("Retry the transaction: it will then see the concurrent booking.")));
-}
-
-void
-rules_load_type(int64 type_id, ApptType *type)
-{
-	Datum		v[1] = {Int64GetDatum(type_id)};
-	int			rc = SPI_execute_plan(get_plan(&plan_type), v, NULL, true, 1);
-	bool		isnull;
-	Datum	   *elems;
-	bool	   *enulls;
-
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(rc));
-	if (SPI_processed == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_PATSVC_UNKNOWN_REFERENCE),
-				 errmsg("appointment type %lld does not exist", (long long) type_id),
-				 errhint("Use the id of a row of patsvc.appointment_types.")));
-	type->duration_min = DatumGetInt32(col(0, 1, &isnull));
-	type->before_min = DatumGetInt32(col(0, 2, &isnull));
-	type->after_min = DatumGetInt32(col(0, 3, &isnull));
-	type->capacity = DatumGetInt32(col(0, 4, &isnull));
-	deconstruct_array(DatumGetArrayTypeP(col(0, 5, &isnull)), TEXTOID, -1, false, TYPALIGN_INT,
-					  &elems, &enulls, &type->nkinds);
-	type->kinds = palloc(sizeof(char *) * Max(type->nkinds, 1));
-	for (int i = 0; i < type->nkinds; i++)
-		type->kinds[i] = enulls[i] ? "" : TextDatumGetCString(elems[i]);
 }
 
 void
