@@ -72,22 +72,25 @@ static RulePlan plan_resource = {
 	" AND a." NOT_HOLDING " AND r.appointment_id <> $5 ORDER BY r.held_from",
 	5, {INT8OID, TIMESTAMPTZOID, TIMESTAMPTZOID, TIMESTAMPTZOID, INT8OID}
 };
-/* wall-clock hours of the local date of the start, in the location's zone */
+/*
+ * Rule 2 for the provider in one query: the first weekly hours covering the
+ * visit (wall-clock hours of the local date of the start, in the location's
+ * zone; no row: outside availability) joined with the first time off
+ * overlapping it (NULL: none).
+ */
 static RulePlan plan_availability = {
-	"SELECT a.location_id FROM patsvc.availability a JOIN patsvc.locations l ON l.id = a.location_id,"
+	"SELECT av.location_id, t.id, lower(t.during), upper(t.during) FROM"
+	" (SELECT a.location_id FROM patsvc.availability a JOIN patsvc.locations l ON l.id = a.location_id,"
 	" LATERAL (SELECT ($2 AT TIME ZONE l.time_zone)::date AS d) ld"
 	" WHERE a.provider_id = $1 AND ($4::bigint IS NULL OR a.location_id = $4)"
 	" AND a.weekday = extract(isodow FROM ld.d)"
 	" AND ld.d BETWEEN a.valid_from AND a.valid_until"
 	" AND ((ld.d + a.starts_local) AT TIME ZONE l.time_zone) <= $2"
 	" AND ((ld.d + a.ends_local) AT TIME ZONE l.time_zone) >= $3"
-	" ORDER BY a.id LIMIT 1",
+	" ORDER BY a.id LIMIT 1) av"
+	" LEFT JOIN LATERAL (SELECT o.id, o.during FROM patsvc.time_off o"
+	" WHERE o.provider_id = $1 AND o.during && tstzrange($2, $3) ORDER BY lower(o.during) LIMIT 1) t ON true",
 	4, {INT8OID, TIMESTAMPTZOID, TIMESTAMPTZOID, INT8OID}
-};
-static RulePlan plan_provider_off = {
-	"SELECT id, lower(during), upper(during) FROM patsvc.time_off"
-	" WHERE provider_id = $1 AND during && tstzrange($2, $3) ORDER BY lower(during) LIMIT 1",
-	3, {INT8OID, TIMESTAMPTZOID, TIMESTAMPTZOID}
 };
 static RulePlan plan_resource_off = {
 	"SELECT id, lower(during), upper(during) FROM patsvc.time_off"
@@ -373,7 +376,28 @@ check_resource_overlap(const ApptRow *row, const ApptType *type, int64 resource,
 	return true;
 }
 
-/* Rule 2: inside weekly hours, in the location's time zone; sets the location. */
+/* Rule 2: outside the provider's time off (row 0 of the availability query). */
+static bool
+check_provider_time_off(const ApptRow *row, RuleMode mode)
+{
+	bool		isnull;
+
+	(void) col(0, 2, &isnull);
+	if (isnull)
+		return true;
+	if (mode == RULES_PROBE)
+		return false;
+	ereport(ERROR,
+			(errcode(ERRCODE_PATSVC_PROVIDER_TIME_OFF),
+			 errmsg("provider %lld is off from %s to %s", (long long) row->provider,
+					ts_text(col_ts(0, 3)), ts_text(col_ts(0, 4))),
+			 errdetail("Rule 2 (time off): time off %lld overlaps the visit from %s to %s.",
+					   (long long) col_int8(0, 2), ts_text(row->starts), ts_text(row->ends)),
+			 errhint("Book outside the provider's time off (patsvc.time_off).")));
+	pg_unreachable();
+}
+
+/* Rule 2: inside weekly hours, in the location's time zone (sets the location), and not off. */
 static bool
 check_availability(ApptRow *row, RuleMode mode)
 {
@@ -386,7 +410,7 @@ check_availability(ApptRow *row, RuleMode mode)
 	{
 		row->location = col_int8(0, 1);
 		row->has_location = true;
-		return true;
+		return check_provider_time_off(row, mode);
 	}
 	if (mode == RULES_PROBE)
 		return false;
@@ -397,27 +421,6 @@ check_availability(ApptRow *row, RuleMode mode)
 			 errdetail("Rule 2 (availability): no weekly hours of this provider%s cover the whole visit in the location's time zone.",
 					   row->has_location ? " at the given location" : ""),
 			 errhint("Book inside the provider's hours (patsvc.availability, patsvc.free_slots).")));
-	pg_unreachable();
-}
-
-/* Rule 2: outside the provider's time off. */
-static bool
-check_provider_time_off(const ApptRow *row, RuleMode mode)
-{
-	Datum		v[3] = {Int64GetDatum(row->provider), TimestampTzGetDatum(row->starts), TimestampTzGetDatum(row->ends)};
-
-	run_query(&plan_provider_off, v, NULL, mode, 1);
-	if (SPI_processed == 0)
-		return true;
-	if (mode == RULES_PROBE)
-		return false;
-	ereport(ERROR,
-			(errcode(ERRCODE_PATSVC_PROVIDER_TIME_OFF),
-			 errmsg("provider %lld is off from %s to %s", (long long) row->provider,
-					ts_text(col_ts(0, 2)), ts_text(col_ts(0, 3))),
-			 errdetail("Rule 2 (time off): time off %lld overlaps the visit from %s to %s.",
-					   (long long) col_int8(0, 1), ts_text(row->starts), ts_text(row->ends)),
-			 errhint("Book outside the provider's time off (patsvc.time_off).")));
 	pg_unreachable();
 }
 
@@ -514,7 +517,7 @@ rules_check(ApptRow *row, const ApptType *type, RuleMode mode, bool check_patien
 		return false;
 	if (!row->overbook)
 	{
-		if (!check_availability(row, mode) || !check_provider_time_off(row, mode) ||
+		if (!check_availability(row, mode) ||
 			!check_provider_overlap(row, type, mode))
 			return false;
 	}
