@@ -97,9 +97,6 @@ static RulePlan plan_resource_off = {
 	" WHERE resource_id = $1 AND during && tstzrange($2, $3) ORDER BY lower(during) LIMIT 1",
 	3, {INT8OID, TIMESTAMPTZOID, TIMESTAMPTZOID}
 };
-static RulePlan plan_resource_kinds = {
-	"SELECT id, kind FROM patsvc.resources WHERE id = ANY ($1)", 1, {INT8ARRAYOID}
-};
 static RulePlan plan_holds_delete = {
 	"DELETE FROM patsvc.appointment_resources WHERE appointment_id = $1", 1, {INT8OID}
 };
@@ -469,32 +466,31 @@ kinds_text(const ApptType *type)
 static bool
 check_resource_kinds(const ApptRow *row, const ApptType *type, RuleMode mode)
 {
-	Datum		v[1] = {PointerGetDatum(int8_array(row->resources, row->nresources))};
+	char	  **kinds;
+	int			nexisting = 0;
 
 	if (row->nresources == 0 && type->nkinds == 0)
 		return true;
-	run_query(&plan_resource_kinds, v, NULL, RULES_PROBE, 0);
-	if (SPI_processed < (uint64) row->nresources)
+	kinds = palloc(sizeof(char *) * Max(row->nresources, 1));
+	for (int i = 0; i < row->nresources; i++)
+		if ((kinds[nexisting] = rules_resource_kind(row->resources[i])) != NULL)
+			nexisting++;
+	if (nexisting < row->nresources)
 	{
 		if (mode == RULES_PROBE)
 			return false;
 		ereport(ERROR,
 				(errcode(ERRCODE_PATSVC_UNKNOWN_REFERENCE),
 				 errmsg("appointment names a resource that does not exist"),
-				 errdetail("%d resources were given, %d of them exist.", row->nresources, (int) SPI_processed),
+				 errdetail("%d resources were given, %d of them exist.", row->nresources, nexisting),
 				 errhint("Use ids of rows of patsvc.resources.")));
 	}
 	for (int k = 0; k < type->nkinds; k++)
 	{
 		bool		found = false;
 
-		for (uint64 i = 0; i < SPI_processed && !found; i++)
-		{
-			bool		isnull;
-			char	   *kind = TextDatumGetCString(col(i, 2, &isnull));
-
-			found = strcmp(kind, type->kinds[k]) == 0;
-		}
+		for (int i = 0; i < nexisting && !found; i++)
+			found = strcmp(kinds[i], type->kinds[k]) == 0;
 		if (found)
 			continue;
 		if (mode == RULES_PROBE)
