@@ -51,10 +51,6 @@ typedef struct RulePlan
 	SPIPlanPtr	plan;
 } RulePlan;
 
-static RulePlan plan_type = {
-	"SELECT duration_minutes, buffer_before_minutes, buffer_after_minutes, capacity, required_resource_kinds"
-	" FROM patsvc.appointment_types WHERE id = $1", 1, {INT8OID}
-};
 /* $2 = held_from - max hold, $3 = held_until, $4 = held_from, $5 = self */
 static RulePlan plan_provider = {
 	"SELECT id, starts_at, held_from, held_until, type_id FROM patsvc.appointments"
@@ -76,30 +72,30 @@ static RulePlan plan_resource = {
 	" AND a." NOT_HOLDING " AND r.appointment_id <> $5 ORDER BY r.held_from",
 	5, {INT8OID, TIMESTAMPTZOID, TIMESTAMPTZOID, TIMESTAMPTZOID, INT8OID}
 };
-/* wall-clock hours of the local date of the start, in the location's zone */
+/*
+ * Rule 2 for the provider in one query: the first weekly hours covering the
+ * visit (wall-clock hours of the local date of the start, in the location's
+ * zone; no row: outside availability) joined with the first time off
+ * overlapping it (NULL: none).
+ */
 static RulePlan plan_availability = {
-	"SELECT a.location_id FROM patsvc.availability a JOIN patsvc.locations l ON l.id = a.location_id,"
+	"SELECT av.location_id, t.id, lower(t.during), upper(t.during) FROM"
+	" (SELECT a.location_id FROM patsvc.availability a JOIN patsvc.locations l ON l.id = a.location_id,"
 	" LATERAL (SELECT ($2 AT TIME ZONE l.time_zone)::date AS d) ld"
 	" WHERE a.provider_id = $1 AND ($4::bigint IS NULL OR a.location_id = $4)"
 	" AND a.weekday = extract(isodow FROM ld.d)"
 	" AND ld.d BETWEEN a.valid_from AND a.valid_until"
 	" AND ((ld.d + a.starts_local) AT TIME ZONE l.time_zone) <= $2"
 	" AND ((ld.d + a.ends_local) AT TIME ZONE l.time_zone) >= $3"
-	" ORDER BY a.id LIMIT 1",
+	" ORDER BY a.id LIMIT 1) av"
+	" LEFT JOIN LATERAL (SELECT o.id, o.during FROM patsvc.time_off o"
+	" WHERE o.provider_id = $1 AND o.during && tstzrange($2, $3) ORDER BY lower(o.during) LIMIT 1) t ON true",
 	4, {INT8OID, TIMESTAMPTZOID, TIMESTAMPTZOID, INT8OID}
-};
-static RulePlan plan_provider_off = {
-	"SELECT id, lower(during), upper(during) FROM patsvc.time_off"
-	" WHERE provider_id = $1 AND during && tstzrange($2, $3) ORDER BY lower(during) LIMIT 1",
-	3, {INT8OID, TIMESTAMPTZOID, TIMESTAMPTZOID}
 };
 static RulePlan plan_resource_off = {
 	"SELECT id, lower(during), upper(during) FROM patsvc.time_off"
 	" WHERE resource_id = $1 AND during && tstzrange($2, $3) ORDER BY lower(during) LIMIT 1",
 	3, {INT8OID, TIMESTAMPTZOID, TIMESTAMPTZOID}
-};
-static RulePlan plan_resource_kinds = {
-	"SELECT id, kind FROM patsvc.resources WHERE id = ANY ($1)", 1, {INT8ARRAYOID}
 };
 static RulePlan plan_holds_delete = {
 	"DELETE FROM patsvc.appointment_resources WHERE appointment_id = $1", 1, {INT8OID}
@@ -252,33 +248,6 @@ raise_if_invisible_to_xact(RulePlan *cp, Datum *values, const char *nulls, int64
 }
 
 void
-rules_load_type(int64 type_id, ApptType *type)
-{
-	Datum		v[1] = {Int64GetDatum(type_id)};
-	int			rc = SPI_execute_plan(get_plan(&plan_type), v, NULL, true, 1);
-	bool		isnull;
-	Datum	   *elems;
-	bool	   *enulls;
-
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(rc));
-	if (SPI_processed == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_PATSVC_UNKNOWN_REFERENCE),
-				 errmsg("appointment type %lld does not exist", (long long) type_id),
-				 errhint("Use the id of a row of patsvc.appointment_types.")));
-	type->duration_min = DatumGetInt32(col(0, 1, &isnull));
-	type->before_min = DatumGetInt32(col(0, 2, &isnull));
-	type->after_min = DatumGetInt32(col(0, 3, &isnull));
-	type->capacity = DatumGetInt32(col(0, 4, &isnull));
-	deconstruct_array(DatumGetArrayTypeP(col(0, 5, &isnull)), TEXTOID, -1, false, TYPALIGN_INT,
-					  &elems, &enulls, &type->nkinds);
-	type->kinds = palloc(sizeof(char *) * Max(type->nkinds, 1));
-	for (int i = 0; i < type->nkinds; i++)
-		type->kinds[i] = enulls[i] ? "" : TextDatumGetCString(elems[i]);
-}
-
-void
 rules_derive_times(ApptRow *row, const ApptType *type)
 {
 	if (TIMESTAMP_NOT_FINITE(row->starts))
@@ -404,7 +373,28 @@ check_resource_overlap(const ApptRow *row, const ApptType *type, int64 resource,
 	return true;
 }
 
-/* Rule 2: inside weekly hours, in the location's time zone; sets the location. */
+/* Rule 2: outside the provider's time off (row 0 of the availability query). */
+static bool
+check_provider_time_off(const ApptRow *row, RuleMode mode)
+{
+	bool		isnull;
+
+	(void) col(0, 2, &isnull);
+	if (isnull)
+		return true;
+	if (mode == RULES_PROBE)
+		return false;
+	ereport(ERROR,
+			(errcode(ERRCODE_PATSVC_PROVIDER_TIME_OFF),
+			 errmsg("provider %lld is off from %s to %s", (long long) row->provider,
+					ts_text(col_ts(0, 3)), ts_text(col_ts(0, 4))),
+			 errdetail("Rule 2 (time off): time off %lld overlaps the visit from %s to %s.",
+					   (long long) col_int8(0, 2), ts_text(row->starts), ts_text(row->ends)),
+			 errhint("Book outside the provider's time off (patsvc.time_off).")));
+	pg_unreachable();
+}
+
+/* Rule 2: inside weekly hours, in the location's time zone (sets the location), and not off. */
 static bool
 check_availability(ApptRow *row, RuleMode mode)
 {
@@ -417,7 +407,7 @@ check_availability(ApptRow *row, RuleMode mode)
 	{
 		row->location = col_int8(0, 1);
 		row->has_location = true;
-		return true;
+		return check_provider_time_off(row, mode);
 	}
 	if (mode == RULES_PROBE)
 		return false;
@@ -428,27 +418,6 @@ check_availability(ApptRow *row, RuleMode mode)
 			 errdetail("Rule 2 (availability): no weekly hours of this provider%s cover the whole visit in the location's time zone.",
 					   row->has_location ? " at the given location" : ""),
 			 errhint("Book inside the provider's hours (patsvc.availability, patsvc.free_slots).")));
-	pg_unreachable();
-}
-
-/* Rule 2: outside the provider's time off. */
-static bool
-check_provider_time_off(const ApptRow *row, RuleMode mode)
-{
-	Datum		v[3] = {Int64GetDatum(row->provider), TimestampTzGetDatum(row->starts), TimestampTzGetDatum(row->ends)};
-
-	run_query(&plan_provider_off, v, NULL, mode, 1);
-	if (SPI_processed == 0)
-		return true;
-	if (mode == RULES_PROBE)
-		return false;
-	ereport(ERROR,
-			(errcode(ERRCODE_PATSVC_PROVIDER_TIME_OFF),
-			 errmsg("provider %lld is off from %s to %s", (long long) row->provider,
-					ts_text(col_ts(0, 2)), ts_text(col_ts(0, 3))),
-			 errdetail("Rule 2 (time off): time off %lld overlaps the visit from %s to %s.",
-					   (long long) col_int8(0, 1), ts_text(row->starts), ts_text(row->ends)),
-			 errhint("Book outside the provider's time off (patsvc.time_off).")));
 	pg_unreachable();
 }
 
@@ -497,32 +466,31 @@ kinds_text(const ApptType *type)
 static bool
 check_resource_kinds(const ApptRow *row, const ApptType *type, RuleMode mode)
 {
-	Datum		v[1] = {PointerGetDatum(int8_array(row->resources, row->nresources))};
+	char	  **kinds;
+	int			nexisting = 0;
 
 	if (row->nresources == 0 && type->nkinds == 0)
 		return true;
-	run_query(&plan_resource_kinds, v, NULL, RULES_PROBE, 0);
-	if (SPI_processed < (uint64) row->nresources)
+	kinds = palloc(sizeof(char *) * Max(row->nresources, 1));
+	for (int i = 0; i < row->nresources; i++)
+		if ((kinds[nexisting] = rules_resource_kind(row->resources[i])) != NULL)
+			nexisting++;
+	if (nexisting < row->nresources)
 	{
 		if (mode == RULES_PROBE)
 			return false;
 		ereport(ERROR,
 				(errcode(ERRCODE_PATSVC_UNKNOWN_REFERENCE),
 				 errmsg("appointment names a resource that does not exist"),
-				 errdetail("%d resources were given, %d of them exist.", row->nresources, (int) SPI_processed),
+				 errdetail("%d resources were given, %d of them exist.", row->nresources, nexisting),
 				 errhint("Use ids of rows of patsvc.resources.")));
 	}
 	for (int k = 0; k < type->nkinds; k++)
 	{
 		bool		found = false;
 
-		for (uint64 i = 0; i < SPI_processed && !found; i++)
-		{
-			bool		isnull;
-			char	   *kind = TextDatumGetCString(col(i, 2, &isnull));
-
-			found = strcmp(kind, type->kinds[k]) == 0;
-		}
+		for (int i = 0; i < nexisting && !found; i++)
+			found = strcmp(kinds[i], type->kinds[k]) == 0;
 		if (found)
 			continue;
 		if (mode == RULES_PROBE)
@@ -545,7 +513,7 @@ rules_check(ApptRow *row, const ApptType *type, RuleMode mode, bool check_patien
 		return false;
 	if (!row->overbook)
 	{
-		if (!check_availability(row, mode) || !check_provider_time_off(row, mode) ||
+		if (!check_availability(row, mode) ||
 			!check_provider_overlap(row, type, mode))
 			return false;
 	}

@@ -76,7 +76,9 @@ typedef enum RuleMode
 	RULES_PROBE
 } RuleMode;
 
+/* cache.c: cached rows of appointment_types and resources (latest committed state) */
 extern void rules_load_type(int64 type_id, ApptType *type);
+extern char *rules_resource_kind(int64 resource);
 extern void rules_derive_times(ApptRow *row, const ApptType *type);
 /* Checks rules 1-3 (provider part skipped when row->overbook); returns
  * false on the first violation in probe mode, raises in enforce mode. */
