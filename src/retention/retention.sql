@@ -408,35 +408,30 @@ CREATE FUNCTION @extschema@.verify_certificates(OUT certificate_id bigint, OUT o
 COMMENT ON FUNCTION @extschema@.verify_certificates() IS
   'recomputes the certificate hash chain: one row per certificate, ok = false with the problem where it was altered, removed or reordered';
 
--- Ledgers are append-only in every mode.
-CREATE TRIGGER patsvc_append_only BEFORE UPDATE OR DELETE ON @extschema@.destruction_certificates
-  FOR EACH ROW EXECUTE FUNCTION @extschema@.append_only_guard();
-ALTER TABLE @extschema@.destruction_certificates ENABLE ALWAYS TRIGGER patsvc_append_only;
-COMMENT ON TRIGGER patsvc_append_only ON @extschema@.destruction_certificates IS 'certificates are kept permanently';
-CREATE TRIGGER patsvc_append_only BEFORE UPDATE OR DELETE ON @extschema@.retention_events
-  FOR EACH ROW EXECUTE FUNCTION @extschema@.append_only_guard();
-ALTER TABLE @extschema@.retention_events ENABLE ALWAYS TRIGGER patsvc_append_only;
-COMMENT ON TRIGGER patsvc_append_only ON @extschema@.retention_events IS 'the event log is append-only';
-CREATE TRIGGER patsvc_append_only BEFORE UPDATE OR DELETE ON @extschema@.protected_tables
-  FOR EACH ROW EXECUTE FUNCTION @extschema@.append_only_guard();
-ALTER TABLE @extschema@.protected_tables ENABLE ALWAYS TRIGGER patsvc_append_only;
-COMMENT ON TRIGGER patsvc_append_only ON @extschema@.protected_tables IS 'a protection is never lifted';
-CREATE TRIGGER patsvc_no_truncate BEFORE TRUNCATE ON @extschema@.destruction_certificates
-  FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.retention_guard_truncate();
-ALTER TABLE @extschema@.destruction_certificates ENABLE ALWAYS TRIGGER patsvc_no_truncate;
-COMMENT ON TRIGGER patsvc_no_truncate ON @extschema@.destruction_certificates IS 'no TRUNCATE';
-CREATE TRIGGER patsvc_no_truncate BEFORE TRUNCATE ON @extschema@.retention_events
-  FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.retention_guard_truncate();
-ALTER TABLE @extschema@.retention_events ENABLE ALWAYS TRIGGER patsvc_no_truncate;
-COMMENT ON TRIGGER patsvc_no_truncate ON @extschema@.retention_events IS 'no TRUNCATE';
-CREATE TRIGGER patsvc_no_truncate BEFORE TRUNCATE ON @extschema@.protected_tables
-  FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.retention_guard_truncate();
-ALTER TABLE @extschema@.protected_tables ENABLE ALWAYS TRIGGER patsvc_no_truncate;
-COMMENT ON TRIGGER patsvc_no_truncate ON @extschema@.protected_tables IS 'no TRUNCATE';
-CREATE TRIGGER patsvc_no_truncate BEFORE TRUNCATE ON @extschema@.retention_holds
-  FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.retention_guard_truncate();
-ALTER TABLE @extschema@.retention_holds ENABLE ALWAYS TRIGGER patsvc_no_truncate;
-COMMENT ON TRIGGER patsvc_no_truncate ON @extschema@.retention_holds IS 'no TRUNCATE';
+-- Ledgers are append-only in every mode: one function seals each of them.
+CREATE FUNCTION @extschema@._seal_ledger(tbl regclass, why text) RETURNS void
+  LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+  -- why IS NULL: rows may change (through their own guard), the table is never truncated
+  IF why IS NOT NULL THEN
+    EXECUTE format('CREATE TRIGGER patsvc_append_only BEFORE UPDATE OR DELETE ON %s
+                      FOR EACH ROW EXECUTE FUNCTION @extschema@.append_only_guard()', tbl);
+    EXECUTE format('ALTER TABLE %s ENABLE ALWAYS TRIGGER patsvc_append_only', tbl);
+    EXECUTE format('COMMENT ON TRIGGER patsvc_append_only ON %s IS %L', tbl, why);
+  END IF;
+  EXECUTE format('CREATE TRIGGER patsvc_no_truncate BEFORE TRUNCATE ON %s
+                    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.retention_guard_truncate()', tbl);
+  EXECUTE format('ALTER TABLE %s ENABLE ALWAYS TRIGGER patsvc_no_truncate', tbl);
+  EXECUTE format('COMMENT ON TRIGGER patsvc_no_truncate ON %s IS %L', tbl, 'no TRUNCATE');
+END $$;
+REVOKE ALL ON FUNCTION @extschema@._seal_ledger(regclass, text) FROM PUBLIC;
+COMMENT ON FUNCTION @extschema@._seal_ledger(regclass, text) IS
+  'install script helper: ENABLE ALWAYS triggers refusing UPDATE/DELETE (when a reason is given) and TRUNCATE on a patsvc ledger (internal)';
+SELECT @extschema@._seal_ledger(t, why) FROM (VALUES
+  ('@extschema@.destruction_certificates'::regclass, 'certificates are kept permanently'),
+  ('@extschema@.retention_events'::regclass, 'the event log is append-only'),
+  ('@extschema@.protected_tables'::regclass, 'a protection is never lifted'),
+  ('@extschema@.retention_holds'::regclass, NULL)) AS l(t, why);
 
 -- ---- protect --------------------------------------------------------------
 CREATE FUNCTION @extschema@._policy(policy_name text) RETURNS @extschema@.retention_policies
@@ -678,14 +673,7 @@ REVOKE ALL ON @extschema@.retention_archives FROM PUBLIC;
 GRANT SELECT ON @extschema@.retention_archives TO PUBLIC;
 COMMENT ON TABLE @extschema@.retention_archives IS
   'protected tables whose rows are copied to an archive table (possibly a foreign table) by the same statement that destroys them; set once';
-CREATE TRIGGER patsvc_append_only BEFORE UPDATE OR DELETE ON @extschema@.retention_archives
-  FOR EACH ROW EXECUTE FUNCTION @extschema@.append_only_guard();
-ALTER TABLE @extschema@.retention_archives ENABLE ALWAYS TRIGGER patsvc_append_only;
-COMMENT ON TRIGGER patsvc_append_only ON @extschema@.retention_archives IS 'an archive is set once';
-CREATE TRIGGER patsvc_no_truncate BEFORE TRUNCATE ON @extschema@.retention_archives
-  FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.retention_guard_truncate();
-ALTER TABLE @extschema@.retention_archives ENABLE ALWAYS TRIGGER patsvc_no_truncate;
-COMMENT ON TRIGGER patsvc_no_truncate ON @extschema@.retention_archives IS 'no TRUNCATE';
+SELECT @extschema@._seal_ledger('@extschema@.retention_archives', 'an archive is set once');
 
 CREATE FUNCTION @extschema@.set_archive(tbl regclass, archive regclass) RETURNS void
   LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
