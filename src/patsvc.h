@@ -12,6 +12,14 @@
 
 #define PATSVC_SCHEMA "patsvc"
 
+#include "executor/spi.h"
+
+/*
+ * The plan in *slot, prepared on first use (generic: patsvc's queries are
+ * index lookups whatever the values) and kept for the backend's life.
+ */
+extern SPIPlanPtr patsvc_kept_plan(SPIPlanPtr *slot, const char *sql, int nargs, const Oid *types);
+
 /*
  * Retention: installs the hardened-mode hooks when patsvc is loaded through
  * shared_preload_libraries; does nothing otherwise (src/retention/hooks.c).

@@ -308,14 +308,12 @@ patsvc_icd10cm_description(PG_FUNCTION_ARGS)
 	if (icd10cm_system.description_plan == NULL)
 	{
 		Oid			types[2] = {TEXTOID, codeset_typid("icd10cm")};
-		SPIPlanPtr	p = SPI_prepare("SELECT long_description FROM " PATSVC_SCHEMA ".icd10cm_code"
-									" WHERE release OPERATOR(pg_catalog.=) $1"
-									" AND code OPERATOR(" PATSVC_SCHEMA ".=) $2",
-									2, types);
 
-		if (p == NULL || SPI_keepplan(p) != 0)
-			elog(ERROR, "patsvc: could not prepare the description query");
-		icd10cm_system.description_plan = p;
+		patsvc_kept_plan(&icd10cm_system.description_plan,
+						 "SELECT long_description FROM " PATSVC_SCHEMA ".icd10cm_code"
+						 " WHERE release OPERATOR(pg_catalog.=) $1"
+						 " AND code OPERATOR(" PATSVC_SCHEMA ".=) $2",
+						 2, types);
 	}
 	args[0] = CStringGetTextDatum(r->name);
 	args[1] = Int64GetDatum(code);

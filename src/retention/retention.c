@@ -411,17 +411,10 @@ row_status(Oid relid, const char *patient, const char *anchor)
 	RowStatus	st = {0};
 	bool		isnull;
 
-	if (status_plan == NULL)
-	{
-		Oid			types[3] = {OIDOID, TEXTOID, TEXTOID};
-		SPIPlanPtr	plan = SPI_prepare("SELECT retain_until, held, policy_name FROM "
-									   PATSVC_SCHEMA ".row_retention_status($1, $2, $3)", 3, types);
+	static const Oid types[3] = {OIDOID, TEXTOID, TEXTOID};
 
-		if (plan == NULL)
-			elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
-		SPI_keepplan(plan);
-		status_plan = plan;
-	}
+	patsvc_kept_plan(&status_plan, "SELECT retain_until, held, policy_name FROM "
+					 PATSVC_SCHEMA ".row_retention_status($1, $2, $3)", 3, types);
 	values[0] = ObjectIdGetDatum(relid);
 	values[1] = patient ? CStringGetTextDatum(patient) : (Datum) 0;
 	values[2] = anchor ? CStringGetTextDatum(anchor) : (Datum) 0;
@@ -522,8 +515,11 @@ check_update(Relation rel, TriggerData *td, const char *pcol, const char *acol)
 	RowStatus	before,
 				after;
 
+	/* the common case: a record amended, its retention columns untouched */
 	if (text_equal(old_patient, new_patient) && text_equal(old_anchor, new_anchor))
 		return;
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
 	before = row_status(RelationGetRelid(rel), old_patient, old_anchor);
 	if (before.held)
 		ereport(ERROR,
@@ -541,6 +537,7 @@ check_update(Relation rel, TriggerData *td, const char *pcol, const char *acol)
 										  format_date(before.retain_until))
 				 : errdetail("The record's retention end is not yet computable, so it is kept for ever; retention may be lengthened, never shortened."),
 				 errhint("Leave the patient and anchor columns as they are, or move them to later dates.")));
+	SPI_finish();
 }
 
 /*
@@ -576,10 +573,7 @@ patsvc_retention_guard_row(PG_FUNCTION_ARGS)
 	}
 	if (TRIGGER_FIRED_BY_UPDATE(td->tg_event))
 	{
-		if (SPI_connect() != SPI_OK_CONNECT)
-			elog(ERROR, "SPI_connect failed");
 		check_update(rel, td, pcol, acol);
-		SPI_finish();
 		return PointerGetDatum(td->tg_newtuple);
 	}
 	return PointerGetDatum(td->tg_trigtuple);

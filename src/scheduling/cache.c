@@ -33,125 +33,134 @@
 typedef struct CachedType
 {
 	int64		id;				/* hash key */
-	ApptType	type;			/* kinds allocated in type_cxt */
+	ApptType	type;			/* kinds allocated in the cache's context */
 } CachedType;
-
-static MemoryContext type_cxt = NULL;
-static HTAB *type_cache = NULL;
-static Oid	types_relid = InvalidOid;
-static bool types_valid = false;
-static uint64 types_generation = 0;	/* bumped by every invalidation */
-static SPIPlanPtr type_plan = NULL;
 
 typedef struct CachedResource
 {
 	int64		id;				/* hash key */
-	char	   *kind;			/* allocated in resource_cxt */
+	char	   *kind;			/* allocated in the cache's context */
 } CachedResource;
 
-static MemoryContext resource_cxt = NULL;
-static HTAB *resource_cache = NULL;
-static Oid	resources_relid = InvalidOid;
-static bool resources_valid = false;
-static uint64 resources_generation = 0;
-static SPIPlanPtr resource_plan = NULL;
+/* Rows of one patsvc table by bigint id, dropped by a relcache invalidation. */
+typedef struct RowCache
+{
+	const char *relname;		/* table in schema patsvc */
+	const char *sql;			/* reads one row by id ($1) */
+	Size		entrysize;		/* hash entry, beginning with the int64 id */
+	long		nelem;
+	MemoryContext cxt;
+	HTAB	   *htab;
+	Oid			relid;
+	bool		valid;
+	uint64		generation;		/* bumped by every invalidation */
+	SPIPlanPtr	plan;
+} RowCache;
+
+static RowCache types = {
+	.relname = "appointment_types",
+	.sql = "SELECT duration_minutes, buffer_before_minutes, buffer_after_minutes,"
+	" capacity, required_resource_kinds FROM " PATSVC_SCHEMA ".appointment_types WHERE id = $1",
+	.entrysize = sizeof(CachedType),
+	.nelem = 64,
+};
+
+static RowCache resources = {
+	.relname = "resources",
+	.sql = "SELECT kind FROM " PATSVC_SCHEMA ".resources WHERE id = $1",
+	.entrysize = sizeof(CachedResource),
+	.nelem = 256,
+};
+
+static RowCache *const all_caches[] = {&types, &resources};
 
 static void
 sched_relcache_callback(Datum arg, Oid relid)
 {
-	if (relid == InvalidOid || relid == types_relid)
-	{
-		types_valid = false;
-		types_generation++;
-	}
-	if (relid == InvalidOid || relid == resources_relid)
-	{
-		resources_valid = false;
-		resources_generation++;
-	}
+	for (int i = 0; i < lengthof(all_caches); i++)
+		if (relid == InvalidOid || relid == all_caches[i]->relid)
+		{
+			all_caches[i]->valid = false;
+			all_caches[i]->generation++;
+		}
 }
 
+/* Makes the cache usable: registers the callback once, empties a stale cache. */
 static void
-register_callback_once(void)
+row_cache_open(RowCache *c)
 {
 	static bool registered = false;
+	HASHCTL		ctl;
 
 	if (!registered)
 	{
 		CacheRegisterRelcacheCallback(sched_relcache_callback, (Datum) 0);
 		registered = true;
 	}
-}
-
-static Oid
-sched_relid(const char *relname)
-{
-	return get_relname_relid(relname, get_namespace_oid(PATSVC_SCHEMA, false));
-}
-
-/* Drop every entry (after an invalidation) and make sure the callback is registered. */
-static void
-reset_type_cache(void)
-{
-	HASHCTL		ctl;
-
-	register_callback_once();
-	if (type_cxt == NULL)
+	if (c->valid)
+		return;
+	if (c->cxt == NULL)
 	{
-		type_cxt = AllocSetContextCreate(CacheMemoryContext, "patsvc appointment types",
-										 ALLOCSET_SMALL_SIZES);
+		c->cxt = AllocSetContextCreate(CacheMemoryContext, "patsvc row cache", ALLOCSET_SMALL_SIZES);
+		MemoryContextSetIdentifier(c->cxt, c->relname);
 	}
-	MemoryContextReset(type_cxt);
+	MemoryContextReset(c->cxt);
 	ctl.keysize = sizeof(int64);
-	ctl.entrysize = sizeof(CachedType);
-	ctl.hcxt = type_cxt;
-	type_cache = hash_create("patsvc appointment types", 64, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
-	types_relid = sched_relid("appointment_types");
-	types_valid = true;
+	ctl.entrysize = c->entrysize;
+	ctl.hcxt = c->cxt;
+	c->htab = hash_create(c->relname, c->nelem, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	c->relid = get_relname_relid(c->relname, get_namespace_oid(PATSVC_SCHEMA, false));
+	c->valid = true;
 }
 
-static SPIPlanPtr
-get_type_plan(void)
+/* Runs the cache's query for one id (inside SPI) with the latest snapshot; true when found. */
+static bool
+row_cache_read(RowCache *c, int64 id)
 {
-	if (type_plan == NULL)
-	{
-		Oid			argtypes[1] = {INT8OID};
-		SPIPlanPtr	p = SPI_prepare("SELECT duration_minutes, buffer_before_minutes, buffer_after_minutes,"
-									" capacity, required_resource_kinds"
-									" FROM " PATSVC_SCHEMA ".appointment_types WHERE id = $1", 1, argtypes);
+	static const Oid argtypes[1] = {INT8OID};
+	Datum		v[1] = {Int64GetDatum(id)};
+	int			rc;
 
-		if (p == NULL)
-			elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
-		SPI_keepplan(p);
-		type_plan = p;
-	}
-	return type_plan;
+	rc = SPI_execute_snapshot(patsvc_kept_plan(&c->plan, c->sql, 1, argtypes), v, NULL,
+							  GetLatestSnapshot(), InvalidSnapshot, true, false, 1);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(rc));
+	return SPI_processed > 0;
+}
+
+/* An entry for id, unless an invalidation arrived since generation (then keep nothing). */
+static void *
+row_cache_enter(RowCache *c, int64 id, uint64 generation)
+{
+	bool		found;
+
+	if (generation != c->generation || !c->valid)
+		return NULL;
+	return hash_search(c->htab, &id, HASH_ENTER, &found);
 }
 
 /* Reads one type (inside SPI); false when it does not exist. */
 static bool
 read_type(int64 type_id, ApptType *type)
 {
-	Datum		v[1] = {Int64GetDatum(type_id)};
-	int			rc = SPI_execute_snapshot(get_type_plan(), v, NULL, GetLatestSnapshot(),
-										  InvalidSnapshot, true, false, 1);
-	TupleDesc	desc = SPI_tuptable ? SPI_tuptable->tupdesc : NULL;
+	TupleDesc	desc;
+	HeapTuple	row;
 	bool		isnull;
 	Datum	   *elems;
 	bool	   *enulls;
 	MemoryContext old;
 
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(rc));
-	if (SPI_processed == 0)
+	if (!row_cache_read(&types, type_id))
 		return false;
-	type->duration_min = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], desc, 1, &isnull));
-	type->before_min = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], desc, 2, &isnull));
-	type->after_min = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], desc, 3, &isnull));
-	type->capacity = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], desc, 4, &isnull));
-	deconstruct_array(DatumGetArrayTypeP(SPI_getbinval(SPI_tuptable->vals[0], desc, 5, &isnull)),
+	desc = SPI_tuptable->tupdesc;
+	row = SPI_tuptable->vals[0];
+	type->duration_min = DatumGetInt32(SPI_getbinval(row, desc, 1, &isnull));
+	type->before_min = DatumGetInt32(SPI_getbinval(row, desc, 2, &isnull));
+	type->after_min = DatumGetInt32(SPI_getbinval(row, desc, 3, &isnull));
+	type->capacity = DatumGetInt32(SPI_getbinval(row, desc, 4, &isnull));
+	deconstruct_array(DatumGetArrayTypeP(SPI_getbinval(row, desc, 5, &isnull)),
 					  TEXTOID, -1, false, TYPALIGN_INT, &elems, &enulls, &type->nkinds);
-	old = MemoryContextSwitchTo(type_cxt);
+	old = MemoryContextSwitchTo(types.cxt);
 	type->kinds = palloc(sizeof(char *) * Max(type->nkinds, 1));
 	for (int i = 0; i < type->nkinds; i++)
 		type->kinds[i] = enulls[i] ? "" : TextDatumGetCString(elems[i]);
@@ -175,74 +184,24 @@ rules_load_type(int64 type_id, ApptType *type)
 	CachedType *entry;
 	ApptType	loaded;
 	uint64		generation;
-	bool		found;
 
-	if (!types_valid)
-		reset_type_cache();
-	entry = hash_search(type_cache, &type_id, HASH_FIND, NULL);
+	row_cache_open(&types);
+	entry = hash_search(types.htab, &type_id, HASH_FIND, NULL);
 	if (entry != NULL)
 	{
 		copy_type(&entry->type, type);
 		return;
 	}
-	generation = types_generation;
+	generation = types.generation;
 	if (!read_type(type_id, &loaded))
 		ereport(ERROR,
 				(errcode(ERRCODE_PATSVC_UNKNOWN_REFERENCE),
 				 errmsg("appointment type %lld does not exist", (long long) type_id),
 				 errhint("Use the id of a row of patsvc.appointment_types.")));
 	copy_type(&loaded, type);
-	/* an invalidation that arrived while reading: do not keep what was read */
-	if (generation != types_generation || !types_valid)
-		return;
-	entry = hash_search(type_cache, &type_id, HASH_ENTER, &found);
-	entry->type = loaded;
-}
-
-static void
-reset_resource_cache(void)
-{
-	HASHCTL		ctl;
-
-	register_callback_once();
-	if (resource_cxt == NULL)
-		resource_cxt = AllocSetContextCreate(CacheMemoryContext, "patsvc resources",
-											 ALLOCSET_SMALL_SIZES);
-	MemoryContextReset(resource_cxt);
-	ctl.keysize = sizeof(int64);
-	ctl.entrysize = sizeof(CachedResource);
-	ctl.hcxt = resource_cxt;
-	resource_cache = hash_create("patsvc resources", 256, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
-	resources_relid = sched_relid("resources");
-	resources_valid = true;
-}
-
-/* Reads one resource's kind (inside SPI, latest snapshot); NULL when it does not exist. */
-static char *
-read_resource_kind(int64 resource)
-{
-	Datum		v[1] = {Int64GetDatum(resource)};
-	bool		isnull;
-	Datum		kind;
-	int			rc;
-
-	if (resource_plan == NULL)
-	{
-		Oid			argtypes[1] = {INT8OID};
-		SPIPlanPtr	p = SPI_prepare("SELECT kind FROM " PATSVC_SCHEMA ".resources WHERE id = $1", 1, argtypes);
-
-		if (p == NULL)
-			elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
-		SPI_keepplan(p);
-		resource_plan = p;
-	}
-	rc = SPI_execute_snapshot(resource_plan, v, NULL, GetLatestSnapshot(), InvalidSnapshot, true, false, 1);
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(rc));
-	if (SPI_processed == 0)
-		return NULL;
-	kind = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
-	return isnull ? pstrdup("") : TextDatumGetCString(kind);
+	entry = row_cache_enter(&types, type_id, generation);
+	if (entry != NULL)
+		entry->type = loaded;
 }
 
 /* The kind of a resource (palloc'd in the caller's context), NULL when it does not exist. */
@@ -251,21 +210,23 @@ rules_resource_kind(int64 resource)
 {
 	CachedResource *entry;
 	uint64		generation;
-	char	   *kind;
-	bool		found;
+	bool		isnull;
+	Datum		kind;
+	char	   *result;
 
-	if (!resources_valid)
-		reset_resource_cache();
-	entry = hash_search(resource_cache, &resource, HASH_FIND, NULL);
+	row_cache_open(&resources);
+	entry = hash_search(resources.htab, &resource, HASH_FIND, NULL);
 	if (entry != NULL)
 		return pstrdup(entry->kind);
-	generation = resources_generation;
-	kind = read_resource_kind(resource);
-	if (kind == NULL || generation != resources_generation || !resources_valid)
-		return kind;
-	entry = hash_search(resource_cache, &resource, HASH_ENTER, &found);
-	entry->kind = MemoryContextStrdup(resource_cxt, kind);
-	return kind;
+	generation = resources.generation;
+	if (!row_cache_read(&resources, resource))
+		return NULL;
+	kind = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	result = isnull ? pstrdup("") : TextDatumGetCString(kind);
+	entry = row_cache_enter(&resources, resource, generation);
+	if (entry != NULL)
+		entry->kind = MemoryContextStrdup(resources.cxt, result);
+	return result;
 }
 
 /*

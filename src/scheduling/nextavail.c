@@ -20,6 +20,7 @@
 #include "utils/timestamp.h"
 #include "utils/typcache.h"
 
+#include "patsvc.h"
 #include "scheduling/scheduling.h"
 
 PG_FUNCTION_INFO_V1(patsvc_next_available_c);
@@ -51,18 +52,12 @@ load_hours(ArrayType *providers, int *n)
 	Hours	   *out;
 	int			rc;
 
-	if (plan == NULL)
-	{
-		Oid			types[1] = {INT8ARRAYOID};
+	static const Oid types[1] = {INT8ARRAYOID};
 
-		plan = SPI_prepare("SELECT a.provider_id, a.weekday, a.starts_local, a.ends_local, a.valid_from,"
-						   " a.valid_until, l.time_zone FROM patsvc.availability a"
-						   " JOIN patsvc.locations l ON l.id = a.location_id WHERE a.provider_id = ANY ($1)",
-						   1, types);
-		if (plan == NULL)
-			elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
-		SPI_keepplan(plan);
-	}
+	patsvc_kept_plan(&plan, "SELECT a.provider_id, a.weekday, a.starts_local, a.ends_local, a.valid_from,"
+					 " a.valid_until, l.time_zone FROM patsvc.availability a"
+					 " JOIN patsvc.locations l ON l.id = a.location_id WHERE a.provider_id = ANY ($1)",
+					 1, types);
 	rc = SPI_execute_plan(plan, v, NULL, true, 0);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(rc));

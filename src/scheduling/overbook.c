@@ -40,20 +40,11 @@ get_overbook_plan(void)
 {
 	static const Oid types[6] = {INT8OID, INT8OID, TIMESTAMPTZOID, TEXTOID, INT8ARRAYOID, TEXTOID};
 
-	if (overbook_plan == NULL)
-	{
-		SPIPlanPtr	p = SPI_prepare(
-									"INSERT INTO patsvc.appointments (patient_id, provider_id, starts_at, type_id, resources,"
-									" overbook, overbook_reason)"
-									" VALUES ($1, $2, $3, patsvc.appointment_type_id($4), $5, true, $6) RETURNING id",
-									6, (Oid *) types);
-
-		if (p == NULL)
-			elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
-		SPI_keepplan(p);
-		overbook_plan = p;
-	}
-	return overbook_plan;
+	return patsvc_kept_plan(&overbook_plan,
+							"INSERT INTO patsvc.appointments (patient_id, provider_id, starts_at, type_id, resources,"
+							" overbook, overbook_reason)"
+							" VALUES ($1, $2, $3, patsvc.appointment_type_id($4), $5, true, $6) RETURNING id",
+							6, types);
 }
 
 /*

@@ -30,6 +30,7 @@
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
+#include "patsvc.h"
 #include "scheduling/scheduling.h"
 
 /* locktag_field4 of patsvc's advisory-style locks: 0x5300 + dimension */
@@ -109,17 +110,7 @@ static RulePlan plan_holds_insert = {
 static SPIPlanPtr
 get_plan(RulePlan *cp)
 {
-	if (cp->plan == NULL)
-	{
-		/* generic plans: every query is a btree range scan whatever the values */
-		SPIPlanPtr	p = SPI_prepare_cursor(cp->sql, cp->nargs, cp->types, CURSOR_OPT_GENERIC_PLAN);
-
-		if (p == NULL)
-			elog(ERROR, "SPI_prepare failed for \"%s\": %s", cp->sql, SPI_result_code_string(SPI_result));
-		SPI_keepplan(p);
-		cp->plan = p;
-	}
-	return cp->plan;
+	return patsvc_kept_plan(&cp->plan, cp->sql, cp->nargs, cp->types);
 }
 
 /* Run a check query: enforce mode reads the latest committed state. */

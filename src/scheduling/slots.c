@@ -16,6 +16,7 @@
 #include "utils/timestamp.h"
 #include "utils/typcache.h"
 
+#include "patsvc.h"
 #include "scheduling/scheduling.h"
 
 PG_FUNCTION_INFO_V1(patsvc_free_slots_sweep);
@@ -33,17 +34,6 @@ typedef struct Span
 	TimestampTz from;
 	TimestampTz until;
 } Span;
-
-static SPIPlanPtr
-prepare_kept(const char *sql, int nargs, Oid *types)
-{
-	SPIPlanPtr	p = SPI_prepare_cursor(sql, nargs, types, CURSOR_OPT_GENERIC_PLAN);
-
-	if (p == NULL)
-		elog(ERROR, "SPI_prepare failed for \"%s\": %s", sql, SPI_result_code_string(SPI_result));
-	SPI_keepplan(p);
-	return p;
-}
 
 static void
 run(SPIPlanPtr plan, Datum *values)
@@ -70,9 +60,7 @@ load_candidates(int64 provider, Datum window, int64 type_id, int *n)
 	Datum		v[3] = {Int64GetDatum(provider), window, Int64GetDatum(type_id)};
 	TimestampTz *out;
 
-	if (plan == NULL)
-		plan = prepare_kept("SELECT lower(s) FROM patsvc.candidate_slots($1, $2, $3) s ORDER BY 1", 3, types);
-	run(plan, v);
+	run(patsvc_kept_plan(&plan, "SELECT lower(s) FROM patsvc.candidate_slots($1, $2, $3) s ORDER BY 1", 3, types), v);
 	*n = (int) SPI_processed;
 	out = palloc(sizeof(TimestampTz) * Max(*n, 1));
 	for (int i = 0; i < *n; i++)
@@ -90,11 +78,9 @@ load_busy(int64 provider, TimestampTz lo, TimestampTz hi, int *n)
 	TimestampTzGetDatum(hi), TimestampTzGetDatum(lo)};
 	Busy	   *out;
 
-	if (plan == NULL)
-		plan = prepare_kept("SELECT starts_at, held_from, held_until, type_id FROM patsvc.appointments"
-							" WHERE provider_id = $1 AND held_from > $2 AND held_from < $3 AND held_until > $4"
-							" AND status NOT IN ('cancelled', 'noshow', 'entered-in-error')", 4, types);
-	run(plan, v);
+	run(patsvc_kept_plan(&plan, "SELECT starts_at, held_from, held_until, type_id FROM patsvc.appointments"
+							 " WHERE provider_id = $1 AND held_from > $2 AND held_from < $3 AND held_until > $4"
+							 " AND status NOT IN ('cancelled', 'noshow', 'entered-in-error')", 4, types), v);
 	*n = (int) SPI_processed;
 	out = palloc(sizeof(Busy) * Max(*n, 1));
 	for (int i = 0; i < *n; i++)
@@ -117,10 +103,8 @@ load_time_off(int64 provider, TimestampTz lo, TimestampTz hi, int *n)
 	Datum		v[3] = {Int64GetDatum(provider), TimestampTzGetDatum(lo), TimestampTzGetDatum(hi)};
 	Span	   *out;
 
-	if (plan == NULL)
-		plan = prepare_kept("SELECT lower(during), upper(during) FROM patsvc.time_off"
-							" WHERE provider_id = $1 AND during && tstzrange($2, $3)", 3, types);
-	run(plan, v);
+	run(patsvc_kept_plan(&plan, "SELECT lower(during), upper(during) FROM patsvc.time_off"
+							 " WHERE provider_id = $1 AND during && tstzrange($2, $3)", 3, types), v);
 	*n = (int) SPI_processed;
 	out = palloc(sizeof(Span) * Max(*n, 1));
 	for (int i = 0; i < *n; i++)
