@@ -42,7 +42,6 @@ typedef enum Dimension
 	DIM_RESOURCE = 3
 } Dimension;
 
-#define NOT_HOLDING "status NOT IN ('cancelled', 'noshow', 'entered-in-error')"
 
 typedef struct RulePlan
 {

@@ -38,6 +38,9 @@ typedef enum ApptStatus
 extern ApptStatus status_from_text(const char *name);
 extern const char *status_name(ApptStatus st);
 extern bool status_holds_time(ApptStatus st);
+
+/* status_holds_time() as an SQL condition on patsvc.appointments.status */
+#define NOT_HOLDING "status NOT IN ('cancelled', 'noshow', 'entered-in-error')"
 /* Raises PS205 unless from -> to is a legal FHIR transition. */
 extern void status_check_transition(int64 id, ApptStatus from, ApptStatus to);
 

@@ -80,7 +80,7 @@ load_busy(int64 provider, TimestampTz lo, TimestampTz hi, int *n)
 
 	run(patsvc_kept_plan(&plan, "SELECT starts_at, held_from, held_until, type_id FROM patsvc.appointments"
 							 " WHERE provider_id = $1 AND held_from > $2 AND held_from < $3 AND held_until > $4"
-							 " AND status NOT IN ('cancelled', 'noshow', 'entered-in-error')", 4, types), v);
+							 " AND " NOT_HOLDING, 4, types), v);
 	*n = (int) SPI_processed;
 	out = palloc(sizeof(Busy) * Max(*n, 1));
 	for (int i = 0; i < *n; i++)
