@@ -8,5 +8,7 @@ ensure_deps
 build_stage 0
 for f in bench/${BENCH:-*}.sh; do
     log "benchmark $(basename "$f" .sh)"
-    with_cluster -o shared_buffers=1GB -o max_wal_size=8GB -o synchronous_commit=off -- bash "$f"
+    # a script may ask for more cluster settings on a line "# bench-cluster-options: -o name=value ..."
+    read -r -a extra <<< "$(sed -n 's/^# bench-cluster-options: //p' "$f")"
+    with_cluster -o shared_buffers=1GB -o max_wal_size=8GB -o synchronous_commit=off "${extra[@]}" -- bash "$f"
 done

@@ -14,12 +14,16 @@
 
 #define ICD10CM_MAX 7
 
+/*
+ * One pass that checks and packs at once: this runs for every row of a COPY,
+ * so it avoids a second loop over a copy of the characters.
+ */
 static bool
 icd10cm_parse(const char *str, int64 *result, CodeParseError *err)
 {
 	const char *s;
 	int			len;
-	char		code[ICD10CM_MAX];
+	int64		packed = 0;
 	int			n = 0;
 
 	code_trim(str, &s, &len);
@@ -27,9 +31,9 @@ icd10cm_parse(const char *str, int64 *result, CodeParseError *err)
 		return code_fail(err, "The value is empty.");
 	for (int i = 0; i < len; i++)
 	{
-		char		c = pg_ascii_toupper((unsigned char) s[i]);
+		int			sym = code_sym_folded[(unsigned char) s[i]];
 
-		if (c == '.')
+		if (s[i] == '.')
 		{
 			if (n != 3 || i != 3)
 				return code_fail(err, "A dot may only follow the 3rd character.");
@@ -39,18 +43,20 @@ icd10cm_parse(const char *str, int64 *result, CodeParseError *err)
 		}
 		if (n == ICD10CM_MAX)
 			return code_fail(err, "The code has more than %d characters.", ICD10CM_MAX);
-		if (n == 0 && !(c >= 'A' && c <= 'Z'))
+		if (n == 0 && sym < code_sym('A'))
 			return code_fail_at(err, "a letter", 1, s[i]);
-		if (n == 1 && !(c >= '0' && c <= '9'))
+		if (n == 1 && (sym < code_sym('0') || sym > code_sym('9')))
 			return code_fail_at(err, "a digit", 2, s[i]);
-		if (n >= 2 && code_sym(c) < 0)
+		if (sym < 0)
 			return code_fail_at(err, "a letter or digit", n + 1, s[i]);
-		code[n++] = c;
+		packed = (packed << 6) | sym;
+		n++;
 	}
 	if (n < 3)
 		return code_fail(err, "The code has %d character%s; ICD-10-CM codes have 3 to 7.",
 						 n, n == 1 ? "" : "s");
-	*result = code_pack(code, n, ICD10CM_MAX);
+	/* the same as code_pack(): unused trailing positions are symbol 0 */
+	*result = packed << (6 * (ICD10CM_MAX - n));
 	return true;
 }
 
