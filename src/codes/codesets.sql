@@ -4,10 +4,23 @@
 -- only through the import functions (SECURITY DEFINER, EXECUTE revoked from
 -- PUBLIC; a DBA grants them to a loader role).
 
+-- The two columns every release table has, with their rules in one place.
+CREATE DOMAIN @extschema@.code_set_release AS text
+  CHECK (pg_catalog.btrim(VALUE) <> '' AND pg_catalog.length(VALUE) <= 64);
+COMMENT ON DOMAIN @extschema@.code_set_release IS
+  'name of a loaded code-set release, given at import (e.g. FY2021, 2020-ANNUAL): not blank, at most 64 characters';
+CREATE DOMAIN @extschema@.code_set_effective AS daterange
+  CHECK (NOT pg_catalog.isempty(VALUE) AND NOT pg_catalog.lower_inf(VALUE));
+COMMENT ON DOMAIN @extschema@.code_set_effective IS
+  'dates of service a release applies to: not empty, with a first day; an open upper bound means no end yet';
+-- ACTION CD of the HCPCS file, on codes and modifiers alike
+CREATE DOMAIN @extschema@.hcpcs_action_code AS text CHECK (VALUE ~ '^[A-Z]$');
+COMMENT ON DOMAIN @extschema@.hcpcs_action_code IS
+  'ACTION CD of an HCPCS record: one capital letter (N no change, A added, C long description changed, D discontinued, P payment change, S short description changed, and others)';
+
 CREATE TABLE @extschema@.icd10cm_release (
-  release    text PRIMARY KEY CHECK (pg_catalog.btrim(release) <> '' AND pg_catalog.length(release) <= 64),
-  effective  daterange NOT NULL
-             CHECK (NOT pg_catalog.isempty(effective) AND NOT pg_catalog.lower_inf(effective)),
+  release    @extschema@.code_set_release PRIMARY KEY,
+  effective  @extschema@.code_set_effective NOT NULL,
   code_count integer NOT NULL CHECK (code_count > 0),
   file_md5   text NOT NULL,
   loaded_at  timestamptz NOT NULL DEFAULT pg_catalog.now(),
@@ -41,9 +54,8 @@ COMMENT ON COLUMN @extschema@.icd10cm_code.short_description IS 'short descripti
 COMMENT ON COLUMN @extschema@.icd10cm_code.long_description IS 'long description (column 78 on)';
 
 CREATE TABLE @extschema@.hcpcs_release (
-  release        text PRIMARY KEY CHECK (pg_catalog.btrim(release) <> '' AND pg_catalog.length(release) <= 64),
-  effective      daterange NOT NULL
-                 CHECK (NOT pg_catalog.isempty(effective) AND NOT pg_catalog.lower_inf(effective)),
+  release        @extschema@.code_set_release PRIMARY KEY,
+  effective      @extschema@.code_set_effective NOT NULL,
   code_count     integer NOT NULL CHECK (code_count > 0),
   modifier_count integer NOT NULL CHECK (modifier_count >= 0),
   file_md5       text NOT NULL,
@@ -69,7 +81,7 @@ CREATE TABLE @extschema@.hcpcs_code (
   add_date              date,
   action_effective_date date,
   termination_date      date,
-  action_code           text CHECK (action_code ~ '^[A-Z]$'),
+  action_code           @extschema@.hcpcs_action_code,
   PRIMARY KEY (release, code)
 );
 COMMENT ON TABLE @extschema@.hcpcs_code IS
@@ -96,7 +108,7 @@ CREATE TABLE @extschema@.hcpcs_modifier (
   add_date              date,
   action_effective_date date,
   termination_date      date,
-  action_code           text CHECK (action_code ~ '^[A-Z]$'),
+  action_code           @extschema@.hcpcs_action_code,
   PRIMARY KEY (release, modifier)
 );
 COMMENT ON TABLE @extschema@.hcpcs_modifier IS
