@@ -65,7 +65,7 @@ $(INSTALL_SQL): $(SQL_SOURCES) Makefile
 
 all: $(INSTALL_SQL)
 
-.PHONY: test demo bench stage
+.PHONY: test demo bench stage print-hardened print-planned
 test:
 	@bash tools/test.sh
 demo:
@@ -78,3 +78,7 @@ stage:
 
 print-hardened:
 	@echo $(REGRESS_HARDENED)
+
+# the pg_regress and isolation tests one installcheck is meant to run (tools/suites.sh)
+print-planned:
+	@echo $(REGRESS) $(ISOLATION)

@@ -28,6 +28,17 @@ stress() {   # pgbench stress scripts, each in a fresh database; exit 0 = pass
     done
 }
 
+# pg_regress stops early on some errors (a missing expected file, a crashed
+# server): every planned test without a result line in the log counts as failed.
+check_all_ran() {   # $1 = regress log, then the planned test names
+    local log=$1 name
+    shift
+    for name in "$@"; do
+        grep -qE "^(test | +)$name +\.\.\. " "$log" ||
+            echo "pg_regress did not run $name (see $(basename "$log"))" >> "$logs/$mode.$name.setup-failed"
+    done
+}
+
 keep_diffs() {   # the next run of pg_regress overwrites them
     [ -s regression.diffs ] && cp regression.diffs "$logs/$mode.regression.diffs"
     [ -s output_iso/regression.diffs ] && cp output_iso/regression.diffs "$logs/$mode.isolation.diffs"
@@ -37,6 +48,7 @@ keep_diffs() {   # the next run of pg_regress overwrites them
 if [ "$mode" = plain ]; then
     make -s --no-print-directory installcheck > "$logs/plain.regress.log" 2>&1
     cat "$logs/plain.regress.log"
+    check_all_ran "$logs/plain.regress.log" $(make -s --no-print-directory print-planned)
     keep_diffs
     shopt -s nullglob
     pgtap test/pgtap/*.sql
@@ -48,6 +60,7 @@ else
         make -s --no-print-directory installcheck REGRESS="$hardened" ISOLATION= \
             > "$logs/hardened.regress.log" 2>&1
         cat "$logs/hardened.regress.log"
+        check_all_ran "$logs/hardened.regress.log" $hardened
         keep_diffs
     fi
     pgtap test/pgtap/hardened/*.sql
