@@ -37,14 +37,6 @@
 PG_FUNCTION_INFO_V1(patsvc_candidate_slots);
 PG_FUNCTION_INFO_V1(patsvc_free_slots_sweep);
 
-typedef struct Busy
-{
-	TimestampTz starts;
-	TimestampTz from;
-	TimestampTz until;
-	int64		type;
-} Busy;
-
 typedef struct Span
 {
 	TimestampTz from;
@@ -502,30 +494,35 @@ patsvc_candidate_slots(PG_FUNCTION_ARGS)
 	return (Datum) 0;
 }
 
-/* time-holding bookings of the provider whose held time may touch [lo, hi) */
-static Busy *
-load_busy(int64 provider, TimestampTz lo, TimestampTz hi, int *n)
+/*
+ * Time-holding bookings of the providers whose held time may touch [lo, hi),
+ * sorted by provider and held_from (the rows check_provider_overlap reads).
+ */
+Busy *
+slots_load_busy(ArrayType *providers, TimestampTz lo, TimestampTz hi, int *n)
 {
 	static SPIPlanPtr plan = NULL;
-	Oid			types[4] = {INT8OID, TIMESTAMPTZOID, TIMESTAMPTZOID, TIMESTAMPTZOID};
-	Datum		v[4] = {Int64GetDatum(provider), TimestampTzGetDatum(lo - SCHED_MAX_HELD_USECS),
+	Oid			types[4] = {INT8ARRAYOID, TIMESTAMPTZOID, TIMESTAMPTZOID, TIMESTAMPTZOID};
+	Datum		v[4] = {PointerGetDatum(providers), TimestampTzGetDatum(lo - SCHED_MAX_HELD_USECS),
 	TimestampTzGetDatum(hi), TimestampTzGetDatum(lo)};
 	Busy	   *out;
 
-	run(patsvc_kept_plan(&plan, "SELECT starts_at, held_from, held_until, type_id FROM patsvc.appointments"
-							 " WHERE provider_id = $1 AND held_from > $2 AND held_from < $3 AND held_until > $4"
-							 " AND " NOT_HOLDING, 4, types), v);
+	run(patsvc_kept_plan(&plan, "SELECT provider_id, starts_at, held_from, held_until, type_id FROM patsvc.appointments"
+							 " WHERE provider_id = ANY ($1) AND held_from > $2 AND held_from < $3 AND held_until > $4"
+							 " AND " NOT_HOLDING " ORDER BY provider_id, held_from", 4, types), v);
 	*n = (int) SPI_processed;
 	out = palloc(sizeof(Busy) * Max(*n, 1));
 	for (int i = 0; i < *n; i++)
 	{
 		bool		isnull;
 
-		out[i].starts = ts_col(i, 1);
-		out[i].from = ts_col(i, 2);
-		out[i].until = ts_col(i, 3);
-		out[i].type = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 4, &isnull));
+		out[i].provider = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
+		out[i].starts = ts_col(i, 2);
+		out[i].from = ts_col(i, 3);
+		out[i].until = ts_col(i, 4);
+		out[i].type = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 5, &isnull));
 	}
+	SPI_freetuptable(SPI_tuptable);
 	return out;
 }
 
@@ -549,15 +546,12 @@ load_time_off(int64 provider, TimestampTz lo, TimestampTz hi, int *n)
 	return out;
 }
 
-/* rules 1-3 for the provider, as check_provider_overlap and check_provider_time_off */
-static bool
-slot_free(const ApptRow *row, const ApptType *type, const Busy *busy, int nbusy, const Span *off, int noff)
+/* rules 1 and 3 for the provider against its bookings, as check_provider_overlap */
+bool
+slots_provider_free(const ApptRow *row, const ApptType *type, const Busy *busy, int nbusy)
 {
 	int			same_slot = 0;
 
-	for (int i = 0; i < noff; i++)
-		if (off[i].from < row->ends && off[i].until > row->starts)
-			return false;
 	for (int i = 0; i < nbusy; i++)
 	{
 		if (!(busy[i].from < row->held_until && busy[i].until > row->held_from))
@@ -568,6 +562,16 @@ slot_free(const ApptRow *row, const ApptType *type, const Busy *busy, int nbusy,
 			return false;
 	}
 	return same_slot < type->capacity;
+}
+
+/* rule 2 time off for the provider, as check_provider_time_off */
+static bool
+not_off(const ApptRow *row, const Span *off, int noff)
+{
+	for (int i = 0; i < noff; i++)
+		if (off[i].from < row->ends && off[i].until > row->starts)
+			return false;
+	return true;
 }
 
 /*
@@ -607,7 +611,7 @@ patsvc_free_slots_sweep(PG_FUNCTION_ARGS)
 		TimestampTz lo = cand[0] - (int64) type.before_min * USECS_PER_MINUTE;
 		TimestampTz hi = cand[ncand - 1] + (int64) (type.duration_min + type.after_min) * USECS_PER_MINUTE;
 
-		busy = load_busy(provider, lo, hi, &nbusy);
+		busy = slots_load_busy(one_provider(provider), lo, hi, &nbusy);
 		off = load_time_off(provider, cand[0], hi, &noff);
 		for (int i = 0; i < ncand; i++)
 		{
@@ -617,7 +621,7 @@ patsvc_free_slots_sweep(PG_FUNCTION_ARGS)
 			row.type = type_id;
 			row.starts = cand[i];
 			rules_derive_times(&row, &type);
-			if (!slot_free(&row, &type, busy, nbusy, off, noff))
+			if (!not_off(&row, off, noff) || !slots_provider_free(&row, &type, busy, nbusy))
 				continue;
 			{
 				MemoryContext spi = MemoryContextSwitchTo(caller);

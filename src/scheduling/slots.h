@@ -17,6 +17,8 @@
 #include "utils/array.h"
 #include "utils/date.h"
 
+#include "scheduling/scheduling.h"
+
 typedef struct ZoneDay ZoneDay;
 
 /* A location's zone for one search window. */
@@ -65,5 +67,20 @@ extern bool slot_cursor_next(SlotCursor *c);
 /* All candidates of the hours rows in [w0, w1), sorted, duplicates removed. */
 extern TimestampTz *slots_expand(const WeeklyHours *hours, int nhours, int32 duration_min,
 								 TimestampTz w0, TimestampTz w1, int *n);
+
+/* A time-holding booking as rules 1 and 3 see it. */
+typedef struct Busy
+{
+	int64		provider;
+	TimestampTz starts;
+	TimestampTz from;			/* held time, buffers included */
+	TimestampTz until;
+	int64		type;
+} Busy;
+
+/* Bookings of the providers whose held time may touch [lo, hi), by provider, then held_from. */
+extern Busy *slots_load_busy(ArrayType *providers, TimestampTz lo, TimestampTz hi, int *n);
+/* Rules 1 and 3 for row's provider against that provider's bookings (same answer as the trigger's check). */
+extern bool slots_provider_free(const ApptRow *row, const ApptType *type, const Busy *busy, int nbusy);
 
 #endif							/* PATSVC_SLOTS_H */
