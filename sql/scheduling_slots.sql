@@ -123,7 +123,7 @@ SELECT book(715, 707, '2027-03-14 10:00Z', 'slots-buffered') IS NOT NULL AS buff
 INSERT INTO time_off (provider_id, during, reason) VALUES
   (701, '[2027-03-14 06:00Z, 2027-03-14 09:00Z)', 'training'), (708, '[2027-03-15 14:00Z, 2027-03-16 14:00Z)', 'away');
 INSERT INTO time_off (resource_id, during, reason) VALUES (701, '[2027-03-16 13:00Z, 2027-03-16 16:00Z)', 'service');
--- long booked runs (more taken candidates in a row than next_available probes one by one):
+-- long booked runs (more taken candidates than next_available probes one by one):
 -- provider 706 (Kathmandu) 20 hours of 20-minute visits from 2027-05-03 00:00 local,
 -- then 34 full group hours from 2027-05-10 00:00 local and one group hour with a place left
 SELECT count(book(703, 706, timestamptz '2027-05-03 00:00+05:45' + g * interval '20 minutes', 'slots-20') IS NOT NULL)

@@ -7,8 +7,9 @@
  * search stops as soon as max_results slots are free: only the cursors'
  * first slots and the slots actually probed are ever computed.
  *
- * Where many candidates in a row are taken (a fully booked morning), one
- * query reads the bookings of all asked providers for the next day; a
+ * Where many candidates are taken (a fully booked morning: 32 probes said
+ * no), one query reads the bookings of all asked providers for the next 24
+ * hours (and again later, after 32 more refusals it did not foresee); a
  * candidate those bookings already refuse (rules 1 and 3, decided exactly as
  * the trigger decides them) is skipped without a probe.  Every slot returned
  * has passed the full probe.

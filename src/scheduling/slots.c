@@ -71,7 +71,11 @@ struct ZoneDay
 	TimestampTz midnight;
 };
 
-/* timestamp_zone's lookup: a fixed-offset abbreviation first, then a zone name */
+/*
+ * timestamp_zone's lookup: a fixed-offset abbreviation first, then a zone
+ * name.  (A dynamic abbreviation is read as the zone of the same name;
+ * locations.time_zone only holds names pg_tzset accepts.)
+ */
 static void
 zone_resolve(SlotZone *z, const char *name)
 {
