@@ -58,7 +58,8 @@ typedef struct SlotCursor
 	TimestampTz current;		/* set by slot_cursor_next */
 } SlotCursor;
 
-/* Hours rows of the providers (inside SPI); zones prepared for [w0, w1). */
+/* Hours rows of the providers (inside SPI), zones prepared for [w0, w1); the
+ * array is per-backend scratch space, valid until the next call. */
 extern WeeklyHours *slots_load_hours(ArrayType *providers, TimestampTz w0, TimestampTz w1, int *n);
 extern void slot_cursor_init(SlotCursor *c, const WeeklyHours *h, int32 duration_min,
 							 TimestampTz w0, TimestampTz w1);
