@@ -124,25 +124,9 @@ COMMENT ON FUNCTION @extschema@.slot_is_free(bigint, timestamptz, bigint, bigint
   'would a booking at this start pass the provider and resource rules now (advice: the trigger decides when booking)';
 
 CREATE FUNCTION @extschema@.candidate_slots(provider bigint, search_window tstzrange, appointment_type bigint)
-  RETURNS SETOF tstzrange LANGUAGE sql STABLE
-AS $$
-  SELECT DISTINCT pg_catalog.tstzrange(x.s, x.s + pg_catalog.make_interval(mins => t.duration_minutes))
-  FROM @extschema@.appointment_types t,
-       @extschema@.availability a JOIN @extschema@.locations l ON l.id = a.location_id,
-       LATERAL pg_catalog.generate_series((pg_catalog.lower(search_window) AT TIME ZONE l.time_zone)::date - 1,
-                                          (pg_catalog.upper(search_window) AT TIME ZONE l.time_zone)::date,
-                                          interval '1 day') AS d(day),
-       LATERAL pg_catalog.generate_series(0, (EXTRACT(epoch FROM a.ends_local - a.starts_local)::integer / 60)
-                                             / t.duration_minutes - 1) AS k(n),
-       LATERAL (SELECT ((d.day::date + a.starts_local) + k.n * pg_catalog.make_interval(mins => t.duration_minutes))
-                       AT TIME ZONE l.time_zone) AS x(s)
-  WHERE t.id = appointment_type AND a.provider_id = provider
-    AND a.weekday = EXTRACT(isodow FROM d.day) AND d.day::date BETWEEN a.valid_from AND a.valid_until
-    AND x.s >= pg_catalog.lower(search_window) AND x.s < pg_catalog.upper(search_window)
-  ORDER BY 1
-$$;
+  RETURNS SETOF tstzrange AS 'MODULE_PATHNAME', 'patsvc_candidate_slots' LANGUAGE C STABLE STRICT;
 COMMENT ON FUNCTION @extschema@.candidate_slots(bigint, tstzrange, bigint) IS
-  'slots of the provider''s weekly hours (type length, back to back) starting in the window, expanded per local date in each location''s time zone';
+  'slots of the provider''s weekly hours (type length, back to back) starting in the window, earliest first, expanded per local date in each location''s time zone (as (date + time) AT TIME ZONE zone); the expansion free_slots and next_available use';
 
 CREATE FUNCTION @extschema@.check_search_window(search_window tstzrange) RETURNS void
   LANGUAGE plpgsql IMMUTABLE
@@ -182,7 +166,7 @@ CREATE FUNCTION @extschema@.next_available_sweep(providers bigint[], after times
                                                  resources bigint[], max_results integer)
   RETURNS TABLE(provider bigint, slot tstzrange) AS 'MODULE_PATHNAME', 'patsvc_next_available_c' LANGUAGE C STABLE STRICT;
 COMMENT ON FUNCTION @extschema@.next_available_sweep(bigint[], timestamptz, bigint, bigint[], integer) IS
-  'next_available without argument checks: hours expanded per local date in C, candidates probed earliest first';
+  'next_available without argument checks: the candidate slots of all hours rows merged earliest first, probed until max_results are free';
 
 CREATE FUNCTION @extschema@.next_available(providers bigint[], after timestamptz, appointment_type text,
                                            resources bigint[] DEFAULT '{}', max_results integer DEFAULT 1)

@@ -1,177 +1,70 @@
 /*
- * nextavail.c -- next_available in C: the weekly hours of all asked
- * providers are read once, expanded day by day in each location's time zone
- * (the same wall-clock arithmetic as patsvc.candidate_slots), sorted by start,
- * and probed in that order with the trigger's rules (probe mode) until
- * enough slots are found.
+ * nextavail.c -- next_available in C.  The weekly hours of all asked
+ * providers are read in one query; each hours row becomes a cursor over its
+ * candidate slots (slots.c, the expansion patsvc.candidate_slots returns),
+ * and a heap merges the cursors earliest first, ties by provider.  Each
+ * merged candidate is probed with the trigger's rules (probe mode) and the
+ * search stops as soon as max_results slots are free: only the cursors'
+ * first slots and the slots actually probed are ever computed.
+ *
+ * Where many candidates are taken (a fully booked morning: 32 probes said
+ * no), one query reads the bookings of all asked providers for the next 24
+ * hours (and again later, after 32 more refusals it did not foresee); a
+ * candidate those bookings already refuse (rules 1 and 3, decided exactly as
+ * the trigger decides them) is skipped without a probe.  Every slot returned
+ * has passed the full probe.
  */
 #include "postgres.h"
 
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "funcapi.h"
+#include "lib/binaryheap.h"
 #include "miscadmin.h"
-#include "pgtime.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
-#include "utils/date.h"
-#include "utils/datetime.h"
 #include "utils/rangetypes.h"
 #include "utils/timestamp.h"
 #include "utils/typcache.h"
 
 #include "patsvc.h"
 #include "scheduling/scheduling.h"
+#include "scheduling/slots.h"
 
 PG_FUNCTION_INFO_V1(patsvc_next_available_c);
 
 #define SEARCH_DAYS 92
+/* taken candidates probed one by one before the bookings are read in bulk */
+#define PROBES_BEFORE_BULK 32
+/* time span (from the first candidate's held start) the bulk read covers */
+#define BULK_SPAN USECS_PER_DAY
 
-typedef struct Hours
+/* Bookings of all asked providers held in [lo, hi), by provider. */
+typedef struct BulkBusy
 {
-	int64		provider;
-	int			weekday;		/* ISO 1..7 */
-	TimeADT		starts;
-	TimeADT		ends;
-	DateADT		valid_from;
-	DateADT		valid_until;
-	pg_tz	   *tz;
-} Hours;
+	bool		loaded;
+	TimestampTz lo;
+	TimestampTz hi;
+	Busy	   *rows;
+	int			n;
+} BulkBusy;
 
-typedef struct Candidate
-{
-	TimestampTz starts;
-	int64		provider;
-} Candidate;
-
-static Hours *
-load_hours(ArrayType *providers, int *n)
-{
-	static SPIPlanPtr plan = NULL;
-	Datum		v[1] = {PointerGetDatum(providers)};
-	Hours	   *out;
-	int			rc;
-
-	static const Oid types[1] = {INT8ARRAYOID};
-
-	patsvc_kept_plan(&plan, "SELECT a.provider_id, a.weekday, a.starts_local, a.ends_local, a.valid_from,"
-					 " a.valid_until, l.time_zone FROM patsvc.availability a"
-					 " JOIN patsvc.locations l ON l.id = a.location_id WHERE a.provider_id = ANY ($1)",
-					 1, types);
-	rc = SPI_execute_plan(plan, v, NULL, true, 0);
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(rc));
-	*n = (int) SPI_processed;
-	out = palloc(sizeof(Hours) * Max(*n, 1));
-	for (int i = 0; i < *n; i++)
-	{
-		HeapTuple	t = SPI_tuptable->vals[i];
-		TupleDesc	d = SPI_tuptable->tupdesc;
-		bool		isnull;
-		char	   *zone;
-
-		out[i].provider = DatumGetInt64(SPI_getbinval(t, d, 1, &isnull));
-		out[i].weekday = DatumGetInt16(SPI_getbinval(t, d, 2, &isnull));
-		out[i].starts = DatumGetTimeADT(SPI_getbinval(t, d, 3, &isnull));
-		out[i].ends = DatumGetTimeADT(SPI_getbinval(t, d, 4, &isnull));
-		out[i].valid_from = DatumGetDateADT(SPI_getbinval(t, d, 5, &isnull));
-		out[i].valid_until = DatumGetDateADT(SPI_getbinval(t, d, 6, &isnull));
-		zone = TextDatumGetCString(SPI_getbinval(t, d, 7, &isnull));
-		out[i].tz = pg_tzset(zone);
-		if (out[i].tz == NULL)
-			elog(ERROR, "time zone \"%s\" of a location is not known", zone);
-	}
-	return out;
-}
-
-/* local wall-clock timestamp -> instant, as "timestamp AT TIME ZONE zone" */
-static TimestampTz
-local_to_utc(Timestamp local, pg_tz *tz)
-{
-	struct pg_tm tm;
-	fsec_t		fsec;
-	int			offset;
-	TimestampTz result;
-
-	if (timestamp2tm(local, NULL, &tm, &fsec, NULL, NULL) != 0)
-		ereport(ERROR, (errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE), errmsg("timestamp out of range")));
-	offset = DetermineTimeZoneOffset(&tm, tz);
-	if (tm2timestamp(&tm, fsec, &offset, &result) != 0)
-		ereport(ERROR, (errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE), errmsg("timestamp out of range")));
-	return result;
-}
-
-/* local date (days since 2000-01-01) of an instant in a zone */
-static DateADT
-utc_to_local_date(TimestampTz t, pg_tz *tz)
-{
-	struct pg_tm tm;
-	fsec_t		fsec;
-	int			offset;
-
-	if (timestamp2tm(t, &offset, &tm, &fsec, NULL, tz) != 0)
-		ereport(ERROR, (errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE), errmsg("timestamp out of range")));
-	return date2j(tm.tm_year, tm.tm_mon, tm.tm_mday) - POSTGRES_EPOCH_JDATE;
-}
-
+/* (start, provider) order of two cursors' current slots */
 static int
-iso_weekday(DateADT d)
+cmp_slot(const SlotCursor *x, const SlotCursor *y)
 {
-	int			w = j2day(d + POSTGRES_EPOCH_JDATE);	/* 0 = Sunday */
-
-	return w == 0 ? 7 : w;
+	if (x->current != y->current)
+		return x->current < y->current ? -1 : 1;
+	return x->hours->provider < y->hours->provider ? -1 : x->hours->provider > y->hours->provider;
 }
 
-/* candidates of one hours row starting in [w0, w1) */
-static void
-expand(const Hours *h, int32 duration_min, TimestampTz w0, TimestampTz w1, Candidate **cand, int *n, int *cap)
-{
-	int64		step = (int64) duration_min * USECS_PER_MINUTE;
-	int			nslots = (int) ((h->ends - h->starts) / step);
-	DateADT		first = utc_to_local_date(w0, h->tz) - 1;
-	DateADT		last = utc_to_local_date(w1, h->tz);
-
-	for (DateADT d = first; d <= last; d++)
-	{
-		Timestamp	local0 = (Timestamp) d * USECS_PER_DAY + h->starts;
-		TimestampTz s0,
-					e0;
-		bool		linear;
-
-		if (iso_weekday(d) != h->weekday || d < h->valid_from || d > h->valid_until)
-			continue;
-		s0 = local_to_utc(local0, h->tz);
-		e0 = local_to_utc((Timestamp) d * USECS_PER_DAY + h->ends, h->tz);
-		if (e0 <= w0 || s0 >= w1)
-			continue;
-		/* no UTC offset change inside the hours: slots are plain arithmetic */
-		linear = (e0 - s0) == (h->ends - h->starts);
-		for (int k = 0; k < nslots; k++)
-		{
-			TimestampTz s = linear ? s0 + k * step : local_to_utc(local0 + k * step, h->tz);
-
-			if (s < w0 || s >= w1)
-				continue;
-			if (*n == *cap)
-			{
-				*cap *= 2;
-				*cand = repalloc(*cand, sizeof(Candidate) * *cap);
-			}
-			(*cand)[*n].starts = s;
-			(*cand)[(*n)++].provider = h->provider;
-		}
-	}
-}
-
+/* binaryheap keeps the greatest on top: the earliest slot is the greatest */
 static int
-cmp_candidate(const void *a, const void *b)
+heap_order(Datum a, Datum b, void *arg)
 {
-	const Candidate *x = a,
-			   *y = b;
+	const SlotCursor *cursors = arg;
 
-	if (x->starts != y->starts)
-		return x->starts < y->starts ? -1 : 1;
-	return x->provider < y->provider ? -1 : x->provider > y->provider;
+	return cmp_slot(&cursors[DatumGetInt32(b)], &cursors[DatumGetInt32(a)]);
 }
 
 static void
@@ -188,9 +81,75 @@ read_resources(ArrayType *arr, ApptRow *row)
 			row->resources[row->nresources++] = DatumGetInt64(elems[i]);
 }
 
+/* the row a booking of this provider at this start would be */
+static void
+make_row(int64 provider, TimestampTz starts, int64 type_id, const ApptType *type, const ApptRow *with_resources,
+		 ApptRow *row)
+{
+	memset(row, 0, sizeof(ApptRow));
+	row->provider = provider;
+	row->type = type_id;
+	row->starts = starts;
+	row->nresources = with_resources->nresources;
+	row->resources = with_resources->resources;
+	rules_derive_times(row, type);
+}
+
+static void
+bulk_load(BulkBusy *bulk, ArrayType *providers, TimestampTz from)
+{
+	if (bulk->loaded)
+		pfree(bulk->rows);
+	bulk->lo = from;
+	bulk->hi = from + BULK_SPAN;
+	bulk->rows = slots_load_busy(providers, bulk->lo, bulk->hi, &bulk->n);
+	bulk->loaded = true;
+}
+
+/* true when the bulk-read bookings refuse the slot (so would the probe) */
+static bool
+bulk_refuses(const BulkBusy *bulk, const ApptRow *row, const ApptType *type)
+{
+	int			lo = 0,
+				hi;
+
+	if (!bulk->loaded || row->held_from < bulk->lo || row->held_until > bulk->hi)
+		return false;
+	hi = bulk->n;
+	while (lo < hi)				/* first row of the provider */
+	{
+		int			mid = lo + (hi - lo) / 2;
+
+		if (bulk->rows[mid].provider < row->provider)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (hi = lo; hi < bulk->n && bulk->rows[hi].provider == row->provider; hi++)
+		;
+	return !slots_provider_free(row, type, &bulk->rows[lo], hi - lo);
+}
+
+static void
+emit(ReturnSetInfo *rsinfo, MemoryContext caller, const ApptRow *row)
+{
+	TypeCacheEntry *rangetype = lookup_type_cache(TSTZRANGEOID, TYPECACHE_RANGE_INFO);
+	MemoryContext spi = MemoryContextSwitchTo(caller);
+	RangeBound	lower = {TimestampTzGetDatum(row->starts), false, true, true};
+	RangeBound	upper = {TimestampTzGetDatum(row->ends), false, false, false};
+	Datum		values[2] = {Int64GetDatum(row->provider),
+	RangeTypePGetDatum(make_range(rangetype, &lower, &upper, false))};
+	bool		nulls[2] = {false, false};
+
+	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	MemoryContextSwitchTo(spi);
+}
+
 /*
  * patsvc.next_available_c(providers, after, type_id, resources, max_results)
  * returns table(provider, slot); patsvc.next_available checks the arguments.
+ * Free slots starting in [after, after + 92 days), earliest first, ties by
+ * provider; a slot two hours rows share is probed once.
  */
 Datum
 patsvc_next_available_c(PG_FUNCTION_ARGS)
@@ -201,60 +160,76 @@ patsvc_next_available_c(PG_FUNCTION_ARGS)
 	int64		type_id = PG_GETARG_INT64(2);
 	ArrayType  *resources = PG_GETARG_ARRAYTYPE_P(3);
 	int32		max_results = PG_GETARG_INT32(4);
-	TypeCacheEntry *rangetype = lookup_type_cache(TSTZRANGEOID, TYPECACHE_RANGE_INFO);
+	TimestampTz until = after + (int64) SEARCH_DAYS * USECS_PER_DAY;
 	MemoryContext caller = CurrentMemoryContext;
 	ApptType	type;
-	Hours	   *hours;
+	ApptRow		asked = {0};
+	WeeklyHours *hours;
+	SlotCursor *cursors;
+	binaryheap *heap;
 	int			nhours,
-				found = 0;
+				found = 0,
+				taken = 0;
+	BulkBusy	bulk = {0};
+	bool		have_last = false;
+	TimestampTz last_start = 0;
+	int64		last_provider = 0;
 	Oid			save_userid;
 	int			save_sec;
 
 	InitMaterializedSRF(fcinfo, 0);
+	if (TIMESTAMP_NOT_FINITE(after))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+				 errmsg("search start %s is not a finite time", timestamptz_to_str(after)),
+				 errhint("Give after as a date and time.")));
 	GetUserIdAndSecContext(&save_userid, &save_sec);
 	SetUserIdAndSecContext(sched_appointments_owner(), save_sec | SECURITY_LOCAL_USERID_CHANGE | SECURITY_NOFORCE_RLS);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	rules_load_type(type_id, &type);
-	hours = load_hours(providers, &nhours);
-	for (int day = 0; day < SEARCH_DAYS && found < max_results && nhours > 0; day++)
+	read_resources(resources, &asked);
+	hours = slots_load_hours(providers, after, until, &nhours);
+	cursors = palloc(sizeof(SlotCursor) * Max(nhours, 1));
+	heap = binaryheap_allocate(Max(nhours, 1), heap_order, cursors);
+	for (int i = 0; i < nhours; i++)
 	{
-		TimestampTz w0 = after + (int64) day * USECS_PER_DAY;
-		TimestampTz w1 = w0 + USECS_PER_DAY;
-		int			cap = 64,
-					n = 0;
-		Candidate  *cand = palloc(sizeof(Candidate) * cap);
+		slot_cursor_init(&cursors[i], &hours[i], type.duration_min, after, until);
+		if (slot_cursor_next(&cursors[i]))
+			binaryheap_add_unordered(heap, Int32GetDatum(i));
+	}
+	binaryheap_build(heap);
+	while (found < max_results && !binaryheap_empty(heap))
+	{
+		int			i = DatumGetInt32(binaryheap_first(heap));
+		TimestampTz starts = cursors[i].current;
+		int64		provider = cursors[i].hours->provider;
+		ApptRow		row;
 
-		for (int i = 0; i < nhours; i++)
-			expand(&hours[i], type.duration_min, w0, w1, &cand, &n, &cap);
-		qsort(cand, n, sizeof(Candidate), cmp_candidate);
-		for (int i = 0; i < n && found < max_results; i++)
+		CHECK_FOR_INTERRUPTS();
+		if (slot_cursor_next(&cursors[i]))
+			binaryheap_replace_first(heap, Int32GetDatum(i));
+		else
+			(void) binaryheap_remove_first(heap);
+		if (have_last && starts == last_start && provider == last_provider)
+			continue;
+		have_last = true;
+		last_start = starts;
+		last_provider = provider;
+		make_row(provider, starts, type_id, &type, &asked, &row);
+		if (bulk_refuses(&bulk, &row, &type))
+			continue;
+		if (!rules_check(&row, &type, RULES_PROBE, false))
 		{
-			ApptRow		row = {0};
-
-			if (i > 0 && cmp_candidate(&cand[i - 1], &cand[i]) == 0)
-				continue;
-			row.provider = cand[i].provider;
-			row.type = type_id;
-			row.starts = cand[i].starts;
-			read_resources(resources, &row);
-			rules_derive_times(&row, &type);
-			if (!rules_check(&row, &type, RULES_PROBE, false))
-				continue;
+			if (++taken == PROBES_BEFORE_BULK)
 			{
-				MemoryContext spi = MemoryContextSwitchTo(caller);
-				RangeBound	lower = {TimestampTzGetDatum(row.starts), false, true, true};
-				RangeBound	upper = {TimestampTzGetDatum(row.ends), false, false, false};
-				Datum		values[2] = {Int64GetDatum(row.provider),
-				RangeTypePGetDatum(make_range(rangetype, &lower, &upper, false))};
-				bool		nulls[2] = {false, false};
-
-				tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
-				MemoryContextSwitchTo(spi);
-				found++;
+				bulk_load(&bulk, providers, row.held_from);
+				taken = 0;
 			}
+			continue;
 		}
-		pfree(cand);
+		emit(rsinfo, caller, &row);
+		found++;
 	}
 	SPI_finish();
 	SetUserIdAndSecContext(save_userid, save_sec);

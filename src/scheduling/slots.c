@@ -1,9 +1,20 @@
 /*
- * slots.c -- free_slots as a sweep: the provider's bookings and time off in
- * the window are read once, then every candidate slot of the weekly hours
- * (patsvc.candidate_slots, inside availability by construction) is tested
- * in memory against them with the same rules the trigger applies (rule 1
- * with buffers, rule 2 time off, rule 3 capacity).
+ * slots.c -- candidate slots and free_slots.
+ *
+ * The expansion of weekly hours into candidate starts lives here once:
+ * patsvc.candidate_slots returns it, free_slots tests it, next_available
+ * (nextavail.c) merges the cursors of many hours rows earliest first.
+ * Wall-clock times are converted as "timestamp AT TIME ZONE zone" does: a
+ * zone name that is also a fixed-offset abbreviation (CET, EST) is read as
+ * the abbreviation, any other as the IANA zone; a nonexistent local time
+ * moves forward, an ambiguous one is read as standard time.  Each local date
+ * is checked once for a UTC offset change; days without one (nearly all) are
+ * plain arithmetic from local midnight.
+ *
+ * free_slots is a sweep: the provider's bookings and time off in the window
+ * are read once, then every candidate (inside availability by construction)
+ * is tested in memory with the rules the trigger applies (rule 1 with
+ * buffers, rule 2 time off, rule 3 capacity).
  */
 #include "postgres.h"
 
@@ -11,23 +22,20 @@
 #include "executor/spi.h"
 #include "funcapi.h"
 #include "miscadmin.h"
+#include "parser/scansup.h"
 #include "utils/builtins.h"
+#include "utils/memutils.h"
+#include "utils/datetime.h"
 #include "utils/rangetypes.h"
 #include "utils/timestamp.h"
 #include "utils/typcache.h"
 
 #include "patsvc.h"
 #include "scheduling/scheduling.h"
+#include "scheduling/slots.h"
 
+PG_FUNCTION_INFO_V1(patsvc_candidate_slots);
 PG_FUNCTION_INFO_V1(patsvc_free_slots_sweep);
-
-typedef struct Busy
-{
-	TimestampTz starts;
-	TimestampTz from;
-	TimestampTz until;
-	int64		type;
-} Busy;
 
 typedef struct Span
 {
@@ -52,46 +60,473 @@ ts_col(uint64 row, int attno)
 	return DatumGetTimestampTz(SPI_getbinval(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, attno, &isnull));
 }
 
-static TimestampTz *
-load_candidates(int64 provider, Datum window, int64 type_id, int *n)
+/* ---- time zones: "AT TIME ZONE name" in C ------------------------------ */
+
+/* Per local date of the window: UTC instant of local midnight, and whether
+ * the UTC offset is the same all day (then a slot is midnight + wall time). */
+struct ZoneDay
+{
+	bool		known;
+	bool		regular;
+	TimestampTz midnight;
+};
+
+/*
+ * timestamp_zone's lookup: a fixed-offset abbreviation first, then a zone
+ * name.  (A dynamic abbreviation is read as the zone of the same name;
+ * locations.time_zone only holds names pg_tzset accepts.)
+ */
+static void
+zone_resolve(SlotZone *z, const char *name)
+{
+	char	   *lower = downcase_truncate_identifier(name, strlen(name), false);
+	int			offset;
+	pg_tz	   *tzp;
+	int			type = DecodeTimezoneAbbrev(0, lower, &offset, &tzp);
+
+	z->tz = NULL;
+	z->offset_east = 0;
+	if (type == TZ || type == DTZ)
+		z->offset_east = offset;
+	else if ((z->tz = pg_tzset(name)) == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("time zone \"%s\" of location %lld is not known", name, (long long) z->location),
+				 errhint("Set patsvc.locations.time_zone to an IANA time zone name.")));
+}
+
+/* local wall-clock timestamp -> instant */
+static TimestampTz
+zone_to_utc(const SlotZone *z, Timestamp local)
+{
+	struct pg_tm tm;
+	fsec_t		fsec;
+	int			offset;
+	TimestampTz result;
+
+	if (z->tz == NULL)
+		return local - (int64) z->offset_east * USECS_PER_SEC;
+	if (timestamp2tm(local, NULL, &tm, &fsec, NULL, NULL) != 0)
+		ereport(ERROR, (errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE), errmsg("timestamp out of range")));
+	offset = DetermineTimeZoneOffset(&tm, z->tz);
+	if (tm2timestamp(&tm, fsec, &offset, &result) != 0)
+		ereport(ERROR, (errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE), errmsg("timestamp out of range")));
+	return result;
+}
+
+/* local date of an instant */
+static DateADT
+zone_local_date(const SlotZone *z, TimestampTz t)
+{
+	struct pg_tm tm;
+	fsec_t		fsec;
+	int			offset;
+
+	if (z->tz == NULL)
+	{
+		Timestamp	local = t + (int64) z->offset_east * USECS_PER_SEC;
+
+		return (DateADT) (local / USECS_PER_DAY - (local % USECS_PER_DAY < 0 ? 1 : 0));
+	}
+	if (timestamp2tm(t, &offset, &tm, &fsec, NULL, z->tz) != 0)
+		ereport(ERROR, (errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE), errmsg("timestamp out of range")));
+	return date2j(tm.tm_year, tm.tm_mon, tm.tm_mday) - POSTGRES_EPOCH_JDATE;
+}
+
+static const ZoneDay *
+zone_day(SlotZone *z, DateADT d)
+{
+	ZoneDay    *zd;
+
+	Assert(d >= z->first_day && d <= z->last_day);
+	if (z->days == NULL)
+		z->days = palloc0(sizeof(ZoneDay) * (z->last_day - z->first_day + 1));
+	zd = &z->days[d - z->first_day];
+	if (!zd->known)
+	{
+		TimestampTz m0 = zone_to_utc(z, (Timestamp) d * USECS_PER_DAY);
+		TimestampTz m1 = zone_to_utc(z, (Timestamp) (d + 1) * USECS_PER_DAY);
+
+		zd->midnight = m0;
+		zd->regular = (m1 - m0 == USECS_PER_DAY);
+		if (zd->regular && z->tz != NULL)
+		{
+			pg_time_t	t = timestamptz_to_time_t(m0) - 1;
+			long int	before_off,
+						after_off;
+			int			before_dst,
+						after_dst;
+			pg_time_t	boundary;
+
+			if (pg_next_dst_boundary(&t, &before_off, &before_dst, &boundary, &after_off, &after_dst, z->tz) != 0 &&
+				boundary <= timestamptz_to_time_t(m1) + 1)
+				zd->regular = false;
+		}
+		zd->known = true;
+	}
+	return zd;
+}
+
+static void
+zone_prepare(SlotZone *z, TimestampTz w0, TimestampTz w1)
+{
+	z->first_day = zone_local_date(z, w0) - 1;
+	z->last_day = zone_local_date(z, w1);
+	z->days = NULL;
+}
+
+/* ---- weekly hours and their slots ------------------------------------- */
+
+/*
+ * The hours rows go straight from the executor into a WeeklyHours array (a
+ * DestReceiver: no result tuples are formed).  The array is kept per backend
+ * and reused by the next call, so a search over many providers does not map
+ * fresh memory each time; it is only scratch space, never a cache of rows.
+ */
+typedef struct HoursReceiver
+{
+	DestReceiver pub;
+	int			n;
+	SlotZone  **zones;
+	int			nzones;
+	MemoryContext zone_cxt;		/* the caller's: the executor's ends with the query */
+	TimestampTz w0;
+	TimestampTz w1;
+} HoursReceiver;
+
+static WeeklyHours *hours_buf = NULL;
+static int	hours_cap = 0;
+
+static SlotZone *
+zone_of(HoursReceiver *r, int64 location, Datum name)
+{
+	MemoryContext executor;
+
+	for (int z = 0; z < r->nzones; z++)
+		if (r->zones[z]->location == location)
+			return r->zones[z];
+	executor = MemoryContextSwitchTo(r->zone_cxt);
+	r->zones = r->nzones == 0 ? palloc(sizeof(SlotZone *)) : repalloc(r->zones, sizeof(SlotZone *) * (r->nzones + 1));
+	r->zones[r->nzones] = palloc(sizeof(SlotZone));
+	r->zones[r->nzones]->location = location;
+	zone_resolve(r->zones[r->nzones], TextDatumGetCString(name));
+	zone_prepare(r->zones[r->nzones], r->w0, r->w1);
+	MemoryContextSwitchTo(executor);
+	return r->zones[r->nzones++];
+}
+
+static bool
+hours_receive(TupleTableSlot *slot, DestReceiver *self)
+{
+	HoursReceiver *r = (HoursReceiver *) self;
+	Datum	   *v;
+	WeeklyHours *h;
+
+	slot_getallattrs(slot);
+	v = slot->tts_values;
+	if (r->n == hours_cap)
+	{
+		hours_cap = Max(hours_cap * 2, 64);
+		hours_buf = hours_buf == NULL
+			? MemoryContextAlloc(TopMemoryContext, sizeof(WeeklyHours) * hours_cap)
+			: repalloc(hours_buf, sizeof(WeeklyHours) * hours_cap);
+	}
+	h = &hours_buf[r->n++];
+	h->provider = DatumGetInt64(v[0]);
+	h->weekday = DatumGetInt16(v[1]);
+	h->starts = DatumGetTimeADT(v[2]);
+	h->ends = DatumGetTimeADT(v[3]);
+	h->valid_from = DatumGetDateADT(v[4]);
+	h->valid_until = DatumGetDateADT(v[5]);
+	h->zone = zone_of(r, DatumGetInt64(v[6]), v[7]);
+	return true;
+}
+
+static void
+hours_startup(DestReceiver *self, int operation, TupleDesc typeinfo)
+{
+}
+
+static void
+hours_shutdown(DestReceiver *self)
+{
+}
+
+/*
+ * Hours rows of the providers, valid until the next call (all columns are
+ * NOT NULL).  Runs inside SPI.
+ */
+WeeklyHours *
+slots_load_hours(ArrayType *providers, TimestampTz w0, TimestampTz w1, int *n)
 {
 	static SPIPlanPtr plan = NULL;
-	Oid			types[3] = {INT8OID, TSTZRANGEOID, INT8OID};
-	Datum		v[3] = {Int64GetDatum(provider), window, Int64GetDatum(type_id)};
-	TimestampTz *out;
+	static const Oid types[1] = {INT8ARRAYOID};
+	/* any dest but DestNone (results discarded) and DestSPI (SPI's tuptable) */
+	HoursReceiver r = {{hours_receive, hours_startup, hours_shutdown, hours_shutdown, DestTuplestore}};
+	ParamListInfo params = makeParamList(1);
+	SPIExecuteOptions options = {0};
+	int			rc;
 
-	run(patsvc_kept_plan(&plan, "SELECT lower(s) FROM patsvc.candidate_slots($1, $2, $3) s ORDER BY 1", 3, types), v);
-	*n = (int) SPI_processed;
-	out = palloc(sizeof(TimestampTz) * Max(*n, 1));
-	for (int i = 0; i < *n; i++)
-		out[i] = ts_col(i, 1);
+	params->params[0].value = PointerGetDatum(providers);
+	params->params[0].isnull = false;
+	params->params[0].pflags = PARAM_FLAG_CONST;
+	params->params[0].ptype = INT8ARRAYOID;
+	options.params = params;
+	options.read_only = true;
+	options.dest = &r.pub;
+	r.zone_cxt = CurrentMemoryContext;
+	r.w0 = w0;
+	r.w1 = w1;
+	rc = SPI_execute_plan_extended(patsvc_kept_plan(&plan,
+													"SELECT a.provider_id, a.weekday, a.starts_local, a.ends_local,"
+													" a.valid_from, a.valid_until, a.location_id, l.time_zone"
+													" FROM patsvc.availability a JOIN patsvc.locations l ON l.id = a.location_id"
+													" WHERE a.provider_id = ANY ($1)", 1, types), &options);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(rc));
+	*n = r.n;
+	return hours_buf;
+}
+
+static int
+iso_weekday(DateADT d)
+{
+	int			w = j2day(d + POSTGRES_EPOCH_JDATE);	/* 0 = Sunday */
+
+	return w == 0 ? 7 : w;
+}
+
+/* first date >= d on the ISO weekday */
+static DateADT
+next_weekday(DateADT d, int weekday)
+{
+	return d + (weekday - iso_weekday(d) + 7) % 7;
+}
+
+void
+slot_cursor_init(SlotCursor *c, const WeeklyHours *h, int32 duration_min, TimestampTz w0, TimestampTz w1)
+{
+	/* as SQL: whole seconds (rounded) of the hours, whole minutes, whole slots */
+	int64		seconds = (h->ends - h->starts + USECS_PER_SEC / 2) / USECS_PER_SEC;
+
+	c->hours = h;
+	c->w0 = w0;
+	c->w1 = w1;
+	c->step = (int64) duration_min * USECS_PER_MINUTE;
+	c->nslots = (int) ((seconds / SECS_PER_MINUTE) / duration_min);
+	c->day = Max(h->zone->first_day, h->valid_from);
+	c->day = c->day > h->zone->last_day ? DATEVAL_NOEND : next_weekday(c->day, h->weekday);
+	c->k = 0;
+	c->irregular = NULL;
+}
+
+static int
+cmp_timestamptz(const void *a, const void *b)
+{
+	TimestampTz x = *(const TimestampTz *) a,
+				y = *(const TimestampTz *) b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* starts of the cursor's day: midnight + wall time, or one by one and sorted
+ * on an offset change day (a shifted nonexistent time can pass a later one) */
+static TimestampTz
+day_slot(SlotCursor *c, int k)
+{
+	const WeeklyHours *h = c->hours;
+	const ZoneDay *zd = zone_day(h->zone, c->day);
+	Timestamp	local0 = (Timestamp) c->day * USECS_PER_DAY + h->starts;
+
+	if (zd->regular)
+		return zd->midnight + h->starts + k * c->step;
+	if (k == 0)
+	{
+		if (c->irregular == NULL)
+			c->irregular = palloc(sizeof(TimestampTz) * Max(c->nslots, 1));
+		for (int i = 0; i < c->nslots; i++)
+			c->irregular[i] = zone_to_utc(h->zone, local0 + i * c->step);
+		qsort(c->irregular, c->nslots, sizeof(TimestampTz), cmp_timestamptz);
+	}
+	return c->irregular[k];
+}
+
+bool
+slot_cursor_next(SlotCursor *c)
+{
+	const WeeklyHours *h = c->hours;
+
+	while (c->day <= h->zone->last_day && c->day <= h->valid_until)
+	{
+		if (c->k < c->nslots)
+		{
+			TimestampTz s = day_slot(c, c->k++);
+
+			if (s >= c->w1)
+				break;			/* every later slot is later still */
+			if (s < c->w0)
+				continue;
+			c->current = s;
+			return true;
+		}
+		c->day += 7;
+		c->k = 0;
+	}
+	c->day = DATEVAL_NOEND;		/* done */
+	return false;
+}
+
+TimestampTz *
+slots_expand(const WeeklyHours *hours, int nhours, int32 duration_min, TimestampTz w0, TimestampTz w1, int *n)
+{
+	int			cap = 64,
+				m = 0;
+	TimestampTz *out = palloc(sizeof(TimestampTz) * cap);
+
+	for (int i = 0; i < nhours; i++)
+	{
+		SlotCursor	c;
+
+		slot_cursor_init(&c, &hours[i], duration_min, w0, w1);
+		while (slot_cursor_next(&c))
+		{
+			if (m == cap)
+			{
+				cap *= 2;
+				out = repalloc(out, sizeof(TimestampTz) * cap);
+			}
+			out[m++] = c.current;
+		}
+	}
+	qsort(out, m, sizeof(TimestampTz), cmp_timestamptz);
+	*n = 0;
+	for (int i = 0; i < m; i++)
+		if (i == 0 || out[i] != out[i - 1])
+			out[(*n)++] = out[i];
 	return out;
 }
 
-/* time-holding bookings of the provider whose held time may touch [lo, hi) */
-static Busy *
-load_busy(int64 provider, TimestampTz lo, TimestampTz hi, int *n)
+/* the window's bounds; false for an empty or unbounded window (no slots) */
+static bool
+window_bounds(Datum window, TimestampTz *w0, TimestampTz *w1)
+{
+	RangeType  *r = DatumGetRangeTypeP(window);
+	TypeCacheEntry *rt = lookup_type_cache(RangeTypeGetOid(r), TYPECACHE_RANGE_INFO);
+	RangeBound	lower,
+				upper;
+	bool		empty;
+
+	range_deserialize(rt, r, &lower, &upper, &empty);
+	if (empty || lower.infinite || upper.infinite)
+		return false;
+	*w0 = DatumGetTimestampTz(lower.val);
+	*w1 = DatumGetTimestampTz(upper.val);
+	return !TIMESTAMP_NOT_FINITE(*w0) && !TIMESTAMP_NOT_FINITE(*w1);
+}
+
+static ArrayType *
+one_provider(int64 provider)
+{
+	Datum		d = Int64GetDatum(provider);
+
+	return construct_array(&d, 1, INT8OID, sizeof(int64), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE);
+}
+
+/* candidate starts of one provider's hours in the window, sorted and distinct */
+static TimestampTz *
+load_candidates(int64 provider, TimestampTz w0, TimestampTz w1, int32 duration_min, int *n)
+{
+	int			nhours;
+	WeeklyHours *hours = slots_load_hours(one_provider(provider), w0, w1, &nhours);
+
+	return slots_expand(hours, nhours, duration_min, w0, w1, n);
+}
+
+static Datum
+slot_range(TypeCacheEntry *rangetype, TimestampTz starts, TimestampTz ends)
+{
+	RangeBound	lower = {TimestampTzGetDatum(starts), false, true, true};
+	RangeBound	upper = {TimestampTzGetDatum(ends), false, false, false};
+
+	return RangeTypePGetDatum(make_range(rangetype, &lower, &upper, false));
+}
+
+/*
+ * patsvc.candidate_slots(provider, search_window, type_id) returns setof
+ * tstzrange: the provider's slots of the type starting in the window,
+ * earliest first; none for an unknown type.
+ */
+Datum
+patsvc_candidate_slots(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	int64		provider = PG_GETARG_INT64(0);
+	Datum		window = PG_GETARG_DATUM(1);
+	int64		type_id = PG_GETARG_INT64(2);
+	TypeCacheEntry *rangetype = lookup_type_cache(TSTZRANGEOID, TYPECACHE_RANGE_INFO);
+	MemoryContext caller = CurrentMemoryContext;
+	static SPIPlanPtr plan = NULL;
+	static const Oid types[1] = {INT8OID};
+	Datum		v[1] = {Int64GetDatum(type_id)};
+	TimestampTz w0,
+				w1;
+
+	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
+	if (!window_bounds(window, &w0, &w1))
+		return (Datum) 0;
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	run(patsvc_kept_plan(&plan, "SELECT duration_minutes FROM patsvc.appointment_types WHERE id = $1", 1, types), v);
+	if (SPI_processed == 1)
+	{
+		bool		isnull;
+		int32		duration = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+		int			n;
+		TimestampTz *cand = load_candidates(provider, w0, w1, duration, &n);
+		MemoryContext spi = MemoryContextSwitchTo(caller);
+
+		for (int i = 0; i < n; i++)
+		{
+			Datum		value = slot_range(rangetype, cand[i], cand[i] + (int64) duration * USECS_PER_MINUTE);
+			bool		isnull = false;
+
+			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &value, &isnull);
+		}
+		MemoryContextSwitchTo(spi);
+	}
+	SPI_finish();
+	return (Datum) 0;
+}
+
+/*
+ * Time-holding bookings of the providers whose held time may touch [lo, hi),
+ * sorted by provider and held_from (the rows check_provider_overlap reads).
+ */
+Busy *
+slots_load_busy(ArrayType *providers, TimestampTz lo, TimestampTz hi, int *n)
 {
 	static SPIPlanPtr plan = NULL;
-	Oid			types[4] = {INT8OID, TIMESTAMPTZOID, TIMESTAMPTZOID, TIMESTAMPTZOID};
-	Datum		v[4] = {Int64GetDatum(provider), TimestampTzGetDatum(lo - SCHED_MAX_HELD_USECS),
+	Oid			types[4] = {INT8ARRAYOID, TIMESTAMPTZOID, TIMESTAMPTZOID, TIMESTAMPTZOID};
+	Datum		v[4] = {PointerGetDatum(providers), TimestampTzGetDatum(lo - SCHED_MAX_HELD_USECS),
 	TimestampTzGetDatum(hi), TimestampTzGetDatum(lo)};
 	Busy	   *out;
 
-	run(patsvc_kept_plan(&plan, "SELECT starts_at, held_from, held_until, type_id FROM patsvc.appointments"
-							 " WHERE provider_id = $1 AND held_from > $2 AND held_from < $3 AND held_until > $4"
-							 " AND " NOT_HOLDING, 4, types), v);
+	run(patsvc_kept_plan(&plan, "SELECT provider_id, starts_at, held_from, held_until, type_id FROM patsvc.appointments"
+							 " WHERE provider_id = ANY ($1) AND held_from > $2 AND held_from < $3 AND held_until > $4"
+							 " AND " NOT_HOLDING " ORDER BY provider_id, held_from", 4, types), v);
 	*n = (int) SPI_processed;
 	out = palloc(sizeof(Busy) * Max(*n, 1));
 	for (int i = 0; i < *n; i++)
 	{
 		bool		isnull;
 
-		out[i].starts = ts_col(i, 1);
-		out[i].from = ts_col(i, 2);
-		out[i].until = ts_col(i, 3);
-		out[i].type = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 4, &isnull));
+		out[i].provider = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
+		out[i].starts = ts_col(i, 2);
+		out[i].from = ts_col(i, 3);
+		out[i].until = ts_col(i, 4);
+		out[i].type = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 5, &isnull));
 	}
+	SPI_freetuptable(SPI_tuptable);
 	return out;
 }
 
@@ -115,15 +550,12 @@ load_time_off(int64 provider, TimestampTz lo, TimestampTz hi, int *n)
 	return out;
 }
 
-/* rules 1-3 for the provider, as check_provider_overlap and check_provider_time_off */
-static bool
-slot_free(const ApptRow *row, const ApptType *type, const Busy *busy, int nbusy, const Span *off, int noff)
+/* rules 1 and 3 for the provider against its bookings, as check_provider_overlap */
+bool
+slots_provider_free(const ApptRow *row, const ApptType *type, const Busy *busy, int nbusy)
 {
 	int			same_slot = 0;
 
-	for (int i = 0; i < noff; i++)
-		if (off[i].from < row->ends && off[i].until > row->starts)
-			return false;
 	for (int i = 0; i < nbusy; i++)
 	{
 		if (!(busy[i].from < row->held_until && busy[i].until > row->held_from))
@@ -134,6 +566,16 @@ slot_free(const ApptRow *row, const ApptType *type, const Busy *busy, int nbusy,
 			return false;
 	}
 	return same_slot < type->capacity;
+}
+
+/* rule 2 time off for the provider, as check_provider_time_off */
+static bool
+not_off(const ApptRow *row, const Span *off, int noff)
+{
+	for (int i = 0; i < noff; i++)
+		if (off[i].from < row->ends && off[i].until > row->starts)
+			return false;
+	return true;
 }
 
 /*
@@ -152,9 +594,11 @@ patsvc_free_slots_sweep(PG_FUNCTION_ARGS)
 	TimestampTz *cand;
 	Busy	   *busy;
 	Span	   *off;
-	int			ncand,
+	int			ncand = 0,
 				nbusy,
 				noff;
+	TimestampTz w0,
+				w1;
 	Oid			save_userid;
 	int			save_sec;
 	MemoryContext caller = CurrentMemoryContext;
@@ -165,13 +609,13 @@ patsvc_free_slots_sweep(PG_FUNCTION_ARGS)
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	rules_load_type(type_id, &type);
-	cand = load_candidates(provider, window, type_id, &ncand);
-	if (ncand > 0)
+	cand = window_bounds(window, &w0, &w1) ? load_candidates(provider, w0, w1, type.duration_min, &ncand) : NULL;
+	if (cand != NULL && ncand > 0)
 	{
 		TimestampTz lo = cand[0] - (int64) type.before_min * USECS_PER_MINUTE;
 		TimestampTz hi = cand[ncand - 1] + (int64) (type.duration_min + type.after_min) * USECS_PER_MINUTE;
 
-		busy = load_busy(provider, lo, hi, &nbusy);
+		busy = slots_load_busy(one_provider(provider), lo, hi, &nbusy);
 		off = load_time_off(provider, cand[0], hi, &noff);
 		for (int i = 0; i < ncand; i++)
 		{
@@ -181,13 +625,11 @@ patsvc_free_slots_sweep(PG_FUNCTION_ARGS)
 			row.type = type_id;
 			row.starts = cand[i];
 			rules_derive_times(&row, &type);
-			if (!slot_free(&row, &type, busy, nbusy, off, noff))
+			if (!not_off(&row, off, noff) || !slots_provider_free(&row, &type, busy, nbusy))
 				continue;
 			{
 				MemoryContext spi = MemoryContextSwitchTo(caller);
-				RangeBound	lower = {TimestampTzGetDatum(row.starts), false, true, true};
-				RangeBound	upper = {TimestampTzGetDatum(row.ends), false, false, false};
-				Datum		value = RangeTypePGetDatum(make_range(rangetype, &lower, &upper, false));
+				Datum		value = slot_range(rangetype, row.starts, row.ends);
 				bool		isnull = false;
 
 				tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &value, &isnull);

@@ -1,0 +1,178 @@
+-- The one expansion of weekly hours (C, slots.c) against its definition in
+-- SQL, and next_available against the same search written in SQL: same
+-- rows, on DST days of several zones, zones named like abbreviations, a
+-- local midnight that does not exist, validity ranges, two locations, odd
+-- hours, bookings, buffers, time off, group capacity and resources.
+-- Everything happens in one transaction that is rolled back.
+SET search_path = public, patsvc;
+\set SHOW_CONTEXT never
+SET TimeZone = 'Pacific/Auckland';   -- neither of the zones below
+-- sequences are not rolled back: remember them, put them back at the end (ids in later files)
+CREATE TEMP TABLE slots_sequences AS
+SELECT format('%I.%I', schemaname, sequencename) AS seq, last_value, start_value FROM pg_sequences WHERE schemaname = 'patsvc';
+BEGIN;
+
+-- candidate_slots as it was written in SQL: one slot per type length from
+-- each hours row's start, per local date, (date + time) AT TIME ZONE zone
+CREATE FUNCTION pg_temp.sql_candidate_slots(provider bigint, search_window tstzrange, appointment_type bigint)
+  RETURNS SETOF tstzrange LANGUAGE sql STABLE
+AS $$
+  SELECT DISTINCT tstzrange(x.s, x.s + make_interval(mins => t.duration_minutes))
+  FROM patsvc.appointment_types t,
+       patsvc.availability a JOIN patsvc.locations l ON l.id = a.location_id,
+       LATERAL generate_series((lower(search_window) AT TIME ZONE l.time_zone)::date - 1,
+                               (upper(search_window) AT TIME ZONE l.time_zone)::date, interval '1 day') AS d(day),
+       LATERAL generate_series(0, (EXTRACT(epoch FROM a.ends_local - a.starts_local)::integer / 60)
+                                  / t.duration_minutes - 1) AS k(n),
+       LATERAL (SELECT ((d.day::date + a.starts_local) + k.n * make_interval(mins => t.duration_minutes))
+                       AT TIME ZONE l.time_zone) AS x(s)
+  WHERE t.id = appointment_type AND a.provider_id = provider
+    AND a.weekday = EXTRACT(isodow FROM d.day) AND d.day::date BETWEEN a.valid_from AND a.valid_until
+    AND x.s >= lower(search_window) AND x.s < upper(search_window)
+  ORDER BY 1
+$$;
+
+-- next_available written in SQL: those candidates of each provider in the
+-- 92 days after the start, earliest first (ties by provider), each probed
+-- with slot_is_free (the trigger's rules), until enough are free
+CREATE FUNCTION pg_temp.sql_next_available(providers bigint[], after timestamptz, type_code text,
+                                           resources bigint[], max_results int)
+  RETURNS TABLE(provider bigint, slot tstzrange) LANGUAGE plpgsql STABLE
+AS $$
+DECLARE
+  type_id bigint := patsvc.appointment_type_id(type_code);
+  c record;
+BEGIN
+  FOR c IN SELECT p, s FROM (SELECT DISTINCT unnest(providers) AS p) u,
+                  pg_temp.sql_candidate_slots(p, tstzrange(after, after + interval '2208 hours'), type_id) s
+           ORDER BY lower(s), p LOOP
+    IF patsvc.slot_is_free(c.p, lower(c.s), type_id, resources) THEN
+      provider := c.p;
+      slot := c.s;
+      RETURN NEXT;
+      max_results := max_results - 1;
+      EXIT WHEN max_results = 0;
+    END IF;
+  END LOOP;
+END $$;
+
+INSERT INTO locations (id, name, time_zone) VALUES
+  (701, 'New York', 'America/New_York'), (702, 'Berlin', 'Europe/Berlin'),
+  (703, 'Abbreviation-named', 'CET'),            -- AT TIME ZONE reads CET as the fixed +01 abbreviation
+  (704, 'Lord Howe', 'Australia/Lord_Howe'),     -- 30-minute DST shift
+  (705, 'Santiago', 'America/Santiago'),         -- clocks change at local midnight
+  (706, 'Kathmandu', 'Asia/Kathmandu');          -- +05:45, no DST
+INSERT INTO providers (id, name) SELECT p, 'Provider ' || p FROM generate_series(701, 709) p;
+INSERT INTO patients (id, name) SELECT p, 'Patient ' || p FROM generate_series(701, 720) p;
+INSERT INTO resources (id, name, kind, location_id) VALUES (701, 'Scanner', 'scanner', 701), (702, 'Room', 'exam-room', 701);
+INSERT INTO appointment_types (id, code, duration_minutes, buffer_before_minutes, buffer_after_minutes,
+                               required_resource_kinds, capacity)
+VALUES (701, 'slots-20', 20, 0, 0, '{}', 1), (702, 'slots-45', 45, 0, 0, '{}', 1),
+       (703, 'slots-buffered', 30, 10, 15, '{}', 1), (704, 'slots-group', 60, 0, 0, '{}', 2),
+       (705, 'slots-scan', 30, 0, 0, '{scanner}', 1);
+-- providers 701-706: one location each, all day and a night shift across the change hours
+INSERT INTO availability (provider_id, location_id, weekday, starts_local, ends_local)
+SELECT 700 + l, 700 + l, d, h.s, h.e
+FROM generate_series(1, 6) l, generate_series(1, 7) d,
+     (VALUES (time '00:00', time '24:00'), ('01:00', '05:00'), ('08:00', '08:59:59.6')) AS h(s, e);
+-- provider 707: New York and Berlin on the same days (shared starts are one slot)
+INSERT INTO availability (provider_id, location_id, weekday, starts_local, ends_local)
+SELECT 707, l, d, '06:00', '18:00' FROM (VALUES (701), (702)) x(l), generate_series(1, 7) d;
+-- provider 708: weekdays, valid from 2027-03-10 to 2027-11-10 only
+INSERT INTO availability (provider_id, location_id, weekday, starts_local, ends_local, valid_from, valid_until)
+SELECT 708, 701, d, '09:00', '12:30', '2027-03-10', '2027-11-10' FROM generate_series(1, 5) d;
+-- provider 709: Berlin, Sundays only
+INSERT INTO availability (provider_id, location_id, weekday, starts_local, ends_local)
+VALUES (709, 702, 7, '10:00', '14:00');
+
+-- 1. candidate_slots equals its SQL definition for every provider and type, all of 2027 and around
+SELECT p AS provider, t AS type_id, count(c) AS slots,
+       array_agg(c ORDER BY c) IS NOT DISTINCT FROM
+       (SELECT array_agg(s ORDER BY s) FROM pg_temp.sql_candidate_slots(p, tstzrange('2026-12-30', '2028-01-02'), t) s)
+         AS same_as_sql
+FROM generate_series(701, 709) p, generate_series(701, 703) t
+     LEFT JOIN LATERAL candidate_slots(p, tstzrange('2026-12-30', '2028-01-02'), t) c ON true
+GROUP BY p, t ORDER BY p, t;
+
+-- on the change days themselves (window = the local day), in UTC
+SET LOCAL TimeZone = 'UTC';
+SELECT v.p AS provider, v.d AS local_date, count(*) AS slots, min(lower(c)) AS first_start, max(lower(c)) AS last_start,
+       count(*) = (SELECT count(*) FROM pg_temp.sql_candidate_slots(v.p, w.w, 702)) AS same_count_as_sql
+FROM (VALUES (701, date '2027-03-14'), (701, '2027-11-07'), (702, '2027-03-28'), (702, '2027-10-31'),
+             (703, '2027-03-28'), (704, '2027-04-04'), (704, '2027-10-03'), (705, '2027-04-04'), (705, '2027-09-05'))
+       AS v(p, d),
+     LATERAL (SELECT tstzrange(v.d::timestamp AT TIME ZONE l.time_zone, (v.d + 1)::timestamp AT TIME ZONE l.time_zone) AS w
+              FROM locations l WHERE l.id = v.p) AS w,
+     LATERAL candidate_slots(v.p, w.w, 702) c
+GROUP BY v.p, v.d, w.w ORDER BY v.p, v.d;
+SET LOCAL TimeZone = 'Pacific/Auckland';
+
+-- unknown type, empty and unbounded windows: no slots
+SELECT (SELECT count(*) FROM candidate_slots(701, tstzrange('2027-03-01', '2027-03-02'), 799)) AS unknown_type,
+       (SELECT count(*) FROM candidate_slots(701, 'empty', 701)) AS empty_window,
+       (SELECT count(*) FROM candidate_slots(701, tstzrange('2027-03-01', NULL), 701)) AS unbounded;
+
+-- 2. bookings, time off, a full group slot, a booked scanner
+SELECT count(book(700 + g, 700 + 1 + g % 3, s, 'slots-20') IS NOT NULL) AS booked
+FROM generate_series(1, 12) g,
+     LATERAL (SELECT timestamptz '2027-03-14 04:00Z' + g * interval '20 minutes' AS s) x;
+SELECT book(715, 707, '2027-03-14 10:00Z', 'slots-buffered') IS NOT NULL AS buffered,
+       book(716, 707, '2027-03-14 12:00Z', 'slots-group') IS NOT NULL AS group_1,
+       book(717, 707, '2027-03-14 12:00Z', 'slots-group') IS NOT NULL AS group_2,
+       book(718, 708, '2027-03-15 13:00Z', 'slots-scan', '{701}') IS NOT NULL AS scanner;
+INSERT INTO time_off (provider_id, during, reason) VALUES
+  (701, '[2027-03-14 06:00Z, 2027-03-14 09:00Z)', 'training'), (708, '[2027-03-15 14:00Z, 2027-03-16 14:00Z)', 'away');
+INSERT INTO time_off (resource_id, during, reason) VALUES (701, '[2027-03-16 13:00Z, 2027-03-16 16:00Z)', 'service');
+-- long booked runs (more taken candidates than next_available probes one by one):
+-- provider 706 (Kathmandu) 20 hours of 20-minute visits from 2027-05-03 00:00 local,
+-- then 34 full group hours from 2027-05-10 00:00 local and one group hour with a place left
+SELECT count(book(703, 706, timestamptz '2027-05-03 00:00+05:45' + g * interval '20 minutes', 'slots-20') IS NOT NULL)
+       AS booked_run
+FROM generate_series(0, 59) g;
+SELECT count(book(p, 706, timestamptz '2027-05-10 00:00+05:45' + g * interval '1 hour', 'slots-group') IS NOT NULL)
+       AS booked_group_places
+FROM generate_series(0, 34) g, (VALUES (704), (705)) AS x(p)
+WHERE g < 34 OR p = 704;
+
+-- 3. next_available equals the SQL search: same rows, in the same order
+CREATE TEMP TABLE na_cases (id int, providers bigint[], after timestamptz, type_code text, resources bigint[], max_results int);
+INSERT INTO na_cases VALUES
+  (1, '{701,702,703,704,705,706,707,708,709}', '2027-03-14 04:00Z', 'slots-20', '{}', 40),
+  (2, '{701,702,703}', '2027-03-14 05:50Z', 'slots-20', '{}', 25),
+  (3, '{707}', '2027-03-14 09:00Z', 'slots-buffered', '{}', 12),
+  (4, '{707}', '2027-03-14 11:00Z', 'slots-group', '{}', 3),
+  (5, '{708}', '2027-03-15 12:00Z', 'slots-scan', '{701}', 6),
+  (6, '{708,707}', '2027-03-16 12:00Z', 'slots-scan', '{701}', 5),
+  (7, '{708}', '2027-03-15 13:00Z', 'slots-scan', '{}', 1),
+  (8, '{704,705}', '2027-04-03 10:00Z', 'slots-45', '{}', 60),
+  (9, '{705}', '2027-09-04 02:00Z', 'slots-45', '{}', 30),
+  (10, '{709,702,703}', '2027-10-30 20:00Z', 'slots-45', '{}', 20),
+  (11, '{708}', '2027-11-09 12:00Z', 'slots-20', '{}', 30),
+  (12, '{708,708,799}', '2027-01-01 00:00Z', 'slots-20', '{}', 2),
+  (13, '{799}', '2027-01-01 00:00Z', 'slots-20', '{}', 2),
+  (14, '{706}', '2027-05-02 18:00Z', 'slots-20', '{}', 5),
+  (15, '{706,701}', '2027-05-02 18:15Z', 'slots-buffered', '{}', 20),
+  (16, '{706}', '2027-05-09 18:00Z', 'slots-group', '{}', 3),
+  (17, '{706}', '2027-05-09 18:00Z', 'slots-20', '{}', 3);
+SELECT id, (SELECT count(*) FROM next_available(providers, after, type_code, resources, max_results)) AS found,
+       (SELECT array_agg(n ORDER BY ord) FROM next_available(providers, after, type_code, resources, max_results)
+               WITH ORDINALITY AS n(provider, slot, ord))
+       IS NOT DISTINCT FROM
+       (SELECT array_agg(n ORDER BY ord) FROM pg_temp.sql_next_available(providers, after, type_code, resources, max_results)
+               WITH ORDINALITY AS n(provider, slot, ord)) AS same_as_sql
+FROM na_cases ORDER BY id;
+
+-- a few of them spelled out (UTC)
+SET LOCAL TimeZone = 'UTC';
+SELECT * FROM next_available('{701,702,703}', '2027-03-14 05:50Z', 'slots-20', '{}', 4);
+SELECT * FROM next_available('{707}', '2027-03-14 11:00Z', 'slots-group', '{}', 3);
+SELECT * FROM next_available('{708}', '2027-11-09 12:00Z', 'slots-20', '{}', 30) ORDER BY slot DESC LIMIT 2;
+SELECT * FROM next_available('{706}', '2027-05-02 18:00Z', 'slots-20', '{}', 2);
+SELECT * FROM next_available('{706}', '2027-05-09 18:00Z', 'slots-group', '{}', 2);
+
+-- a start that is not a finite time
+SELECT * FROM next_available('{701}', 'infinity', 'slots-20');
+ROLLBACK;
+SELECT count(setval(seq, coalesce(last_value, start_value), last_value IS NOT NULL)) > 0 AS sequences_restored
+FROM slots_sequences;
+DROP TABLE slots_sequences;

@@ -1,0 +1,87 @@
+/*
+ * slots.h -- candidate slots of weekly hours (slots.c): the one expansion
+ * of patsvc.availability into slot starts, used by patsvc.candidate_slots,
+ * free_slots and next_available.
+ *
+ * A candidate is a start of a back-to-back slot of the type's length from
+ * the start of a weekly hours row, on each local date of the row's weekday
+ * and validity, converted from wall-clock time exactly as
+ * "(date + time) AT TIME ZONE location.time_zone" does.
+ */
+#ifndef PATSVC_SLOTS_H
+#define PATSVC_SLOTS_H
+
+#include "postgres.h"
+
+#include "pgtime.h"
+#include "utils/array.h"
+#include "utils/date.h"
+
+#include "scheduling/scheduling.h"
+
+typedef struct ZoneDay ZoneDay;
+
+/* A location's zone for one search window. */
+typedef struct SlotZone
+{
+	int64		location;
+	pg_tz	   *tz;				/* NULL: fixed offset (the name is an abbreviation) */
+	int			offset_east;	/* seconds east of UTC, when tz is NULL */
+	DateADT		first_day;		/* local date of the window start, minus one */
+	DateADT		last_day;		/* local date of the window end */
+	ZoneDay    *days;			/* facts per local date, filled on demand */
+} SlotZone;
+
+/* One row of patsvc.availability. */
+typedef struct WeeklyHours
+{
+	int64		provider;
+	int			weekday;		/* ISO 1..7 */
+	TimeADT		starts;
+	TimeADT		ends;
+	DateADT		valid_from;
+	DateADT		valid_until;
+	SlotZone   *zone;
+} WeeklyHours;
+
+/* The candidates of one hours row in a window, earliest first. */
+typedef struct SlotCursor
+{
+	const WeeklyHours *hours;
+	TimestampTz w0;				/* window [w0, w1) */
+	TimestampTz w1;
+	int64		step;			/* type length, microseconds */
+	int			nslots;			/* slots per day */
+	DateADT		day;			/* local date being read */
+	int			k;				/* next slot of that day */
+	TimestampTz *irregular;		/* the day's starts, sorted, on a UTC offset change day */
+	TimestampTz current;		/* set by slot_cursor_next */
+} SlotCursor;
+
+/* Hours rows of the providers (inside SPI), zones prepared for [w0, w1); the
+ * array is per-backend scratch space, valid until the next call. */
+extern WeeklyHours *slots_load_hours(ArrayType *providers, TimestampTz w0, TimestampTz w1, int *n);
+extern void slot_cursor_init(SlotCursor *c, const WeeklyHours *h, int32 duration_min,
+							 TimestampTz w0, TimestampTz w1);
+/* Next candidate in current (never earlier than the one before); false when done. */
+extern bool slot_cursor_next(SlotCursor *c);
+/* All candidates of the hours rows in [w0, w1), sorted, duplicates removed. */
+extern TimestampTz *slots_expand(const WeeklyHours *hours, int nhours, int32 duration_min,
+								 TimestampTz w0, TimestampTz w1, int *n);
+
+/* A time-holding booking as rules 1 and 3 see it. */
+typedef struct Busy
+{
+	int64		provider;
+	TimestampTz starts;
+	TimestampTz from;			/* held time, buffers included */
+	TimestampTz until;
+	int64		type;
+} Busy;
+
+/* Bookings of the providers whose held time may touch [lo, hi), by provider, then held_from. */
+extern Busy *slots_load_busy(ArrayType *providers, TimestampTz lo, TimestampTz hi, int *n);
+/* Rules 1 and 3 for row's provider against that provider's bookings (same answer as the trigger's check). */
+extern bool slots_provider_free(const ApptRow *row, const ApptType *type, const Busy *busy, int nbusy);
+
+#endif							/* PATSVC_SLOTS_H */
