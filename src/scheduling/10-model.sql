@@ -85,7 +85,7 @@ COMMENT ON COLUMN @extschema@.appointment_types.capacity IS
 CREATE FUNCTION @extschema@.scheduling_cache_changed() RETURNS trigger
   AS 'MODULE_PATHNAME', 'patsvc_scheduling_cache_changed' LANGUAGE C;
 COMMENT ON FUNCTION @extschema@.scheduling_cache_changed() IS
-  'statement trigger of appointment_types, resources, availability and locations: invalidates the per-backend caches used by appointments_enforce';
+  'statement trigger of the tables the per-backend caches read (appointment_types, resources, availability, locations, reminder_rules): invalidates the per-backend caches';
 CREATE TRIGGER appointment_types_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE
   ON @extschema@.appointment_types FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.scheduling_cache_changed();
 COMMENT ON TRIGGER appointment_types_changed ON @extschema@.appointment_types IS

@@ -18,6 +18,7 @@
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
+#include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/date.h"
@@ -97,7 +98,22 @@ static RowCache hours = {
 	.limit = 0,
 };
 
-static RowCache *const all_caches[] = {&types, &resources, &hours};
+typedef struct CachedReminders
+{
+	int64		type;			/* hash key */
+	bool		has_rules;
+} CachedReminders;
+
+/* does an appointment type have reminder rules? */
+static RowCache reminder_types = {
+	.relname = "reminder_rules",
+	.sql = "SELECT 1 FROM " PATSVC_SCHEMA ".reminder_rules WHERE type_id = $1",
+	.entrysize = sizeof(CachedReminders),
+	.nelem = 64,
+	.limit = 1,
+};
+
+static RowCache *const all_caches[] = {&types, &resources, &hours, &reminder_types};
 
 static void
 sched_relcache_callback(Datum arg, Oid relid)
@@ -345,6 +361,41 @@ rules_provider_hours(int64 provider, SchedHours **rows)
 		entry->rows = loaded.rows;
 	}
 	return n;
+}
+
+/*
+ * patsvc.type_has_reminders(type_id): does the type have reminder rules?
+ * The WHEN condition of trigger reminders_schedule, so that appointments
+ * of types without rules queue no trigger event at all.  Loads as the owner
+ * of patsvc.appointments (callers need no access to reminder_rules).
+ */
+PG_FUNCTION_INFO_V1(patsvc_type_has_reminders);
+Datum
+patsvc_type_has_reminders(PG_FUNCTION_ARGS)
+{
+	int64		type = PG_GETARG_INT64(0);
+	CachedReminders *entry;
+	uint64		generation;
+	bool		has_rules;
+	Oid			save_userid;
+	int			save_sec;
+
+	row_cache_open(&reminder_types);
+	entry = hash_search(reminder_types.htab, &type, HASH_FIND, NULL);
+	if (entry != NULL)
+		PG_RETURN_BOOL(entry->has_rules);
+	generation = reminder_types.generation;
+	GetUserIdAndSecContext(&save_userid, &save_sec);
+	SetUserIdAndSecContext(sched_appointments_owner(),
+						   save_sec | SECURITY_LOCAL_USERID_CHANGE | SECURITY_NOFORCE_RLS);
+	spi_connect();
+	has_rules = row_cache_read(&reminder_types, type);
+	SPI_finish();
+	SetUserIdAndSecContext(save_userid, save_sec);
+	entry = row_cache_enter(&reminder_types, type, generation);
+	if (entry != NULL)
+		entry->has_rules = has_rules;
+	PG_RETURN_BOOL(has_rules);
 }
 
 /*
