@@ -775,7 +775,7 @@ plain_indexes(Relation rel, List *indexes)
 	{
 		Relation	idx = index_open(lfirst_oid(lc), RowExclusiveLock);
 		bool		plain = RelationGetIndexExpressions(idx) == NIL && RelationGetIndexPredicate(idx) == NIL &&
-			idx->rd_index->indimmediate;
+			idx->rd_index->indimmediate && !idx->rd_index->indisexclusion;
 
 		index_close(idx, NoLock);
 		if (!plain)
@@ -799,6 +799,11 @@ insert_hold(Relation rel, List *indexes, Datum *values, bool *nulls)
 		Datum		iv[INDEX_MAX_KEYS];
 		bool		in[INDEX_MAX_KEYS];
 
+		if (!info->ii_ReadyForInserts)	/* being built concurrently: not yet */
+		{
+			index_close(idx, NoLock);
+			continue;
+		}
 		for (int k = 0; k < info->ii_NumIndexAttrs; k++)
 		{
 			iv[k] = values[info->ii_IndexAttrNumbers[k] - 1];
