@@ -544,6 +544,35 @@ local_to_utc(DateADT date, TimeADT time, Datum zone)
 	return DatumGetTimestampTz(DirectFunctionCall2(timestamp_zone, zone, local));
 }
 
+/* The local date of a time in a zone: (t AT TIME ZONE zone)::date, remembered for the last zone. */
+typedef struct LocalDate
+{
+	text	   *zone;			/* NULL: nothing remembered */
+	DateADT		date;
+} LocalDate;
+
+static bool
+same_text(text *a, text *b)
+{
+	return VARSIZE_ANY_EXHDR(a) == VARSIZE_ANY_EXHDR(b) &&
+		memcmp(VARDATA_ANY(a), VARDATA_ANY(b), VARSIZE_ANY_EXHDR(a)) == 0;
+}
+
+static DateADT
+local_date(LocalDate *memo, Datum zone, TimestampTz t)
+{
+	text	   *z = DatumGetTextPP(zone);
+
+	if (memo->zone == NULL || !same_text(memo->zone, z))
+	{
+		Datum		local = DirectFunctionCall2(timestamptz_zone, zone, TimestampTzGetDatum(t));
+
+		memo->date = DatumGetDateADT(DirectFunctionCall1(timestamp_date, local));
+		memo->zone = z;
+	}
+	return memo->date;
+}
+
 /*
  * Does this weekly hours row cover [starts, ends)?  The local date of the
  * start in the location's zone must be on its weekday and inside its
@@ -551,10 +580,9 @@ local_to_utc(DateADT date, TimeADT time, Datum zone)
  * visit (the rule of the SQL it replaces, so DST days behave the same).
  */
 static bool
-hours_cover(const SchedHours *h, TimestampTz starts, TimestampTz ends)
+hours_cover(const SchedHours *h, TimestampTz starts, TimestampTz ends, LocalDate *memo)
 {
-	Datum		local = DirectFunctionCall2(timestamptz_zone, h->time_zone, TimestampTzGetDatum(starts));
-	DateADT		date = DatumGetDateADT(DirectFunctionCall1(timestamp_date, local));
+	DateADT		date = local_date(memo, h->time_zone, starts);
 	int			isodow = j2day(date + POSTGRES_EPOCH_JDATE);
 
 	if (isodow == 0)
@@ -571,12 +599,13 @@ check_availability(ApptRow *row, RuleMode mode, Snapshot snapshot)
 {
 	SchedHours *hours;
 	int			n = rules_provider_hours(row->provider, &hours);
+	LocalDate	memo = {NULL, 0};
 
 	for (int i = 0; i < n; i++)		/* in id order: the first covering row wins */
 	{
 		if (row->has_location && hours[i].location != row->location)
 			continue;
-		if (!hours_cover(&hours[i], row->starts, row->ends))
+		if (!hours_cover(&hours[i], row->starts, row->ends, &memo))
 			continue;
 		row->location = hours[i].location;
 		row->has_location = true;
