@@ -1,16 +1,19 @@
 /*
- * cache.c -- per-backend caches of patsvc.appointment_types and of the
- * kinds of patsvc.resources.
+ * cache.c -- per-backend caches of patsvc.appointment_types, of the kinds
+ * of patsvc.resources, of each provider's weekly hours (patsvc.availability
+ * with the time zone of patsvc.locations), and of whether a type has
+ * patsvc.reminder_rules.
  *
  * Every write to patsvc.appointments needs its type's duration, buffers,
- * capacity and required resource kinds, and the kinds of its resources;
- * reading them with SPI for each row were two queries of about eight.  The
- * caches live in CacheMemoryContext and are dropped by a relcache
- * invalidation of their table: the statement trigger scheduling_cache_changed
- * sends one for every change (plain row changes send none), to every backend
- * at commit and to this backend at the end of the changing command.  Entries are read with the latest snapshot:
- * the invalidation is sent after the change became visible, so a reload
- * after it never caches old values.
+ * capacity and required resource kinds, the kinds of its resources and its
+ * provider's hours; reading them with SPI for each row cost more than the
+ * checks themselves.  The caches live in CacheMemoryContext and are dropped
+ * by a relcache invalidation of a table they read: the statement trigger
+ * scheduling_cache_changed sends one for every change (plain row changes
+ * send none), to every backend at commit and to this backend at the end of
+ * the changing command.  Entries are read with the latest snapshot: the
+ * invalidation is sent after the change became visible, so a reload after
+ * it never caches old values.  Loads connect to SPI themselves.
  */
 #include "postgres.h"
 
