@@ -7,6 +7,9 @@
 #     1,000,000 existing appointments: patsvc vs EXCLUDE vs a plain table;
 #  3. free_slots (1 provider, 4 weeks) and next_available (500 providers,
 #     7 days) vs SQL references using multiranges.
+# INFO lines give the floor of 1 and 2: a table with patsvc.appointments'
+# columns, indexes and CHECKs but no trigger (ref_floor), and the same with
+# its 4 foreign keys (ref_floor_fk), loaded and booked the same way.
 # The reference tables hold the same rows as patsvc.appointments.
 set -euo pipefail
 SECS=${SECS:-15}
@@ -39,6 +42,12 @@ CREATE TABLE ref_excl (
 CREATE TABLE ref_plain (
   id bigserial PRIMARY KEY, patient_id bigint NOT NULL, provider_id bigint NOT NULL, room_id bigint NOT NULL,
   during tstzrange NOT NULL, status text NOT NULL DEFAULT 'booked');
+-- the floor: patsvc.appointments' columns, indexes and CHECKs without any trigger; ref_floor_fk adds
+-- the same foreign keys (patient, provider, type, location)
+CREATE TABLE ref_floor (LIKE patsvc.appointments INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING INDEXES INCLUDING IDENTITY);
+CREATE TABLE ref_floor_fk (LIKE patsvc.appointments INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING INDEXES INCLUDING IDENTITY,
+  FOREIGN KEY (patient_id) REFERENCES patsvc.patients, FOREIGN KEY (provider_id) REFERENCES patsvc.providers,
+  FOREIGN KEY (type_id) REFERENCES patsvc.appointment_types, FOREIGN KEY (location_id) REFERENCES patsvc.locations);
 -- rows: provider p, day d (from Monday 2027-01-04), slot k: 09:00 New York + 40 min * k, 20 minutes,
 -- room = provider, patient unique per (day, time); the 20 minutes after each slot stay free
 CREATE VIEW bench_rows AS
@@ -55,6 +64,12 @@ t_excl=$(elapsed "INSERT INTO ref_excl (patient_id, provider_id, room_id, during
                   SELECT patient_id, provider_id, provider_id, tstzrange(starts_at, starts_at + interval '20 minutes')
                   FROM bench_rows WHERE d < 100")
 echo "RESULT bulk load 500,000 appointments: $(ratio "$t_excl" "$t_patsvc")x btree_gist EXCLUDE (target >= 5x) [patsvc ${t_patsvc}s, EXCLUDE ${t_excl}s]"
+floor_rows="SELECT patient_id, provider_id, 1, 1, starts_at, starts_at + interval '20 minutes', starts_at,
+                   starts_at + interval '20 minutes', ARRAY[provider_id] FROM bench_rows"
+floor_cols="(patient_id, provider_id, type_id, location_id, starts_at, ends_at, held_from, held_until, resources)"
+t_floor=$(elapsed "INSERT INTO ref_floor $floor_cols $floor_rows WHERE d < 100")
+t_floor_fk=$(elapsed "INSERT INTO ref_floor_fk $floor_cols $floor_rows WHERE d < 100")
+echo "INFO bulk load floor (same columns, indexes and CHECKs, no trigger): $(ratio "$t_excl" "$t_floor")x EXCLUDE [${t_floor}s]; with the same 4 foreign keys: $(ratio "$t_excl" "$t_floor_fk")x EXCLUDE [${t_floor_fk}s]; patsvc takes $(ratio "$t_patsvc" "$t_floor_fk")x the time of the floor with foreign keys"
 
 # the other 500,000 existing rows (days 100-199) are loaded without checks: they do not conflict by construction
 q <<'SQL'
@@ -69,6 +84,12 @@ INSERT INTO ref_excl (patient_id, provider_id, room_id, during)
 SELECT patient_id, provider_id, provider_id, tstzrange(starts_at, starts_at + interval '20 minutes') FROM bench_rows WHERE d >= 100;
 INSERT INTO ref_plain (patient_id, provider_id, room_id, during)
 SELECT patient_id, provider_id, provider_id, tstzrange(starts_at, starts_at + interval '20 minutes') FROM bench_rows;
+INSERT INTO ref_floor (patient_id, provider_id, type_id, location_id, starts_at, ends_at, held_from, held_until, resources)
+SELECT patient_id, provider_id, 1, 1, starts_at, starts_at + interval '20 minutes', starts_at, starts_at + interval '20 minutes',
+       ARRAY[provider_id] FROM bench_rows WHERE d >= 100;
+INSERT INTO ref_floor_fk (patient_id, provider_id, type_id, location_id, starts_at, ends_at, held_from, held_until, resources)
+SELECT patient_id, provider_id, 1, 1, starts_at, starts_at + interval '20 minutes', starts_at, starts_at + interval '20 minutes',
+       ARRAY[provider_id] FROM bench_rows WHERE d >= 100;
 VACUUM ANALYZE;
 -- one booking per transaction into a free 20-minute gap; a collision with another client is refused and counted
 CREATE FUNCTION try_book(kind text, pat bigint, prov bigint, d int, k int) RETURNS void LANGUAGE plpgsql AS $$
@@ -78,6 +99,12 @@ DECLARE
 BEGIN
   IF kind = 'patsvc' THEN
     INSERT INTO patsvc.appointments (patient_id, provider_id, type_id, starts_at, resources) VALUES (pat, prov, 1, s, ARRAY[prov]);
+  ELSIF kind = 'floor' THEN
+    INSERT INTO ref_floor (patient_id, provider_id, type_id, location_id, starts_at, ends_at, held_from, held_until, resources)
+    VALUES (pat, prov, 1, 1, s, s + interval '20 minutes', s, s + interval '20 minutes', ARRAY[prov]);
+  ELSIF kind = 'floor_fk' THEN
+    INSERT INTO ref_floor_fk (patient_id, provider_id, type_id, location_id, starts_at, ends_at, held_from, held_until, resources)
+    VALUES (pat, prov, 1, 1, s, s + interval '20 minutes', s, s + interval '20 minutes', ARRAY[prov]);
   ELSIF kind = 'excl' THEN
     INSERT INTO ref_excl (patient_id, provider_id, room_id, during) VALUES (pat, prov, prov, tstzrange(s, s + interval '20 minutes'));
   ELSE
@@ -90,7 +117,7 @@ SQL
 echo "existing appointments: $(psql -X -At -c 'SELECT count(*) FROM patsvc.appointments')"
 
 # 2. booking throughput
-for kind in patsvc excl plain; do
+for kind in patsvc excl plain floor floor_fk; do
     cat > "$work/$kind.sql" <<PGB
 \set prov random(1, 500)
 \set pat random(105001, 110000)
@@ -103,6 +130,8 @@ tps() { pgbench -n -c 2 -j 2 -T "$SECS" -f "$work/$1.sql" 2>&1 | sed -n 's/^tps 
 tps_patsvc=$(tps patsvc); tps_excl=$(tps excl); tps_plain=$(tps plain)
 echo "RESULT booking throughput at 1,000,000 appointments: $(ratio "$tps_patsvc" "$tps_excl")x btree_gist EXCLUDE (target >= 2x) [patsvc $tps_patsvc tps, EXCLUDE $tps_excl tps, pgbench -c 2 -T $SECS]"
 echo "RESULT booking throughput at 1,000,000 appointments: $(ratio "$tps_patsvc" "$tps_plain")x plain INSERT (target >= 0.6x) [patsvc $tps_patsvc tps, plain $tps_plain tps]"
+tps_floor=$(tps floor); tps_floor_fk=$(tps floor_fk)
+echo "INFO booking throughput floor (same columns, indexes and CHECKs as patsvc.appointments, no trigger): $tps_floor tps = $(ratio "$tps_floor" "$tps_excl")x EXCLUDE, $(ratio "$tps_floor" "$tps_plain")x plain; with the same 4 foreign keys: $tps_floor_fk tps = $(ratio "$tps_floor_fk" "$tps_excl")x EXCLUDE, $(ratio "$tps_floor_fk" "$tps_plain")x plain; patsvc reaches $(ratio "$tps_patsvc" "$tps_floor_fk")x the floor with foreign keys"
 
 # 3. slot search: patsvc functions vs multirange SQL references, average of repeated calls
 q <<'SQL'

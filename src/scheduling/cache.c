@@ -1,16 +1,19 @@
 /*
- * cache.c -- per-backend caches of patsvc.appointment_types and of the
- * kinds of patsvc.resources.
+ * cache.c -- per-backend caches of patsvc.appointment_types, of the kinds
+ * of patsvc.resources, of each provider's weekly hours (patsvc.availability
+ * with the time zone of patsvc.locations), and of whether a type has
+ * patsvc.reminder_rules.
  *
  * Every write to patsvc.appointments needs its type's duration, buffers,
- * capacity and required resource kinds, and the kinds of its resources;
- * reading them with SPI for each row were two queries of about eight.  The
- * caches live in CacheMemoryContext and are dropped by a relcache
- * invalidation of their table: the statement trigger scheduling_cache_changed
- * sends one for every change (plain row changes send none), to every backend
- * at commit and to this backend at the end of the changing command.  Entries are read with the latest snapshot:
- * the invalidation is sent after the change became visible, so a reload
- * after it never caches old values.
+ * capacity and required resource kinds, the kinds of its resources and its
+ * provider's hours; reading them with SPI for each row cost more than the
+ * checks themselves.  The caches live in CacheMemoryContext and are dropped
+ * by a relcache invalidation of a table they read: the statement trigger
+ * scheduling_cache_changed sends one for every change (plain row changes
+ * send none), to every backend at commit and to this backend at the end of
+ * the changing command.  Entries are read with the latest snapshot: the
+ * invalidation is sent after the change became visible, so a reload after
+ * it never caches old values.  Loads connect to SPI themselves.
  */
 #include "postgres.h"
 
@@ -18,8 +21,10 @@
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
+#include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/date.h"
 #include "utils/hsearch.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
@@ -42,16 +47,26 @@ typedef struct CachedResource
 	char	   *kind;			/* allocated in the cache's context */
 } CachedResource;
 
-/* Rows of one patsvc table by bigint id, dropped by a relcache invalidation. */
+typedef struct CachedHours
+{
+	int64		provider;		/* hash key */
+	int			n;
+	SchedHours *rows;			/* allocated in the cache's context */
+} CachedHours;
+
+/* Rows of patsvc tables by bigint id, dropped by a relcache invalidation. */
 typedef struct RowCache
 {
 	const char *relname;		/* table in schema patsvc */
-	const char *sql;			/* reads one row by id ($1) */
+	const char *relname2;		/* a second table the rows come from, or NULL */
+	const char *sql;			/* reads the rows of one id ($1) */
+	long		limit;			/* rows read per id (0: all) */
 	Size		entrysize;		/* hash entry, beginning with the int64 id */
 	long		nelem;
 	MemoryContext cxt;
 	HTAB	   *htab;
 	Oid			relid;
+	Oid			relid2;
 	bool		valid;
 	uint64		generation;		/* bumped by every invalidation */
 	SPIPlanPtr	plan;
@@ -63,6 +78,7 @@ static RowCache types = {
 	" capacity, required_resource_kinds FROM " PATSVC_SCHEMA ".appointment_types WHERE id = $1",
 	.entrysize = sizeof(CachedType),
 	.nelem = 64,
+	.limit = 1,
 };
 
 static RowCache resources = {
@@ -70,15 +86,44 @@ static RowCache resources = {
 	.sql = "SELECT kind FROM " PATSVC_SCHEMA ".resources WHERE id = $1",
 	.entrysize = sizeof(CachedResource),
 	.nelem = 256,
+	.limit = 1,
 };
 
-static RowCache *const all_caches[] = {&types, &resources};
+/* weekly hours of a provider with the zone of each location, in id order */
+static RowCache hours = {
+	.relname = "availability",
+	.relname2 = "locations",
+	.sql = "SELECT a.id, a.location_id, a.weekday, a.starts_local, a.ends_local, a.valid_from, a.valid_until,"
+	" l.time_zone FROM " PATSVC_SCHEMA ".availability a JOIN " PATSVC_SCHEMA ".locations l ON l.id = a.location_id"
+	" WHERE a.provider_id = $1 ORDER BY a.id",
+	.entrysize = sizeof(CachedHours),
+	.nelem = 256,
+	.limit = 0,
+};
+
+typedef struct CachedReminders
+{
+	int64		type;			/* hash key */
+	bool		has_rules;
+} CachedReminders;
+
+/* does an appointment type have reminder rules? */
+static RowCache reminder_types = {
+	.relname = "reminder_rules",
+	.sql = "SELECT 1 FROM " PATSVC_SCHEMA ".reminder_rules WHERE type_id = $1",
+	.entrysize = sizeof(CachedReminders),
+	.nelem = 64,
+	.limit = 1,
+};
+
+static RowCache *const all_caches[] = {&types, &resources, &hours, &reminder_types};
 
 static void
 sched_relcache_callback(Datum arg, Oid relid)
 {
 	for (int i = 0; i < lengthof(all_caches); i++)
-		if (relid == InvalidOid || relid == all_caches[i]->relid)
+		if (relid == InvalidOid || relid == all_caches[i]->relid ||
+			(all_caches[i]->relid2 != InvalidOid && relid == all_caches[i]->relid2))
 		{
 			all_caches[i]->valid = false;
 			all_caches[i]->generation++;
@@ -110,7 +155,17 @@ row_cache_open(RowCache *c)
 	ctl.hcxt = c->cxt;
 	c->htab = hash_create(c->relname, c->nelem, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 	c->relid = get_relname_relid(c->relname, get_namespace_oid(PATSVC_SCHEMA, false));
+	c->relid2 = c->relname2 == NULL ? InvalidOid
+		: get_relname_relid(c->relname2, get_namespace_oid(PATSVC_SCHEMA, false));
 	c->valid = true;
+}
+
+/* Loads connect to SPI themselves: callers need not be inside SPI. */
+static void
+spi_connect(void)
+{
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
 }
 
 /* Runs the cache's query for one id (inside SPI) with the latest snapshot; true when found. */
@@ -122,7 +177,7 @@ row_cache_read(RowCache *c, int64 id)
 	int			rc;
 
 	rc = SPI_execute_snapshot(patsvc_kept_plan(&c->plan, c->sql, 1, argtypes), v, NULL,
-							  GetLatestSnapshot(), InvalidSnapshot, true, false, 1);
+							  GetLatestSnapshot(), InvalidSnapshot, true, false, c->limit);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(rc));
 	return SPI_processed > 0;
@@ -184,6 +239,7 @@ rules_load_type(int64 type_id, ApptType *type)
 	CachedType *entry;
 	ApptType	loaded;
 	uint64		generation;
+	bool		found;
 
 	row_cache_open(&types);
 	entry = hash_search(types.htab, &type_id, HASH_FIND, NULL);
@@ -193,7 +249,10 @@ rules_load_type(int64 type_id, ApptType *type)
 		return;
 	}
 	generation = types.generation;
-	if (!read_type(type_id, &loaded))
+	spi_connect();
+	found = read_type(type_id, &loaded);
+	SPI_finish();
+	if (!found)
 		ereport(ERROR,
 				(errcode(ERRCODE_PATSVC_UNKNOWN_REFERENCE),
 				 errmsg("appointment type %lld does not exist", (long long) type_id),
@@ -212,21 +271,134 @@ rules_resource_kind(int64 resource)
 	uint64		generation;
 	bool		isnull;
 	Datum		kind;
-	char	   *result;
+	char	   *result = NULL;
+	MemoryContext caller = CurrentMemoryContext;
 
 	row_cache_open(&resources);
 	entry = hash_search(resources.htab, &resource, HASH_FIND, NULL);
 	if (entry != NULL)
 		return pstrdup(entry->kind);
 	generation = resources.generation;
-	if (!row_cache_read(&resources, resource))
+	spi_connect();
+	if (row_cache_read(&resources, resource))
+	{
+		kind = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+		result = MemoryContextStrdup(caller, isnull ? "" : TextDatumGetCString(kind));
+	}
+	SPI_finish();
+	if (result == NULL)
 		return NULL;
-	kind = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
-	result = isnull ? pstrdup("") : TextDatumGetCString(kind);
 	entry = row_cache_enter(&resources, resource, generation);
 	if (entry != NULL)
 		entry->kind = MemoryContextStrdup(resources.cxt, result);
 	return result;
+}
+
+/* Copy for the caller (see copy_type); the zone names are copied too. */
+static int
+copy_hours(const CachedHours *from, SchedHours **to)
+{
+	*to = palloc(sizeof(SchedHours) * Max(from->n, 1));
+	for (int i = 0; i < from->n; i++)
+	{
+		(*to)[i] = from->rows[i];
+		(*to)[i].time_zone = PointerGetDatum(DatumGetTextPCopy(from->rows[i].time_zone));
+	}
+	return from->n;
+}
+
+/* Reads the hours of one provider (inside SPI) into entry, allocated in the cache's context. */
+static void
+read_hours(int64 provider, CachedHours *entry)
+{
+	MemoryContext old;
+
+	(void) row_cache_read(&hours, provider);
+	old = MemoryContextSwitchTo(hours.cxt);
+	entry->n = (int) SPI_processed;
+	entry->rows = palloc(sizeof(SchedHours) * Max(entry->n, 1));
+	for (int i = 0; i < entry->n; i++)
+	{
+		HeapTuple	t = SPI_tuptable->vals[i];
+		TupleDesc	d = SPI_tuptable->tupdesc;
+		SchedHours *h = &entry->rows[i];
+		bool		isnull;
+
+		h->id = DatumGetInt64(SPI_getbinval(t, d, 1, &isnull));
+		h->location = DatumGetInt64(SPI_getbinval(t, d, 2, &isnull));
+		h->weekday = DatumGetInt16(SPI_getbinval(t, d, 3, &isnull));
+		h->starts_local = DatumGetTimeADT(SPI_getbinval(t, d, 4, &isnull));
+		h->ends_local = DatumGetTimeADT(SPI_getbinval(t, d, 5, &isnull));
+		h->valid_from = DatumGetDateADT(SPI_getbinval(t, d, 6, &isnull));
+		h->valid_until = DatumGetDateADT(SPI_getbinval(t, d, 7, &isnull));
+		h->time_zone = PointerGetDatum(DatumGetTextPCopy(SPI_getbinval(t, d, 8, &isnull)));
+	}
+	MemoryContextSwitchTo(old);
+}
+
+/*
+ * The weekly hours of a provider (palloc'd copies in the caller's context,
+ * in id order); 0 when it has none.  Connects to SPI only to load.
+ */
+int
+rules_provider_hours(int64 provider, SchedHours **rows)
+{
+	CachedHours *entry;
+	CachedHours loaded;
+	uint64		generation;
+	int			n;
+
+	row_cache_open(&hours);
+	entry = hash_search(hours.htab, &provider, HASH_FIND, NULL);
+	if (entry != NULL)
+		return copy_hours(entry, rows);
+	generation = hours.generation;
+	spi_connect();
+	read_hours(provider, &loaded);
+	SPI_finish();
+	n = copy_hours(&loaded, rows);
+	entry = row_cache_enter(&hours, provider, generation);
+	if (entry != NULL)
+	{
+		entry->n = loaded.n;
+		entry->rows = loaded.rows;
+	}
+	return n;
+}
+
+/*
+ * patsvc.type_has_reminders(type_id): does the type have reminder rules?
+ * The WHEN condition of trigger reminders_schedule, so that appointments
+ * of types without rules queue no trigger event at all.  Loads as the owner
+ * of patsvc.appointments (callers need no access to reminder_rules).
+ */
+PG_FUNCTION_INFO_V1(patsvc_type_has_reminders);
+Datum
+patsvc_type_has_reminders(PG_FUNCTION_ARGS)
+{
+	int64		type = PG_GETARG_INT64(0);
+	CachedReminders *entry;
+	uint64		generation;
+	bool		has_rules;
+	Oid			save_userid;
+	int			save_sec;
+
+	row_cache_open(&reminder_types);
+	entry = hash_search(reminder_types.htab, &type, HASH_FIND, NULL);
+	if (entry != NULL)
+		PG_RETURN_BOOL(entry->has_rules);
+	generation = reminder_types.generation;
+	GetUserIdAndSecContext(&save_userid, &save_sec);
+	SetUserIdAndSecContext(sched_appointments_owner(),
+						   save_sec | SECURITY_LOCAL_USERID_CHANGE | SECURITY_NOFORCE_RLS);
+	spi_connect();
+	has_rules = row_cache_read(&reminder_types, type);
+	SPI_finish();
+	SetUserIdAndSecContext(save_userid, save_sec);
+	entry = row_cache_enter(&reminder_types, type, generation);
+	if (entry != NULL)
+		entry->has_rules = has_rules;
+	PG_RETURN_BOOL(has_rules);
 }
 
 /*

@@ -12,11 +12,17 @@
  * REPEATABLE READ / SERIALIZABLE a conflict visible only in that fresh
  * snapshot is reported as 40001, so a retry sees it and gets 23P01.
  *
- * Every function here runs inside SPI, as the owner of patsvc.appointments.
+ * The checks read the tables with direct btree scans (scan.c), not SPI;
+ * the trigger runs them as the owner of patsvc.appointments.
  */
 #include "postgres.h"
 
+#include "access/heapam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "access/tableam.h"
 #include "access/xact.h"
+#include "catalog/index.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "nodes/parsenodes.h"
@@ -26,11 +32,16 @@
 #include "storage/lock.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/date.h"
 #include "utils/datetime.h"
+#include "utils/rangetypes.h"
+#include "utils/rel.h"
 #include "utils/snapmgr.h"
+#include "utils/typcache.h"
 #include "utils/timestamp.h"
 
 #include "patsvc.h"
+#include "scheduling/scan.h"
 #include "scheduling/scheduling.h"
 
 /* locktag_field4 of patsvc's advisory-style locks: 0x5300 + dimension */
@@ -51,52 +62,6 @@ typedef struct RulePlan
 	SPIPlanPtr	plan;
 } RulePlan;
 
-/* $2 = held_from - max hold, $3 = held_until, $4 = held_from, $5 = self */
-static RulePlan plan_provider = {
-	"SELECT id, starts_at, held_from, held_until, type_id FROM patsvc.appointments"
-	" WHERE provider_id = $1 AND held_from > $2 AND held_from < $3 AND held_until > $4"
-	" AND " NOT_HOLDING " AND id <> $5 ORDER BY held_from",
-	5, {INT8OID, TIMESTAMPTZOID, TIMESTAMPTZOID, TIMESTAMPTZOID, INT8OID}
-};
-/* $2 = starts_at - max hold, $3 = ends_at, $4 = starts_at, $5 = self */
-static RulePlan plan_patient = {
-	"SELECT id, starts_at, ends_at FROM patsvc.appointments"
-	" WHERE patient_id = $1 AND starts_at > $2 AND starts_at < $3 AND ends_at > $4"
-	" AND " NOT_HOLDING " AND id <> $5 ORDER BY starts_at LIMIT 1",
-	5, {INT8OID, TIMESTAMPTZOID, TIMESTAMPTZOID, TIMESTAMPTZOID, INT8OID}
-};
-static RulePlan plan_resource = {
-	"SELECT a.id, a.starts_at, r.held_from, r.held_until, a.type_id"
-	" FROM patsvc.appointment_resources r JOIN patsvc.appointments a ON a.id = r.appointment_id"
-	" WHERE r.resource_id = $1 AND r.held_from > $2 AND r.held_from < $3 AND r.held_until > $4"
-	" AND a." NOT_HOLDING " AND r.appointment_id <> $5 ORDER BY r.held_from",
-	5, {INT8OID, TIMESTAMPTZOID, TIMESTAMPTZOID, TIMESTAMPTZOID, INT8OID}
-};
-/*
- * Rule 2 for the provider in one query: the first weekly hours covering the
- * visit (wall-clock hours of the local date of the start, in the location's
- * zone; no row: outside availability) joined with the first time off
- * overlapping it (NULL: none).
- */
-static RulePlan plan_availability = {
-	"SELECT av.location_id, t.id, lower(t.during), upper(t.during) FROM"
-	" (SELECT a.location_id FROM patsvc.availability a JOIN patsvc.locations l ON l.id = a.location_id,"
-	" LATERAL (SELECT ($2 AT TIME ZONE l.time_zone)::date AS d) ld"
-	" WHERE a.provider_id = $1 AND ($4::bigint IS NULL OR a.location_id = $4)"
-	" AND a.weekday = extract(isodow FROM ld.d)"
-	" AND ld.d BETWEEN a.valid_from AND a.valid_until"
-	" AND ((ld.d + a.starts_local) AT TIME ZONE l.time_zone) <= $2"
-	" AND ((ld.d + a.ends_local) AT TIME ZONE l.time_zone) >= $3"
-	" ORDER BY a.id LIMIT 1) av"
-	" LEFT JOIN LATERAL (SELECT o.id, o.during FROM patsvc.time_off o"
-	" WHERE o.provider_id = $1 AND o.during && tstzrange($2, $3) ORDER BY lower(o.during) LIMIT 1) t ON true",
-	4, {INT8OID, TIMESTAMPTZOID, TIMESTAMPTZOID, INT8OID}
-};
-static RulePlan plan_resource_off = {
-	"SELECT id, lower(during), upper(during) FROM patsvc.time_off"
-	" WHERE resource_id = $1 AND during && tstzrange($2, $3) ORDER BY lower(during) LIMIT 1",
-	3, {INT8OID, TIMESTAMPTZOID, TIMESTAMPTZOID}
-};
 static RulePlan plan_holds_delete = {
 	"DELETE FROM patsvc.appointment_resources WHERE appointment_id = $1", 1, {INT8OID}
 };
@@ -110,45 +75,6 @@ static SPIPlanPtr
 get_plan(RulePlan *cp)
 {
 	return patsvc_kept_plan(&cp->plan, cp->sql, cp->nargs, cp->types);
-}
-
-/* Run a check query: enforce mode reads the latest committed state. */
-static void
-run_query(RulePlan *cp, Datum *values, const char *nulls, RuleMode mode, long limit)
-{
-	int			rc;
-
-	if (mode == RULES_ENFORCE)
-		rc = SPI_execute_snapshot(get_plan(cp), values, nulls, GetLatestSnapshot(),
-								  InvalidSnapshot, false, false, limit);
-	else
-		rc = SPI_execute_plan(get_plan(cp), values, nulls, true, limit);
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "SPI_execute failed for \"%s\": %s", cp->sql, SPI_result_code_string(rc));
-}
-
-static Datum
-col(int row, int attno, bool *isnull)
-{
-	return SPI_getbinval(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, attno, isnull);
-}
-
-static int64
-col_int8(int row, int attno)
-{
-	bool		isnull;
-	Datum		d = col(row, attno, &isnull);
-
-	return isnull ? 0 : DatumGetInt64(d);
-}
-
-static TimestampTz
-col_ts(int row, int attno)
-{
-	bool		isnull;
-	Datum		d = col(row, attno, &isnull);
-
-	return isnull ? 0 : DatumGetTimestampTz(d);
 }
 
 /* timestamptz_to_str returns a static buffer: copy it, messages use two */
@@ -210,24 +136,202 @@ lock_keys(const ApptRow *row, bool check_patient)
 	}
 }
 
+/* Rows that conflict with the row being checked, in index order. */
+typedef struct Hit
+{
+	int64		id;
+	TimestampTz starts;
+	TimestampTz from;			/* held (provider, resource) or visit (patient) time */
+	TimestampTz until;
+	int64		type;
+} Hit;
+
+typedef struct Hits
+{
+	int			n;
+	int			cap;
+	Hit		   *v;
+} Hits;
+
+/* One conflict query: which dimension, the row checked, the resource. */
+typedef enum HitKind
+{
+	HITS_PROVIDER,
+	HITS_PATIENT,
+	HITS_RESOURCE
+} HitKind;
+
+typedef struct HitQuery
+{
+	HitKind		kind;
+	const ApptRow *row;
+	int64		resource;
+	int			limit;			/* 0: all */
+} HitQuery;
+
+static void
+hits_add(Hits *h, int64 id, TimestampTz starts, TimestampTz from, TimestampTz until, int64 type)
+{
+	if (h->n == h->cap)
+	{
+		h->cap = Max(8, h->cap * 2);
+		h->v = h->v ? repalloc(h->v, sizeof(Hit) * h->cap) : palloc(sizeof(Hit) * h->cap);
+	}
+	h->v[h->n].id = id;
+	h->v[h->n].starts = starts;
+	h->v[h->n].from = from;
+	h->v[h->n].until = until;
+	h->v[h->n].type = type;
+	h->n++;
+}
+
+/* value > bound, false for NULL (as the SQL comparison it replaces) */
+static bool
+ts_after(TupleTableSlot *slot, AttrNumber att, TimestampTz bound)
+{
+	bool		isnull;
+	Datum		d = slot_getattr(slot, att, &isnull);
+
+	return !isnull && DatumGetTimestampTz(d) > bound;
+}
+
+/*
+ * Time-holding appointments of one key whose range [from_att, end_att)
+ * overlaps [lo, hi): index range from_att in (lo - max hold, hi), then
+ * end_att > lo.  The row itself (its id) is left out.
+ */
+static void
+find_appointment_hits(const HitQuery *q, SchedRel index, int64 key, AttrNumber from_att, AttrNumber end_att,
+					  TimestampTz lo, TimestampTz hi, Snapshot snapshot, Hits *out)
+{
+	SchedScan	s;
+	TupleTableSlot *slot;
+
+	sched_scan_begin(&s, SR_APPOINTMENTS, index, snapshot, key, true, lo - SCHED_MAX_HELD_USECS, hi);
+	while ((q->limit == 0 || out->n < q->limit) && (slot = sched_scan_next(&s)) != NULL)
+	{
+		int64		id = slot_int8(slot, sched_rels.a_id);
+
+		if (!ts_after(slot, end_att, lo) || id == q->row->id ||
+			!slot_status_holds_time(slot, sched_rels.a_status))
+			continue;
+		hits_add(out, id, slot_ts(slot, sched_rels.a_starts), slot_ts(slot, from_att),
+				 slot_ts(slot, end_att), slot_int8(slot, sched_rels.a_type));
+	}
+	sched_scan_end(&s);
+}
+
+/* The time-holding appointment with this id visible in the snapshot: its start and type. */
+static bool
+fetch_holding_appointment(int64 id, Snapshot snapshot, TimestampTz *starts, int64 *type)
+{
+	SchedScan	s;
+	TupleTableSlot *slot;
+	bool		found = false;
+
+	sched_scan_begin(&s, SR_APPOINTMENTS, SR_APPOINTMENTS_PKEY, snapshot, id, false, 0, 0);
+	while (!found && (slot = sched_scan_next(&s)) != NULL)
+	{
+		if (!slot_status_holds_time(slot, sched_rels.a_status))
+			continue;
+		*starts = slot_ts(slot, sched_rels.a_starts);
+		*type = slot_int8(slot, sched_rels.a_type);
+		found = true;
+	}
+	sched_scan_end(&s);
+	return found;
+}
+
+/* Holds of one resource overlapping the row's held time, joined to their time-holding appointments. */
+static void
+find_resource_hits(const HitQuery *q, Snapshot snapshot, Hits *out)
+{
+	const ApptRow *row = q->row;
+	SchedScan	s;
+	TupleTableSlot *slot;
+
+	sched_scan_begin(&s, SR_HOLDS, SR_HOLDS_PKEY, snapshot, q->resource, true,
+					 row->held_from - SCHED_MAX_HELD_USECS, row->held_until);
+	while ((q->limit == 0 || out->n < q->limit) && (slot = sched_scan_next(&s)) != NULL)
+	{
+		int64		id = slot_int8(slot, sched_rels.h_appointment);
+		TimestampTz starts;
+		int64		type;
+
+		if (!ts_after(slot, sched_rels.h_held_until, row->held_from) || id == row->id)
+			continue;
+		if (!fetch_holding_appointment(id, snapshot, &starts, &type))
+			continue;
+		hits_add(out, id, starts, slot_ts(slot, sched_rels.h_held_from),
+				 slot_ts(slot, sched_rels.h_held_until), type);
+	}
+	sched_scan_end(&s);
+}
+
+static void
+find_hits(const HitQuery *q, Snapshot snapshot, Hits *out)
+{
+	const ApptRow *row = q->row;
+
+	out->n = 0;
+	switch (q->kind)
+	{
+		case HITS_PROVIDER:
+			find_appointment_hits(q, SR_APPOINTMENTS_PROVIDER, row->provider, sched_rels.a_held_from,
+								  sched_rels.a_held_until, row->held_from, row->held_until, snapshot, out);
+			break;
+		case HITS_PATIENT:
+			find_appointment_hits(q, SR_APPOINTMENTS_PATIENT, row->patient, sched_rels.a_starts,
+								  sched_rels.a_ends, row->starts, row->ends, snapshot, out);
+			break;
+		case HITS_RESOURCE:
+			find_resource_hits(q, snapshot, out);
+			break;
+	}
+}
+
+/*
+ * The snapshot the checks read.  Enforce mode: the latest committed state
+ * plus every earlier write of this transaction, including the rows this
+ * statement wrote before (a CommandCounterIncrement, then a copy of the
+ * latest snapshot carrying the new command id, as SPI_execute_snapshot gave
+ * it).  Probe mode: the caller's active snapshot.  Undone by
+ * pop_check_snapshot.
+ */
+static Snapshot
+push_check_snapshot(RuleMode mode, Snapshot base)
+{
+	if (mode == RULES_PROBE)
+		return GetActiveSnapshot();
+	CommandCounterIncrement();
+	PushCopiedSnapshot(base != InvalidSnapshot ? base : GetLatestSnapshot());
+	UpdateActiveSnapshotCommandId();
+	return GetActiveSnapshot();
+}
+
+static void
+pop_check_snapshot(RuleMode mode)
+{
+	if (mode == RULES_ENFORCE)
+		PopActiveSnapshot();
+}
+
 /*
  * A conflict seen in the latest snapshot but not in the transaction's own
  * one came from a transaction that committed after ours started: under
  * REPEATABLE READ or SERIALIZABLE that is a serialization failure.
  */
 static void
-raise_if_invisible_to_xact(RulePlan *cp, Datum *values, const char *nulls, int64 blocking)
+raise_if_invisible_to_xact(const HitQuery *q, int64 blocking)
 {
-	int			rc;
+	Hits		hits = {0};
 
 	if (!IsolationUsesXactSnapshot())
 		return;
-	rc = SPI_execute_snapshot(get_plan(cp), values, nulls, GetTransactionSnapshot(),
-							  InvalidSnapshot, false, false, 0);
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "SPI_execute failed for \"%s\": %s", cp->sql, SPI_result_code_string(rc));
-	for (uint64 i = 0; i < SPI_processed; i++)
-		if (col_int8(i, 1) == blocking)
+	find_hits(q, push_check_snapshot(RULES_ENFORCE, GetTransactionSnapshot()), &hits);
+	PopActiveSnapshot();
+	for (int i = 0; i < hits.n; i++)
+		if (hits.v[i].id == blocking)
 			return;
 	ereport(ERROR,
 			(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
@@ -272,39 +376,34 @@ raise_overlap(const char *dimension, int64 key, int64 blocking, TimestampTz from
 
 /* Rules 1 and 3 for the provider; group slots count against capacity. */
 static bool
-check_provider_overlap(const ApptRow *row, const ApptType *type, RuleMode mode)
+check_provider_overlap(const ApptRow *row, const ApptType *type, RuleMode mode, Snapshot snapshot)
 {
-	Datum		v[5] = {Int64GetDatum(row->provider), TimestampTzGetDatum(row->held_from - SCHED_MAX_HELD_USECS),
-	TimestampTzGetDatum(row->held_until), TimestampTzGetDatum(row->held_from), Int64GetDatum(row->id)};
+	HitQuery	q = {HITS_PROVIDER, row, 0, 0};
+	Hits		hits = {0};
 	int			same_slot = 0;
 	int64		last_group = 0;
 
-	run_query(&plan_provider, v, NULL, mode, 0);
-	for (uint64 i = 0; i < SPI_processed; i++)
+	find_hits(&q, snapshot, &hits);
+	for (int i = 0; i < hits.n; i++)
 	{
-		int64		other = col_int8(i, 1);
+		const Hit  *h = &hits.v[i];
 
-		if (same_group_slot(row, type, col_int8(i, 5), col_ts(i, 2)))
+		if (same_group_slot(row, type, h->type, h->starts))
 		{
 			same_slot++;
-			last_group = other;
+			last_group = h->id;
 			continue;
 		}
 		if (mode == RULES_PROBE)
 			return false;
-		{
-			TimestampTz from = col_ts(i, 3),
-						until = col_ts(i, 4);
-
-			raise_if_invisible_to_xact(&plan_provider, v, NULL, other);
-			raise_overlap("provider", row->provider, other, from, until);
-		}
+		raise_if_invisible_to_xact(&q, h->id);
+		raise_overlap("provider", row->provider, h->id, h->from, h->until);
 	}
 	if (same_slot < type->capacity)
 		return true;
 	if (mode == RULES_PROBE)
 		return false;
-	raise_if_invisible_to_xact(&plan_provider, v, NULL, last_group);
+	raise_if_invisible_to_xact(&q, last_group);
 	ereport(ERROR,
 			(errcode(ERRCODE_PATSVC_CAPACITY_FULL),
 			 errmsg("group slot at %s of provider %lld is full", ts_text(row->starts), (long long) row->provider),
@@ -315,89 +414,202 @@ check_provider_overlap(const ApptRow *row, const ApptType *type, RuleMode mode)
 
 /* Rule 1 for the patient: the visits themselves may not overlap (never overridable). */
 static bool
-check_patient_overlap(const ApptRow *row, RuleMode mode)
+check_patient_overlap(const ApptRow *row, RuleMode mode, Snapshot snapshot)
 {
-	Datum		v[5] = {Int64GetDatum(row->patient), TimestampTzGetDatum(row->starts - SCHED_MAX_HELD_USECS),
-	TimestampTzGetDatum(row->ends), TimestampTzGetDatum(row->starts), Int64GetDatum(row->id)};
+	HitQuery	q = {HITS_PATIENT, row, 0, 1};
+	Hits		hits = {0};
 
-	run_query(&plan_patient, v, NULL, mode, 1);
-	if (SPI_processed == 0)
+	find_hits(&q, snapshot, &hits);
+	if (hits.n == 0)
 		return true;
 	if (mode == RULES_PROBE)
 		return false;
-	{
-		int64		other = col_int8(0, 1);
-		TimestampTz from = col_ts(0, 2),
-					until = col_ts(0, 3);
-
-		raise_if_invisible_to_xact(&plan_patient, v, NULL, other);
-		raise_overlap("patient", row->patient, other, from, until);
-	}
+	raise_if_invisible_to_xact(&q, hits.v[0].id);
+	raise_overlap("patient", row->patient, hits.v[0].id, hits.v[0].from, hits.v[0].until);
 	pg_unreachable();
 }
 
 /* Rule 1 for each resource; the patients of one group slot share its room. */
 static bool
-check_resource_overlap(const ApptRow *row, const ApptType *type, int64 resource, RuleMode mode)
+check_resource_overlap(const ApptRow *row, const ApptType *type, int64 resource, RuleMode mode,
+					   Snapshot snapshot)
 {
-	Datum		v[5] = {Int64GetDatum(resource), TimestampTzGetDatum(row->held_from - SCHED_MAX_HELD_USECS),
-	TimestampTzGetDatum(row->held_until), TimestampTzGetDatum(row->held_from), Int64GetDatum(row->id)};
+	HitQuery	q = {HITS_RESOURCE, row, resource, 0};
+	Hits		hits = {0};
 
-	run_query(&plan_resource, v, NULL, mode, 0);
-	for (uint64 i = 0; i < SPI_processed; i++)
+	find_hits(&q, snapshot, &hits);
+	for (int i = 0; i < hits.n; i++)
 	{
-		int64		other = col_int8(i, 1);
+		const Hit  *h = &hits.v[i];
 
-		if (same_group_slot(row, type, col_int8(i, 5), col_ts(i, 2)))
+		if (same_group_slot(row, type, h->type, h->starts))
 			continue;
 		if (mode == RULES_PROBE)
 			return false;
-		{
-			TimestampTz from = col_ts(i, 3),
-						until = col_ts(i, 4);
-
-			raise_if_invisible_to_xact(&plan_resource, v, NULL, other);
-			raise_overlap("room/resource", resource, other, from, until);
-		}
+		raise_if_invisible_to_xact(&q, h->id);
+		raise_overlap("room/resource", resource, h->id, h->from, h->until);
 	}
 	return true;
 }
 
-/* Rule 2: outside the provider's time off (row 0 of the availability query). */
-static bool
-check_provider_time_off(const ApptRow *row, RuleMode mode)
+/*
+ * The first (by lower bound; unbounded below sorts last, as NULL does) time
+ * off of a provider or resource overlapping [from, until).  Bounds that are
+ * unbounded come back as 0, as the SQL query's NULLs did.
+ */
+typedef struct TimeOff
 {
-	bool		isnull;
+	bool		found;
+	bool		lower_inf;
+	int64		id;
+	TimestampTz lower;
+	TimestampTz upper;
+} TimeOff;
 
-	(void) col(0, 2, &isnull);
-	if (isnull)
+static TypeCacheEntry *
+tstzrange_typcache(void)
+{
+	static TypeCacheEntry *typcache = NULL;
+
+	if (typcache == NULL)
+		typcache = lookup_type_cache(TSTZRANGEOID, TYPECACHE_RANGE_INFO);
+	return typcache;
+}
+
+static TimeOff
+find_time_off(SchedRel index, int64 key, TimestampTz from, TimestampTz until, Snapshot snapshot)
+{
+	TypeCacheEntry *typcache = tstzrange_typcache();
+	RangeBound	lb = {TimestampTzGetDatum(from), false, true, true},
+				ub = {TimestampTzGetDatum(until), false, false, false};
+	RangeType  *wanted = make_range(typcache, &lb, &ub, false);
+	TimeOff		best = {0};
+	SchedScan	s;
+	TupleTableSlot *slot;
+
+	sched_scan_begin(&s, SR_TIME_OFF, index, snapshot, key, false, 0, 0);
+	while ((slot = sched_scan_next(&s)) != NULL)
+	{
+		bool		isnull;
+		Datum		d = slot_getattr(slot, sched_rels.o_during, &isnull);
+		RangeType  *during;
+		RangeBound	l,
+					u;
+		bool		empty;
+
+		if (isnull)
+			continue;
+		during = DatumGetRangeTypeP(d);
+		if (!range_overlaps_internal(typcache, during, wanted))
+			continue;
+		range_deserialize(typcache, during, &l, &u, &empty);
+		if (best.found && (l.infinite || (!best.lower_inf && DatumGetTimestampTz(l.val) >= best.lower)))
+			continue;
+		best.found = true;
+		best.lower_inf = l.infinite;
+		best.id = slot_int8(slot, sched_rels.o_id);
+		best.lower = l.infinite ? 0 : DatumGetTimestampTz(l.val);
+		best.upper = u.infinite ? 0 : DatumGetTimestampTz(u.val);
+	}
+	sched_scan_end(&s);
+	return best;
+}
+
+/* Rule 2: outside the provider's time off. */
+static bool
+check_provider_time_off(const ApptRow *row, RuleMode mode, Snapshot snapshot)
+{
+	TimeOff		off = find_time_off(SR_TIME_OFF_PROVIDER, row->provider, row->starts, row->ends, snapshot);
+
+	if (!off.found)
 		return true;
 	if (mode == RULES_PROBE)
 		return false;
 	ereport(ERROR,
 			(errcode(ERRCODE_PATSVC_PROVIDER_TIME_OFF),
 			 errmsg("provider %lld is off from %s to %s", (long long) row->provider,
-					ts_text(col_ts(0, 3)), ts_text(col_ts(0, 4))),
+					ts_text(off.lower), ts_text(off.upper)),
 			 errdetail("Rule 2 (time off): time off %lld overlaps the visit from %s to %s.",
-					   (long long) col_int8(0, 2), ts_text(row->starts), ts_text(row->ends)),
+					   (long long) off.id, ts_text(row->starts), ts_text(row->ends)),
 			 errhint("Book outside the provider's time off (patsvc.time_off).")));
 	pg_unreachable();
 }
 
+/* (local date + wall-clock time) AT TIME ZONE zone, as SQL computes it */
+static TimestampTz
+local_to_utc(DateADT date, TimeADT time, Datum zone)
+{
+	Datum		local = DirectFunctionCall2(datetime_timestamp, DateADTGetDatum(date), TimeADTGetDatum(time));
+
+	return DatumGetTimestampTz(DirectFunctionCall2(timestamp_zone, zone, local));
+}
+
+/* The local date of a time in a zone: (t AT TIME ZONE zone)::date, remembered for the last zone. */
+typedef struct LocalDate
+{
+	text	   *zone;			/* NULL: nothing remembered */
+	DateADT		date;
+} LocalDate;
+
+static bool
+same_text(text *a, text *b)
+{
+	return VARSIZE_ANY_EXHDR(a) == VARSIZE_ANY_EXHDR(b) &&
+		memcmp(VARDATA_ANY(a), VARDATA_ANY(b), VARSIZE_ANY_EXHDR(a)) == 0;
+}
+
+static DateADT
+local_date(LocalDate *memo, Datum zone, TimestampTz t)
+{
+	text	   *z = DatumGetTextPP(zone);
+
+	if (memo->zone == NULL || !same_text(memo->zone, z))
+	{
+		Datum		local = DirectFunctionCall2(timestamptz_zone, zone, TimestampTzGetDatum(t));
+
+		memo->date = DatumGetDateADT(DirectFunctionCall1(timestamp_date, local));
+		memo->zone = z;
+	}
+	return memo->date;
+}
+
+/*
+ * Does this weekly hours row cover [starts, ends)?  The local date of the
+ * start in the location's zone must be on its weekday and inside its
+ * validity, and its local start and end, converted back, must enclose the
+ * visit (the rule of the SQL it replaces, so DST days behave the same).
+ */
+static bool
+hours_cover(const SchedHours *h, TimestampTz starts, TimestampTz ends, LocalDate *memo)
+{
+	DateADT		date = local_date(memo, h->time_zone, starts);
+	int			isodow = j2day(date + POSTGRES_EPOCH_JDATE);
+
+	if (isodow == 0)
+		isodow = 7;
+	if (isodow != h->weekday || date < h->valid_from || date > h->valid_until)
+		return false;
+	return local_to_utc(date, h->starts_local, h->time_zone) <= starts &&
+		local_to_utc(date, h->ends_local, h->time_zone) >= ends;
+}
+
 /* Rule 2: inside weekly hours, in the location's time zone (sets the location), and not off. */
 static bool
-check_availability(ApptRow *row, RuleMode mode)
+check_availability(ApptRow *row, RuleMode mode, Snapshot snapshot)
 {
-	Datum		v[4] = {Int64GetDatum(row->provider), TimestampTzGetDatum(row->starts),
-	TimestampTzGetDatum(row->ends), Int64GetDatum(row->location)};
-	char		nulls[4] = {' ', ' ', ' ', row->has_location ? ' ' : 'n'};
+	SchedHours *hours;
+	int			n = rules_provider_hours(row->provider, &hours);
+	LocalDate	memo = {NULL, 0};
 
-	run_query(&plan_availability, v, nulls, mode, 1);
-	if (SPI_processed == 1)
+	for (int i = 0; i < n; i++)		/* in id order: the first covering row wins */
 	{
-		row->location = col_int8(0, 1);
+		if (row->has_location && hours[i].location != row->location)
+			continue;
+		if (!hours_cover(&hours[i], row->starts, row->ends, &memo))
+			continue;
+		row->location = hours[i].location;
 		row->has_location = true;
-		return check_provider_time_off(row, mode);
+		return check_provider_time_off(row, mode, snapshot);
 	}
 	if (mode == RULES_PROBE)
 		return false;
@@ -412,21 +624,20 @@ check_availability(ApptRow *row, RuleMode mode)
 }
 
 static bool
-check_resource_time_off(const ApptRow *row, int64 resource, RuleMode mode)
+check_resource_time_off(const ApptRow *row, int64 resource, RuleMode mode, Snapshot snapshot)
 {
-	Datum		v[3] = {Int64GetDatum(resource), TimestampTzGetDatum(row->held_from), TimestampTzGetDatum(row->held_until)};
+	TimeOff		off = find_time_off(SR_TIME_OFF_RESOURCE, resource, row->held_from, row->held_until, snapshot);
 
-	run_query(&plan_resource_off, v, NULL, mode, 1);
-	if (SPI_processed == 0)
+	if (!off.found)
 		return true;
 	if (mode == RULES_PROBE)
 		return false;
 	ereport(ERROR,
 			(errcode(ERRCODE_PATSVC_RESOURCE_TIME_OFF),
 			 errmsg("room/resource %lld is blocked from %s to %s", (long long) resource,
-					ts_text(col_ts(0, 2)), ts_text(col_ts(0, 3))),
+					ts_text(off.lower), ts_text(off.upper)),
 			 errdetail("Rule 2 (time off): blocked time %lld overlaps the time the appointment holds, %s to %s.",
-					   (long long) col_int8(0, 1), ts_text(row->held_from), ts_text(row->held_until)),
+					   (long long) off.id, ts_text(row->held_from), ts_text(row->held_until)),
 			 errhint("Choose another time or another resource of the same kind.")));
 	pg_unreachable();
 }
@@ -494,26 +705,200 @@ check_resource_kinds(const ApptRow *row, const ApptType *type, RuleMode mode)
 	return true;
 }
 
+static bool
+check_all(ApptRow *row, const ApptType *type, RuleMode mode, bool check_patient, Snapshot snapshot)
+{
+	if (!row->overbook)
+	{
+		if (!check_availability(row, mode, snapshot) ||
+			!check_provider_overlap(row, type, mode, snapshot))
+			return false;
+	}
+	if (check_patient && !check_patient_overlap(row, mode, snapshot))
+		return false;
+	for (int i = 0; i < row->nresources; i++)
+		if (!check_resource_time_off(row, row->resources[i], mode, snapshot) ||
+			!check_resource_overlap(row, type, row->resources[i], mode, snapshot))
+			return false;
+	return true;
+}
+
 bool
 rules_check(ApptRow *row, const ApptType *type, RuleMode mode, bool check_patient)
 {
+	bool		ok;
+
 	if (mode == RULES_ENFORCE)
 		lock_keys(row, check_patient);
 	if (!(mode == RULES_PROBE && row->nresources == 0) && !check_resource_kinds(row, type, mode))
 		return false;
-	if (!row->overbook)
+	sched_rels_open();
+	ok = check_all(row, type, mode, check_patient, push_check_snapshot(mode, InvalidSnapshot));
+	pop_check_snapshot(mode);
+	return ok;
+}
+
+static void
+raise_resource_gone(int64 resource)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
+			 errmsg("insert or update on table \"appointment_resources\" violates foreign key constraint \"appointment_resources_resource_id_fkey\""),
+			 errdetail("Key (resource_id)=(%lld) is not present in table \"resources\".", (long long) resource),
+			 errhint("Use ids of rows of patsvc.resources.")));
+}
+
+/*
+ * The foreign key appointment_resources.resource_id, kept by hand for the
+ * holds written below: the resource's row is locked FOR KEY SHARE (as the
+ * foreign-key check does), so a concurrent DELETE of a held resource waits
+ * for this transaction and then fails on the foreign key.  A resource
+ * deleted by a concurrent transaction that committed first raises the
+ * foreign-key error (40001 under REPEATABLE READ / SERIALIZABLE).
+ */
+static void
+lock_resource_row(Relation resources, int64 resource)
+{
+	SchedScan	s;
+	TupleTableSlot *slot;
+	ItemPointerData tid;
+	bool		found = false;
+	Snapshot	snapshot = RegisterSnapshot(GetLatestSnapshot());
+	TM_FailureData tmfd;
+	TM_Result	res;
+
+	sched_scan_begin(&s, SR_RESOURCES, SR_RESOURCES_PKEY, snapshot, resource, false, 0, 0);
+	if ((slot = sched_scan_next(&s)) != NULL)
 	{
-		if (!check_availability(row, mode) ||
-			!check_provider_overlap(row, type, mode))
+		tid = slot->tts_tid;
+		found = true;
+	}
+	sched_scan_end(&s);
+	if (!found)
+		raise_resource_gone(resource);
+	slot = table_slot_create(resources, NULL);
+	res = table_tuple_lock(resources, &tid, snapshot, slot, GetCurrentCommandId(false), LockTupleKeyShare,
+						   LockWaitBlock, TUPLE_LOCK_FLAG_FIND_LAST_VERSION, &tmfd);
+	ExecDropSingleTupleTableSlot(slot);
+	UnregisterSnapshot(snapshot);
+	if (res == TM_Ok)
+		return;
+	if (res == TM_Deleted && IsolationUsesXactSnapshot())
+		ereport(ERROR,
+				(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+				 errmsg("could not serialize access due to concurrent delete"),
+				 errdetail("Resource %lld was deleted by a concurrent transaction.", (long long) resource),
+				 errhint("Retry the transaction.")));
+	if (res == TM_Deleted)
+		raise_resource_gone(resource);
+	elog(ERROR, "unexpected result %d locking resource %lld", (int) res, (long long) resource);
+}
+
+/* Plain column indexes only: then the holds are written without the executor. */
+static bool
+plain_indexes(Relation rel, List *indexes)
+{
+	ListCell   *lc;
+
+	foreach(lc, indexes)
+	{
+		Relation	idx = index_open(lfirst_oid(lc), RowExclusiveLock);
+		bool		plain = RelationGetIndexExpressions(idx) == NIL && RelationGetIndexPredicate(idx) == NIL &&
+			idx->rd_index->indimmediate && !idx->rd_index->indisexclusion;
+
+		index_close(idx, NoLock);
+		if (!plain)
 			return false;
 	}
-	if (check_patient && !check_patient_overlap(row, mode))
-		return false;
-	for (int i = 0; i < row->nresources; i++)
-		if (!check_resource_time_off(row, row->resources[i], mode) ||
-			!check_resource_overlap(row, type, row->resources[i], mode))
-			return false;
 	return true;
+}
+
+/* One row of appointment_resources: heap insert plus its index entries. */
+static void
+insert_hold(Relation rel, List *indexes, Datum *values, bool *nulls)
+{
+	HeapTuple	tup = heap_form_tuple(RelationGetDescr(rel), values, nulls);
+	ListCell   *lc;
+
+	simple_heap_insert(rel, tup);
+	foreach(lc, indexes)
+	{
+		Relation	idx = index_open(lfirst_oid(lc), RowExclusiveLock);
+		IndexInfo  *info = BuildIndexInfo(idx);
+		Datum		iv[INDEX_MAX_KEYS];
+		bool		in[INDEX_MAX_KEYS];
+
+		if (!info->ii_ReadyForInserts)	/* being built concurrently: not yet */
+		{
+			index_close(idx, NoLock);
+			continue;
+		}
+		for (int k = 0; k < info->ii_NumIndexAttrs; k++)
+		{
+			iv[k] = values[info->ii_IndexAttrNumbers[k] - 1];
+			in[k] = nulls[info->ii_IndexAttrNumbers[k] - 1];
+		}
+		index_insert(idx, iv, in, &tup->t_self, rel,
+					 idx->rd_index->indisunique ? UNIQUE_CHECK_YES : UNIQUE_CHECK_NO, false, info);
+		index_close(idx, NoLock);
+	}
+	heap_freetuple(tup);
+}
+
+/*
+ * The holds of one appointment, written directly (no SPI, no executor, no
+ * row triggers): the guard trigger has nothing to guard here and the
+ * foreign key on resource_id is kept by lock_resource_row.  A table whose
+ * indexes are not all plain (changed by hand) takes the INSERT path.
+ */
+static void
+insert_holds(int64 appointment, const ApptRow *row)
+{
+	Relation	rel;
+	Relation	resources;
+	List	   *indexes;
+	int			natts;
+	Datum	   *values;
+	bool	   *nulls;
+
+	sched_rels_open();
+	rel = table_open(sched_rels.oid[SR_HOLDS], RowExclusiveLock);
+	indexes = RelationGetIndexList(rel);
+	if (!plain_indexes(rel, indexes))
+	{
+		Datum		ins[4] = {Int64GetDatum(appointment),
+			PointerGetDatum(int8_array(row->resources, row->nresources)),
+		TimestampTzGetDatum(row->held_from), TimestampTzGetDatum(row->held_until)};
+		int			rc;
+
+		table_close(rel, NoLock);
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
+		rc = SPI_execute_plan(get_plan(&plan_holds_insert), ins, NULL, false, 0);
+		if (rc != SPI_OK_INSERT)
+			elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(rc));
+		SPI_finish();
+		return;
+	}
+	natts = RelationGetDescr(rel)->natts;
+	values = palloc0(sizeof(Datum) * natts);
+	nulls = palloc(sizeof(bool) * natts);
+	memset(nulls, true, sizeof(bool) * natts);
+	nulls[sched_rels.h_appointment - 1] = nulls[sched_rels.h_resource - 1] = false;
+	nulls[sched_rels.h_held_from - 1] = nulls[sched_rels.h_held_until - 1] = false;
+	values[sched_rels.h_appointment - 1] = Int64GetDatum(appointment);
+	values[sched_rels.h_held_from - 1] = TimestampTzGetDatum(row->held_from);
+	values[sched_rels.h_held_until - 1] = TimestampTzGetDatum(row->held_until);
+	resources = table_open(sched_rels.oid[SR_RESOURCES], RowShareLock);
+	for (int i = 0; i < row->nresources; i++)
+	{
+		lock_resource_row(resources, row->resources[i]);
+		values[sched_rels.h_resource - 1] = Int64GetDatum(row->resources[i]);
+		insert_hold(rel, indexes, values, nulls);
+	}
+	table_close(resources, NoLock);
+	table_close(rel, NoLock);
+	list_free(indexes);
 }
 
 void
@@ -525,19 +910,13 @@ rules_replace_holds(int64 appointment, bool had_holds, const ApptRow *row)
 	{
 		Datum		del[1] = {Int64GetDatum(appointment)};
 
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
 		rc = SPI_execute_plan(get_plan(&plan_holds_delete), del, NULL, false, 0);
 		if (rc != SPI_OK_DELETE)
 			elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(rc));
+		SPI_finish();
 	}
-	if (row == NULL || row->nresources == 0)
-		return;
-	{
-		Datum		ins[4] = {Int64GetDatum(appointment),
-			PointerGetDatum(int8_array(row->resources, row->nresources)),
-		TimestampTzGetDatum(row->held_from), TimestampTzGetDatum(row->held_until)};
-
-		rc = SPI_execute_plan(get_plan(&plan_holds_insert), ins, NULL, false, 0);
-		if (rc != SPI_OK_INSERT)
-			elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(rc));
-	}
+	if (row != NULL && row->nresources > 0)
+		insert_holds(appointment, row);
 }

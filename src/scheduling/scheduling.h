@@ -72,6 +72,19 @@ typedef struct ApptType
 	char	  **kinds;
 } ApptType;
 
+/* One weekly hours row of patsvc.availability with its location's zone. */
+typedef struct SchedHours
+{
+	int64		id;
+	int64		location;
+	int			weekday;		/* ISO 1..7 */
+	int64		starts_local;	/* TimeADT */
+	int64		ends_local;
+	int32		valid_from;		/* DateADT */
+	int32		valid_until;
+	Datum		time_zone;		/* text: the location's IANA zone name */
+} SchedHours;
+
 /* How rules run: enforcing (lock, latest snapshot, raise) or probing. */
 typedef enum RuleMode
 {
@@ -82,6 +95,7 @@ typedef enum RuleMode
 /* cache.c: cached rows of appointment_types and resources (latest committed state) */
 extern void rules_load_type(int64 type_id, ApptType *type);
 extern char *rules_resource_kind(int64 resource);
+extern int	rules_provider_hours(int64 provider, SchedHours **rows);
 extern void rules_derive_times(ApptRow *row, const ApptType *type);
 /* Checks rules 1-3 (provider part skipped when row->overbook); returns
  * false on the first violation in probe mode, raises in enforce mode. */

@@ -246,8 +246,6 @@ enforce(Relation rel, Snapshotted *n, Snapshotted *o)
 
 	GetUserIdAndSecContext(&save_userid, &save_sec);
 	SetUserIdAndSecContext(rel->rd_rel->relowner, save_sec | SECURITY_LOCAL_USERID_CHANGE | SECURITY_NOFORCE_RLS);
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
 	rules_load_type(n->row.type, &type);
 	rules_derive_times(&n->row, &type);
 	if (needs_check(n, o))
@@ -255,7 +253,6 @@ enforce(Relation rel, Snapshotted *n, Snapshotted *o)
 	if (holds_changed(n, o))
 		replace_holds(n->row.id, o != NULL && status_holds_time(o->status) && o->row.nresources > 0,
 					  status_holds_time(n->status) ? &n->row : NULL);
-	SPI_finish();
 	SetUserIdAndSecContext(save_userid, save_sec);
 }
 
@@ -337,10 +334,7 @@ patsvc_appointments_enforce(PG_FUNCTION_ARGS)
 			GetUserIdAndSecContext(&save_userid, &save_sec);
 			SetUserIdAndSecContext(td->tg_relation->rd_rel->relowner,
 								   save_sec | SECURITY_LOCAL_USERID_CHANGE | SECURITY_NOFORCE_RLS);
-			if (SPI_connect() != SPI_OK_CONNECT)
-				elog(ERROR, "SPI_connect failed");
 			replace_holds(o.row.id, true, NULL);
-			SPI_finish();
 			SetUserIdAndSecContext(save_userid, save_sec);
 		}
 		return PointerGetDatum(td->tg_trigtuple);

@@ -1,0 +1,180 @@
+/*
+ * scan.c -- direct btree range scans for the per-row checks of
+ * appointments_enforce, without SPI or the executor.
+ *
+ * A check reads "rows whose first index column equals a key and whose
+ * second lies strictly between two times", in index order, with a given
+ * snapshot: index_beginscan + index_getnext_slot fetch the visible heap
+ * version of each entry (btree keys need no recheck).  The relation and
+ * index oids and the column numbers are looked up once per backend and
+ * forgotten when any of those relations is invalidated (dropped, altered,
+ * or the extension recreated).
+ */
+#include "postgres.h"
+
+#include "access/genam.h"
+#include "access/relscan.h"
+#include "access/stratnum.h"
+#include "access/table.h"
+#include "access/tableam.h"
+#include "catalog/namespace.h"
+#include "executor/tuptable.h"
+#include "utils/fmgroids.h"
+#include "utils/inval.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+
+#include "patsvc.h"
+#include "scheduling/scan.h"
+
+SchedRels	sched_rels;
+
+static const char *const rel_names[SR_COUNT] = {
+	"appointments", "appointments_pkey", "appointments_provider_held", "appointments_patient_start",
+	"appointment_resources", "appointment_resources_pkey",
+	"time_off", "time_off_provider_id_idx", "time_off_resource_id_idx",
+	"resources", "resources_pkey"
+};
+
+static bool rels_valid = false;
+
+static void
+rels_invalidate(Datum arg, Oid relid)
+{
+	if (!rels_valid)
+		return;
+	if (relid == InvalidOid)
+		rels_valid = false;
+	else
+		for (int i = 0; i < SR_COUNT; i++)
+			if (sched_rels.oid[i] == relid)
+				rels_valid = false;
+}
+
+static AttrNumber
+column(Oid relid, const char *name)
+{
+	AttrNumber	a = get_attnum(relid, name);
+
+	if (a == InvalidAttrNumber)
+		elog(ERROR, "patsvc table %u has no column \"%s\"", relid, name);
+	return a;
+}
+
+/* Looks up the oids and column numbers the checks use (once per backend). */
+void
+sched_rels_open(void)
+{
+	static bool registered = false;
+	Oid			nsp;
+
+	if (rels_valid)
+		return;
+	if (!registered)
+	{
+		CacheRegisterRelcacheCallback(rels_invalidate, (Datum) 0);
+		registered = true;
+	}
+	nsp = get_namespace_oid(PATSVC_SCHEMA, false);
+	for (int i = 0; i < SR_COUNT; i++)
+	{
+		sched_rels.oid[i] = get_relname_relid(rel_names[i], nsp);
+		if (!OidIsValid(sched_rels.oid[i]))
+			elog(ERROR, "relation %s.%s does not exist", PATSVC_SCHEMA, rel_names[i]);
+	}
+	sched_rels.a_id = column(sched_rels.oid[SR_APPOINTMENTS], "id");
+	sched_rels.a_type = column(sched_rels.oid[SR_APPOINTMENTS], "type_id");
+	sched_rels.a_starts = column(sched_rels.oid[SR_APPOINTMENTS], "starts_at");
+	sched_rels.a_ends = column(sched_rels.oid[SR_APPOINTMENTS], "ends_at");
+	sched_rels.a_held_from = column(sched_rels.oid[SR_APPOINTMENTS], "held_from");
+	sched_rels.a_held_until = column(sched_rels.oid[SR_APPOINTMENTS], "held_until");
+	sched_rels.a_status = column(sched_rels.oid[SR_APPOINTMENTS], "status");
+	sched_rels.h_appointment = column(sched_rels.oid[SR_HOLDS], "appointment_id");
+	sched_rels.h_resource = column(sched_rels.oid[SR_HOLDS], "resource_id");
+	sched_rels.h_held_from = column(sched_rels.oid[SR_HOLDS], "held_from");
+	sched_rels.h_held_until = column(sched_rels.oid[SR_HOLDS], "held_until");
+	sched_rels.o_id = column(sched_rels.oid[SR_TIME_OFF], "id");
+	sched_rels.o_during = column(sched_rels.oid[SR_TIME_OFF], "during");
+	rels_valid = true;
+}
+
+/*
+ * Starts a scan of heap through index: first column = key and, when
+ * bounded, lo < second column < hi.  Relations stay locked (AccessShare)
+ * until the end of the transaction, as in a query.
+ */
+void
+sched_scan_begin(SchedScan *s, SchedRel heap, SchedRel index, Snapshot snapshot,
+				 int64 key, bool bounded, TimestampTz lo, TimestampTz hi)
+{
+	ScanKeyData keys[3];
+	int			nkeys = bounded ? 3 : 1;
+
+	ScanKeyInit(&keys[0], 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(key));
+	if (bounded)
+	{
+		ScanKeyInit(&keys[1], 2, BTGreaterStrategyNumber, F_TIMESTAMPTZ_GT, TimestampTzGetDatum(lo));
+		ScanKeyInit(&keys[2], 2, BTLessStrategyNumber, F_TIMESTAMPTZ_LT, TimestampTzGetDatum(hi));
+	}
+	s->heap = table_open(sched_rels.oid[heap], AccessShareLock);
+	s->index = index_open(sched_rels.oid[index], AccessShareLock);
+	s->slot = table_slot_create(s->heap, NULL);
+	s->scan = index_beginscan(s->heap, s->index, snapshot, nkeys, 0);
+	index_rescan(s->scan, keys, nkeys, NULL, 0);
+}
+
+/* The next visible row in index order, NULL at the end. */
+TupleTableSlot *
+sched_scan_next(SchedScan *s)
+{
+	if (index_getnext_slot(s->scan, ForwardScanDirection, s->slot))
+		return s->slot;
+	return NULL;
+}
+
+void
+sched_scan_end(SchedScan *s)
+{
+	index_endscan(s->scan);
+	ExecDropSingleTupleTableSlot(s->slot);
+	index_close(s->index, NoLock);
+	table_close(s->heap, NoLock);
+}
+
+int64
+slot_int8(TupleTableSlot *slot, AttrNumber att)
+{
+	bool		isnull;
+	Datum		d = slot_getattr(slot, att, &isnull);
+
+	return isnull ? 0 : DatumGetInt64(d);
+}
+
+TimestampTz
+slot_ts(TupleTableSlot *slot, AttrNumber att)
+{
+	bool		isnull;
+	Datum		d = slot_getattr(slot, att, &isnull);
+
+	return isnull ? 0 : DatumGetTimestampTz(d);
+}
+
+/* status_holds_time() on the text of appointments.status, without a copy */
+bool
+slot_status_holds_time(TupleTableSlot *slot, AttrNumber att)
+{
+	static const char *const not_holding[] = {"cancelled", "noshow", "entered-in-error"};
+	bool		isnull;
+	Datum		d = slot_getattr(slot, att, &isnull);
+	text	   *t;
+	int			len;
+
+	if (isnull)
+		return false;			/* NULL NOT IN (...) is not true in SQL either */
+	t = DatumGetTextPP(d);
+	len = VARSIZE_ANY_EXHDR(t);
+	for (int i = 0; i < lengthof(not_holding); i++)
+		if (len == strlen(not_holding[i]) && memcmp(VARDATA_ANY(t), not_holding[i], len) == 0)
+			return false;
+	return true;
+}
