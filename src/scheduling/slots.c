@@ -178,113 +178,109 @@ zone_prepare(SlotZone *z, TimestampTz w0, TimestampTz w1)
 /* ---- weekly hours and their slots ------------------------------------- */
 
 /*
- * The hours rows go straight from the executor into a WeeklyHours array (a
- * DestReceiver: no result tuples are formed).  The array is kept per backend
- * and reused by the next call, so a search over many providers does not map
- * fresh memory each time; it is only scratch space, never a cache of rows.
+ * The hours rows come from the trigger's per-backend cache of weekly hours
+ * (rules_provider_hours in cache.c), so the search and the trigger read the
+ * same rows the same way.  They are copied into a WeeklyHours array kept per
+ * backend and reused by the next call, so a search over many providers does
+ * not map fresh memory each time; it is only scratch space.
  */
-typedef struct HoursReceiver
-{
-	DestReceiver pub;
-	int			n;
-	SlotZone  **zones;
-	int			nzones;
-	MemoryContext zone_cxt;		/* the caller's: the executor's ends with the query */
-	TimestampTz w0;
-	TimestampTz w1;
-} HoursReceiver;
-
 static WeeklyHours *hours_buf = NULL;
 static int	hours_cap = 0;
 
-static SlotZone *
-zone_of(HoursReceiver *r, int64 location, Datum name)
+/* the zones met so far in one load, one per location */
+typedef struct ZoneSet
 {
-	MemoryContext executor;
+	SlotZone  **zones;
+	int			nzones;
+	TimestampTz w0;
+	TimestampTz w1;
+} ZoneSet;
 
-	for (int z = 0; z < r->nzones; z++)
-		if (r->zones[z]->location == location)
-			return r->zones[z];
-	executor = MemoryContextSwitchTo(r->zone_cxt);
-	r->zones = r->nzones == 0 ? palloc(sizeof(SlotZone *)) : repalloc(r->zones, sizeof(SlotZone *) * (r->nzones + 1));
-	r->zones[r->nzones] = palloc(sizeof(SlotZone));
-	r->zones[r->nzones]->location = location;
-	zone_resolve(r->zones[r->nzones], TextDatumGetCString(name));
-	zone_prepare(r->zones[r->nzones], r->w0, r->w1);
-	MemoryContextSwitchTo(executor);
-	return r->zones[r->nzones++];
+static SlotZone *
+zone_of(ZoneSet *set, int64 location, Datum name)
+{
+	SlotZone   *z;
+
+	for (int i = 0; i < set->nzones; i++)
+		if (set->zones[i]->location == location)
+			return set->zones[i];
+	set->zones = set->nzones == 0 ? palloc(sizeof(SlotZone *))
+		: repalloc(set->zones, sizeof(SlotZone *) * (set->nzones + 1));
+	z = set->zones[set->nzones++] = palloc(sizeof(SlotZone));
+	z->location = location;
+	zone_resolve(z, TextDatumGetCString(name));
+	zone_prepare(z, set->w0, set->w1);
+	return z;
 }
 
-static bool
-hours_receive(TupleTableSlot *slot, DestReceiver *self)
+static WeeklyHours *
+hours_slot(int n)
 {
-	HoursReceiver *r = (HoursReceiver *) self;
-	Datum	   *v;
-	WeeklyHours *h;
-
-	slot_getallattrs(slot);
-	v = slot->tts_values;
-	if (r->n == hours_cap)
+	if (n == hours_cap)
 	{
 		hours_cap = Max(hours_cap * 2, 64);
 		hours_buf = hours_buf == NULL
 			? MemoryContextAlloc(TopMemoryContext, sizeof(WeeklyHours) * hours_cap)
 			: repalloc(hours_buf, sizeof(WeeklyHours) * hours_cap);
 	}
-	h = &hours_buf[r->n++];
-	h->provider = DatumGetInt64(v[0]);
-	h->weekday = DatumGetInt16(v[1]);
-	h->starts = DatumGetTimeADT(v[2]);
-	h->ends = DatumGetTimeADT(v[3]);
-	h->valid_from = DatumGetDateADT(v[4]);
-	h->valid_until = DatumGetDateADT(v[5]);
-	h->zone = zone_of(r, DatumGetInt64(v[6]), v[7]);
-	return true;
+	return &hours_buf[n];
 }
 
-static void
-hours_startup(DestReceiver *self, int operation, TupleDesc typeinfo)
+static int
+cmp_int64(const void *a, const void *b)
 {
-}
+	int64		x = *(const int64 *) a,
+				y = *(const int64 *) b;
 
-static void
-hours_shutdown(DestReceiver *self)
-{
+	return x < y ? -1 : x > y;
 }
 
 /*
- * Hours rows of the providers, valid until the next call (all columns are
- * NOT NULL).  Runs inside SPI.
+ * Hours rows of the providers (each provider once, NULLs skipped), zones
+ * prepared for [w0, w1), in the caller's memory context; the array is valid
+ * until the next call.
  */
 WeeklyHours *
 slots_load_hours(ArrayType *providers, TimestampTz w0, TimestampTz w1, int *n)
 {
-	static SPIPlanPtr plan = NULL;
-	static const Oid types[1] = {INT8ARRAYOID};
-	/* any dest but DestNone (results discarded) and DestSPI (SPI's tuptable) */
-	HoursReceiver r = {{hours_receive, hours_startup, hours_shutdown, hours_shutdown, DestTuplestore}};
-	ParamListInfo params = makeParamList(1);
-	SPIExecuteOptions options = {0};
-	int			rc;
+	ZoneSet		set = {NULL, 0, w0, w1};
+	Datum	   *ids;
+	bool	   *nulls;
+	int			nids,
+				count = 0;
+	int64	   *sorted;
+	int			nsorted = 0;
 
-	params->params[0].value = PointerGetDatum(providers);
-	params->params[0].isnull = false;
-	params->params[0].pflags = PARAM_FLAG_CONST;
-	params->params[0].ptype = INT8ARRAYOID;
-	options.params = params;
-	options.read_only = true;
-	options.dest = &r.pub;
-	r.zone_cxt = CurrentMemoryContext;
-	r.w0 = w0;
-	r.w1 = w1;
-	rc = SPI_execute_plan_extended(patsvc_kept_plan(&plan,
-													"SELECT a.provider_id, a.weekday, a.starts_local, a.ends_local,"
-													" a.valid_from, a.valid_until, a.location_id, l.time_zone"
-													" FROM patsvc.availability a JOIN patsvc.locations l ON l.id = a.location_id"
-													" WHERE a.provider_id = ANY ($1)", 1, types), &options);
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(rc));
-	*n = r.n;
+	deconstruct_array(providers, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE, &ids, &nulls, &nids);
+	sorted = palloc(sizeof(int64) * Max(nids, 1));
+	for (int i = 0; i < nids; i++)
+		if (!nulls[i])
+			sorted[nsorted++] = DatumGetInt64(ids[i]);
+	qsort(sorted, nsorted, sizeof(int64), cmp_int64);
+	for (int i = 0; i < nsorted; i++)
+	{
+		SchedHours *rows;
+		int			nrows;
+
+		if (i > 0 && sorted[i] == sorted[i - 1])
+			continue;
+		nrows = rules_provider_hours(sorted[i], &rows);
+		for (int r = 0; r < nrows; r++)
+		{
+			WeeklyHours *h = hours_slot(count++);
+
+			h->provider = sorted[i];
+			h->weekday = rows[r].weekday;
+			h->starts = rows[r].starts_local;
+			h->ends = rows[r].ends_local;
+			h->valid_from = rows[r].valid_from;
+			h->valid_until = rows[r].valid_until;
+			h->zone = zone_of(&set, rows[r].location, rows[r].time_zone);
+		}
+		pfree(rows);
+	}
+	pfree(sorted);
+	*n = count;
 	return hours_buf;
 }
 
