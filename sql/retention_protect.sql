@@ -128,7 +128,7 @@ WHERE event LIKE 'hold%' ORDER BY event_id;
 -- the certificates: counts, coarse years, tokens; chained; nothing from the destroyed rows
 SELECT certificate_id = :cert AS first, table_name, record_class, policy_name, policy_mode, record_count,
        records_from_year, records_to_year, method, authorized_by, witness, statement,
-       cardinality(record_tokens) AS tokens, length(certificate_hash) AS hash_len
+       cardinality(certificate_tokens(token_set)) AS tokens, length(certificate_hash) AS hash_len
 FROM destruction_certificates WHERE certificate_id IN (:cert, :cert2) ORDER BY certificate_id;
 SELECT (SELECT previous_hash FROM destruction_certificates WHERE certificate_id = :cert2)
      = (SELECT certificate_hash FROM destruction_certificates WHERE certificate_id = :cert) AS chained;
@@ -138,7 +138,8 @@ SELECT (SELECT count(*) FROM destruction_certificates WHERE table_name LIKE 'ret
 SELECT v AS leaked FROM (VALUES ('MRN-ADULT-0001'), ('MRN-HELD-0004'), ('MRN-CHILD-0002'),
          ('NOTE-SECRET-hypertension'), ('NOTE-SECRET-followup'), ('NOTE-SECRET-cardiology'),
          ('2011-03-01'), ('2012-04-02'), ('2009-12-01'), ('1960-02-29'), ('1950-01-01'), ('2010-01-01')) AS d(v)
-WHERE EXISTS (SELECT 1 FROM destruction_certificates c WHERE c::text LIKE '%' || d.v || '%');
+WHERE EXISTS (SELECT 1 FROM destruction_certificates c WHERE c::text LIKE '%' || d.v || '%')
+   OR EXISTS (SELECT 1 FROM destruction_tokens k WHERE k::text LIKE '%' || d.v || '%');
 -- certificates are append-only
 UPDATE destruction_certificates SET method = 'shredded' WHERE certificate_id = :cert;
 DELETE FROM destruction_certificates WHERE certificate_id = :cert;
@@ -153,6 +154,14 @@ BEGIN;
 ALTER TABLE destruction_certificates DISABLE TRIGGER patsvc_append_only;
 DELETE FROM destruction_certificates WHERE certificate_id = :cert;
 SELECT certificate_id = :cert2 AS next_one, ok, problem FROM verify_certificates() WHERE NOT ok;
+ROLLBACK;
+-- the tokens are append-only too, and tampering with them below the triggers is detected
+UPDATE destruction_tokens SET record_tokens = record_tokens[2:];
+BEGIN;
+ALTER TABLE destruction_tokens DISABLE TRIGGER patsvc_append_only;
+UPDATE destruction_tokens k SET record_tokens = ARRAY[gen_random_uuid()]
+ WHERE k.token_set = (SELECT c.token_set FROM destruction_certificates c WHERE c.certificate_id = :cert);
+SELECT certificate_id = :cert AS tampered, ok, problem FROM verify_certificates() WHERE NOT ok;
 ROLLBACK;
 
 

@@ -122,7 +122,7 @@ static const char *const protected_relations_sql =
 "                                ELSE 'l' END::\"char\""
 "          FROM pg_catalog.pg_class c"
 "         WHERE c.relnamespace = pg_catalog.to_regnamespace('" PATSVC_SCHEMA "')"
-"           AND c.relname IN ('protected_tables', 'destruction_certificates', 'retention_events',"
+"           AND c.relname IN ('protected_tables', 'destruction_certificates', 'destruction_tokens', 'retention_events',"
 "                             'retention_holds', 'retention_policies', 'retention_patient_facts',"
 "                             'retention_archives')"
 "        ) r(relid, kind)"
@@ -201,13 +201,20 @@ protections_active(void)
 	return cache_state == CACHE_VALID && cache_nrels > 0;
 }
 
-static char
+/*
+ * The kind of a protected relation, 0 for any other: the fast path of every
+ * hook.  With a valid cache, an unprotected relation costs two comparisons
+ * (outside the range of protected relids) or a binary search.
+ */
+static inline char
 protected_kind(Oid relid)
 {
 	ProtectedRel key = {relid, 0};
 	ProtectedRel *hit;
 
-	if (!protections_active())
+	if (unlikely(cache_state != CACHE_VALID) && !protections_active())
+		return 0;
+	if (cache_nrels == 0 || relid < cache_rels[0].relid || relid > cache_rels[cache_nrels - 1].relid)
 		return 0;
 	hit = bsearch(&key, cache_rels, cache_nrels, sizeof(ProtectedRel), protected_rel_cmp);
 	return hit ? hit->kind : 0;
@@ -264,7 +271,7 @@ check_rte(RangeTblEntry *rte)
 	if (rte->rtekind != RTE_RELATION || perms == 0)
 		return;
 	kind = protected_kind(rte->relid);
-	if (kind == 0)
+	if (likely(kind == 0))
 		return;
 	if (SessionReplicationRole == SESSION_REPLICATION_ROLE_REPLICA && (perms & (ACL_UPDATE | ACL_DELETE)))
 		refuse(psprintf("cannot modify protected table \"%s\" while session_replication_role is replica",
@@ -448,6 +455,9 @@ retention_object_access(ObjectAccessType access, Oid classId, Oid objectId, int 
 {
 	if (prev_object_access)
 		prev_object_access(access, classId, objectId, subId, arg);
+	/* the common accesses (function execution, namespace search, creation) need nothing */
+	if (access != OAT_DROP && access != OAT_POST_ALTER && access != OAT_TRUNCATE)
+		return;
 
 	if (access == OAT_DROP)
 	{
@@ -484,6 +494,7 @@ retention_install_hooks(void)
 void
 patsvc_retention_init(void)
 {
+	retention_install_destroy_hook();
 	if (!process_shared_preload_libraries_in_progress)
 		return;
 	retention_install_hooks();
