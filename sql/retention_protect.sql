@@ -99,6 +99,13 @@ SELECT count(*) AS letters_due FROM retention_due('ret_s.letters');
 
 -- the implementation called directly (without the destroying flag): its DELETE is refused
 SELECT _destroy('ret_s.visits', authorized_by => 'X', method => 'Y');
+-- so are the pieces of a destruction: they refuse to run outside destroy_due()
+SELECT _destroying_anchor(DATE '2001-01-01');
+SELECT * FROM _destroy_ranges('ret_s.visits'::regclass, 'DELETE FROM ret_s.visits', 'ret_s.visits'::regclass,
+                              DATE '2030-01-01', 10, 1);
+SELECT * FROM _store_tokens(3);
+SELECT * FROM _token_chunks();
+SELECT count(*) AS visits_kept FROM ret_s.visits;
 -- destroy_due: privileged, checked, dry run first
 SET ROLE regress_ret_owner;
 SELECT destroy_due('ret_s.visits', authorized_by => 'owner', method => 'deleted');
@@ -199,6 +206,27 @@ SELECT protect('ret_s.audited', 'ret_gov_letters', 'mrn', 'written');
 INSERT INTO ret_s.audited VALUES (1, 'MRN-AUD-1', '2001-01-01');
 SELECT destroy_due('ret_s.audited', authorized_by => 'A. Officer', method => 'deleted');
 SELECT count(*) AS kept FROM ret_s.audited;
+
+-- a foreign key referencing a protected table: its AFTER DELETE trigger is not patsvc's, so
+-- destroy_due's own DELETEs keep the whole trigger list; a referenced row stops the run
+SET ROLE regress_ret_owner;
+CREATE TABLE ret_s.orders (id int PRIMARY KEY, mrn text NOT NULL, written date NOT NULL);
+CREATE TABLE ret_s.order_items (id int PRIMARY KEY, order_id int REFERENCES ret_s.orders);
+RESET ROLE;
+SELECT protect('ret_s.orders', 'ret_gov_letters', 'mrn', 'written');
+INSERT INTO ret_s.orders VALUES (1, 'MRN-ORD-1', '2001-01-01'), (2, 'MRN-ORD-2', '2001-06-01');
+INSERT INTO ret_s.order_items VALUES (1, 2);
+SELECT destroy_due('ret_s.orders', authorized_by => 'A. Officer', method => 'deleted');
+SELECT count(*) AS kept FROM ret_s.orders;
+DELETE FROM ret_s.order_items;
+SELECT destroy_due('ret_s.orders', authorized_by => 'A. Officer', method => 'deleted') IS NOT NULL AS certified;
+SELECT count(*) AS left_over FROM ret_s.orders;
+-- after a destruction, in the same session, a plain DELETE is refused as before
+INSERT INTO ret_s.orders VALUES (3, 'MRN-ORD-3', '2001-01-01');
+DELETE FROM ret_s.orders WHERE id = 3;
+INSERT INTO ret_s.audited VALUES (2, 'MRN-AUD-2', '2001-01-01');
+DELETE FROM ret_s.audited WHERE id = 2;
+SELECT (SELECT count(*) FROM ret_s.orders) AS orders, (SELECT count(*) FROM ret_s.audited) AS audited;
 
 -- anchors through a protected table: majority (birth + 18) and death
 SELECT create_policy('ret_majority', 'pediatric records', '3 years', 'majority', 'compliance', 'test rule', majority_age => 18);
