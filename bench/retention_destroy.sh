@@ -19,6 +19,16 @@ CREATE EXTENSION IF NOT EXISTS patsvc;
 CREATE FUNCTION bench_ms(sql text) RETURNS double precision LANGUAGE plpgsql AS \$\$
 DECLARE t0 timestamptz := clock_timestamp();
 BEGIN EXECUTE sql; RETURN 1000 * extract(epoch FROM clock_timestamp() - t0); END \$\$;
+-- The backend's own time on a CPU (Linux /proc/self/schedstat, ns), NULL where unreadable:
+-- unlike the elapsed time, it does not grow while other work on the machine holds the CPU.
+CREATE FUNCTION bench_cpu_ns() RETURNS bigint LANGUAGE plpgsql AS \$\$
+BEGIN RETURN split_part(pg_read_file('/proc/self/schedstat'), ' ', 1)::bigint;
+EXCEPTION WHEN OTHERS THEN RETURN NULL; END \$\$;
+-- 'elapsed_ms cpu_ms' of one statement (cpu_ms -1 where unreadable)
+CREATE FUNCTION bench_ms_cpu(sql text) RETURNS text LANGUAGE plpgsql AS \$\$
+DECLARE t0 timestamptz := clock_timestamp(); c0 bigint := bench_cpu_ns(); ms double precision;
+BEGIN EXECUTE sql; ms := 1000 * extract(epoch FROM clock_timestamp() - t0);
+  RETURN round(ms::numeric, 1) || ' ' || coalesce(round((bench_cpu_ns() - c0) / 1e6, 1), -1); END \$\$;
 "
 q -c "$setup_sql"
 
@@ -42,13 +52,14 @@ for try in 1 2 3 4 5 6 7 8 9 10; do
   sleep 1
 done
 q -c "CHECKPOINT"
-plain_ms=$(q -c "SELECT bench_ms('DELETE FROM b_plain WHERE written < DATE ''2015-01-01''')")
+read -r plain_ms plain_cpu <<<"$(q -c "SELECT bench_ms_cpu('DELETE FROM b_plain WHERE written < DATE ''2015-01-01''')")"
 q -c "CHECKPOINT"
-destroy_ms=$(q -c "SELECT bench_ms('SELECT patsvc.destroy_due(''b_prot'', authorized_by => ''bench'', method => ''deleted'')')")
+read -r destroy_ms destroy_cpu <<<"$(q -c "SELECT bench_ms_cpu('SELECT patsvc.destroy_due(''b_prot'', authorized_by => ''bench'', method => ''deleted'')')")"
 left=$(q -c "SELECT (SELECT count(*) FROM b_plain) + (SELECT count(*) FROM b_prot)")
 visible=$(q -c "SELECT string_agg(relname || ' ' || relallvisible || '/' || relpages, ', ' ORDER BY relname) FROM pg_class WHERE relname IN ('b_plain', 'b_prot')")
-awk -v p="$plain_ms" -v d="$destroy_ms" -v n="$N" -v left="$left" -v vis="$visible" 'BEGIN {
-  printf "RESULT destroy_due %d eligible rows: %.2fx plain DELETE WHERE anchor < cutoff (target >= 0.7x) [destroy_due %.0f ms, DELETE %.0f ms, rows left %d; all-visible pages before: %s]\n", n, p / d, d, p, left, vis }'
+awk -v p="$plain_ms" -v d="$destroy_ms" -v pc="$plain_cpu" -v dc="$destroy_cpu" -v n="$N" -v left="$left" -v vis="$visible" 'BEGIN {
+  cpu = (pc > 0 && dc > 0) ? sprintf("; backend CPU time: destroy_due %.0f ms, DELETE %.0f ms, %.2fx", dc, pc, pc / dc) : ""
+  printf "RESULT destroy_due %d eligible rows: %.2fx plain DELETE WHERE anchor < cutoff (target >= 0.7x) [elapsed: destroy_due %.0f ms, DELETE %.0f ms%s; rows left %d; all-visible pages before: %s]\n", n, p / d, d, p, cpu, left, vis }'
 
 fi
 
@@ -125,7 +136,7 @@ CREATE TABLE d_plain (id int PRIMARY KEY, v text) WITH (autovacuum_enabled = off
 INSERT INTO d_plain SELECT g, 'v' || g FROM generate_series(1, $DELETES) g;
 VACUUM ANALYZE d_plain;
 CHECKPOINT;
-SELECT bench_ms('DO \$d\$ BEGIN FOR i IN 1..$DELETES LOOP DELETE FROM d_plain WHERE id = i; END LOOP; END \$d\$');
+SELECT bench_ms_cpu('DO \$d\$ BEGIN FOR i IN 1..$DELETES LOOP DELETE FROM d_plain WHERE id = i; END LOOP; END \$d\$');
 "
 times=""
 for r in $(seq 0 "$ROUNDS"); do   # round 0 warms both modes up and is not counted
@@ -139,14 +150,18 @@ for r in $(seq 0 "$ROUNDS"); do   # round 0 warms both modes up and is not count
     stop3
   done
 done
-stats() {  # stats mode: median best worst
-  printf '%s' "$times" | awk -v m="$1" '$1 == m {print $2}' | sort -g |
+stats() {  # stats mode [column]: median best worst (column 2: elapsed ms, 3: backend CPU ms)
+  printf '%s' "$times" | awk -v m="$1" -v c="${2:-2}" '$1 == m {print $c}' | sort -g |
     awk '{v[NR] = $1} END {med = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; print med, v[1], v[NR]}'
 }
 read -r b_med b_best b_worst <<<"$(stats basic)"
 read -r h_med h_best h_worst <<<"$(stats hardened)"
+read -r bc_med bc_best bc_worst <<<"$(stats basic 3)"
+read -r hc_med hc_best hc_worst <<<"$(stats hardened 3)"
 [ -n "$b_med" ] && [ -n "$h_med" ] || { echo "part 3: a round gave no time" >&2; exit 1; }
 awk -v bm="$b_med" -v bb="$b_best" -v bw="$b_worst" -v hm="$h_med" -v hb="$h_best" -v hw="$h_worst" \
+    -v bcm="$bc_med" -v bcb="$bc_best" -v hcm="$hc_med" -v hcb="$hc_best" \
     -v n="$DELETES" -v r="$ROUNDS" 'BEGIN {
-  printf "RESULT %d single-row DELETEs on an unprotected table, hardened mode: %.3fx basic mode, best vs best (target >= 0.98x) [same cluster restarted with and without the preload, %d alternating rounds each: hardened best %.0f ms (median %.0f, spread %.0f), basic best %.0f ms (median %.0f, spread %.0f); medians %.3fx]\n", n, bb / hb, r, hb, hm, hw - hb, bb, bm, bw - bb, bm / hm }'
+  cpu = (bcb > 0 && hcb > 0) ? sprintf("; backend CPU time: hardened best %.0f ms (median %.0f), basic best %.0f ms (median %.0f), %.3fx best vs best, %.3fx medians", hcb, hcm, bcb, bcm, bcb / hcb, bcm / hcm) : ""
+  printf "RESULT %d single-row DELETEs on an unprotected table, hardened mode: %.3fx basic mode, best vs best (target >= 0.98x) [same cluster restarted with and without the preload, %d alternating rounds each, elapsed: hardened best %.0f ms (median %.0f, spread %.0f), basic best %.0f ms (median %.0f, spread %.0f), %.3fx medians%s]\n", n, bb / hb, r, hb, hm, hw - hb, bb, bm, bw - bb, bm / hm, cpu }'
 fi
