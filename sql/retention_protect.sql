@@ -228,6 +228,26 @@ INSERT INTO ret_s.audited VALUES (2, 'MRN-AUD-2', '2001-01-01');
 DELETE FROM ret_s.audited WHERE id = 2;
 SELECT (SELECT count(*) FROM ret_s.orders) AS orders, (SELECT count(*) FROM ret_s.audited) AS audited;
 
+-- the fast form keeps held records: a patient hold, then a hold on the whole table
+SET ROLE regress_ret_owner;
+CREATE TABLE ret_s.memos (id int PRIMARY KEY, mrn text NOT NULL, written date NOT NULL);
+RESET ROLE;
+SELECT protect('ret_s.memos', 'ret_gov_letters', 'mrn', 'written');
+INSERT INTO ret_s.memos VALUES (1, 'MRN-MEMO-1', '2001-01-01'), (2, 'MRN-MEMO-2', '2001-01-01'),
+  (3, 'MRN-MEMO-2', '2002-01-01'), (4, 'MRN-MEMO-3', '2003-01-01');
+SELECT place_hold('CASE-MEMO', 'subpoena', patient_id => 'MRN-MEMO-2') AS memo_hold \gset
+SELECT destroy_due('ret_s.memos', authorized_by => 'A. Officer', method => 'deleted') AS memo_cert \gset
+SELECT id, mrn FROM ret_s.memos ORDER BY id;
+SELECT record_count, records_from_year, records_to_year FROM destruction_certificates WHERE certificate_id = :memo_cert;
+SELECT place_hold('AUDIT-MEMO', 'audit of memos', tbl => 'ret_s.memos') AS memo_table_hold \gset
+SELECT release_hold(:memo_hold, 'subpoena answered');
+SELECT destroy_due('ret_s.memos', authorized_by => 'A. Officer', method => 'deleted');
+SELECT count(*) AS memos_kept FROM ret_s.memos;
+SELECT release_hold(:memo_table_hold, 'audit closed');
+SELECT destroy_due('ret_s.memos', authorized_by => 'A. Officer', method => 'deleted') AS memo_cert2 \gset
+SELECT count(*) AS memos_left FROM ret_s.memos;
+SELECT record_count, records_from_year, records_to_year FROM destruction_certificates WHERE certificate_id = :memo_cert2;
+
 -- anchors through a protected table: majority (birth + 18) and death
 SELECT create_policy('ret_majority', 'pediatric records', '3 years', 'majority', 'compliance', 'test rule', majority_age => 18);
 SELECT create_policy('ret_death', 'estate records', '2 years', 'death', 'compliance', 'test rule');
