@@ -139,6 +139,11 @@ SELECT certificate_id = :cert AS first, table_name, record_class, policy_name, p
 FROM destruction_certificates WHERE certificate_id IN (:cert, :cert2) ORDER BY certificate_id;
 SELECT (SELECT previous_hash FROM destruction_certificates WHERE certificate_id = :cert2)
      = (SELECT certificate_hash FROM destruction_certificates WHERE certificate_id = :cert) AS chained;
+-- the stored sha256 is that of the tokens, in order; token_set_digest reads it chunk by chunk
+SELECT certificate_id = :cert AS first, tokens_digest(certificate_tokens(token_set)) = tokens_sha256 AS digest_ok,
+       (token_set_digest(token_set)).tokens = record_count AS count_ok,
+       (token_set_digest(token_set)).tokens_sha256 = tokens_sha256 AS chunked_digest_ok
+FROM destruction_certificates WHERE certificate_id IN (:cert, :cert2) ORDER BY certificate_id;
 SELECT (SELECT count(*) FROM destruction_certificates WHERE table_name LIKE 'ret\_s.%') AS certificates,
        (SELECT bool_and(ok) FROM verify_certificates()) AS chain_ok;
 -- every value of every destroyed row, searched for in the whole certificate text

@@ -237,42 +237,68 @@ patsvc_random_tokens(PG_FUNCTION_ARGS)
  * certificate's hash covers (hashing the text of a million tokens costs
  * seconds; their bytes, milliseconds).  NULL elements are skipped.
  */
-static char *
-tokens_sha256_hex(ArrayType *arr)
+static int64
+sha256_add_tokens(pg_cryptohash_ctx *ctx, ArrayType *arr)
 {
 	int			n = ArrayGetNItems(ARR_NDIM(arr), ARR_DIMS(arr));
-	uint8		digest[PG_SHA256_DIGEST_LENGTH];
-	char	   *hex = palloc(PG_SHA256_DIGEST_LENGTH * 2 + 1);
-	pg_cryptohash_ctx *ctx = pg_cryptohash_create(PG_SHA256);
 	const char *data = ARR_DATA_PTR(arr);
 	bits8	   *bitmap = ARR_NULLBITMAP(arr);
+	int64		added = 0;
 	int			i;
 
 	if (ARR_ELEMTYPE(arr) != UUIDOID)
 		elog(ERROR, "patsvc_tokens_digest: not a uuid array");
-	if (ctx == NULL || pg_cryptohash_init(ctx) < 0)
-		elog(ERROR, "could not initialize sha256");
 	if (bitmap == NULL)
 	{
 		/* no NULLs: the elements lie back to back (uuid is 16 bytes, char-aligned) */
 		if (n > 0 && pg_cryptohash_update(ctx, (const uint8 *) data, (size_t) n * UUID_LEN) < 0)
 			elog(ERROR, "could not compute sha256");
+		return n;
 	}
-	else
-		for (i = 0; i < n; i++)
-		{
-			if ((bitmap[i / 8] & (1 << (i % 8))) == 0)
-				continue;
-			if (pg_cryptohash_update(ctx, (const uint8 *) data, UUID_LEN) < 0)
-				elog(ERROR, "could not compute sha256");
-			data += UUID_LEN;
-		}
+	for (i = 0; i < n; i++)
+	{
+		if ((bitmap[i / 8] & (1 << (i % 8))) == 0)
+			continue;
+		if (pg_cryptohash_update(ctx, (const uint8 *) data, UUID_LEN) < 0)
+			elog(ERROR, "could not compute sha256");
+		data += UUID_LEN;
+		added++;
+	}
+	return added;
+}
+
+static pg_cryptohash_ctx *
+sha256_begin(void)
+{
+	pg_cryptohash_ctx *ctx = pg_cryptohash_create(PG_SHA256);
+
+	if (ctx == NULL || pg_cryptohash_init(ctx) < 0)
+		elog(ERROR, "could not initialize sha256");
+	return ctx;
+}
+
+/* Finishes (and frees) ctx: the sha256 in hex. */
+static char *
+sha256_end_hex(pg_cryptohash_ctx *ctx)
+{
+	uint8		digest[PG_SHA256_DIGEST_LENGTH];
+	char	   *hex = palloc(PG_SHA256_DIGEST_LENGTH * 2 + 1);
+
 	if (pg_cryptohash_final(ctx, digest, sizeof(digest)) < 0)
 		elog(ERROR, "could not compute sha256");
 	pg_cryptohash_free(ctx);
 	hex_encode((const char *) digest, sizeof(digest), hex);
 	hex[PG_SHA256_DIGEST_LENGTH * 2] = '\0';
 	return hex;
+}
+
+static char *
+tokens_sha256_hex(ArrayType *arr)
+{
+	pg_cryptohash_ctx *ctx = sha256_begin();
+
+	sha256_add_tokens(ctx, arr);
+	return sha256_end_hex(ctx);
 }
 
 PG_FUNCTION_INFO_V1(patsvc_tokens_digest);
@@ -700,6 +726,59 @@ patsvc_store_tokens(PG_FUNCTION_ARGS)
 	SPI_finish();
 	hex_encode((const char *) digest, sizeof(digest), hex);
 	hex[sizeof(hex) - 1] = '\0';
+	result[1] = CStringGetTextDatum(hex);
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(desc), result, nulls)));
+}
+
+static SPIPlanPtr token_set_read_plan = NULL;
+
+/*
+ * token_set_digest(token_set): the number of tokens of a token set and their
+ * sha256, read chunk by chunk in order (what verify_certificates() compares
+ * with the certificate) without building the whole array.
+ */
+PG_FUNCTION_INFO_V1(patsvc_token_set_digest);
+Datum
+patsvc_token_set_digest(PG_FUNCTION_ARGS)
+{
+	static const Oid types[1] = {INT8OID};
+	Datum		values[1] = {PG_GETARG_DATUM(0)};
+	Datum		result[2];
+	bool		nulls[2] = {false, false};
+	TupleDesc	desc;
+	Portal		portal;
+	pg_cryptohash_ctx *ctx;
+	int64		n = 0;
+	uint64		i;
+	char	   *hex;
+
+	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "patsvc_token_set_digest: bad call");
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	patsvc_kept_plan(&token_set_read_plan, "SELECT record_tokens FROM " PATSVC_SCHEMA ".destruction_tokens"
+					 " WHERE token_set = $1 ORDER BY chunk", 1, types);
+	portal = SPI_cursor_open(NULL, token_set_read_plan, values, NULL, true);
+	ctx = sha256_begin();
+	for (;;)
+	{
+		SPI_cursor_fetch(portal, true, 64);
+		if (SPI_processed == 0)
+			break;
+		for (i = 0; i < SPI_processed; i++)
+		{
+			bool		isnull;
+			Datum		d = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull);
+
+			if (!isnull)
+				n += sha256_add_tokens(ctx, DatumGetArrayTypeP(d));
+		}
+		SPI_freetuptable(SPI_tuptable);
+	}
+	SPI_cursor_close(portal);
+	hex = sha256_end_hex(ctx);
+	SPI_finish();
+	result[0] = Int64GetDatum(n);
 	result[1] = CStringGetTextDatum(hex);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(desc), result, nulls)));
 }

@@ -342,6 +342,11 @@ CREATE FUNCTION @extschema@.certificate_tokens(token_set bigint) RETURNS uuid[]
 REVOKE ALL ON FUNCTION @extschema@.certificate_tokens(bigint) FROM PUBLIC;
 COMMENT ON FUNCTION @extschema@.certificate_tokens(bigint) IS
   'the random per-record tokens of a certificate''s token set, in order (NULL when the set has none)';
+CREATE FUNCTION @extschema@.token_set_digest(token_set bigint, OUT tokens bigint, OUT tokens_sha256 text)
+  AS 'MODULE_PATHNAME', 'patsvc_token_set_digest' LANGUAGE C STABLE STRICT;
+REVOKE ALL ON FUNCTION @extschema@.token_set_digest(bigint) FROM PUBLIC;
+COMMENT ON FUNCTION @extschema@.token_set_digest(bigint) IS
+  'the number of tokens of a token set and their sha256 (hex), read chunk by chunk: tokens_digest(certificate_tokens(token_set)) without building the array (used by verify_certificates)';
 
 CREATE TABLE @extschema@.destruction_certificates (
   certificate_id  bigint PRIMARY KEY,
@@ -432,11 +437,10 @@ CREATE FUNCTION @extschema@.verify_certificates(OUT certificate_id bigint, OUT o
                               THEN 'previous_hash does not match the certificate before it (one was removed or reordered)'
                             WHEN c.certificate_hash <> @extschema@.certificate_hash(c.previous_hash, c)
                               THEN 'certificate_hash does not match its content (it was altered)'
-                            WHEN k.record_tokens IS NULL OR pg_catalog.cardinality(k.record_tokens) <> c.record_count
-                                 OR @extschema@.tokens_digest(k.record_tokens) <> c.tokens_sha256
+                            WHEN k.tokens <> c.record_count OR k.tokens_sha256 <> c.tokens_sha256
                               THEN 'the record tokens do not match the certificate (they were altered or removed)' END AS problem
                   FROM @extschema@.destruction_certificates c
-                  LEFT JOIN LATERAL (SELECT @extschema@.certificate_tokens(c.token_set) AS record_tokens) k ON true
+                  LEFT JOIN LATERAL @extschema@.token_set_digest(c.token_set) k ON true
                 WINDOW w AS (ORDER BY c.certificate_id)) v
          ORDER BY v.certificate_id $$;
 COMMENT ON FUNCTION @extschema@.verify_certificates() IS
