@@ -48,7 +48,7 @@ SELECT destroy_due('demo_visit_notes', authorized_by => 'HIM manager', method =>
 SELECT id, mrn FROM demo_visit_notes ORDER BY id;
 -- The certificate: counts, coarse years, random tokens; no MRN, name or date of a patient
 SELECT certificate_id, table_name, policy_name, record_count, records_from_year, records_to_year,
-       method, authorized_by, witness, statement, cardinality(record_tokens) AS tokens,
+       method, authorized_by, witness, statement, cardinality(certificate_tokens(token_set)) AS tokens,
        left(certificate_hash, 16) || '...' AS hash
 FROM destruction_certificates WHERE certificate_id = :certificate;
 -- The chain of certificates checks out

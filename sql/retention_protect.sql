@@ -99,6 +99,13 @@ SELECT count(*) AS letters_due FROM retention_due('ret_s.letters');
 
 -- the implementation called directly (without the destroying flag): its DELETE is refused
 SELECT _destroy('ret_s.visits', authorized_by => 'X', method => 'Y');
+-- so are the pieces of a destruction: they refuse to run outside destroy_due()
+SELECT _destroying_anchor(DATE '2001-01-01');
+SELECT * FROM _destroy_ranges('ret_s.visits'::regclass, 'DELETE FROM ret_s.visits', 'ret_s.visits'::regclass,
+                              DATE '2030-01-01', 10, 1);
+SELECT * FROM _store_tokens(3);
+SELECT * FROM _token_chunks();
+SELECT count(*) AS visits_kept FROM ret_s.visits;
 -- destroy_due: privileged, checked, dry run first
 SET ROLE regress_ret_owner;
 SELECT destroy_due('ret_s.visits', authorized_by => 'owner', method => 'deleted');
@@ -128,17 +135,23 @@ WHERE event LIKE 'hold%' ORDER BY event_id;
 -- the certificates: counts, coarse years, tokens; chained; nothing from the destroyed rows
 SELECT certificate_id = :cert AS first, table_name, record_class, policy_name, policy_mode, record_count,
        records_from_year, records_to_year, method, authorized_by, witness, statement,
-       cardinality(record_tokens) AS tokens, length(certificate_hash) AS hash_len
+       cardinality(certificate_tokens(token_set)) AS tokens, length(certificate_hash) AS hash_len
 FROM destruction_certificates WHERE certificate_id IN (:cert, :cert2) ORDER BY certificate_id;
 SELECT (SELECT previous_hash FROM destruction_certificates WHERE certificate_id = :cert2)
      = (SELECT certificate_hash FROM destruction_certificates WHERE certificate_id = :cert) AS chained;
+-- the stored sha256 is that of the tokens, in order; token_set_digest reads it chunk by chunk
+SELECT certificate_id = :cert AS first, tokens_digest(certificate_tokens(token_set)) = tokens_sha256 AS digest_ok,
+       (token_set_digest(token_set)).tokens = record_count AS count_ok,
+       (token_set_digest(token_set)).tokens_sha256 = tokens_sha256 AS chunked_digest_ok
+FROM destruction_certificates WHERE certificate_id IN (:cert, :cert2) ORDER BY certificate_id;
 SELECT (SELECT count(*) FROM destruction_certificates WHERE table_name LIKE 'ret\_s.%') AS certificates,
        (SELECT bool_and(ok) FROM verify_certificates()) AS chain_ok;
 -- every value of every destroyed row, searched for in the whole certificate text
 SELECT v AS leaked FROM (VALUES ('MRN-ADULT-0001'), ('MRN-HELD-0004'), ('MRN-CHILD-0002'),
          ('NOTE-SECRET-hypertension'), ('NOTE-SECRET-followup'), ('NOTE-SECRET-cardiology'),
          ('2011-03-01'), ('2012-04-02'), ('2009-12-01'), ('1960-02-29'), ('1950-01-01'), ('2010-01-01')) AS d(v)
-WHERE EXISTS (SELECT 1 FROM destruction_certificates c WHERE c::text LIKE '%' || d.v || '%');
+WHERE EXISTS (SELECT 1 FROM destruction_certificates c WHERE c::text LIKE '%' || d.v || '%')
+   OR EXISTS (SELECT 1 FROM destruction_tokens k WHERE k::text LIKE '%' || d.v || '%');
 -- certificates are append-only
 UPDATE destruction_certificates SET method = 'shredded' WHERE certificate_id = :cert;
 DELETE FROM destruction_certificates WHERE certificate_id = :cert;
@@ -153,6 +166,14 @@ BEGIN;
 ALTER TABLE destruction_certificates DISABLE TRIGGER patsvc_append_only;
 DELETE FROM destruction_certificates WHERE certificate_id = :cert;
 SELECT certificate_id = :cert2 AS next_one, ok, problem FROM verify_certificates() WHERE NOT ok;
+ROLLBACK;
+-- the tokens are append-only too, and tampering with them below the triggers is detected
+UPDATE destruction_tokens SET record_tokens = record_tokens[2:];
+BEGIN;
+ALTER TABLE destruction_tokens DISABLE TRIGGER patsvc_append_only;
+UPDATE destruction_tokens k SET record_tokens = ARRAY[gen_random_uuid()]
+ WHERE k.token_set = (SELECT c.token_set FROM destruction_certificates c WHERE c.certificate_id = :cert);
+SELECT certificate_id = :cert AS tampered, ok, problem FROM verify_certificates() WHERE NOT ok;
 ROLLBACK;
 
 
@@ -190,6 +211,47 @@ SELECT protect('ret_s.audited', 'ret_gov_letters', 'mrn', 'written');
 INSERT INTO ret_s.audited VALUES (1, 'MRN-AUD-1', '2001-01-01');
 SELECT destroy_due('ret_s.audited', authorized_by => 'A. Officer', method => 'deleted');
 SELECT count(*) AS kept FROM ret_s.audited;
+
+-- a foreign key referencing a protected table: its AFTER DELETE trigger is not patsvc's, so
+-- destroy_due's own DELETEs keep the whole trigger list; a referenced row stops the run
+SET ROLE regress_ret_owner;
+CREATE TABLE ret_s.orders (id int PRIMARY KEY, mrn text NOT NULL, written date NOT NULL);
+CREATE TABLE ret_s.order_items (id int PRIMARY KEY, order_id int REFERENCES ret_s.orders);
+RESET ROLE;
+SELECT protect('ret_s.orders', 'ret_gov_letters', 'mrn', 'written');
+INSERT INTO ret_s.orders VALUES (1, 'MRN-ORD-1', '2001-01-01'), (2, 'MRN-ORD-2', '2001-06-01');
+INSERT INTO ret_s.order_items VALUES (1, 2);
+SELECT destroy_due('ret_s.orders', authorized_by => 'A. Officer', method => 'deleted');
+SELECT count(*) AS kept FROM ret_s.orders;
+DELETE FROM ret_s.order_items;
+SELECT destroy_due('ret_s.orders', authorized_by => 'A. Officer', method => 'deleted') IS NOT NULL AS certified;
+SELECT count(*) AS left_over FROM ret_s.orders;
+-- after a destruction, in the same session, a plain DELETE is refused as before
+INSERT INTO ret_s.orders VALUES (3, 'MRN-ORD-3', '2001-01-01');
+DELETE FROM ret_s.orders WHERE id = 3;
+INSERT INTO ret_s.audited VALUES (2, 'MRN-AUD-2', '2001-01-01');
+DELETE FROM ret_s.audited WHERE id = 2;
+SELECT (SELECT count(*) FROM ret_s.orders) AS orders, (SELECT count(*) FROM ret_s.audited) AS audited;
+
+-- the fast form keeps held records: a patient hold, then a hold on the whole table
+SET ROLE regress_ret_owner;
+CREATE TABLE ret_s.memos (id int PRIMARY KEY, mrn text NOT NULL, written date NOT NULL);
+RESET ROLE;
+SELECT protect('ret_s.memos', 'ret_gov_letters', 'mrn', 'written');
+INSERT INTO ret_s.memos VALUES (1, 'MRN-MEMO-1', '2001-01-01'), (2, 'MRN-MEMO-2', '2001-01-01'),
+  (3, 'MRN-MEMO-2', '2002-01-01'), (4, 'MRN-MEMO-3', '2003-01-01');
+SELECT place_hold('CASE-MEMO', 'subpoena', patient_id => 'MRN-MEMO-2') AS memo_hold \gset
+SELECT destroy_due('ret_s.memos', authorized_by => 'A. Officer', method => 'deleted') AS memo_cert \gset
+SELECT id, mrn FROM ret_s.memos ORDER BY id;
+SELECT record_count, records_from_year, records_to_year FROM destruction_certificates WHERE certificate_id = :memo_cert;
+SELECT place_hold('AUDIT-MEMO', 'audit of memos', tbl => 'ret_s.memos') AS memo_table_hold \gset
+SELECT release_hold(:memo_hold, 'subpoena answered');
+SELECT destroy_due('ret_s.memos', authorized_by => 'A. Officer', method => 'deleted');
+SELECT count(*) AS memos_kept FROM ret_s.memos;
+SELECT release_hold(:memo_table_hold, 'audit closed');
+SELECT destroy_due('ret_s.memos', authorized_by => 'A. Officer', method => 'deleted') AS memo_cert2 \gset
+SELECT count(*) AS memos_left FROM ret_s.memos;
+SELECT record_count, records_from_year, records_to_year FROM destruction_certificates WHERE certificate_id = :memo_cert2;
 
 -- anchors through a protected table: majority (birth + 18) and death
 SELECT create_policy('ret_majority', 'pediatric records', '3 years', 'majority', 'compliance', 'test rule', majority_age => 18);

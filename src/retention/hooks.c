@@ -4,9 +4,11 @@
  * superusers included.  Installed only when patsvc is loaded through
  * shared_preload_libraries; every hook chains to the one installed before.
  *
- * A backend-local cache holds the protected relations (with partitions) and
- * their kind; it is rebuilt after any relcache invalidation of one of them
- * or of patsvc.protected_tables, so DML on other tables costs a binary search.
+ * A backend-local cache answers "is this relation protected, and how?"
+ * (protected_kind): a relation is classified from the catalogs the first time
+ * (no SQL), then answered from a hash table, the one asked about last by a
+ * single comparison; relcache invalidations keep it current.  DML on other
+ * tables costs that comparison (or a hash lookup) per statement.
  */
 #include "postgres.h"
 
@@ -20,18 +22,21 @@
 #include "catalog/pg_extension.h"
 #include "catalog/pg_namespace.h"
 #include "catalog/pg_proc.h"
+#include "catalog/pg_type.h"
+#include "catalog/partition.h"
 #include "catalog/pg_trigger.h"
 #include "commands/extension.h"
 #include "commands/trigger.h"
 #include "executor/executor.h"
-#include "executor/spi.h"
 #include "miscadmin.h"
+#include "nodes/makefuncs.h"
 #include "nodes/parsenodes.h"
 #include "parser/parse_func.h"
 #include "storage/lmgr.h"
 #include "tcop/utility.h"
 #include "utils/acl.h"
 #include "utils/fmgroids.h"
+#include "utils/hsearch.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -52,165 +57,224 @@ static object_access_hook_type prev_object_access = NULL;
 #define KIND_HOLDS   'h'		/* holds: released by UPDATE, never deleted */
 #define KIND_GUARDED 'g'		/* policies, patient facts: row rules in triggers; DDL refused */
 
-typedef struct ProtectedRel
+typedef struct ProtectedEntry
 {
-	Oid			relid;
-	char		kind;
-} ProtectedRel;
+	Oid			relid;			/* hash key */
+	char		kind;			/* KIND_*, or 0: not protected */
+} ProtectedEntry;
 
-typedef enum CacheState
-{
-	CACHE_INVALID, CACHE_VALID, CACHE_BUILDING
-} CacheState;
-
-static CacheState cache_state = CACHE_INVALID;
-static ProtectedRel *cache_rels = NULL;
-static int	cache_nrels = 0;
+/*
+ * The backend-local cache.  Each relation is classified the first time a hook
+ * asks about it (a few catalog lookups: the registry's primary key, the
+ * partition ancestors, patsvc's own schema), then answered from a hash table;
+ * the relation asked about last is answered before anything else.  The
+ * globals below (patsvc's schema, extension, registry, guard function, and
+ * whether anything is protected at all) are looked up again after a relcache
+ * invalidation of the registry (patsvc.protected_tables' statement trigger
+ * sends one) or of everything; an invalidation of one relation drops its
+ * entry.  Nothing here runs SQL, so a new session pays no query planning.
+ */
+static HTAB *kind_cache = NULL;
+static bool globals_valid = false;	/* the cache_* fields below are current */
+static bool globals_refreshing = false;
+static bool protections_on = false; /* something is protected, or a certificate exists */
+static uint64 cache_generation = 0; /* bumped by every invalidation */
+static Oid	last_relid = InvalidOid;	/* the relation asked about last... */
+static char last_kind = 0;		/* ...and its kind */
 static Oid	cache_registry = InvalidOid;	/* patsvc.protected_tables */
+static Oid	cache_registry_pkey = InvalidOid;	/* its primary key (relid) */
 static Oid	cache_guard_fn = InvalidOid;	/* patsvc.retention_guard_row() */
 static Oid	cache_schema = InvalidOid;	/* namespace patsvc (InvalidOid: none) */
 static Oid	cache_extension = InvalidOid;
 
+/* patsvc's own tables and what they are (looked up by name in patsvc's schema) */
+static const struct
+{
+	const char *name;
+	char		kind;
+}			patsvc_tables[] = {
+	{"protected_tables", KIND_LEDGER}, {"destruction_certificates", KIND_LEDGER},
+	{"destruction_tokens", KIND_LEDGER}, {"retention_events", KIND_LEDGER},
+	{"retention_archives", KIND_LEDGER}, {"retention_holds", KIND_HOLDS},
+	{"retention_policies", KIND_GUARDED}, {"retention_patient_facts", KIND_GUARDED},
+};
+
 /*
- * Relcache invalidation callback: the list is stale when the registry, one of
- * the listed relations (a new partition invalidates its parent) or everything
- * is invalidated, and whenever patsvc was (half) absent at the last build.
+ * Relcache invalidation callback (no catalog access here): every invalidation
+ * bumps the generation and forgets the relation asked about last; one of the
+ * registry, of everything, or any while patsvc's registry was not found,
+ * makes the globals stale; one of a single relation drops its entry.
  */
 static void
 cache_reset(Datum arg, Oid relid)
 {
-	int			i;
-
-	if (cache_state != CACHE_VALID)
-		return;
-	if (OidIsValid(relid) && OidIsValid(cache_registry) && relid != cache_registry)
-	{
-		for (i = 0; i < cache_nrels; i++)
-			if (cache_rels[i].relid == relid)
-				break;
-		if (i == cache_nrels)
-			return;
-	}
-	cache_state = CACHE_INVALID;
+	cache_generation++;
+	last_relid = InvalidOid;
+	if (!OidIsValid(relid) || !OidIsValid(cache_registry) || relid == cache_registry)
+		globals_valid = false;
+	else if (kind_cache != NULL)
+		hash_search(kind_cache, &relid, HASH_REMOVE, NULL);
 }
 
-static int
-protected_rel_cmp(const void *a, const void *b)
+/* Does the table have a row?  (patsvc's registry and certificates; no SQL, no privilege check) */
+static bool
+table_has_rows(Oid relid)
 {
-	Oid			x = ((const ProtectedRel *) a)->relid,
-				y = ((const ProtectedRel *) b)->relid;
+	Relation	rel = table_open(relid, AccessShareLock);
+	SysScanDesc scan = systable_beginscan(rel, InvalidOid, false, NULL, 0, NULL);
+	bool		found = HeapTupleIsValid(systable_getnext(scan));
 
-	return x < y ? -1 : x > y ? 1 : 0;
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return found;
 }
 
 /*
- * The protected relations: registered tables with their partitions (records),
- * patsvc's ledgers and holds; empty while nothing was ever protected or
- * destroyed, so patsvc can be dropped until then.
+ * Looks up the globals; false when it cannot now (during CREATE EXTENSION,
+ * outside a transaction), which counts as "nothing protected" this time.
+ * They are kept (globals_valid) only if no invalidation arrived meanwhile.
  */
-static const char *const protected_relations_sql =
-"WITH active AS (SELECT EXISTS (SELECT 1 FROM " PATSVC_SCHEMA ".protected_tables)"
-"                    OR EXISTS (SELECT 1 FROM " PATSVC_SCHEMA ".destruction_certificates) AS yes)"
-" SELECT DISTINCT r.relid, r.kind,"
-"        coalesce(pg_catalog.to_regprocedure('" PATSVC_SCHEMA ".retention_guard_row()')::oid, 0)"
-"   FROM active, LATERAL ("
-"        SELECT pt.relid::oid, 'r'::\"char\" FROM " PATSVC_SCHEMA ".protected_tables p,"
-"               pg_catalog.pg_partition_tree(p.relid) pt"
-"        UNION ALL SELECT p.relid, 'r' FROM " PATSVC_SCHEMA ".protected_tables p"
-"        UNION ALL SELECT c.oid, CASE c.relname WHEN 'retention_holds' THEN 'h'"
-"                                WHEN 'retention_policies' THEN 'g' WHEN 'retention_patient_facts' THEN 'g'"
-"                                ELSE 'l' END::\"char\""
-"          FROM pg_catalog.pg_class c"
-"         WHERE c.relnamespace = pg_catalog.to_regnamespace('" PATSVC_SCHEMA "')"
-"           AND c.relname IN ('protected_tables', 'destruction_certificates', 'retention_events',"
-"                             'retention_holds', 'retention_policies', 'retention_patient_facts',"
-"                             'retention_archives')"
-"        ) r(relid, kind)"
-"  WHERE active.yes";
-
-/* Reads the protected relations through SPI; no extension (or half of one), no protections. */
-static void
-cache_build(void)
+static bool
+refresh_globals(void)
 {
-	Oid			ext = get_extension_oid("patsvc", true);
-	Oid			nsp = get_namespace_oid(PATSVC_SCHEMA, true);
-	MemoryContext old;
-	int			i;
+	uint64		generation = cache_generation;
+	Oid			nsp,
+				certificates;
+	HASHCTL		ctl;
 
-	cache_nrels = 0;
-	cache_extension = ext;
-	cache_schema = nsp;
-	cache_registry = OidIsValid(nsp) ? get_relname_relid("protected_tables", nsp) : InvalidOid;
-	if (creating_extension || !IsTransactionState())
-		return;					/* stays invalid: looked up again next time */
-	if (!OidIsValid(ext))
-	{
-		cache_state = CACHE_VALID;	/* until the next relcache invalidation */
-		return;
-	}
-	if (!OidIsValid(cache_registry) || !OidIsValid(get_relname_relid("destruction_certificates", nsp)))
-	{
-		cache_state = CACHE_VALID;	/* being dropped: nothing left to protect */
-		return;
-	}
-
-	cache_state = CACHE_BUILDING;
+	if (globals_refreshing || creating_extension || !IsTransactionState())
+		return false;
+	globals_refreshing = true;
 	PG_TRY();
 	{
-		if (SPI_connect() != SPI_OK_CONNECT)
-			elog(ERROR, "SPI_connect failed");
-		if (SPI_execute(protected_relations_sql, false, 0) != SPI_OK_SELECT)
-			elog(ERROR, "reading the protected relations failed");
-		old = MemoryContextSwitchTo(TopMemoryContext);
-		if (cache_rels)
-			pfree(cache_rels);
-		cache_rels = palloc(sizeof(ProtectedRel) * (SPI_processed + 1));
-		MemoryContextSwitchTo(old);
-		for (i = 0; i < (int) SPI_processed; i++)
-		{
-			HeapTuple	tup = SPI_tuptable->vals[i];
-			TupleDesc	desc = SPI_tuptable->tupdesc;
-			bool		isnull;
-
-			cache_rels[i].relid = DatumGetObjectId(SPI_getbinval(tup, desc, 1, &isnull));
-			cache_rels[i].kind = DatumGetChar(SPI_getbinval(tup, desc, 2, &isnull));
-			cache_guard_fn = DatumGetObjectId(SPI_getbinval(tup, desc, 3, &isnull));
-		}
-		cache_nrels = (int) SPI_processed;
-		SPI_finish();
+		cache_extension = get_extension_oid("patsvc", true);
+		nsp = get_namespace_oid(PATSVC_SCHEMA, true);
+		cache_schema = nsp;
+		cache_registry = OidIsValid(nsp) ? get_relname_relid("protected_tables", nsp) : InvalidOid;
+		cache_registry_pkey = OidIsValid(nsp) ? get_relname_relid("protected_tables_pkey", nsp) : InvalidOid;
+		certificates = OidIsValid(nsp) ? get_relname_relid("destruction_certificates", nsp) : InvalidOid;
+		cache_guard_fn = OidIsValid(nsp) ?
+			LookupFuncName(list_make2(makeString(PATSVC_SCHEMA), makeString("retention_guard_row")), 0, NULL, true) :
+			InvalidOid;
+		/* no extension, or half of one (being dropped): nothing left to protect */
+		protections_on = OidIsValid(cache_extension) && OidIsValid(cache_registry) &&
+			OidIsValid(cache_registry_pkey) && OidIsValid(certificates) &&
+			(table_has_rows(cache_registry) || table_has_rows(certificates));
 	}
-	PG_CATCH();
+	PG_FINALLY();
 	{
-		cache_state = CACHE_INVALID;
-		cache_nrels = 0;
-		PG_RE_THROW();
+		globals_refreshing = false;
 	}
 	PG_END_TRY();
-	qsort(cache_rels, cache_nrels, sizeof(ProtectedRel), protected_rel_cmp);
-	cache_state = CACHE_VALID;
+	if (kind_cache != NULL)
+		hash_destroy(kind_cache);
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = sizeof(Oid);
+	ctl.entrysize = sizeof(ProtectedEntry);
+	kind_cache = hash_create("patsvc protected relations", 64, &ctl, HASH_ELEM | HASH_BLOBS);
+	last_relid = InvalidOid;
+	globals_valid = (generation == cache_generation);
+	return true;
 }
 
-/* Is any protection active?  (Builds the cache when needed.) */
+/* Is any protection active?  (Looks the globals up when needed.) */
 static bool
 protections_active(void)
 {
-	if (cache_state == CACHE_BUILDING)
-		return false;
-	if (cache_state == CACHE_INVALID)
-		cache_build();
-	return cache_state == CACHE_VALID && cache_nrels > 0;
+	if (likely(globals_valid))
+		return protections_on;
+	return refresh_globals() && protections_on;
+}
+
+/* Is relid registered in patsvc.protected_tables?  (An index lookup.) */
+static bool
+registered(Oid relid)
+{
+	Relation	rel = table_open(cache_registry, AccessShareLock);
+	ScanKeyData key;
+	SysScanDesc scan;
+	bool		found;
+
+	ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(relid));
+	scan = systable_beginscan(rel, cache_registry_pkey, true, NULL, 1, &key);
+	found = HeapTupleIsValid(systable_getnext(scan));
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return found;
+}
+
+/* The kind of a relation, from the catalogs: registered (or a partition of one), or one of patsvc's tables. */
+static char
+classify(Oid relid)
+{
+	Oid			nsp = get_rel_namespace(relid);
+	int			i;
+
+	if (!OidIsValid(nsp))
+		return 0;				/* no such relation (any more) */
+	if (registered(relid))
+		return KIND_RECORDS;
+	if (get_rel_relispartition(relid))
+	{
+		List	   *ancestors = get_partition_ancestors(relid);
+		ListCell   *lc;
+		bool		found = false;
+
+		foreach(lc, ancestors)
+			if (!found && registered(lfirst_oid(lc)))
+				found = true;
+		list_free(ancestors);
+		if (found)
+			return KIND_RECORDS;
+	}
+	if (nsp == cache_schema)
+	{
+		char	   *name = get_rel_name(relid);
+
+		for (i = 0; name != NULL && i < lengthof(patsvc_tables); i++)
+			if (strcmp(name, patsvc_tables[i].name) == 0)
+				return patsvc_tables[i].kind;
+	}
+	return 0;
 }
 
 static char
-protected_kind(Oid relid)
+protected_kind_lookup(Oid relid)
 {
-	ProtectedRel key = {relid, 0};
-	ProtectedRel *hit;
+	uint64		generation;
+	ProtectedEntry *entry;
+	char		kind;
 
 	if (!protections_active())
 		return 0;
-	hit = bsearch(&key, cache_rels, cache_nrels, sizeof(ProtectedRel), protected_rel_cmp);
-	return hit ? hit->kind : 0;
+	generation = cache_generation;
+	entry = (ProtectedEntry *) hash_search(kind_cache, &relid, HASH_FIND, NULL);
+	if (entry != NULL)
+		kind = entry->kind;
+	else
+	{
+		kind = classify(relid);
+		if (generation != cache_generation || !globals_valid)
+			return kind;		/* an invalidation arrived meanwhile: use it, keep nothing */
+		entry = (ProtectedEntry *) hash_search(kind_cache, &relid, HASH_ENTER, NULL);
+		entry->kind = kind;
+	}
+	last_relid = relid;
+	last_kind = kind;
+	return kind;
+}
+
+/*
+ * The kind of a protected relation, 0 for any other: the fast path of every
+ * hook.  The relation asked about last (e.g. the table of a repeated DELETE)
+ * costs one comparison; any other relation seen before, a hash lookup.
+ */
+static inline char
+protected_kind(Oid relid)
+{
+	if (likely(relid == last_relid && globals_valid))
+		return last_kind;
+	return protected_kind_lookup(relid);
 }
 
 static void
@@ -264,7 +328,7 @@ check_rte(RangeTblEntry *rte)
 	if (rte->rtekind != RTE_RELATION || perms == 0)
 		return;
 	kind = protected_kind(rte->relid);
-	if (kind == 0)
+	if (likely(kind == 0))
 		return;
 	if (SessionReplicationRole == SESSION_REPLICATION_ROLE_REPLICA && (perms & (ACL_UPDATE | ACL_DELETE)))
 		refuse(psprintf("cannot modify protected table \"%s\" while session_replication_role is replica",
@@ -448,6 +512,9 @@ retention_object_access(ObjectAccessType access, Oid classId, Oid objectId, int 
 {
 	if (prev_object_access)
 		prev_object_access(access, classId, objectId, subId, arg);
+	/* the common accesses (function execution, namespace search, creation) need nothing */
+	if (access != OAT_DROP && access != OAT_POST_ALTER && access != OAT_TRUNCATE)
+		return;
 
 	if (access == OAT_DROP)
 	{
@@ -484,6 +551,7 @@ retention_install_hooks(void)
 void
 patsvc_retention_init(void)
 {
+	retention_install_destroy_hook();
 	if (!process_shared_preload_libraries_in_progress)
 		return;
 	retention_install_hooks();

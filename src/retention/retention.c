@@ -9,13 +9,17 @@
 
 #include "access/htup_details.h"
 #include "catalog/partition.h"
+#include "catalog/pg_trigger.h"
 #include "catalog/pg_type.h"
 #include "common/cryptohash.h"
 #include "common/sha2.h"
 #include "commands/trigger.h"
+#include "executor/executor.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "miscadmin.h"
+#include "nodes/makefuncs.h"
+#include "parser/parse_func.h"
 #include "utils/builtins.h"
 #include "utils/date.h"
 #include "utils/datetime.h"
@@ -24,6 +28,7 @@
 #include "utils/rel.h"
 #include "utils/array.h"
 #include "utils/timestamp.h"
+#include "funcapi.h"
 #include "utils/uuid.h"
 
 #include "patsvc.h"
@@ -175,12 +180,11 @@ patsvc_is_calendar_period(PG_FUNCTION_ARGS)
  * n random version-4 UUIDs from one call to the strong random source: the
  * per-record tokens of a certificate.  They derive from nothing about the
  * records (45 CFR 164.514(c)); one call instead of n gen_random_uuid() calls.
+ * The array is built in place: the random bytes go straight into its data area.
  */
-PG_FUNCTION_INFO_V1(patsvc_random_tokens);
-Datum
-patsvc_random_tokens(PG_FUNCTION_ARGS)
+static ArrayType *
+make_random_tokens(int32 n)
 {
-	int32		n = PG_GETARG_INT32(0);
 	ArrayType  *result;
 	pg_uuid_t  *uuids;
 	Size		nbytes;
@@ -195,11 +199,11 @@ patsvc_random_tokens(PG_FUNCTION_ARGS)
 				 errdetail("A certificate holds between 0 and 50000000 tokens."),
 				 errhint("Destroy in smaller runs.")));
 	if (n == 0)
-		PG_RETURN_ARRAYTYPE_P(construct_empty_array(UUIDOID));
-	/* the array is built in place: the random bytes go straight into its data area */
+		return construct_empty_array(UUIDOID);
 	dims[0] = n;
 	nbytes = ARR_OVERHEAD_NONULLS(1) + sizeof(pg_uuid_t) * (Size) n;
-	result = (ArrayType *) palloc0(nbytes);
+	result = (ArrayType *) palloc(nbytes);
+	memset(result, 0, ARR_OVERHEAD_NONULLS(1));
 	SET_VARSIZE(result, nbytes);
 	result->ndim = 1;
 	result->dataoffset = 0;
@@ -218,7 +222,14 @@ patsvc_random_tokens(PG_FUNCTION_ARGS)
 		uuids[i].data[6] = (uuids[i].data[6] & 0x0f) | 0x40;	/* version 4 */
 		uuids[i].data[8] = (uuids[i].data[8] & 0x3f) | 0x80;	/* RFC 4122 variant */
 	}
-	PG_RETURN_ARRAYTYPE_P(result);
+	return result;
+}
+
+PG_FUNCTION_INFO_V1(patsvc_random_tokens);
+Datum
+patsvc_random_tokens(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_ARRAYTYPE_P(make_random_tokens(PG_GETARG_INT32(0)));
 }
 
 /*
@@ -226,44 +237,75 @@ patsvc_random_tokens(PG_FUNCTION_ARGS)
  * certificate's hash covers (hashing the text of a million tokens costs
  * seconds; their bytes, milliseconds).  NULL elements are skipped.
  */
-PG_FUNCTION_INFO_V1(patsvc_tokens_digest);
-Datum
-patsvc_tokens_digest(PG_FUNCTION_ARGS)
+static int64
+sha256_add_tokens(pg_cryptohash_ctx *ctx, ArrayType *arr)
 {
-	ArrayType  *arr = PG_GETARG_ARRAYTYPE_P(0);
 	int			n = ArrayGetNItems(ARR_NDIM(arr), ARR_DIMS(arr));
-	uint8		digest[PG_SHA256_DIGEST_LENGTH];
-	char		hex[PG_SHA256_DIGEST_LENGTH * 2 + 1];
-	pg_cryptohash_ctx *ctx = pg_cryptohash_create(PG_SHA256);
 	const char *data = ARR_DATA_PTR(arr);
 	bits8	   *bitmap = ARR_NULLBITMAP(arr);
+	int64		added = 0;
 	int			i;
 
 	if (ARR_ELEMTYPE(arr) != UUIDOID)
 		elog(ERROR, "patsvc_tokens_digest: not a uuid array");
-	if (ctx == NULL || pg_cryptohash_init(ctx) < 0)
-		elog(ERROR, "could not initialize sha256");
 	if (bitmap == NULL)
 	{
 		/* no NULLs: the elements lie back to back (uuid is 16 bytes, char-aligned) */
 		if (n > 0 && pg_cryptohash_update(ctx, (const uint8 *) data, (size_t) n * UUID_LEN) < 0)
 			elog(ERROR, "could not compute sha256");
+		return n;
 	}
-	else
-		for (i = 0; i < n; i++)
-		{
-			if ((bitmap[i / 8] & (1 << (i % 8))) == 0)
-				continue;
-			if (pg_cryptohash_update(ctx, (const uint8 *) data, UUID_LEN) < 0)
-				elog(ERROR, "could not compute sha256");
-			data += UUID_LEN;
-		}
+	for (i = 0; i < n; i++)
+	{
+		if ((bitmap[i / 8] & (1 << (i % 8))) == 0)
+			continue;
+		if (pg_cryptohash_update(ctx, (const uint8 *) data, UUID_LEN) < 0)
+			elog(ERROR, "could not compute sha256");
+		data += UUID_LEN;
+		added++;
+	}
+	return added;
+}
+
+static pg_cryptohash_ctx *
+sha256_begin(void)
+{
+	pg_cryptohash_ctx *ctx = pg_cryptohash_create(PG_SHA256);
+
+	if (ctx == NULL || pg_cryptohash_init(ctx) < 0)
+		elog(ERROR, "could not initialize sha256");
+	return ctx;
+}
+
+/* Finishes (and frees) ctx: the sha256 in hex. */
+static char *
+sha256_end_hex(pg_cryptohash_ctx *ctx)
+{
+	uint8		digest[PG_SHA256_DIGEST_LENGTH];
+	char	   *hex = palloc(PG_SHA256_DIGEST_LENGTH * 2 + 1);
+
 	if (pg_cryptohash_final(ctx, digest, sizeof(digest)) < 0)
 		elog(ERROR, "could not compute sha256");
 	pg_cryptohash_free(ctx);
 	hex_encode((const char *) digest, sizeof(digest), hex);
-	hex[sizeof(hex) - 1] = '\0';
-	PG_RETURN_TEXT_P(cstring_to_text(hex));
+	hex[PG_SHA256_DIGEST_LENGTH * 2] = '\0';
+	return hex;
+}
+
+static char *
+tokens_sha256_hex(ArrayType *arr)
+{
+	pg_cryptohash_ctx *ctx = sha256_begin();
+
+	sha256_add_tokens(ctx, arr);
+	return sha256_end_hex(ctx);
+}
+
+PG_FUNCTION_INFO_V1(patsvc_tokens_digest);
+Datum
+patsvc_tokens_digest(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_TEXT_P(cstring_to_text(tokens_sha256_hex(PG_GETARG_ARRAYTYPE_P(0))));
 }
 
 /* ---- enforcement level --------------------------------------------------- */
@@ -278,6 +320,7 @@ patsvc_enforcement_level(PG_FUNCTION_ARGS)
 /* ---- the destroying flag ------------------------------------------------- */
 
 static Oid	destroying_relid = InvalidOid;
+static Oid	destroying_guard_fn = InvalidOid;	/* patsvc.retention_guard_row() during a destruction */
 
 PG_FUNCTION_INFO_V1(patsvc_is_destroying);
 Datum
@@ -335,6 +378,8 @@ run_destruction(FunctionCallInfo fcinfo, const char *query, const Oid *argtypes,
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
+	destroying_guard_fn = LookupFuncName(list_make2(makeString(PATSVC_SCHEMA), makeString("retention_guard_row")),
+										 0, NULL, true);
 	destroying_relid = relid;
 	PG_TRY();
 	{
@@ -346,6 +391,7 @@ run_destruction(FunctionCallInfo fcinfo, const char *query, const Oid *argtypes,
 	PG_FINALLY();
 	{
 		destroying_relid = InvalidOid;
+		destroying_guard_fn = InvalidOid;
 	}
 	PG_END_TRY();
 	SPI_finish();
@@ -388,6 +434,353 @@ patsvc_destroy_early(PG_FUNCTION_ARGS)
 	if (isnull)
 		PG_RETURN_NULL();
 	PG_RETURN_DATUM(result);
+}
+
+/* ---- the destroying statements ------------------------------------------ */
+
+/*
+ * While patsvc destroys rows of a table, the guard trigger's WHEN clause
+ * (NOT patsvc.is_destroying(<table>)) is false for every row of it, yet the
+ * executor fetches each deleted row again before it evaluates that clause.
+ * So, for the statements run during a destruction, patsvc drops the "after
+ * row delete" flag from the executor's private copy of the trigger list of
+ * the relations being destroyed, when the guard is the only AFTER ROW DELETE
+ * trigger there: the same outcome (the guard does not fire), without the
+ * per-row fetch.  Any other such trigger (e.g. of a foreign key referencing
+ * the table) leaves the list as it is.
+ */
+static ExecutorStart_hook_type prev_executor_start = NULL;
+
+static bool
+only_guard_after_delete(TriggerDesc *td)
+{
+	int			i;
+
+	for (i = 0; i < td->numtriggers; i++)
+	{
+		Trigger    *t = &td->triggers[i];
+
+		if (TRIGGER_FOR_ROW(t->tgtype) && TRIGGER_FOR_AFTER(t->tgtype) && TRIGGER_FOR_DELETE(t->tgtype) &&
+			t->tgfoid != destroying_guard_fn)
+			return false;
+	}
+	return OidIsValid(destroying_guard_fn);
+}
+
+static void
+destroy_executor_start(QueryDesc *queryDesc, int eflags)
+{
+	ListCell   *lc;
+
+	if (prev_executor_start)
+		prev_executor_start(queryDesc, eflags);
+	else
+		standard_ExecutorStart(queryDesc, eflags);
+	if (!OidIsValid(destroying_relid) || queryDesc->estate == NULL)
+		return;
+	foreach(lc, queryDesc->estate->es_opened_result_relations)
+	{
+		ResultRelInfo *rri = (ResultRelInfo *) lfirst(lc);
+		TriggerDesc *td = rri->ri_TrigDesc;
+
+		if (td && td->trig_delete_after_row &&
+			retention_destroying(RelationGetRelid(rri->ri_RelationDesc)) && only_guard_after_delete(td))
+			td->trig_delete_after_row = false;
+	}
+}
+
+void
+retention_install_destroy_hook(void)
+{
+	prev_executor_start = ExecutorStart_hook;
+	ExecutorStart_hook = destroy_executor_start;
+}
+
+/* The anchor dates of the rows a destruction deleted (patsvc._destroying_anchor). */
+static bool anchors_seen = false;
+static DateADT anchors_lo,
+			anchors_hi;
+
+/*
+ * The last condition of a destroying DELETE's WHERE clause: notes the anchor
+ * date of a row about to be deleted (the certificate states their range) and
+ * lets it go.  A row re-checked after a concurrent update is noted again
+ * with its new date, so the range covers every row deleted.
+ */
+PG_FUNCTION_INFO_V1(patsvc_destroying_anchor);
+Datum
+patsvc_destroying_anchor(PG_FUNCTION_ARGS)
+{
+	DateADT		d = PG_GETARG_DATEADT(0);
+
+	if (!OidIsValid(destroying_relid))
+		ereport(ERROR,
+				(errcode(ERRCODE_PATSVC_DESTROY_ONLY_THROUGH_PATSVC),
+				 errmsg("patsvc._destroying_anchor() is only used inside patsvc.destroy_due()"),
+				 errdetail("It notes the anchor dates of the records a destruction removes."),
+				 errhint("Call patsvc.destroy_due().")));
+	if (!anchors_seen || d < anchors_lo)
+		anchors_lo = d;
+	if (!anchors_seen || d > anchors_hi)
+		anchors_hi = d;
+	anchors_seen = true;
+	PG_RETURN_BOOL(true);
+}
+
+/*
+ * _destroy_ranges(leaf, delete_sql, relid, cutoff, nblocks, step): runs the
+ * fast batch DELETE of one leaf relation (patsvc._destroy_fast_batch) once per
+ * block range [lo, lo + step) -- one statement per batch, planned once --
+ * and returns the number of rows deleted and the range of their anchor dates.
+ * delete_sql takes $1 the protected relid, $2/$3 the range's first and end
+ * TID, $4 the last eligible anchor date.
+ */
+PG_FUNCTION_INFO_V1(patsvc_destroy_ranges);
+Datum
+patsvc_destroy_ranges(PG_FUNCTION_ARGS)
+{
+	Oid			leaf = PG_GETARG_OID(0);
+	char	   *sql = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	Oid			relid = PG_GETARG_OID(2);
+	DateADT		cutoff = PG_GETARG_DATEADT(3);
+	int64		nblocks = PG_GETARG_INT64(4);
+	int64		step = PG_GETARG_INT64(5);
+	static const Oid types[4] = {OIDOID, TIDOID, TIDOID, DATEOID};
+	ItemPointerData first,
+				end;
+	Datum		values[4];
+	Datum		result[3];
+	bool		nulls[3] = {false, false, false};
+	TupleDesc	desc;
+	SPIPlanPtr	plan;
+	int64		n = 0;
+	int64		lo;
+
+	if (!OidIsValid(destroying_relid) || !retention_destroying(leaf))
+		ereport(ERROR,
+				(errcode(ERRCODE_PATSVC_DESTROY_ONLY_THROUGH_PATSVC),
+				 errmsg("patsvc._destroy_ranges() is only used inside patsvc.destroy_due()"),
+				 errdetail("It runs the batches of a destruction of table \"%s\".", get_rel_name(leaf)),
+				 errhint("Call patsvc.destroy_due().")));
+	if (step < 1 || get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "patsvc_destroy_ranges: bad call");
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	plan = SPI_prepare_cursor(sql, 4, (Oid *) types, CURSOR_OPT_GENERIC_PLAN);
+	if (plan == NULL)
+		elog(ERROR, "SPI_prepare failed for \"%s\": %s", sql, SPI_result_code_string(SPI_result));
+	anchors_seen = false;
+	values[0] = ObjectIdGetDatum(relid);
+	values[1] = PointerGetDatum(&first);
+	values[2] = PointerGetDatum(&end);
+	values[3] = DateADTGetDatum(cutoff);
+	for (lo = 0; lo < nblocks; lo += step)
+	{
+		ItemPointerSet(&first, (BlockNumber) lo, 0);
+		ItemPointerSet(&end, (BlockNumber) Min(lo + step, (int64) MaxBlockNumber), 0);
+		if (SPI_execute_plan(plan, values, NULL, false, 0) != SPI_OK_DELETE)
+			elog(ERROR, "patsvc destruction batch failed");
+		n += (int64) SPI_processed;
+		CHECK_FOR_INTERRUPTS();
+	}
+	SPI_finish();
+	result[0] = Int64GetDatum(n);
+	result[1] = DateADTGetDatum(anchors_lo);
+	result[2] = DateADTGetDatum(anchors_hi);
+	nulls[1] = nulls[2] = !anchors_seen;
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(desc), result, nulls)));
+}
+
+/*
+ * The tokens of a certificate are stored in chunks of TOKENS_PER_CHUNK, one
+ * row each, small enough to stay in the heap page (no TOAST): drawn, hashed
+ * and stored chunk by chunk by one INSERT ... SELECT patsvc._token_chunks().
+ */
+#define TOKENS_PER_CHUNK 500
+
+typedef struct TokenDraw
+{
+	bool		active;			/* inside _store_tokens() */
+	int64		remaining;		/* tokens still to draw */
+	int32		chunk;			/* number of the next chunk */
+	pg_cryptohash_ctx *sha;		/* sha256 over every token drawn, in order */
+} TokenDraw;
+
+static TokenDraw token_draw = {false, 0, 0, NULL};
+static SPIPlanPtr token_set_plan = NULL;
+static SPIPlanPtr token_insert_plan = NULL;
+
+/* One array of n fresh random version-4 UUIDs (n >= 1) in the current memory context. */
+static ArrayType *
+fill_random_tokens(int32 n)
+{
+	ArrayType  *arr = make_random_tokens(n);
+
+	if (pg_cryptohash_update(token_draw.sha, (const uint8 *) ARR_DATA_PTR(arr), (size_t) n * UUID_LEN) < 0)
+		elog(ERROR, "could not compute sha256");
+	return arr;
+}
+
+/*
+ * _token_chunks(): set-returning, one (chunk, tokens) row per call until the
+ * tokens _store_tokens() asked for are drawn; refused outside it.
+ */
+PG_FUNCTION_INFO_V1(patsvc_token_chunks);
+Datum
+patsvc_token_chunks(PG_FUNCTION_ARGS)
+{
+	FuncCallContext *funcctx;
+	Datum		values[2];
+	bool		nulls[2] = {false, false};
+	int32		n;
+
+	if (SRF_IS_FIRSTCALL())
+	{
+		MemoryContext old;
+		TupleDesc	desc;
+
+		if (!token_draw.active)
+			ereport(ERROR,
+					(errcode(ERRCODE_PATSVC_DESTROY_ONLY_THROUGH_PATSVC),
+					 errmsg("patsvc._token_chunks() is only used inside patsvc.destroy_due()"),
+					 errdetail("It draws the tokens of a certificate of destruction."),
+					 errhint("Call patsvc.destroy_due().")));
+		funcctx = SRF_FIRSTCALL_INIT();
+		old = MemoryContextSwitchTo(funcctx->multi_call_memory_ctx);
+		if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
+			elog(ERROR, "patsvc_token_chunks: bad call");
+		funcctx->tuple_desc = BlessTupleDesc(desc);
+		MemoryContextSwitchTo(old);
+	}
+	funcctx = SRF_PERCALL_SETUP();
+	if (!token_draw.active || token_draw.remaining <= 0)
+		SRF_RETURN_DONE(funcctx);
+	n = (int32) Min(token_draw.remaining, (int64) TOKENS_PER_CHUNK);
+	values[0] = Int32GetDatum(token_draw.chunk);
+	values[1] = PointerGetDatum(fill_random_tokens(n));
+	token_draw.remaining -= n;
+	token_draw.chunk++;
+	SRF_RETURN_NEXT(funcctx, HeapTupleGetDatum(heap_form_tuple(funcctx->tuple_desc, values, nulls)));
+}
+
+/*
+ * _store_tokens(n): draws the n random tokens of a certificate, stores them
+ * as a new token set in patsvc.destruction_tokens and returns the set's id
+ * and the tokens' sha256 (which the certificate's hash covers).
+ */
+PG_FUNCTION_INFO_V1(patsvc_store_tokens);
+Datum
+patsvc_store_tokens(PG_FUNCTION_ARGS)
+{
+	int32		n = PG_GETARG_INT32(0);
+	static const Oid types[1] = {INT8OID};
+	uint8		digest[PG_SHA256_DIGEST_LENGTH];
+	char		hex[PG_SHA256_DIGEST_LENGTH * 2 + 1];
+	Datum		values[1];
+	Datum		result[2];
+	bool		nulls[2] = {false, false};
+	bool		isnull;
+	TupleDesc	desc;
+
+	if (!OidIsValid(destroying_relid) || token_draw.active)
+		ereport(ERROR,
+				(errcode(ERRCODE_PATSVC_DESTROY_ONLY_THROUGH_PATSVC),
+				 errmsg("patsvc._store_tokens() is only used inside patsvc.destroy_due()"),
+				 errdetail("It stores the tokens of a certificate of destruction."),
+				 errhint("Call patsvc.destroy_due().")));
+	if (n < 1 || get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "patsvc_store_tokens: bad call");
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	patsvc_kept_plan(&token_set_plan, "SELECT pg_catalog.nextval('" PATSVC_SCHEMA ".destruction_token_sets_seq')",
+					 0, NULL);
+	if (SPI_execute_plan(token_set_plan, NULL, NULL, false, 1) != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "drawing a token set number failed");
+	result[0] = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	patsvc_kept_plan(&token_insert_plan,
+					 "INSERT INTO " PATSVC_SCHEMA ".destruction_tokens (token_set, chunk, record_tokens)"
+					 " SELECT $1, (s.c).chunk, (s.c).tokens FROM (SELECT " PATSVC_SCHEMA "._token_chunks() AS c) s",
+					 1, types);
+	values[0] = result[0];
+	token_draw.sha = pg_cryptohash_create(PG_SHA256);
+	if (token_draw.sha == NULL || pg_cryptohash_init(token_draw.sha) < 0)
+		elog(ERROR, "could not initialize sha256");
+	token_draw.remaining = n;
+	token_draw.chunk = 0;
+	token_draw.active = true;
+	PG_TRY();
+	{
+		if (SPI_execute_plan(token_insert_plan, values, NULL, false, 0) != SPI_OK_INSERT ||
+			token_draw.remaining != 0)
+			elog(ERROR, "storing the tokens of a certificate failed");
+		if (pg_cryptohash_final(token_draw.sha, digest, sizeof(digest)) < 0)
+			elog(ERROR, "could not compute sha256");
+	}
+	PG_FINALLY();
+	{
+		token_draw.active = false;
+		pg_cryptohash_free(token_draw.sha);
+		token_draw.sha = NULL;
+	}
+	PG_END_TRY();
+	SPI_finish();
+	hex_encode((const char *) digest, sizeof(digest), hex);
+	hex[sizeof(hex) - 1] = '\0';
+	result[1] = CStringGetTextDatum(hex);
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(desc), result, nulls)));
+}
+
+static SPIPlanPtr token_set_read_plan = NULL;
+
+/*
+ * token_set_digest(token_set): the number of tokens of a token set and their
+ * sha256, read chunk by chunk in order (what verify_certificates() compares
+ * with the certificate) without building the whole array.
+ */
+PG_FUNCTION_INFO_V1(patsvc_token_set_digest);
+Datum
+patsvc_token_set_digest(PG_FUNCTION_ARGS)
+{
+	static const Oid types[1] = {INT8OID};
+	Datum		values[1] = {PG_GETARG_DATUM(0)};
+	Datum		result[2];
+	bool		nulls[2] = {false, false};
+	TupleDesc	desc;
+	Portal		portal;
+	pg_cryptohash_ctx *ctx;
+	int64		n = 0;
+	uint64		i;
+	char	   *hex;
+
+	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "patsvc_token_set_digest: bad call");
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	patsvc_kept_plan(&token_set_read_plan, "SELECT record_tokens FROM " PATSVC_SCHEMA ".destruction_tokens"
+					 " WHERE token_set = $1 ORDER BY chunk", 1, types);
+	portal = SPI_cursor_open(NULL, token_set_read_plan, values, NULL, true);
+	ctx = sha256_begin();
+	for (;;)
+	{
+		SPI_cursor_fetch(portal, true, 64);
+		if (SPI_processed == 0)
+			break;
+		for (i = 0; i < SPI_processed; i++)
+		{
+			bool		isnull;
+			Datum		d = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull);
+
+			if (!isnull)
+				n += sha256_add_tokens(ctx, DatumGetArrayTypeP(d));
+		}
+		SPI_freetuptable(SPI_tuptable);
+	}
+	SPI_cursor_close(portal);
+	hex = sha256_end_hex(ctx);
+	SPI_finish();
+	result[0] = Int64GetDatum(n);
+	result[1] = CStringGetTextDatum(hex);
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(desc), result, nulls)));
 }
 
 /* ---- guard triggers of protected tables ---------------------------------- */

@@ -33,6 +33,9 @@
 /* true while patsvc.destroy_due()/destroy_early() deletes from relid (or a partition of it) */
 extern bool retention_destroying(Oid relid);
 
+/* every mode: the executor hook that spares patsvc's own destroying statements the guard (retention.c) */
+extern void retention_install_destroy_hook(void);
+
 /* hardened mode: the hooks (hooks.c) */
 extern bool retention_hooks_installed;
 extern void retention_install_hooks(void);

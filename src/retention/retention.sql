@@ -312,6 +312,42 @@ ALTER TABLE @extschema@.protected_tables ENABLE ALWAYS TRIGGER patsvc_registry_c
 COMMENT ON TRIGGER patsvc_registry_changed ON @extschema@.protected_tables IS 'reloads the hardened-mode cache';
 
 -- ---- certificates of destruction -----------------------------------------
+-- The random per-record tokens of a certificate (its token set), kept beside it in chunks of
+-- 500, each row small enough to stay in its heap page: the certificate itself stays small,
+-- and its hash covers the tokens' sha256.
+CREATE SEQUENCE @extschema@.destruction_token_sets_seq;
+REVOKE ALL ON SEQUENCE @extschema@.destruction_token_sets_seq FROM PUBLIC;
+COMMENT ON SEQUENCE @extschema@.destruction_token_sets_seq IS 'token set numbers';
+CREATE TABLE @extschema@.destruction_tokens (
+  token_set     bigint NOT NULL,
+  chunk         integer NOT NULL CHECK (chunk >= 0),
+  record_tokens uuid[] NOT NULL,
+  PRIMARY KEY (token_set, chunk)
+);
+-- Random tokens do not compress, and a chunk fits in a page: no TOAST.
+ALTER TABLE @extschema@.destruction_tokens ALTER COLUMN record_tokens SET STORAGE PLAIN;
+REVOKE ALL ON @extschema@.destruction_tokens FROM PUBLIC;
+COMMENT ON TABLE @extschema@.destruction_tokens IS
+  'the per-record tokens of each certificate of destruction (its token set, in numbered chunks), kept permanently, append-only';
+COMMENT ON COLUMN @extschema@.destruction_tokens.chunk IS 'position of this chunk in the token set (tokens in chunk order, then array order)';
+COMMENT ON COLUMN @extschema@.destruction_tokens.record_tokens IS
+  'up to 500 random tokens (version-4 UUIDs from the strong random source), one per destroyed record: derived from nothing about the patient (45 CFR 164.514(c))';
+
+-- All the tokens of a token set, in order.
+CREATE FUNCTION @extschema@.certificate_tokens(token_set bigint) RETURNS uuid[]
+  LANGUAGE sql STABLE STRICT SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+  AS $$ SELECT pg_catalog.array_agg(u.token ORDER BY k.chunk, u.n)
+          FROM @extschema@.destruction_tokens k, pg_catalog.unnest(k.record_tokens) WITH ORDINALITY u(token, n)
+         WHERE k.token_set = $1 $$;
+REVOKE ALL ON FUNCTION @extschema@.certificate_tokens(bigint) FROM PUBLIC;
+COMMENT ON FUNCTION @extschema@.certificate_tokens(bigint) IS
+  'the random per-record tokens of a certificate''s token set, in order (NULL when the set has none)';
+CREATE FUNCTION @extschema@.token_set_digest(token_set bigint, OUT tokens bigint, OUT tokens_sha256 text)
+  AS 'MODULE_PATHNAME', 'patsvc_token_set_digest' LANGUAGE C STABLE STRICT;
+REVOKE ALL ON FUNCTION @extschema@.token_set_digest(bigint) FROM PUBLIC;
+COMMENT ON FUNCTION @extschema@.token_set_digest(bigint) IS
+  'the number of tokens of a token set and their sha256 (hex), read chunk by chunk: tokens_digest(certificate_tokens(token_set)) without building the array (used by verify_certificates)';
+
 CREATE TABLE @extschema@.destruction_certificates (
   certificate_id  bigint PRIMARY KEY,
   destroyed_at    timestamptz NOT NULL,
@@ -330,12 +366,11 @@ CREATE TABLE @extschema@.destruction_certificates (
   early_reason    text,
   archive_table   text,
   archive_sha256  text,
-  record_tokens   uuid[] NOT NULL,
+  token_set       bigint NOT NULL UNIQUE,
+  tokens_sha256   text NOT NULL,
   previous_hash   text NOT NULL,
   certificate_hash text NOT NULL
 );
--- Random tokens do not compress: store them out of line without trying.
-ALTER TABLE @extschema@.destruction_certificates ALTER COLUMN record_tokens SET STORAGE EXTERNAL;
 CREATE SEQUENCE @extschema@.destruction_certificates_seq;
 REVOKE ALL ON @extschema@.destruction_certificates FROM PUBLIC;
 REVOKE ALL ON SEQUENCE @extschema@.destruction_certificates_seq FROM PUBLIC;
@@ -344,8 +379,10 @@ COMMENT ON TABLE @extschema@.destruction_certificates IS
 COMMENT ON SEQUENCE @extschema@.destruction_certificates_seq IS 'certificate numbers, drawn in chain order';
 COMMENT ON COLUMN @extschema@.destruction_certificates.records_from_year IS
   'year of the earliest anchor date among the destroyed records (coarse on purpose: exact dates identify)';
-COMMENT ON COLUMN @extschema@.destruction_certificates.record_tokens IS
-  'one random token (version-4 UUID from the strong random source) per destroyed record: derived from nothing about the patient (45 CFR 164.514(c))';
+COMMENT ON COLUMN @extschema@.destruction_certificates.token_set IS
+  'the certificate''s random per-record tokens, one per destroyed record: patsvc.destruction_tokens.token_set (patsvc.certificate_tokens())';
+COMMENT ON COLUMN @extschema@.destruction_certificates.tokens_sha256 IS
+  'sha256 (hex) of the 16-byte values of the certificate''s tokens, in order (patsvc.tokens_digest); the certificate hash covers it';
 COMMENT ON COLUMN @extschema@.destruction_certificates.archive_sha256 IS
   'when the table has an archive (patsvc.set_archive): sha256 over the per-batch sha256s (hex, concatenated) of the archived rows'' text, each batch''s rows sorted and joined by newlines';
 COMMENT ON COLUMN @extschema@.destruction_certificates.previous_hash IS 'certificate_hash of the previous certificate (64 zeros for the first)';
@@ -365,10 +402,9 @@ CREATE FUNCTION @extschema@.certificate_text(c @extschema@.destruction_certifica
                  coalesce(c.records_from_year::text, ''), coalesce(c.records_to_year::text, ''),
                  c.method, c.authorized_by, coalesce(c.witness, ''), c.executed_by, c.statement,
                  coalesce(c.early_reason, ''), coalesce(c.archive_table, ''), coalesce(c.archive_sha256, ''),
-                 pg_catalog.cardinality(c.record_tokens),
-                 @extschema@.tokens_digest(c.record_tokens)) $$;
+                 c.token_set, c.tokens_sha256) $$;
 COMMENT ON FUNCTION @extschema@.certificate_text(@extschema@.destruction_certificates) IS
-  'canonical text of a certificate, the input of its hash (fixed field order, UTC timestamps, the tokens by their count and sha256)';
+  'canonical text of a certificate, the input of its hash (fixed field order, UTC timestamps, the tokens by their set and sha256; their count is the record count)';
 
 CREATE FUNCTION @extschema@.certificate_hash(previous_hash text, c @extschema@.destruction_certificates) RETURNS text
   LANGUAGE sql IMMUTABLE PARALLEL SAFE
@@ -395,18 +431,20 @@ COMMENT ON TRIGGER patsvc_certificate_chain ON @extschema@.destruction_certifica
 
 CREATE FUNCTION @extschema@.verify_certificates(OUT certificate_id bigint, OUT ok boolean, OUT problem text)
   RETURNS SETOF record LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
-  AS $$ SELECT c.certificate_id,
-               c.previous_hash = coalesce(lag(c.certificate_hash) OVER w, repeat('0', 64))
-                 AND c.certificate_hash = @extschema@.certificate_hash(c.previous_hash, c),
-               CASE WHEN c.previous_hash <> coalesce(lag(c.certificate_hash) OVER w, repeat('0', 64))
-                      THEN 'previous_hash does not match the certificate before it (one was removed or reordered)'
-                    WHEN c.certificate_hash <> @extschema@.certificate_hash(c.previous_hash, c)
-                      THEN 'certificate_hash does not match its content (it was altered)' END
-          FROM @extschema@.destruction_certificates c
-        WINDOW w AS (ORDER BY c.certificate_id)
-         ORDER BY c.certificate_id $$;
+  AS $$ SELECT v.certificate_id, v.problem IS NULL, v.problem
+          FROM (SELECT c.certificate_id,
+                       CASE WHEN c.previous_hash <> coalesce(lag(c.certificate_hash) OVER w, repeat('0', 64))
+                              THEN 'previous_hash does not match the certificate before it (one was removed or reordered)'
+                            WHEN c.certificate_hash <> @extschema@.certificate_hash(c.previous_hash, c)
+                              THEN 'certificate_hash does not match its content (it was altered)'
+                            WHEN k.tokens <> c.record_count OR k.tokens_sha256 <> c.tokens_sha256
+                              THEN 'the record tokens do not match the certificate (they were altered or removed)' END AS problem
+                  FROM @extschema@.destruction_certificates c
+                  LEFT JOIN LATERAL @extschema@.token_set_digest(c.token_set) k ON true
+                WINDOW w AS (ORDER BY c.certificate_id)) v
+         ORDER BY v.certificate_id $$;
 COMMENT ON FUNCTION @extschema@.verify_certificates() IS
-  'recomputes the certificate hash chain: one row per certificate, ok = false with the problem where it was altered, removed or reordered';
+  'recomputes the certificate hash chain and the sha256 of each certificate''s tokens: one row per certificate, ok = false with the problem where one was altered, removed or reordered';
 
 -- Ledgers are append-only in every mode: one function seals each of them.
 CREATE FUNCTION @extschema@._seal_ledger(tbl regclass, why text) RETURNS void
@@ -429,6 +467,7 @@ COMMENT ON FUNCTION @extschema@._seal_ledger(regclass, text) IS
   'install script helper: ENABLE ALWAYS triggers refusing UPDATE/DELETE (when a reason is given) and TRUNCATE on a patsvc ledger (internal)';
 SELECT @extschema@._seal_ledger(t, why) FROM (VALUES
   ('@extschema@.destruction_certificates'::regclass, 'certificates are kept permanently'),
+  ('@extschema@.destruction_tokens'::regclass, 'the tokens of certificates are kept permanently'),
   ('@extschema@.retention_events'::regclass, 'the event log is append-only'),
   ('@extschema@.protected_tables'::regclass, 'a protection is never lifted'),
   ('@extschema@.retention_holds'::regclass, NULL)) AS l(t, why);
@@ -654,6 +693,16 @@ CREATE FUNCTION @extschema@.random_tokens(n integer) RETURNS uuid[]
   AS 'MODULE_PATHNAME', 'patsvc_random_tokens' LANGUAGE C VOLATILE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.random_tokens(integer) IS
   'n random version-4 UUIDs: the per-record tokens of a certificate, derived from nothing about the records';
+CREATE FUNCTION @extschema@._token_chunks(OUT chunk integer, OUT tokens uuid[]) RETURNS SETOF record
+  AS 'MODULE_PATHNAME', 'patsvc_token_chunks' LANGUAGE C VOLATILE;
+REVOKE ALL ON FUNCTION @extschema@._token_chunks() FROM PUBLIC;
+COMMENT ON FUNCTION @extschema@._token_chunks() IS
+  'the chunks of random tokens patsvc._store_tokens() is drawing; refused outside it (internal)';
+CREATE FUNCTION @extschema@._store_tokens(n integer, OUT token_set bigint, OUT tokens_sha256 text)
+  AS 'MODULE_PATHNAME', 'patsvc_store_tokens' LANGUAGE C VOLATILE STRICT;
+REVOKE ALL ON FUNCTION @extschema@._store_tokens(integer) FROM PUBLIC;
+COMMENT ON FUNCTION @extschema@._store_tokens(integer) IS
+  'draws n random tokens, stores them as a new token set in patsvc.destruction_tokens (chunks of 500) and returns its id and their sha256; refused outside patsvc.destroy_due() (internal)';
 
 -- One batch of a destruction: deletes the eligible, unheld rows of a block range of one
 -- leaf relation and returns their count and anchor-date range.
@@ -756,28 +805,45 @@ COMMENT ON FUNCTION @extschema@._destroy_batch_query(oid, oid, boolean) IS
 
 -- The fast form of a batch, for the common case (the policy needs no patient facts, no
 -- archive, not an early destruction): a RETURNING clause and a CTE cost as much per row as
--- the deletion itself, so the anchor range is read first and the DELETE returns nothing
--- (its count comes from ROW_COUNT).  The DELETE also keeps to that range ($11..$12), so no
--- record outside the range the certificate states is destroyed (a record inserted between
--- the two statements waits for the next run).  Parameters as in _destroy_batch_query.
-CREATE FUNCTION @extschema@._destroy_fast_batch(relid oid, leaf oid, early boolean,
-                                                OUT range_query text, OUT delete_query text)
+-- the deletion itself, so the DELETE returns nothing; its last condition,
+-- patsvc._destroying_anchor(anchor), notes the anchor date of each row it lets go (the
+-- certificate states their range).  patsvc._destroy_ranges() runs it once per block range,
+-- planned once per leaf.  The hold check is left out when no active hold covers the table:
+-- _destroy holds a SHARE lock on retention_holds, so none can be placed until it commits.
+-- Parameters: $1 the protected relid, $2/$3 the block range (TIDs), $4 the last anchor date
+-- whose anchor + period falls on or before as_of.
+CREATE FUNCTION @extschema@._destroy_fast_batch(relid oid, leaf oid, early boolean) RETURNS text
   LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
-  AS $$ SELECT format('SELECT min(%2$s) AS lo_anchor, max(%2$s) AS hi_anchor FROM ONLY %1$s t WHERE %3$s', $2::regclass, anchor, cond),
-               format('DELETE FROM ONLY %1$s t WHERE %3$s AND %2$s BETWEEN $11 AND $12', $2::regclass, anchor, cond)
-          FROM (SELECT format('t.%I::date', t.anchor_column) AS anchor,
-                       format('t.ctid >= $7 AND t.ctid < $8'
-                              ' AND NOT (t.%1$I::text IN (SELECT h.patient_id FROM @extschema@.retention_holds h'
-                              '                            WHERE h.released_at IS NULL AND h.patient_id IS NOT NULL'
-                              '                              AND (h.relid IS NULL OR h.relid = $5))'
-                              '          OR EXISTS (SELECT 1 FROM @extschema@.retention_holds h'
-                              '                      WHERE h.released_at IS NULL AND h.patient_id IS NULL AND h.relid = $5))'
-                              ' AND t.%2$I::date <= $10', t.patient_column, t.anchor_column) AS cond
-                  FROM @extschema@.protected_tables t JOIN @extschema@.retention_policies p ON p.policy_name = t.policy_name
-                 WHERE t.relid = $1 AND NOT $3 AND p.anchor IN ('creation', 'column') AND p.minors_until_age IS NULL
-                   AND NOT EXISTS (SELECT 1 FROM @extschema@.retention_archives a WHERE a.relid = t.relid)) q $$;
+  AS $$ SELECT format('DELETE FROM ONLY %1$s t WHERE t.ctid >= $2 AND t.ctid < $3'
+                      ' AND CASE WHEN t.%3$I::date <= $4%4$s THEN @extschema@._destroying_anchor(t.%3$I::date) ELSE false END',
+                      $2::regclass, t.patient_column, t.anchor_column,
+                      CASE WHEN EXISTS (SELECT 1 FROM @extschema@.retention_holds h
+                                         WHERE h.released_at IS NULL AND (h.relid IS NULL OR h.relid = $1))
+                           THEN format(' AND NOT (t.%1$I::text IN (SELECT h.patient_id FROM @extschema@.retention_holds h'
+                                       '                            WHERE h.released_at IS NULL AND h.patient_id IS NOT NULL'
+                                       '                              AND (h.relid IS NULL OR h.relid = $1))'
+                                       '          OR EXISTS (SELECT 1 FROM @extschema@.retention_holds h'
+                                       '                      WHERE h.released_at IS NULL AND h.patient_id IS NULL AND h.relid = $1))',
+                                       t.patient_column)
+                           ELSE '' END)
+          FROM @extschema@.protected_tables t JOIN @extschema@.retention_policies p ON p.policy_name = t.policy_name
+         WHERE t.relid = $1 AND NOT $3 AND p.anchor IN ('creation', 'column') AND p.minors_until_age IS NULL
+           AND NOT EXISTS (SELECT 1 FROM @extschema@.retention_archives a WHERE a.relid = t.relid) $$;
 COMMENT ON FUNCTION @extschema@._destroy_fast_batch(oid, oid, boolean) IS
-  'the SQL of one destruction batch in its fast form: anchor range query, then a DELETE without RETURNING; NULLs when the table needs the general form (internal)';
+  'the SQL of one destruction batch in its fast form (a DELETE without RETURNING that notes the anchor dates it destroys); NULL when the table needs the general form (internal)';
+
+CREATE FUNCTION @extschema@._destroying_anchor(date) RETURNS boolean
+  AS 'MODULE_PATHNAME', 'patsvc_destroying_anchor' LANGUAGE C VOLATILE STRICT;
+REVOKE ALL ON FUNCTION @extschema@._destroying_anchor(date) FROM PUBLIC;
+COMMENT ON FUNCTION @extschema@._destroying_anchor(date) IS
+  'last condition of a fast destruction batch: notes the anchor date of a row being destroyed and returns true; refused outside patsvc.destroy_due() (internal)';
+
+CREATE FUNCTION @extschema@._destroy_ranges(leaf oid, delete_sql text, relid oid, cutoff date, nblocks bigint,
+                                            step bigint, OUT n bigint, OUT lo_anchor date, OUT hi_anchor date)
+  AS 'MODULE_PATHNAME', 'patsvc_destroy_ranges' LANGUAGE C VOLATILE STRICT;
+REVOKE ALL ON FUNCTION @extschema@._destroy_ranges(oid, text, oid, date, bigint, bigint) FROM PUBLIC;
+COMMENT ON FUNCTION @extschema@._destroy_ranges(oid, text, oid, date, bigint, bigint) IS
+  'runs a fast destruction batch (patsvc._destroy_fast_batch) once per block range of step blocks, planned once, and returns the rows deleted and their anchor-date range; refused outside patsvc.destroy_due() (internal)';
 
 -- The implementation behind destroy_due() and destroy_early(): only these C wrappers call it,
 -- with the destroying flag set for tbl; called directly, its DELETEs are refused.
@@ -801,10 +867,8 @@ DECLARE
   last_anchor date;
   cutoff date;
   q text;
-  fast_range text;
   fast_delete text;
-  brange record;
-  n bigint;
+  tokens record;
   digests text := '';
   archive regclass := (SELECT a.archive_relid FROM @extschema@.retention_archives a WHERE a.relid = tbl);
   cert bigint;
@@ -867,29 +931,21 @@ BEGIN
     SELECT greatest(1, batch_size / greatest(1, CASE WHEN c.relpages > 0 AND c.reltuples > 0
                                                      THEN c.reltuples / c.relpages ELSE 50 END)::bigint)
       INTO step FROM pg_catalog.pg_class c WHERE c.oid = leaf;
+    fast_delete := @extschema@._destroy_fast_batch(tbl, leaf, early);
+    IF fast_delete IS NOT NULL THEN
+      SELECT r.n, r.lo_anchor, r.hi_anchor, NULL::text AS digest INTO batch
+        FROM @extschema@._destroy_ranges(leaf, fast_delete, t.relid, cutoff, nblocks, step) r;
+      total := total + batch.n;
+      first_anchor := least(first_anchor, batch.lo_anchor);
+      last_anchor := greatest(last_anchor, batch.hi_anchor);
+      CONTINUE;
+    END IF;
     lo := 0;
     q := @extschema@._destroy_batch_query(tbl, leaf, early);
-    SELECT f.range_query, f.delete_query INTO fast_range, fast_delete
-      FROM @extschema@._destroy_fast_batch(tbl, leaf, early) f;
     WHILE lo < nblocks LOOP
-      IF fast_range IS NOT NULL THEN
-        EXECUTE fast_range INTO brange
-          USING p.anchor, p.period, p.majority_age, p.minors_until_age, t.relid, as_of,
-                format('(%s,0)', lo)::tid, format('(%s,0)', lo + step)::tid, early_patient, cutoff;
-        n := 0;
-        IF brange.lo_anchor IS NOT NULL THEN
-          EXECUTE fast_delete
-            USING p.anchor, p.period, p.majority_age, p.minors_until_age, t.relid, as_of,
-                  format('(%s,0)', lo)::tid, format('(%s,0)', lo + step)::tid, early_patient, cutoff,
-                  brange.lo_anchor, brange.hi_anchor;
-          GET DIAGNOSTICS n = ROW_COUNT;
-        END IF;
-        SELECT n AS n, brange.lo_anchor AS lo_anchor, brange.hi_anchor AS hi_anchor, NULL::text AS digest INTO batch;
-      ELSE
-        EXECUTE q INTO batch
-          USING p.anchor, p.period, p.majority_age, p.minors_until_age, t.relid, as_of,
-                format('(%s,0)', lo)::tid, format('(%s,0)', lo + step)::tid, early_patient, cutoff;
-      END IF;
+      EXECUTE q INTO batch
+        USING p.anchor, p.period, p.majority_age, p.minors_until_age, t.relid, as_of,
+              format('(%s,0)', lo)::tid, format('(%s,0)', lo + step)::tid, early_patient, cutoff;
       IF batch.n > 0 THEN
         total := total + batch.n;
         digests := digests || batch.digest;
@@ -904,10 +960,11 @@ BEGIN
     RAISE NOTICE 'nothing to destroy in "%"', tbl;
     RETURN NULL;
   END IF;
+  SELECT s.token_set, s.tokens_sha256 INTO tokens FROM @extschema@._store_tokens(total::integer) s;
   INSERT INTO @extschema@.destruction_certificates
     (certificate_id, destroyed_at, table_name, record_class, policy_name, policy_mode, record_count,
      records_from_year, records_to_year, method, authorized_by, witness, executed_by, statement, early_reason,
-     archive_table, archive_sha256, record_tokens, previous_hash, certificate_hash)
+     archive_table, archive_sha256, token_set, tokens_sha256, previous_hash, certificate_hash)
   VALUES (0, now(), tbl::text, p.record_class, p.policy_name, p.mode, total,
           extract(year FROM first_anchor), extract(year FROM last_anchor), method, authorized_by, witness,
           session_user,
@@ -915,7 +972,7 @@ BEGIN
                ELSE 'destroyed in the normal course of business, under the retention schedule' END,
           early_reason, archive::text,
           CASE WHEN archive IS NOT NULL THEN encode(sha256(convert_to(digests, 'UTF8')), 'hex') END,
-          @extschema@.random_tokens(total::integer), '', '')
+          tokens.token_set, tokens.tokens_sha256, '', '')
   RETURNING certificate_id INTO cert;
   IF early THEN
     PERFORM @extschema@._log('early destruction', tbl::text, NULL, format('certificate %s: %s', cert, early_reason));
