@@ -37,29 +37,40 @@ if [[ $PARTS == *1* ]]; then
 # Autovacuum stays off the two tables, and both are vacuumed until every page is all-visible:
 # an ANALYZE running meanwhile (its snapshot) can leave one of them without the visibility
 # map, which makes every later scan of it check each row, and the comparison unfair.
-q <<SQL
-CREATE TABLE b_plain (id int PRIMARY KEY, mrn text NOT NULL, written date NOT NULL, note text)
+# ROUNDS rounds, each on two fresh tables (a protected table cannot be dropped); a single
+# round swings by +-25 % on this machine, so each side reports its best round.
+ROUNDS=${BENCH_DESTROY_ROUNDS:-3}
+q -c "SELECT patsvc.create_policy('bench_rule', 'bench records', '5 years', 'column', 'compliance', 'benchmark')" >/dev/null
+best_plain="" best_destroy="" best_plain_cpu="" best_destroy_cpu="" rounds="" left=0 visible=""
+min() { awk -v a="$1" -v b="$2" 'BEGIN { print (a == "" || b + 0 < a + 0) ? b : a }'; }
+for r in $(seq "$ROUNDS"); do
+  q <<SQL
+CREATE TABLE b_plain_$r (id int PRIMARY KEY, mrn text NOT NULL, written date NOT NULL, note text)
   WITH (autovacuum_enabled = off);
-CREATE TABLE b_prot (LIKE b_plain INCLUDING ALL) WITH (autovacuum_enabled = off);
-SELECT patsvc.create_policy('bench_rule', 'bench records', '5 years', 'column', 'compliance', 'benchmark');
-SELECT patsvc.protect('b_prot', 'bench_rule', 'mrn', 'written');
-INSERT INTO b_plain SELECT g, 'MRN-' || g, DATE '2000-01-01' + g % 3650, 'note ' || g FROM generate_series(1, $N) g;
-INSERT INTO b_prot SELECT * FROM b_plain;
+CREATE TABLE b_prot_$r (LIKE b_plain_$r INCLUDING ALL) WITH (autovacuum_enabled = off);
+SELECT patsvc.protect('b_prot_$r', 'bench_rule', 'mrn', 'written');
+INSERT INTO b_plain_$r SELECT g, 'MRN-' || g, DATE '2000-01-01' + g % 3650, 'note ' || g FROM generate_series(1, $N) g;
+INSERT INTO b_prot_$r SELECT * FROM b_plain_$r;
 SQL
-for try in 1 2 3 4 5 6 7 8 9 10; do
-  q -c "VACUUM ANALYZE b_plain" -c "VACUUM ANALYZE b_prot"
-  [ "$(q -c "SELECT bool_and(relallvisible = relpages) FROM pg_class WHERE oid IN ('b_plain'::regclass, 'b_prot'::regclass)")" = t ] && break
-  sleep 1
+  for try in 1 2 3 4 5 6 7 8 9 10; do
+    q -c "VACUUM ANALYZE b_plain_$r" -c "VACUUM ANALYZE b_prot_$r"
+    [ "$(q -c "SELECT bool_and(relallvisible = relpages) FROM pg_class WHERE oid IN ('b_plain_$r'::regclass, 'b_prot_$r'::regclass)")" = t ] && break
+    sleep 1
+  done
+  visible="$visible$(q -c "SELECT string_agg(relname || ' ' || relallvisible || '/' || relpages, ', ' ORDER BY relname) FROM pg_class WHERE relname IN ('b_plain_$r', 'b_prot_$r')"); "
+  q -c "CHECKPOINT"
+  read -r plain_ms plain_cpu <<<"$(q -c "SELECT bench_ms_cpu('DELETE FROM b_plain_$r WHERE written < DATE ''2015-01-01''')")"
+  q -c "CHECKPOINT"
+  read -r destroy_ms destroy_cpu <<<"$(q -c "SELECT bench_ms_cpu('SELECT patsvc.destroy_due(''b_prot_$r'', authorized_by => ''bench'', method => ''deleted'')')")"
+  left=$((left + $(q -c "SELECT (SELECT count(*) FROM b_plain_$r) + (SELECT count(*) FROM b_prot_$r)")))
+  rounds="$rounds ${destroy_ms}/${plain_ms}"
+  best_plain=$(min "$best_plain" "$plain_ms"); best_destroy=$(min "$best_destroy" "$destroy_ms")
+  best_plain_cpu=$(min "$best_plain_cpu" "$plain_cpu"); best_destroy_cpu=$(min "$best_destroy_cpu" "$destroy_cpu")
 done
-q -c "CHECKPOINT"
-read -r plain_ms plain_cpu <<<"$(q -c "SELECT bench_ms_cpu('DELETE FROM b_plain WHERE written < DATE ''2015-01-01''')")"
-q -c "CHECKPOINT"
-read -r destroy_ms destroy_cpu <<<"$(q -c "SELECT bench_ms_cpu('SELECT patsvc.destroy_due(''b_prot'', authorized_by => ''bench'', method => ''deleted'')')")"
-left=$(q -c "SELECT (SELECT count(*) FROM b_plain) + (SELECT count(*) FROM b_prot)")
-visible=$(q -c "SELECT string_agg(relname || ' ' || relallvisible || '/' || relpages, ', ' ORDER BY relname) FROM pg_class WHERE relname IN ('b_plain', 'b_prot')")
-awk -v p="$plain_ms" -v d="$destroy_ms" -v pc="$plain_cpu" -v dc="$destroy_cpu" -v n="$N" -v left="$left" -v vis="$visible" 'BEGIN {
-  cpu = (pc > 0 && dc > 0) ? sprintf("; backend CPU time: destroy_due %.0f ms, DELETE %.0f ms, %.2fx", dc, pc, pc / dc) : ""
-  printf "RESULT destroy_due %d eligible rows: %.2fx plain DELETE WHERE anchor < cutoff (target >= 0.7x) [elapsed: destroy_due %.0f ms, DELETE %.0f ms%s; rows left %d; all-visible pages before: %s]\n", n, p / d, d, p, cpu, left, vis }'
+awk -v p="$best_plain" -v d="$best_destroy" -v pc="$best_plain_cpu" -v dc="$best_destroy_cpu" -v n="$N" -v left="$left" \
+    -v vis="$visible" -v rounds="$rounds" -v k="$ROUNDS" 'BEGIN {
+  cpu = (pc > 0 && dc > 0) ? sprintf("; backend CPU time, best: destroy_due %.0f ms, DELETE %.0f ms, %.2fx", dc, pc, pc / dc) : ""
+  printf "RESULT destroy_due %d eligible rows: %.2fx plain DELETE WHERE anchor < cutoff (target >= 0.7x) [best of %d rounds, elapsed: destroy_due %.0f ms, DELETE %.0f ms%s; each round destroy/DELETE ms:%s; rows left %d; all-visible pages before: %s]\n", n, p / d, k, d, p, cpu, rounds, left, vis }'
 
 fi
 
