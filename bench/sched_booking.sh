@@ -137,21 +137,7 @@ echo "INFO booking throughput floor (same columns, indexes and CHECKs as patsvc.
 q <<'SQL'
 -- candidate slots in SQL (per local date, (date + time) AT TIME ZONE zone), so the
 -- reference does not lean on patsvc's C expansion (patsvc.candidate_slots)
-CREATE FUNCTION ref_candidate_slots(prov bigint, w tstzrange, type_id bigint) RETURNS SETOF tstzrange LANGUAGE sql STABLE AS $$
-  SELECT DISTINCT tstzrange(x.s, x.s + make_interval(mins => t.duration_minutes))
-  FROM patsvc.appointment_types t,
-       patsvc.availability a JOIN patsvc.locations l ON l.id = a.location_id,
-       LATERAL generate_series((lower(w) AT TIME ZONE l.time_zone)::date - 1, (upper(w) AT TIME ZONE l.time_zone)::date,
-                               interval '1 day') AS d(day),
-       LATERAL generate_series(0, (EXTRACT(epoch FROM a.ends_local - a.starts_local)::integer / 60)
-                                  / t.duration_minutes - 1) AS k(n),
-       LATERAL (SELECT ((d.day::date + a.starts_local) + k.n * make_interval(mins => t.duration_minutes))
-                       AT TIME ZONE l.time_zone) AS x(s)
-  WHERE t.id = type_id AND a.provider_id = prov
-    AND a.weekday = EXTRACT(isodow FROM d.day) AND d.day::date BETWEEN a.valid_from AND a.valid_until
-    AND x.s >= lower(w) AND x.s < upper(w)
-  ORDER BY 1
-$$;
+\i test/sql/ref_candidate_slots.sql
 CREATE FUNCTION ref_free_slots(prov bigint, w tstzrange) RETURNS SETOF tstzrange LANGUAGE sql STABLE AS $$
   WITH hours AS (
     SELECT range_agg(tstzrange((d::date + a.starts_local) AT TIME ZONE l.time_zone,

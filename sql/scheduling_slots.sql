@@ -12,25 +12,8 @@ CREATE TEMP TABLE slots_sequences AS
 SELECT format('%I.%I', schemaname, sequencename) AS seq, last_value, start_value FROM pg_sequences WHERE schemaname = 'patsvc';
 BEGIN;
 
--- candidate_slots as it was written in SQL: one slot per type length from
--- each hours row's start, per local date, (date + time) AT TIME ZONE zone
-CREATE FUNCTION pg_temp.sql_candidate_slots(provider bigint, search_window tstzrange, appointment_type bigint)
-  RETURNS SETOF tstzrange LANGUAGE sql STABLE
-AS $$
-  SELECT DISTINCT tstzrange(x.s, x.s + make_interval(mins => t.duration_minutes))
-  FROM patsvc.appointment_types t,
-       patsvc.availability a JOIN patsvc.locations l ON l.id = a.location_id,
-       LATERAL generate_series((lower(search_window) AT TIME ZONE l.time_zone)::date - 1,
-                               (upper(search_window) AT TIME ZONE l.time_zone)::date, interval '1 day') AS d(day),
-       LATERAL generate_series(0, (EXTRACT(epoch FROM a.ends_local - a.starts_local)::integer / 60)
-                                  / t.duration_minutes - 1) AS k(n),
-       LATERAL (SELECT ((d.day::date + a.starts_local) + k.n * make_interval(mins => t.duration_minutes))
-                       AT TIME ZONE l.time_zone) AS x(s)
-  WHERE t.id = appointment_type AND a.provider_id = provider
-    AND a.weekday = EXTRACT(isodow FROM d.day) AND d.day::date BETWEEN a.valid_from AND a.valid_until
-    AND x.s >= lower(search_window) AND x.s < upper(search_window)
-  ORDER BY 1
-$$;
+-- candidate_slots as it was written in SQL (created in public, rolled back with the rest)
+\i test/sql/ref_candidate_slots.sql
 
 -- next_available written in SQL: those candidates of each provider in the
 -- 92 days after the start, earliest first (ties by provider), each probed
@@ -44,7 +27,7 @@ DECLARE
   c record;
 BEGIN
   FOR c IN SELECT p, s FROM (SELECT DISTINCT unnest(providers) AS p) u,
-                  pg_temp.sql_candidate_slots(p, tstzrange(after, after + interval '2208 hours'), type_id) s
+                  ref_candidate_slots(p, tstzrange(after, after + interval '2208 hours'), type_id) s
            ORDER BY lower(s), p LOOP
     IF patsvc.slot_is_free(c.p, lower(c.s), type_id, resources) THEN
       provider := c.p;
@@ -88,7 +71,7 @@ VALUES (709, 702, 7, '10:00', '14:00');
 -- 1. candidate_slots equals its SQL definition for every provider and type, all of 2027 and around
 SELECT p AS provider, t AS type_id, count(c) AS slots,
        array_agg(c ORDER BY c) IS NOT DISTINCT FROM
-       (SELECT array_agg(s ORDER BY s) FROM pg_temp.sql_candidate_slots(p, tstzrange('2026-12-30', '2028-01-02'), t) s)
+       (SELECT array_agg(s ORDER BY s) FROM ref_candidate_slots(p, tstzrange('2026-12-30', '2028-01-02'), t) s)
          AS same_as_sql
 FROM generate_series(701, 709) p, generate_series(701, 703) t
      LEFT JOIN LATERAL candidate_slots(p, tstzrange('2026-12-30', '2028-01-02'), t) c ON true
@@ -97,7 +80,7 @@ GROUP BY p, t ORDER BY p, t;
 -- on the change days themselves (window = the local day), in UTC
 SET LOCAL TimeZone = 'UTC';
 SELECT v.p AS provider, v.d AS local_date, count(*) AS slots, min(lower(c)) AS first_start, max(lower(c)) AS last_start,
-       count(*) = (SELECT count(*) FROM pg_temp.sql_candidate_slots(v.p, w.w, 702)) AS same_count_as_sql
+       count(*) = (SELECT count(*) FROM ref_candidate_slots(v.p, w.w, 702)) AS same_count_as_sql
 FROM (VALUES (701, date '2027-03-14'), (701, '2027-11-07'), (702, '2027-03-28'), (702, '2027-10-31'),
              (703, '2027-03-28'), (704, '2027-04-04'), (704, '2027-10-03'), (705, '2027-04-04'), (705, '2027-09-05'))
        AS v(p, d),
