@@ -194,10 +194,51 @@ row_cache_enter(RowCache *c, int64 id, uint64 generation)
 	return hash_search(c->htab, &id, HASH_ENTER, &found);
 }
 
-/* Reads one type (inside SPI); false when it does not exist. */
-static bool
-read_type(int64 type_id, ApptType *type)
+/*
+ * Reads one id's rows into entry (an entry of the cache's kind; allocations
+ * in the cache's context); runs inside SPI, returns false when there are none
+ * to cache.
+ */
+typedef bool (*RowLoader) (int64 id, void *entry);
+
+/*
+ * The cached entry of id, loaded first when absent; NULL when load() finds
+ * nothing (nothing is cached then).  scratch (entrysize bytes) holds a row
+ * read while an invalidation arrived: it serves this call only.  Either way
+ * the result lives until the next invalidation is processed, so callers
+ * copy what they keep before doing anything that could process one.
+ */
+static void *
+row_cache_lookup(RowCache *c, int64 id, RowLoader load, void *scratch)
 {
+	void	   *entry;
+	uint64		generation;
+	bool		found;
+
+	row_cache_open(c);
+	entry = hash_search(c->htab, &id, HASH_FIND, NULL);
+	if (entry != NULL)
+		return entry;
+	generation = c->generation;
+	memset(scratch, 0, c->entrysize);
+	*(int64 *) scratch = id;
+	spi_connect();
+	found = load(id, scratch);
+	SPI_finish();
+	if (!found)
+		return NULL;
+	entry = row_cache_enter(c, id, generation);
+	if (entry == NULL)
+		return scratch;
+	memcpy(entry, scratch, c->entrysize);
+	return entry;
+}
+
+/* Reads one type (inside SPI) into a CachedType; false when it does not exist. */
+static bool
+read_type(int64 type_id, void *entry)
+{
+	ApptType   *type = &((CachedType *) entry)->type;
 	TupleDesc	desc;
 	HeapTuple	row;
 	bool		isnull;
@@ -236,62 +277,39 @@ copy_type(const ApptType *from, ApptType *to)
 void
 rules_load_type(int64 type_id, ApptType *type)
 {
-	CachedType *entry;
-	ApptType	loaded;
-	uint64		generation;
-	bool		found;
+	CachedType	scratch;
+	CachedType *entry = row_cache_lookup(&types, type_id, read_type, &scratch);
 
-	row_cache_open(&types);
-	entry = hash_search(types.htab, &type_id, HASH_FIND, NULL);
-	if (entry != NULL)
-	{
-		copy_type(&entry->type, type);
-		return;
-	}
-	generation = types.generation;
-	spi_connect();
-	found = read_type(type_id, &loaded);
-	SPI_finish();
-	if (!found)
+	if (entry == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_PATSVC_UNKNOWN_REFERENCE),
 				 errmsg("appointment type %lld does not exist", (long long) type_id),
 				 errhint("Use the id of a row of patsvc.appointment_types.")));
-	copy_type(&loaded, type);
-	entry = row_cache_enter(&types, type_id, generation);
-	if (entry != NULL)
-		entry->type = loaded;
+	copy_type(&entry->type, type);
+}
+
+/* Reads the kind of one resource (inside SPI) into a CachedResource; false when it does not exist. */
+static bool
+read_resource(int64 resource, void *entry)
+{
+	bool		isnull;
+	Datum		kind;
+
+	if (!row_cache_read(&resources, resource))
+		return false;
+	kind = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	((CachedResource *) entry)->kind = MemoryContextStrdup(resources.cxt, isnull ? "" : TextDatumGetCString(kind));
+	return true;
 }
 
 /* The kind of a resource (palloc'd in the caller's context), NULL when it does not exist. */
 char *
 rules_resource_kind(int64 resource)
 {
-	CachedResource *entry;
-	uint64		generation;
-	bool		isnull;
-	Datum		kind;
-	char	   *result = NULL;
-	MemoryContext caller = CurrentMemoryContext;
+	CachedResource scratch;
+	CachedResource *entry = row_cache_lookup(&resources, resource, read_resource, &scratch);
 
-	row_cache_open(&resources);
-	entry = hash_search(resources.htab, &resource, HASH_FIND, NULL);
-	if (entry != NULL)
-		return pstrdup(entry->kind);
-	generation = resources.generation;
-	spi_connect();
-	if (row_cache_read(&resources, resource))
-	{
-		kind = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
-		result = MemoryContextStrdup(caller, isnull ? "" : TextDatumGetCString(kind));
-	}
-	SPI_finish();
-	if (result == NULL)
-		return NULL;
-	entry = row_cache_enter(&resources, resource, generation);
-	if (entry != NULL)
-		entry->kind = MemoryContextStrdup(resources.cxt, result);
-	return result;
+	return entry == NULL ? NULL : pstrdup(entry->kind);
 }
 
 /* Copy for the caller (see copy_type); the zone names are copied too. */
@@ -307,10 +325,12 @@ copy_hours(const CachedHours *from, SchedHours **to)
 	return from->n;
 }
 
-/* Reads the hours of one provider (inside SPI) into entry, allocated in the cache's context. */
-static void
-read_hours(int64 provider, CachedHours *entry)
+/* Reads the hours of one provider (inside SPI) into a CachedHours, allocated
+ * in the cache's context; none is an answer too (cached as 0 rows). */
+static bool
+read_hours(int64 provider, void *e)
 {
+	CachedHours *entry = e;
 	MemoryContext old;
 
 	(void) row_cache_read(&hours, provider);
@@ -334,6 +354,7 @@ read_hours(int64 provider, CachedHours *entry)
 		h->time_zone = PointerGetDatum(DatumGetTextPCopy(SPI_getbinval(t, d, 8, &isnull)));
 	}
 	MemoryContextSwitchTo(old);
+	return true;
 }
 
 /*
@@ -343,27 +364,25 @@ read_hours(int64 provider, CachedHours *entry)
 int
 rules_provider_hours(int64 provider, SchedHours **rows)
 {
-	CachedHours *entry;
-	CachedHours loaded;
-	uint64		generation;
-	int			n;
+	CachedHours scratch;
 
-	row_cache_open(&hours);
-	entry = hash_search(hours.htab, &provider, HASH_FIND, NULL);
-	if (entry != NULL)
-		return copy_hours(entry, rows);
-	generation = hours.generation;
-	spi_connect();
-	read_hours(provider, &loaded);
-	SPI_finish();
-	n = copy_hours(&loaded, rows);
-	entry = row_cache_enter(&hours, provider, generation);
-	if (entry != NULL)
-	{
-		entry->n = loaded.n;
-		entry->rows = loaded.rows;
-	}
-	return n;
+	return copy_hours(row_cache_lookup(&hours, provider, read_hours, &scratch), rows);
+}
+
+/* Reads whether one type has reminder rules (inside SPI) into a CachedReminders,
+ * as the owner of patsvc.appointments (callers need no access to reminder_rules). */
+static bool
+read_reminders(int64 type, void *entry)
+{
+	Oid			save_userid;
+	int			save_sec;
+
+	GetUserIdAndSecContext(&save_userid, &save_sec);
+	SetUserIdAndSecContext(sched_appointments_owner(),
+						   save_sec | SECURITY_LOCAL_USERID_CHANGE | SECURITY_NOFORCE_RLS);
+	((CachedReminders *) entry)->has_rules = row_cache_read(&reminder_types, type);
+	SetUserIdAndSecContext(save_userid, save_sec);
+	return true;
 }
 
 /*
@@ -376,29 +395,10 @@ PG_FUNCTION_INFO_V1(patsvc_type_has_reminders);
 Datum
 patsvc_type_has_reminders(PG_FUNCTION_ARGS)
 {
-	int64		type = PG_GETARG_INT64(0);
-	CachedReminders *entry;
-	uint64		generation;
-	bool		has_rules;
-	Oid			save_userid;
-	int			save_sec;
+	CachedReminders scratch;
+	CachedReminders *entry = row_cache_lookup(&reminder_types, PG_GETARG_INT64(0), read_reminders, &scratch);
 
-	row_cache_open(&reminder_types);
-	entry = hash_search(reminder_types.htab, &type, HASH_FIND, NULL);
-	if (entry != NULL)
-		PG_RETURN_BOOL(entry->has_rules);
-	generation = reminder_types.generation;
-	GetUserIdAndSecContext(&save_userid, &save_sec);
-	SetUserIdAndSecContext(sched_appointments_owner(),
-						   save_sec | SECURITY_LOCAL_USERID_CHANGE | SECURITY_NOFORCE_RLS);
-	spi_connect();
-	has_rules = row_cache_read(&reminder_types, type);
-	SPI_finish();
-	SetUserIdAndSecContext(save_userid, save_sec);
-	entry = row_cache_enter(&reminder_types, type, generation);
-	if (entry != NULL)
-		entry->has_rules = has_rules;
-	PG_RETURN_BOOL(has_rules);
+	PG_RETURN_BOOL(entry->has_rules);
 }
 
 /*
