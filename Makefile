@@ -40,8 +40,10 @@ REGRESS_ALL      = $(basename $(notdir $(sort $(wildcard sql/*.sql))))
 REGRESS_HARDENED = $(filter hardened_%,$(REGRESS_ALL))
 REGRESS         ?= $(filter-out hardened_%,$(REGRESS_ALL))
 REGRESS_OPTS     = --load-extension=$(EXTENSION)
-# isolation: test/specs/*.spec vs test/expected/*.out
-ISOLATION       ?= $(basename $(notdir $(sort $(wildcard test/specs/*.spec))))
+# isolation: test/specs/*.spec vs test/expected/*.out; hardened_* likewise in the second cluster
+ISOLATION_ALL      = $(basename $(notdir $(sort $(wildcard test/specs/*.spec))))
+ISOLATION_HARDENED = $(filter hardened_%,$(ISOLATION_ALL))
+ISOLATION       ?= $(filter-out hardened_%,$(ISOLATION_ALL))
 ISOLATION_OPTS   = --inputdir=test --load-extension=$(EXTENSION)
 
 PGXS := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)
@@ -65,7 +67,7 @@ $(INSTALL_SQL): $(SQL_SOURCES) Makefile
 
 all: $(INSTALL_SQL)
 
-.PHONY: test demo bench stage print-hardened print-planned
+.PHONY: test demo bench stage print-hardened print-hardened-isolation print-planned
 test:
 	@bash tools/test.sh
 demo:
@@ -78,6 +80,9 @@ stage:
 
 print-hardened:
 	@echo $(REGRESS_HARDENED)
+
+print-hardened-isolation:
+	@echo $(ISOLATION_HARDENED)
 
 # the pg_regress and isolation tests one installcheck is meant to run (tools/suites.sh)
 print-planned:

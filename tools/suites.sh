@@ -34,8 +34,8 @@ check_all_ran() {   # $1 = regress log, then the planned test names
     local log=$1 name
     shift
     for name in "$@"; do
-        grep -qE "^(test | +)$name +\.\.\. " "$log" ||
-            echo "pg_regress did not run $name (see $(basename "$log"))" >> "$logs/$mode.$name.setup-failed"
+        grep -qE "^(test | +)$name +\.\.\. +(ok|FAILED|failed)" "$log" ||
+            echo "pg_regress did not finish $name (see $(basename "$log"))" >> "$logs/$mode.$name.setup-failed"
     done
 }
 
@@ -59,11 +59,15 @@ if [ "$mode" = plain ]; then
 else
     shopt -s nullglob
     hardened=$(make -s --no-print-directory print-hardened)
-    if [ -n "$hardened" ]; then
-        make -s --no-print-directory installcheck REGRESS="$hardened" ISOLATION= \
-            > "$logs/hardened.regress.log" 2>&1
+    hardened_iso=$(make -s --no-print-directory print-hardened-isolation)
+    if [ -n "$hardened$hardened_iso" ]; then
+        : > "$logs/hardened.regress.log"
+        [ -n "$hardened" ] && make -s --no-print-directory installcheck REGRESS="$hardened" ISOLATION= \
+            >> "$logs/hardened.regress.log" 2>&1
+        [ -n "$hardened_iso" ] && make -s --no-print-directory installcheck REGRESS= ISOLATION="$hardened_iso" \
+            >> "$logs/hardened.regress.log" 2>&1
         cat "$logs/hardened.regress.log"
-        check_all_ran "$logs/hardened.regress.log" $hardened
+        check_all_ran "$logs/hardened.regress.log" $hardened $hardened_iso
         keep_diffs
     fi
     pgtap test/pgtap/hardened/*.sql

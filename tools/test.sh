@@ -20,7 +20,8 @@ hardened_regress=$(make -s --no-print-directory print-hardened 2>/dev/null || tr
 log "cluster 1: pg_regress, isolation, pgTAP"
 with_cluster -- bash tools/suites.sh plain "$LOGS" ||
     echo "cluster 1 could not run its suites (exit $?)" > "$LOGS/plain.cluster.setup-failed"
-if [ -n "$hardened_regress" ] || compgen -G 'test/pgtap/hardened/*.sql' >/dev/null; then
+if [ -n "$hardened_regress" ] || compgen -G 'test/specs/hardened_*.spec' >/dev/null ||
+   compgen -G 'test/pgtap/hardened/*.sql' >/dev/null; then
     log "cluster 2 (shared_preload_libraries=patsvc): hardened suites"
     # The staged library by path: the server looks in $libdir before extension_destdir applies.
     with_cluster -o "shared_preload_libraries=$STAGE$($PG_CONFIG --pkglibdir)/patsvc" \
