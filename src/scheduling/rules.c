@@ -794,53 +794,76 @@ lock_resource_row(Relation resources, int64 resource)
 	elog(ERROR, "unexpected result %d locking resource %lld", (int) res, (long long) resource);
 }
 
-/* Plain column indexes only: then the holds are written without the executor. */
-static bool
-plain_indexes(Relation rel, List *indexes)
+/* The indexes of appointment_resources, opened once per appointment. */
+typedef struct HoldIndexes
 {
+	int			n;
+	Relation   *rels;
+	IndexInfo **infos;
+} HoldIndexes;
+
+/*
+ * Opens the indexes; false (nothing left open) when one is not a plain
+ * column index: then the holds take the INSERT path.
+ */
+static bool
+open_plain_indexes(Relation rel, HoldIndexes *ix)
+{
+	List	   *oids = RelationGetIndexList(rel);
 	ListCell   *lc;
 
-	foreach(lc, indexes)
+	ix->n = 0;
+	ix->rels = palloc(sizeof(Relation) * Max(list_length(oids), 1));
+	ix->infos = palloc(sizeof(IndexInfo *) * Max(list_length(oids), 1));
+	foreach(lc, oids)
 	{
 		Relation	idx = index_open(lfirst_oid(lc), RowExclusiveLock);
-		bool		plain = RelationGetIndexExpressions(idx) == NIL && RelationGetIndexPredicate(idx) == NIL &&
-			idx->rd_index->indimmediate && !idx->rd_index->indisexclusion;
 
-		index_close(idx, NoLock);
-		if (!plain)
+		ix->rels[ix->n] = idx;
+		ix->infos[ix->n++] = BuildIndexInfo(idx);
+		if (RelationGetIndexExpressions(idx) != NIL || RelationGetIndexPredicate(idx) != NIL ||
+			!idx->rd_index->indimmediate || idx->rd_index->indisexclusion)
+		{
+			for (int k = 0; k < ix->n; k++)
+				index_close(ix->rels[k], NoLock);
+			list_free(oids);
 			return false;
+		}
 	}
+	list_free(oids);
 	return true;
+}
+
+static void
+close_indexes(HoldIndexes *ix)
+{
+	for (int k = 0; k < ix->n; k++)
+		index_close(ix->rels[k], NoLock);
 }
 
 /* One row of appointment_resources: heap insert plus its index entries. */
 static void
-insert_hold(Relation rel, List *indexes, Datum *values, bool *nulls)
+insert_hold(Relation rel, const HoldIndexes *ix, Datum *values, bool *nulls)
 {
 	HeapTuple	tup = heap_form_tuple(RelationGetDescr(rel), values, nulls);
-	ListCell   *lc;
 
 	simple_heap_insert(rel, tup);
-	foreach(lc, indexes)
+	for (int k = 0; k < ix->n; k++)
 	{
-		Relation	idx = index_open(lfirst_oid(lc), RowExclusiveLock);
-		IndexInfo  *info = BuildIndexInfo(idx);
+		Relation	idx = ix->rels[k];
+		IndexInfo  *info = ix->infos[k];
 		Datum		iv[INDEX_MAX_KEYS];
 		bool		in[INDEX_MAX_KEYS];
 
 		if (!info->ii_ReadyForInserts)	/* being built concurrently: not yet */
-		{
-			index_close(idx, NoLock);
 			continue;
-		}
-		for (int k = 0; k < info->ii_NumIndexAttrs; k++)
+		for (int a = 0; a < info->ii_NumIndexAttrs; a++)
 		{
-			iv[k] = values[info->ii_IndexAttrNumbers[k] - 1];
-			in[k] = nulls[info->ii_IndexAttrNumbers[k] - 1];
+			iv[a] = values[info->ii_IndexAttrNumbers[a] - 1];
+			in[a] = nulls[info->ii_IndexAttrNumbers[a] - 1];
 		}
 		index_insert(idx, iv, in, &tup->t_self, rel,
 					 idx->rd_index->indisunique ? UNIQUE_CHECK_YES : UNIQUE_CHECK_NO, false, info);
-		index_close(idx, NoLock);
 	}
 	heap_freetuple(tup);
 }
@@ -856,15 +879,14 @@ insert_holds(int64 appointment, const ApptRow *row)
 {
 	Relation	rel;
 	Relation	resources;
-	List	   *indexes;
+	HoldIndexes ix;
 	int			natts;
 	Datum	   *values;
 	bool	   *nulls;
 
 	sched_rels_open();
 	rel = table_open(sched_rels.oid[SR_HOLDS], RowExclusiveLock);
-	indexes = RelationGetIndexList(rel);
-	if (!plain_indexes(rel, indexes))
+	if (!open_plain_indexes(rel, &ix))
 	{
 		Datum		ins[4] = {Int64GetDatum(appointment),
 			PointerGetDatum(int8_array(row->resources, row->nresources)),
@@ -894,11 +916,11 @@ insert_holds(int64 appointment, const ApptRow *row)
 	{
 		lock_resource_row(resources, row->resources[i]);
 		values[sched_rels.h_resource - 1] = Int64GetDatum(row->resources[i]);
-		insert_hold(rel, indexes, values, nulls);
+		insert_hold(rel, &ix, values, nulls);
 	}
 	table_close(resources, NoLock);
+	close_indexes(&ix);
 	table_close(rel, NoLock);
-	list_free(indexes);
 }
 
 void

@@ -103,6 +103,10 @@ extern bool rules_check(ApptRow *row, const ApptType *type, RuleMode mode, bool 
 /* Deletes the old holds (if had_holds) and inserts the row's (if not NULL). */
 extern void rules_replace_holds(int64 appointment, bool had_holds, const ApptRow *row_or_null);
 
+/* trigger.c: int64 sorting shared by the scheduling code */
+extern int	sched_cmp_int64(const void *a, const void *b);
+extern int	sched_sort_distinct(int64 *values, int n);
+
 /* overbook.c: owner of patsvc.appointments, the role the rules run as */
 extern Oid sched_appointments_owner(void);
 

@@ -226,15 +226,6 @@ hours_slot(int n)
 	return &hours_buf[n];
 }
 
-static int
-cmp_int64(const void *a, const void *b)
-{
-	int64		x = *(const int64 *) a,
-				y = *(const int64 *) b;
-
-	return x < y ? -1 : x > y;
-}
-
 /*
  * Hours rows of the providers (each provider once, NULLs skipped), zones
  * prepared for [w0, w1), in the caller's memory context; the array is valid
@@ -256,14 +247,12 @@ slots_load_hours(ArrayType *providers, TimestampTz w0, TimestampTz w1, int *n)
 	for (int i = 0; i < nids; i++)
 		if (!nulls[i])
 			sorted[nsorted++] = DatumGetInt64(ids[i]);
-	qsort(sorted, nsorted, sizeof(int64), cmp_int64);
+	nsorted = sched_sort_distinct(sorted, nsorted);
 	for (int i = 0; i < nsorted; i++)
 	{
 		SchedHours *rows;
 		int			nrows;
 
-		if (i > 0 && sorted[i] == sorted[i - 1])
-			continue;
 		nrows = rules_provider_hours(sorted[i], &rows);
 		for (int r = 0; r < nrows; r++)
 		{
@@ -316,15 +305,6 @@ slot_cursor_init(SlotCursor *c, const WeeklyHours *h, int32 duration_min, Timest
 	c->irregular = NULL;
 }
 
-static int
-cmp_timestamptz(const void *a, const void *b)
-{
-	TimestampTz x = *(const TimestampTz *) a,
-				y = *(const TimestampTz *) b;
-
-	return x < y ? -1 : x > y;
-}
-
 /* starts of the cursor's day: midnight + wall time, or one by one and sorted
  * on an offset change day (a shifted nonexistent time can pass a later one) */
 static TimestampTz
@@ -342,7 +322,7 @@ day_slot(SlotCursor *c, int k)
 			c->irregular = palloc(sizeof(TimestampTz) * Max(c->nslots, 1));
 		for (int i = 0; i < c->nslots; i++)
 			c->irregular[i] = zone_to_utc(h->zone, local0 + i * c->step);
-		qsort(c->irregular, c->nslots, sizeof(TimestampTz), cmp_timestamptz);
+		qsort(c->irregular, c->nslots, sizeof(TimestampTz), sched_cmp_int64);
 	}
 	return c->irregular[k];
 }
@@ -394,7 +374,7 @@ slots_expand(const WeeklyHours *hours, int nhours, int32 duration_min, Timestamp
 			out[m++] = c.current;
 		}
 	}
-	qsort(out, m, sizeof(TimestampTz), cmp_timestamptz);
+	qsort(out, m, sizeof(TimestampTz), sched_cmp_int64);
 	*n = 0;
 	for (int i = 0; i < m; i++)
 		if (i == 0 || out[i] != out[i - 1])

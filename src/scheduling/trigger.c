@@ -67,13 +67,27 @@ get(HeapTuple tup, TupleDesc desc, const int *attnums, ApptCol c, bool *isnull)
 	return heap_getattr(tup, attnums[c], desc, isnull);
 }
 
-static int
-cmp_int64(const void *a, const void *b)
+/* qsort comparator for int64 (and TimestampTz, an int64) */
+int
+sched_cmp_int64(const void *a, const void *b)
 {
 	int64		x = *(const int64 *) a,
 				y = *(const int64 *) b;
 
 	return x < y ? -1 : x > y;
+}
+
+/* Sorts values and drops duplicates in place; returns how many are left. */
+int
+sched_sort_distinct(int64 *values, int n)
+{
+	int			k = 0;
+
+	qsort(values, n, sizeof(int64), sched_cmp_int64);
+	for (int i = 0; i < n; i++)
+		if (k == 0 || values[k - 1] != values[i])
+			values[k++] = values[i];
+	return k;
 }
 
 /* resources: sorted, duplicates dropped, no NULLs */
@@ -82,8 +96,7 @@ read_resources(Datum d, ApptRow *row)
 {
 	Datum	   *elems;
 	bool	   *nulls;
-	int			n,
-				k = 0;
+	int			n;
 
 	deconstruct_array(DatumGetArrayTypeP(d), INT8OID, sizeof(int64), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE,
 					  &elems, &nulls, &n);
@@ -97,11 +110,7 @@ read_resources(Datum d, ApptRow *row)
 					 errhint("List the ids of patsvc.resources the appointment holds.")));
 		row->resources[i] = DatumGetInt64(elems[i]);
 	}
-	qsort(row->resources, n, sizeof(int64), cmp_int64);
-	for (int i = 0; i < n; i++)
-		if (k == 0 || row->resources[k - 1] != row->resources[i])
-			row->resources[k++] = row->resources[i];
-	row->nresources = k;
+	row->nresources = sched_sort_distinct(row->resources, n);
 }
 
 static void
