@@ -7,6 +7,7 @@
 #include "fmgr.h"
 #include "utils/builtins.h"
 
+#include "codes/codes.h"
 #include "patsvc.h"
 
 PG_MODULE_MAGIC;
@@ -17,6 +18,7 @@ void		_PG_init(void);
 void
 _PG_init(void)
 {
+	codes_init();
 	patsvc_retention_init();
 }
 

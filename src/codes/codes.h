@@ -68,7 +68,8 @@ code_sym_char(int v)
 	return v <= 10 ? (char) ('0' + v - 1) : (char) ('A' + v - 11);
 }
 
-extern PGDLLIMPORT const int8 code_sym_folded[256];
+extern PGDLLIMPORT int8 code_sym_folded[256];
+extern void codes_init(void);	/* fills code_sym_folded (from _PG_init) */
 
 extern int64 code_pack(const char *s, int len, int width);
 extern void code_unpack(int64 v, int width, char *out);
