@@ -1,8 +1,9 @@
 /*
  * cache.c -- per-backend caches of patsvc.appointment_types, of the kinds
  * of patsvc.resources, of each provider's weekly hours (patsvc.availability
- * with the time zone of patsvc.locations), and of whether a type has
- * patsvc.reminder_rules.
+ * with the time zone of patsvc.locations), of whether a type has
+ * patsvc.reminder_rules and of whether a provider or resource has any
+ * patsvc.time_off.
  *
  * Every write to patsvc.appointments needs its type's duration, buffers,
  * capacity and required resource kinds, the kinds of its resources and its
@@ -101,22 +102,41 @@ static RowCache hours = {
 	.limit = 0,
 };
 
-typedef struct CachedReminders
+/* a yes/no fact about an id */
+typedef struct CachedFlag
 {
-	int64		type;			/* hash key */
-	bool		has_rules;
-} CachedReminders;
+	int64		id;				/* hash key */
+	bool		set;
+} CachedFlag;
 
 /* does an appointment type have reminder rules? */
 static RowCache reminder_types = {
 	.relname = "reminder_rules",
 	.sql = "SELECT 1 FROM " PATSVC_SCHEMA ".reminder_rules WHERE type_id = $1",
-	.entrysize = sizeof(CachedReminders),
+	.entrysize = sizeof(CachedFlag),
 	.nelem = 64,
 	.limit = 1,
 };
 
-static RowCache *const all_caches[] = {&types, &resources, &hours, &reminder_types};
+/* does a provider, a resource, have any time off?  (most have none: no scan) */
+static RowCache provider_time_off = {
+	.relname = "time_off",
+	.sql = "SELECT 1 FROM " PATSVC_SCHEMA ".time_off WHERE provider_id = $1",
+	.entrysize = sizeof(CachedFlag),
+	.nelem = 256,
+	.limit = 1,
+};
+
+static RowCache resource_time_off = {
+	.relname = "time_off",
+	.sql = "SELECT 1 FROM " PATSVC_SCHEMA ".time_off WHERE resource_id = $1",
+	.entrysize = sizeof(CachedFlag),
+	.nelem = 256,
+	.limit = 1,
+};
+
+static RowCache *const all_caches[] = {&types, &resources, &hours, &reminder_types, &provider_time_off,
+&resource_time_off};
 
 static void
 sched_relcache_callback(Datum arg, Oid relid)
@@ -369,10 +389,10 @@ rules_provider_hours(int64 provider, SchedHours **rows)
 	return copy_hours(row_cache_lookup(&hours, provider, read_hours, &scratch), rows);
 }
 
-/* Reads whether one type has reminder rules (inside SPI) into a CachedReminders,
- * as the owner of patsvc.appointments (callers need no access to reminder_rules). */
+/* Whether the cache's query finds a row for id (inside SPI), read as the
+ * owner of patsvc.appointments (callers need no access to its table). */
 static bool
-read_reminders(int64 type, void *entry)
+read_flag_as_owner(RowCache *c, int64 id, void *entry)
 {
 	Oid			save_userid;
 	int			save_sec;
@@ -380,25 +400,54 @@ read_reminders(int64 type, void *entry)
 	GetUserIdAndSecContext(&save_userid, &save_sec);
 	SetUserIdAndSecContext(sched_appointments_owner(),
 						   save_sec | SECURITY_LOCAL_USERID_CHANGE | SECURITY_NOFORCE_RLS);
-	((CachedReminders *) entry)->has_rules = row_cache_read(&reminder_types, type);
+	((CachedFlag *) entry)->set = row_cache_read(c, id);
 	SetUserIdAndSecContext(save_userid, save_sec);
 	return true;
+}
+
+static bool
+read_reminders(int64 type, void *entry)
+{
+	return read_flag_as_owner(&reminder_types, type, entry);
+}
+
+static bool
+read_provider_time_off(int64 provider, void *entry)
+{
+	return read_flag_as_owner(&provider_time_off, provider, entry);
+}
+
+static bool
+read_resource_time_off(int64 resource, void *entry)
+{
+	return read_flag_as_owner(&resource_time_off, resource, entry);
 }
 
 /*
  * patsvc.type_has_reminders(type_id): does the type have reminder rules?
  * The WHEN condition of trigger reminders_schedule, so that appointments
- * of types without rules queue no trigger event at all.  Loads as the owner
- * of patsvc.appointments (callers need no access to reminder_rules).
+ * of types without rules queue no trigger event at all.
  */
 PG_FUNCTION_INFO_V1(patsvc_type_has_reminders);
 Datum
 patsvc_type_has_reminders(PG_FUNCTION_ARGS)
 {
-	CachedReminders scratch;
-	CachedReminders *entry = row_cache_lookup(&reminder_types, PG_GETARG_INT64(0), read_reminders, &scratch);
+	CachedFlag	scratch;
+	CachedFlag *entry = row_cache_lookup(&reminder_types, PG_GETARG_INT64(0), read_reminders, &scratch);
 
-	PG_RETURN_BOOL(entry->has_rules);
+	PG_RETURN_BOOL(entry->set);
+}
+
+/* Has the provider (resource when is_resource) any row in patsvc.time_off? */
+bool
+rules_has_time_off(bool is_resource, int64 id)
+{
+	CachedFlag	scratch;
+	CachedFlag *entry = is_resource
+		? row_cache_lookup(&resource_time_off, id, read_resource_time_off, &scratch)
+		: row_cache_lookup(&provider_time_off, id, read_provider_time_off, &scratch);
+
+	return entry->set;
 }
 
 /*

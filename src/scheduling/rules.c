@@ -62,8 +62,11 @@ typedef struct RulePlan
 	SPIPlanPtr	plan;
 } RulePlan;
 
+/* by primary key: the holds of an appointment are (each resource, its held_from, its id) */
 static RulePlan plan_holds_delete = {
-	"DELETE FROM patsvc.appointment_resources WHERE appointment_id = $1", 1, {INT8OID}
+	"DELETE FROM patsvc.appointment_resources"
+	" WHERE resource_id = ANY ($2) AND held_from = $3 AND appointment_id = $1",
+	3, {INT8OID, INT8ARRAYOID, TIMESTAMPTZOID}
 };
 static RulePlan plan_holds_insert = {
 	"INSERT INTO patsvc.appointment_resources (appointment_id, resource_id, held_from, held_until)"
@@ -204,10 +207,11 @@ static void
 find_appointment_hits(const HitQuery *q, SchedRel index, int64 key, AttrNumber from_att, AttrNumber end_att,
 					  TimestampTz lo, TimestampTz hi, Snapshot snapshot, Hits *out)
 {
+	SchedBounds b = {lo - SCHED_MAX_HELD_USECS, hi, end_att, lo};
 	SchedScan	s;
 	TupleTableSlot *slot;
 
-	sched_scan_begin(&s, SR_APPOINTMENTS, index, snapshot, key, true, lo - SCHED_MAX_HELD_USECS, hi);
+	sched_scan_begin(&s, SR_APPOINTMENTS, index, snapshot, key, &b);
 	while ((q->limit == 0 || out->n < q->limit) && (slot = sched_scan_next(&s)) != NULL)
 	{
 		int64		id = slot_int8(slot, sched_rels.a_id);
@@ -229,7 +233,7 @@ fetch_holding_appointment(int64 id, Snapshot snapshot, TimestampTz *starts, int6
 	TupleTableSlot *slot;
 	bool		found = false;
 
-	sched_scan_begin(&s, SR_APPOINTMENTS, SR_APPOINTMENTS_PKEY, snapshot, id, false, 0, 0);
+	sched_scan_begin(&s, SR_APPOINTMENTS, SR_APPOINTMENTS_PKEY, snapshot, id, NULL);
 	while (!found && (slot = sched_scan_next(&s)) != NULL)
 	{
 		if (!slot_status_holds_time(slot, sched_rels.a_status))
@@ -247,11 +251,11 @@ static void
 find_resource_hits(const HitQuery *q, Snapshot snapshot, Hits *out)
 {
 	const ApptRow *row = q->row;
+	SchedBounds b = {row->held_from - SCHED_MAX_HELD_USECS, row->held_until, sched_rels.h_held_until, row->held_from};
 	SchedScan	s;
 	TupleTableSlot *slot;
 
-	sched_scan_begin(&s, SR_HOLDS, SR_HOLDS_PKEY, snapshot, q->resource, true,
-					 row->held_from - SCHED_MAX_HELD_USECS, row->held_until);
+	sched_scan_begin(&s, SR_HOLDS, SR_HOLDS_PKEY, snapshot, q->resource, &b);
 	while ((q->limit == 0 || out->n < q->limit) && (slot = sched_scan_next(&s)) != NULL)
 	{
 		int64		id = slot_int8(slot, sched_rels.h_appointment);
@@ -487,7 +491,7 @@ find_time_off(SchedRel index, int64 key, TimestampTz from, TimestampTz until, Sn
 	SchedScan	s;
 	TupleTableSlot *slot;
 
-	sched_scan_begin(&s, SR_TIME_OFF, index, snapshot, key, false, 0, 0);
+	sched_scan_begin(&s, SR_TIME_OFF, index, snapshot, key, NULL);
 	while ((slot = sched_scan_next(&s)) != NULL)
 	{
 		bool		isnull;
@@ -519,8 +523,11 @@ find_time_off(SchedRel index, int64 key, TimestampTz from, TimestampTz until, Sn
 static bool
 check_provider_time_off(const ApptRow *row, RuleMode mode, Snapshot snapshot)
 {
-	TimeOff		off = find_time_off(SR_TIME_OFF_PROVIDER, row->provider, row->starts, row->ends, snapshot);
+	TimeOff		off;
 
+	if (!rules_has_time_off(false, row->provider))
+		return true;
+	off = find_time_off(SR_TIME_OFF_PROVIDER, row->provider, row->starts, row->ends, snapshot);
 	if (!off.found)
 		return true;
 	if (mode == RULES_PROBE)
@@ -626,8 +633,11 @@ check_availability(ApptRow *row, RuleMode mode, Snapshot snapshot)
 static bool
 check_resource_time_off(const ApptRow *row, int64 resource, RuleMode mode, Snapshot snapshot)
 {
-	TimeOff		off = find_time_off(SR_TIME_OFF_RESOURCE, resource, row->held_from, row->held_until, snapshot);
+	TimeOff		off;
 
+	if (!rules_has_time_off(true, resource))
+		return true;
+	off = find_time_off(SR_TIME_OFF_RESOURCE, resource, row->held_from, row->held_until, snapshot);
 	if (!off.found)
 		return true;
 	if (mode == RULES_PROBE)
@@ -738,62 +748,6 @@ rules_check(ApptRow *row, const ApptType *type, RuleMode mode, bool check_patien
 	return ok;
 }
 
-static void
-raise_resource_gone(int64 resource)
-{
-	ereport(ERROR,
-			(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
-			 errmsg("insert or update on table \"appointment_resources\" violates foreign key constraint \"appointment_resources_resource_id_fkey\""),
-			 errdetail("Key (resource_id)=(%lld) is not present in table \"resources\".", (long long) resource),
-			 errhint("Use ids of rows of patsvc.resources.")));
-}
-
-/*
- * The foreign key appointment_resources.resource_id, kept by hand for the
- * holds written below: the resource's row is locked FOR KEY SHARE (as the
- * foreign-key check does), so a concurrent DELETE of a held resource waits
- * for this transaction and then fails on the foreign key.  A resource
- * deleted by a concurrent transaction that committed first raises the
- * foreign-key error (40001 under REPEATABLE READ / SERIALIZABLE).
- */
-static void
-lock_resource_row(Relation resources, int64 resource)
-{
-	SchedScan	s;
-	TupleTableSlot *slot;
-	ItemPointerData tid;
-	bool		found = false;
-	Snapshot	snapshot = RegisterSnapshot(GetLatestSnapshot());
-	TM_FailureData tmfd;
-	TM_Result	res;
-
-	sched_scan_begin(&s, SR_RESOURCES, SR_RESOURCES_PKEY, snapshot, resource, false, 0, 0);
-	if ((slot = sched_scan_next(&s)) != NULL)
-	{
-		tid = slot->tts_tid;
-		found = true;
-	}
-	sched_scan_end(&s);
-	if (!found)
-		raise_resource_gone(resource);
-	slot = table_slot_create(resources, NULL);
-	res = table_tuple_lock(resources, &tid, snapshot, slot, GetCurrentCommandId(false), LockTupleKeyShare,
-						   LockWaitBlock, TUPLE_LOCK_FLAG_FIND_LAST_VERSION, &tmfd);
-	ExecDropSingleTupleTableSlot(slot);
-	UnregisterSnapshot(snapshot);
-	if (res == TM_Ok)
-		return;
-	if (res == TM_Deleted && IsolationUsesXactSnapshot())
-		ereport(ERROR,
-				(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
-				 errmsg("could not serialize access due to concurrent delete"),
-				 errdetail("Resource %lld was deleted by a concurrent transaction.", (long long) resource),
-				 errhint("Retry the transaction.")));
-	if (res == TM_Deleted)
-		raise_resource_gone(resource);
-	elog(ERROR, "unexpected result %d locking resource %lld", (int) res, (long long) resource);
-}
-
 /* The indexes of appointment_resources, opened once per appointment. */
 typedef struct HoldIndexes
 {
@@ -871,14 +825,13 @@ insert_hold(Relation rel, const HoldIndexes *ix, Datum *values, bool *nulls)
 /*
  * The holds of one appointment, written directly (no SPI, no executor, no
  * row triggers): the guard trigger has nothing to guard here and the
- * foreign key on resource_id is kept by lock_resource_row.  A table whose
+ * foreign key on resource_id is checked by sched_lock_reference.  A table whose
  * indexes are not all plain (changed by hand) takes the INSERT path.
  */
 static void
 insert_holds(int64 appointment, const ApptRow *row)
 {
 	Relation	rel;
-	Relation	resources;
 	HoldIndexes ix;
 	int			natts;
 	Datum	   *values;
@@ -911,26 +864,26 @@ insert_holds(int64 appointment, const ApptRow *row)
 	values[sched_rels.h_appointment - 1] = Int64GetDatum(appointment);
 	values[sched_rels.h_held_from - 1] = TimestampTzGetDatum(row->held_from);
 	values[sched_rels.h_held_until - 1] = TimestampTzGetDatum(row->held_until);
-	resources = table_open(sched_rels.oid[SR_RESOURCES], RowShareLock);
 	for (int i = 0; i < row->nresources; i++)
 	{
-		lock_resource_row(resources, row->resources[i]);
+		sched_lock_reference(&sched_ref_resource, row->resources[i]);
 		values[sched_rels.h_resource - 1] = Int64GetDatum(row->resources[i]);
 		insert_hold(rel, &ix, values, nulls);
 	}
-	table_close(resources, NoLock);
 	close_indexes(&ix);
 	table_close(rel, NoLock);
 }
 
 void
-rules_replace_holds(int64 appointment, bool had_holds, const ApptRow *row)
+rules_replace_holds(int64 appointment, const ApptRow *old, const ApptRow *row)
 {
 	int			rc;
 
-	if (had_holds)
+	if (old != NULL)
 	{
-		Datum		del[1] = {Int64GetDatum(appointment)};
+		Datum		del[3] = {Int64GetDatum(appointment),
+			PointerGetDatum(int8_array(old->resources, old->nresources)),
+		TimestampTzGetDatum(old->held_from)};
 
 		if (SPI_connect() != SPI_OK_CONNECT)
 			elog(ERROR, "SPI_connect failed");

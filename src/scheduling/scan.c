@@ -13,6 +13,7 @@
 #include "postgres.h"
 
 #include "access/genam.h"
+#include "access/itup.h"
 #include "access/relscan.h"
 #include "access/stratnum.h"
 #include "access/table.h"
@@ -33,7 +34,9 @@ static const char *const rel_names[SR_COUNT] = {
 	"appointments", "appointments_pkey", "appointments_provider_held", "appointments_patient_start",
 	"appointment_resources", "appointment_resources_pkey",
 	"time_off", "time_off_provider_id_idx", "time_off_resource_id_idx",
-	"resources", "resources_pkey"
+	"resources", "resources_pkey",
+	"patients", "patients_pkey", "providers", "providers_pkey",
+	"appointment_types", "appointment_types_pkey", "locations", "locations_pkey"
 };
 
 static bool rels_valid = false;
@@ -98,37 +101,76 @@ sched_rels_open(void)
 	rels_valid = true;
 }
 
+/* The position of heap column att in the index (key or INCLUDE column), 0 if absent. */
+static AttrNumber
+index_position(Relation index, AttrNumber att)
+{
+	for (int i = 0; i < index->rd_index->indnatts; i++)
+		if (index->rd_index->indkey.values[i] == att)
+			return i + 1;
+	return 0;
+}
+
 /*
  * Starts a scan of heap through index: first column = key and, when
- * bounded, lo < second column < hi.  Relations stay locked (AccessShare)
- * until the end of the transaction, as in a query.
+ * bounds are given, lo < second column < hi.  Relations stay locked
+ * (AccessShare) until the end of the transaction, as in a query.
  */
 void
 sched_scan_begin(SchedScan *s, SchedRel heap, SchedRel index, Snapshot snapshot,
-				 int64 key, bool bounded, TimestampTz lo, TimestampTz hi)
+				 int64 key, const SchedBounds *bounds)
 {
 	ScanKeyData keys[3];
-	int			nkeys = bounded ? 3 : 1;
+	int			nkeys = bounds ? 3 : 1;
 
 	ScanKeyInit(&keys[0], 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(key));
-	if (bounded)
+	if (bounds)
 	{
-		ScanKeyInit(&keys[1], 2, BTGreaterStrategyNumber, F_TIMESTAMPTZ_GT, TimestampTzGetDatum(lo));
-		ScanKeyInit(&keys[2], 2, BTLessStrategyNumber, F_TIMESTAMPTZ_LT, TimestampTzGetDatum(hi));
+		ScanKeyInit(&keys[1], 2, BTGreaterStrategyNumber, F_TIMESTAMPTZ_GT, TimestampTzGetDatum(bounds->lo));
+		ScanKeyInit(&keys[2], 2, BTLessStrategyNumber, F_TIMESTAMPTZ_LT, TimestampTzGetDatum(bounds->hi));
 	}
 	s->heap = table_open(sched_rels.oid[heap], AccessShareLock);
 	s->index = index_open(sched_rels.oid[index], AccessShareLock);
 	s->slot = table_slot_create(s->heap, NULL);
 	s->scan = index_beginscan(s->heap, s->index, snapshot, nkeys, 0);
+	s->end_in_index = bounds ? index_position(s->index, bounds->end_att) : 0;
+	s->end_after = bounds ? bounds->end_after : 0;
+	/* the index entries themselves are read only to skip rows that end too early */
+	s->scan->xs_want_itup = s->end_in_index != 0;
 	index_rescan(s->scan, keys, nkeys, NULL, 0);
 }
 
-/* The next visible row in index order, NULL at the end. */
+/* false when the index entry shows that its rows end at or before end_after */
+static bool
+entry_may_pass(SchedScan *s)
+{
+	bool		isnull;
+	Datum		d;
+
+	if (s->end_in_index == 0)
+		return true;
+	d = index_getattr(s->scan->xs_itup, s->end_in_index, s->scan->xs_itupdesc, &isnull);
+	return !isnull && DatumGetTimestampTz(d) > s->end_after;
+}
+
+/*
+ * The next visible row in index order, NULL at the end.  Rows skipped on
+ * their index entry are never fetched: every version reachable from one
+ * entry has the entry's values (a change to an indexed or included column
+ * makes a new entry), so the skip is exact.
+ */
 TupleTableSlot *
 sched_scan_next(SchedScan *s)
 {
-	if (index_getnext_slot(s->scan, ForwardScanDirection, s->slot))
-		return s->slot;
+	ItemPointer tid;
+
+	while ((tid = index_getnext_tid(s->scan, ForwardScanDirection)) != NULL)
+	{
+		if (!entry_may_pass(s))
+			continue;
+		if (index_fetch_heap(s->scan, s->slot))
+			return s->slot;
+	}
 	return NULL;
 }
 

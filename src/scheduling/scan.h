@@ -19,6 +19,8 @@ typedef enum SchedRel
 	SR_HOLDS, SR_HOLDS_PKEY,
 	SR_TIME_OFF, SR_TIME_OFF_PROVIDER, SR_TIME_OFF_RESOURCE,
 	SR_RESOURCES, SR_RESOURCES_PKEY,
+	SR_PATIENTS, SR_PATIENTS_PKEY, SR_PROVIDERS, SR_PROVIDERS_PKEY,
+	SR_TYPES, SR_TYPES_PKEY, SR_LOCATIONS, SR_LOCATIONS_PKEY,
 	SR_COUNT
 } SchedRel;
 
@@ -34,21 +36,52 @@ typedef struct SchedRels
 extern SchedRels sched_rels;		/* valid after sched_rels_open() */
 extern void sched_rels_open(void);
 
+/*
+ * A bounded scan: lo < second index column < hi, and rows whose end column
+ * (a heap column the index carries, as a key or INCLUDE column) is not
+ * after end_after are skipped on the index entry, before the heap fetch.
+ */
+typedef struct SchedBounds
+{
+	TimestampTz lo;
+	TimestampTz hi;
+	AttrNumber	end_att;		/* heap column number */
+	TimestampTz end_after;
+} SchedBounds;
+
 typedef struct SchedScan
 {
 	Relation	heap;
 	Relation	index;
 	IndexScanDesc scan;
 	TupleTableSlot *slot;
+	AttrNumber	end_in_index;	/* 0: no filter on the index entry */
+	TimestampTz end_after;
 } SchedScan;
 
 extern void sched_scan_begin(SchedScan *s, SchedRel heap, SchedRel index, Snapshot snapshot,
-							 int64 key, bool bounded, TimestampTz lo, TimestampTz hi);
+							 int64 key, const SchedBounds *bounds);
 extern TupleTableSlot *sched_scan_next(SchedScan *s);
 extern void sched_scan_end(SchedScan *s);
 
 extern int64 slot_int8(TupleTableSlot *slot, AttrNumber att);
 extern TimestampTz slot_ts(TupleTableSlot *slot, AttrNumber att);
 extern bool slot_status_holds_time(TupleTableSlot *slot, AttrNumber att);
+
+/* refs.c: one foreign key whose referencing side patsvc checks in C */
+typedef struct SchedRef
+{
+	SchedRel	parent;			/* the referenced table ... */
+	SchedRel	pkey;			/* ... and its primary key */
+	const char *child;			/* the referencing table and column */
+	const char *column;
+	const char *parent_name;
+} SchedRef;
+
+extern const SchedRef sched_ref_patient, sched_ref_provider, sched_ref_type, sched_ref_location,
+			sched_ref_replaces, sched_ref_resource;
+
+extern void sched_lock_reference(const SchedRef *ref, int64 id);
+extern void sched_refs_forget(void);
 
 #endif							/* PATSVC_SCHED_SCAN_H */

@@ -96,12 +96,13 @@ typedef enum RuleMode
 extern void rules_load_type(int64 type_id, ApptType *type);
 extern char *rules_resource_kind(int64 resource);
 extern int	rules_provider_hours(int64 provider, SchedHours **rows);
+extern bool rules_has_time_off(bool is_resource, int64 id);
 extern void rules_derive_times(ApptRow *row, const ApptType *type);
 /* Checks rules 1-3 (provider part skipped when row->overbook); returns
  * false on the first violation in probe mode, raises in enforce mode. */
 extern bool rules_check(ApptRow *row, const ApptType *type, RuleMode mode, bool check_patient);
-/* Deletes the old holds (if had_holds) and inserts the row's (if not NULL). */
-extern void rules_replace_holds(int64 appointment, bool had_holds, const ApptRow *row_or_null);
+/* Deletes the holds of old (if not NULL) and inserts the row's (if not NULL). */
+extern void rules_replace_holds(int64 appointment, const ApptRow *old_or_null, const ApptRow *row_or_null);
 
 /* trigger.c: int64 sorting shared by the scheduling code */
 extern int	sched_cmp_int64(const void *a, const void *b);

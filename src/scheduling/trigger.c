@@ -6,6 +6,7 @@
 #include "postgres.h"
 
 #include "access/htup_details.h"
+#include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
@@ -15,6 +16,7 @@
 #include "utils/rel.h"
 #include "utils/timestamp.h"
 
+#include "scheduling/scan.h"
 #include "scheduling/scheduling.h"
 
 PG_FUNCTION_INFO_V1(patsvc_appointments_enforce);
@@ -32,12 +34,13 @@ holds_maintenance_active(void)
 typedef enum ApptCol
 {
 	C_ID, C_PATIENT, C_PROVIDER, C_TYPE, C_LOCATION, C_STARTS, C_ENDS, C_HELD_FROM,
-	C_HELD_UNTIL, C_RESOURCES, C_STATUS, C_OVERBOOK, C_REASON, C_OVERRIDDEN_BY, C_COUNT
+	C_HELD_UNTIL, C_RESOURCES, C_STATUS, C_OVERBOOK, C_REASON, C_OVERRIDDEN_BY, C_REPLACES, C_COUNT
 } ApptCol;
 
 static const char *const col_names[C_COUNT] = {
 	"id", "patient_id", "provider_id", "type_id", "location_id", "starts_at", "ends_at",
-	"held_from", "held_until", "resources", "status", "overbook", "overbook_reason", "overridden_by"
+	"held_from", "held_until", "resources", "status", "overbook", "overbook_reason", "overridden_by",
+	"replaces"
 };
 
 typedef struct Snapshotted
@@ -48,6 +51,8 @@ typedef struct Snapshotted
 	bool		reason_null;
 	Datum		overridden_by;
 	bool		overridden_null;
+	bool		has_replaces;
+	int64		replaces;
 } Snapshotted;
 
 static void
@@ -139,6 +144,9 @@ read_row(HeapTuple tup, TupleDesc desc, const int *attnums, Snapshotted *s)
 	s->row.overbook = DatumGetBool(get(tup, desc, attnums, C_OVERBOOK, &isnull));
 	s->reason = get(tup, desc, attnums, C_REASON, &s->reason_null);
 	s->overridden_by = get(tup, desc, attnums, C_OVERRIDDEN_BY, &s->overridden_null);
+	d = get(tup, desc, attnums, C_REPLACES, &isnull);
+	s->has_replaces = !isnull;
+	s->replaces = isnull ? 0 : DatumGetInt64(d);
 }
 
 static bool
@@ -231,18 +239,38 @@ holds_changed(const Snapshotted *n, const Snapshotted *o)
 }
 
 static void
-replace_holds(int64 id, bool had_holds, const ApptRow *row)
+replace_holds(int64 id, const ApptRow *old, const ApptRow *row)
 {
 	holds_maintenance_depth++;
 	PG_TRY();
 	{
-		rules_replace_holds(id, had_holds, row);
+		rules_replace_holds(id, old, row);
 	}
 	PG_FINALLY();
 	{
 		holds_maintenance_depth--;
 	}
 	PG_END_TRY();
+}
+
+/*
+ * The referencing side of the table's foreign keys (refs.c), for the
+ * values an INSERT writes or an UPDATE changes, as the RI triggers would.
+ */
+static void
+lock_references(const Snapshotted *n, const Snapshotted *o)
+{
+	CommandCounterIncrement();	/* parents the statement inserted before count */
+	if (o == NULL || n->row.patient != o->row.patient)
+		sched_lock_reference(&sched_ref_patient, n->row.patient);
+	if (o == NULL || n->row.provider != o->row.provider)
+		sched_lock_reference(&sched_ref_provider, n->row.provider);
+	if (o == NULL || n->row.type != o->row.type)
+		sched_lock_reference(&sched_ref_type, n->row.type);
+	if (n->row.has_location && (o == NULL || !o->row.has_location || n->row.location != o->row.location))
+		sched_lock_reference(&sched_ref_location, n->row.location);
+	if (n->has_replaces && (o == NULL || !o->has_replaces || n->replaces != o->replaces))
+		sched_lock_reference(&sched_ref_replaces, n->replaces);
 }
 
 /* Runs the rules as the table owner, like the foreign-key triggers do. */
@@ -260,8 +288,9 @@ enforce(Relation rel, Snapshotted *n, Snapshotted *o)
 	if (needs_check(n, o))
 		rules_check(&n->row, &type, RULES_ENFORCE, true);
 	if (holds_changed(n, o))
-		replace_holds(n->row.id, o != NULL && status_holds_time(o->status) && o->row.nresources > 0,
+		replace_holds(n->row.id, o != NULL && status_holds_time(o->status) && o->row.nresources > 0 ? &o->row : NULL,
 					  status_holds_time(n->status) ? &n->row : NULL);
+	lock_references(n, o);
 	SetUserIdAndSecContext(save_userid, save_sec);
 }
 
@@ -335,6 +364,7 @@ patsvc_appointments_enforce(PG_FUNCTION_ARGS)
 	if (TRIGGER_FIRED_BY_DELETE(td->tg_event))
 	{
 		read_row(td->tg_trigtuple, desc, attnums, &o);
+		sched_refs_forget();	/* it may be the appointment another one replaces */
 		if (o.row.nresources > 0)
 		{
 			Oid			save_userid;
@@ -343,7 +373,7 @@ patsvc_appointments_enforce(PG_FUNCTION_ARGS)
 			GetUserIdAndSecContext(&save_userid, &save_sec);
 			SetUserIdAndSecContext(td->tg_relation->rd_rel->relowner,
 								   save_sec | SECURITY_LOCAL_USERID_CHANGE | SECURITY_NOFORCE_RLS);
-			replace_holds(o.row.id, true, NULL);
+			replace_holds(o.row.id, &o.row, NULL);
 			SetUserIdAndSecContext(save_userid, save_sec);
 		}
 		return PointerGetDatum(td->tg_trigtuple);
