@@ -173,7 +173,8 @@ COMMENT ON TRIGGER appointments_enforce ON @extschema@.appointments IS
 
 -- The referencing side of appointments' foreign keys (patient, provider, type,
 -- location, replaces) is checked by appointments_enforce in C, with the RI
--- trigger's lock (FOR KEY SHARE on the referenced row) and error (23503);
+-- trigger's lock (FOR KEY SHARE on the referenced row) and error (23503), or
+-- for provider, type and location read from the caches by the guard below;
 -- PostgreSQL's per-row RI_FKey_check triggers on appointments are disabled so
 -- the check is not made twice.  The referenced side (deleting or re-keying a
 -- referenced patient, provider, type or location fails) stays PostgreSQL's.
@@ -189,6 +190,20 @@ BEGIN
     EXECUTE pg_catalog.format('ALTER TABLE @extschema@.appointments DISABLE TRIGGER %I', t);
   END LOOP;
 END $$;
+
+CREATE FUNCTION @extschema@.referenced_key_guard() RETURNS trigger
+  AS 'MODULE_PATHNAME', 'patsvc_referenced_key_guard' LANGUAGE C;
+COMMENT ON FUNCTION @extschema@.referenced_key_guard() IS
+  'trigger: before a provider, type or location is deleted or re-keyed, waits for the transactions writing appointments and blocks new ones until it ends (SHARE lock), so the foreign-key check sees every booking';
+CREATE TRIGGER referenced_key_guard BEFORE UPDATE OR DELETE ON @extschema@.providers
+  FOR EACH ROW EXECUTE FUNCTION @extschema@.referenced_key_guard();
+CREATE TRIGGER referenced_key_guard BEFORE UPDATE OR DELETE ON @extschema@.appointment_types
+  FOR EACH ROW EXECUTE FUNCTION @extschema@.referenced_key_guard();
+CREATE TRIGGER referenced_key_guard BEFORE UPDATE OR DELETE ON @extschema@.locations
+  FOR EACH ROW EXECUTE FUNCTION @extschema@.referenced_key_guard();
+COMMENT ON TRIGGER referenced_key_guard ON @extschema@.providers IS 'see function referenced_key_guard';
+COMMENT ON TRIGGER referenced_key_guard ON @extschema@.appointment_types IS 'see function referenced_key_guard';
+COMMENT ON TRIGGER referenced_key_guard ON @extschema@.locations IS 'see function referenced_key_guard';
 
 CREATE FUNCTION @extschema@.references_changed() RETURNS trigger
   AS 'MODULE_PATHNAME', 'patsvc_references_changed' LANGUAGE C;

@@ -4,7 +4,9 @@
  * checked in C by appointments_enforce instead of PostgreSQL's per-row
  * SPI queries (the RI_FKey_check triggers on appointments are disabled by
  * the install script; the referenced side, which refuses to delete or
- * re-key a referenced row, stays PostgreSQL's own).
+ * re-key a referenced row, stays PostgreSQL's own).  Provider, type and
+ * location, when the rules read them from the caches, are guarded by
+ * patsvc_referenced_key_guard (below) instead of row locks.
  *
  * The check is the one the RI trigger makes: the referenced row is found
  * through its primary key with the latest snapshot (after a
@@ -25,12 +27,15 @@
  */
 #include "postgres.h"
 
+#include "access/htup_details.h"
 #include "access/table.h"
 #include "access/tableam.h"
 #include "access/xact.h"
 #include "commands/trigger.h"
+#include "executor/spi.h"
 #include "executor/tuptable.h"
 #include "miscadmin.h"
+#include "storage/lmgr.h"
 #include "storage/proc.h"
 #include "utils/hsearch.h"
 #include "utils/memutils.h"
@@ -42,7 +47,6 @@
 
 const SchedRef sched_ref_patient = {SR_PATIENTS, SR_PATIENTS_PKEY, "appointments", "patient_id", "patients"};
 const SchedRef sched_ref_provider = {SR_PROVIDERS, SR_PROVIDERS_PKEY, "appointments", "provider_id", "providers"};
-const SchedRef sched_ref_type = {SR_TYPES, SR_TYPES_PKEY, "appointments", "type_id", "appointment_types"};
 const SchedRef sched_ref_location = {SR_LOCATIONS, SR_LOCATIONS_PKEY, "appointments", "location_id", "locations"};
 const SchedRef sched_ref_replaces = {SR_APPOINTMENTS, SR_APPOINTMENTS_PKEY, "appointments", "replaces", "appointments"};
 const SchedRef sched_ref_resource = {SR_RESOURCES, SR_RESOURCES_PKEY, "appointment_resources", "resource_id", "resources"};
@@ -183,6 +187,51 @@ sched_lock_reference(const SchedRef *ref, int64 id)
 	if (!ok)
 		raise_not_present(ref, id);
 	(void) hash_search(current_memo(), &key, HASH_ENTER, &found);
+}
+
+PG_FUNCTION_INFO_V1(patsvc_referenced_key_guard);
+
+/*
+ * BEFORE ROW trigger on providers, appointment_types and locations: before
+ * one of their rows is deleted or re-keyed, wait for every transaction that
+ * is writing appointments and keep new writers out until this one ends
+ * (SHARE lock on patsvc.appointments).  Then PostgreSQL's foreign-key check
+ * of the delete sees every booking that references the row.  Bookings do
+ * not lock these rows one by one: a row-by-row FOR KEY SHARE on the few
+ * rows every booking references (one location, a few types) would make
+ * concurrent bookings share multixact locks on them.  They read the type
+ * and the hours (hence provider and location) from per-backend caches that
+ * the deleting transaction's statement triggers invalidate at its commit,
+ * which a waiting booking processes when it gets its lock.
+ */
+Datum
+patsvc_referenced_key_guard(PG_FUNCTION_ARGS)
+{
+	TriggerData *td = (TriggerData *) fcinfo->context;
+	bool		rekeyed = false;
+
+	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_BEFORE(td->tg_event) || !TRIGGER_FIRED_FOR_ROW(td->tg_event))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("referenced_key_guard must be called as a BEFORE ROW trigger"),
+				 errhint("Use it only in the triggers patsvc's install script creates.")));
+	if (TRIGGER_FIRED_BY_UPDATE(td->tg_event))
+	{
+		TupleDesc	desc = RelationGetDescr(td->tg_relation);
+		int			att = SPI_fnumber(desc, "id");
+		bool		n1,
+					n2;
+		Datum		a = heap_getattr(td->tg_trigtuple, att, desc, &n1);
+		Datum		b = heap_getattr(td->tg_newtuple, att, desc, &n2);
+
+		rekeyed = n1 != n2 || (!n1 && DatumGetInt64(a) != DatumGetInt64(b));
+	}
+	if (TRIGGER_FIRED_BY_DELETE(td->tg_event) || rekeyed)
+	{
+		sched_rels_open();
+		LockRelationOid(sched_rels.oid[SR_APPOINTMENTS], ShareLock);
+	}
+	return PointerGetDatum(TRIGGER_FIRED_BY_UPDATE(td->tg_event) ? td->tg_newtuple : td->tg_trigtuple);
 }
 
 PG_FUNCTION_INFO_V1(patsvc_references_changed);

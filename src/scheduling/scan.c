@@ -36,7 +36,7 @@ static const char *const rel_names[SR_COUNT] = {
 	"time_off", "time_off_provider_id_idx", "time_off_resource_id_idx",
 	"resources", "resources_pkey",
 	"patients", "patients_pkey", "providers", "providers_pkey",
-	"appointment_types", "appointment_types_pkey", "locations", "locations_pkey"
+	"locations", "locations_pkey"
 };
 
 static bool rels_valid = false;

@@ -20,7 +20,7 @@ typedef enum SchedRel
 	SR_TIME_OFF, SR_TIME_OFF_PROVIDER, SR_TIME_OFF_RESOURCE,
 	SR_RESOURCES, SR_RESOURCES_PKEY,
 	SR_PATIENTS, SR_PATIENTS_PKEY, SR_PROVIDERS, SR_PROVIDERS_PKEY,
-	SR_TYPES, SR_TYPES_PKEY, SR_LOCATIONS, SR_LOCATIONS_PKEY,
+	SR_LOCATIONS, SR_LOCATIONS_PKEY,
 	SR_COUNT
 } SchedRel;
 
@@ -78,7 +78,7 @@ typedef struct SchedRef
 	const char *parent_name;
 } SchedRef;
 
-extern const SchedRef sched_ref_patient, sched_ref_provider, sched_ref_type, sched_ref_location,
+extern const SchedRef sched_ref_patient, sched_ref_provider, sched_ref_location,
 			sched_ref_replaces, sched_ref_resource;
 
 extern void sched_lock_reference(const SchedRef *ref, int64 id);

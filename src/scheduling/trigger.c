@@ -13,6 +13,7 @@
 #include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/inval.h"
 #include "utils/rel.h"
 #include "utils/timestamp.h"
 
@@ -64,6 +65,37 @@ find_columns(TupleDesc desc, int *attnums)
 		if (attnums[c] <= 0)
 			elog(ERROR, "patsvc.appointments has no column \"%s\"", col_names[c]);
 	}
+}
+
+/* The column numbers of one relation, kept until its relcache entry is invalidated. */
+static Oid	columns_relid = InvalidOid;
+static int	columns_attnums[C_COUNT];
+
+static void
+forget_columns(Datum arg, Oid relid)
+{
+	if (relid == InvalidOid || relid == columns_relid)
+		columns_relid = InvalidOid;
+}
+
+/* find_columns, looked up once per relation rather than per row */
+static const int *
+columns_of(Relation rel)
+{
+	static bool registered = false;
+
+	if (!registered)
+	{
+		CacheRegisterRelcacheCallback(forget_columns, (Datum) 0);
+		registered = true;
+	}
+	if (columns_relid != RelationGetRelid(rel))
+	{
+		columns_relid = InvalidOid;
+		find_columns(RelationGetDescr(rel), columns_attnums);
+		columns_relid = RelationGetRelid(rel);
+	}
+	return columns_attnums;
 }
 
 static Datum
@@ -256,18 +288,20 @@ replace_holds(int64 id, const ApptRow *old, const ApptRow *row)
 /*
  * The referencing side of the table's foreign keys (refs.c), for the
  * values an INSERT writes or an UPDATE changes, as the RI triggers would.
+ * The type was read from the type cache, and when the rules checked the
+ * row's hours (in_hours) so were provider and location: those three are
+ * guarded by referenced_key_guard instead of a row lock (refs.c).
  */
 static void
-lock_references(const Snapshotted *n, const Snapshotted *o)
+lock_references(const Snapshotted *n, const Snapshotted *o, bool in_hours)
 {
 	CommandCounterIncrement();	/* parents the statement inserted before count */
 	if (o == NULL || n->row.patient != o->row.patient)
 		sched_lock_reference(&sched_ref_patient, n->row.patient);
-	if (o == NULL || n->row.provider != o->row.provider)
+	if (!in_hours && (o == NULL || n->row.provider != o->row.provider))
 		sched_lock_reference(&sched_ref_provider, n->row.provider);
-	if (o == NULL || n->row.type != o->row.type)
-		sched_lock_reference(&sched_ref_type, n->row.type);
-	if (n->row.has_location && (o == NULL || !o->row.has_location || n->row.location != o->row.location))
+	if (!in_hours && n->row.has_location &&
+		(o == NULL || !o->row.has_location || n->row.location != o->row.location))
 		sched_lock_reference(&sched_ref_location, n->row.location);
 	if (n->has_replaces && (o == NULL || !o->has_replaces || n->replaces != o->replaces))
 		sched_lock_reference(&sched_ref_replaces, n->replaces);
@@ -280,17 +314,18 @@ enforce(Relation rel, Snapshotted *n, Snapshotted *o)
 	Oid			save_userid;
 	int			save_sec;
 	ApptType	type;
+	bool		checked = needs_check(n, o);
 
 	GetUserIdAndSecContext(&save_userid, &save_sec);
 	SetUserIdAndSecContext(rel->rd_rel->relowner, save_sec | SECURITY_LOCAL_USERID_CHANGE | SECURITY_NOFORCE_RLS);
 	rules_load_type(n->row.type, &type);
 	rules_derive_times(&n->row, &type);
-	if (needs_check(n, o))
+	if (checked)
 		rules_check(&n->row, &type, RULES_ENFORCE, true);
 	if (holds_changed(n, o))
 		replace_holds(n->row.id, o != NULL && status_holds_time(o->status) && o->row.nresources > 0 ? &o->row : NULL,
 					  status_holds_time(n->status) ? &n->row : NULL);
-	lock_references(n, o);
+	lock_references(n, o, checked && !n->row.overbook);
 	SetUserIdAndSecContext(save_userid, save_sec);
 }
 
@@ -352,7 +387,7 @@ patsvc_appointments_enforce(PG_FUNCTION_ARGS)
 {
 	TriggerData *td = (TriggerData *) fcinfo->context;
 	TupleDesc	desc;
-	int			attnums[C_COUNT];
+	const int  *attnums;
 	Snapshotted n,
 				o;
 	bool		is_update,
@@ -360,7 +395,7 @@ patsvc_appointments_enforce(PG_FUNCTION_ARGS)
 
 	check_trigger_context(fcinfo, "appointments_enforce");
 	desc = RelationGetDescr(td->tg_relation);
-	find_columns(desc, attnums);
+	attnums = columns_of(td->tg_relation);
 	if (TRIGGER_FIRED_BY_DELETE(td->tg_event))
 	{
 		read_row(td->tg_trigtuple, desc, attnums, &o);
