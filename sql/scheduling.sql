@@ -197,7 +197,23 @@ SELECT rule, pg_temp.sqlstate_of(stmt) FROM (VALUES
   ('illegal transition', $$SELECT patsvc.set_status(1, 'booked')$$),
   ('plain overbook', $$UPDATE patsvc.appointments SET overbook = true, overbook_reason = 'x' WHERE id = 3$$),
   ('missing resource kind', $$SELECT patsvc.book(4, 2, '2027-03-16 12:00Z', 'echo')$$),
-  ('unknown type', $$SELECT patsvc.book(4, 2, '2027-03-16 12:00Z', 'nope')$$)) AS t(rule, stmt);
+  ('unknown type', $$SELECT patsvc.book(4, 2, '2027-03-16 12:00Z', 'nope')$$),
+  ('unknown status, plain INSERT', $$INSERT INTO patsvc.appointments (patient_id, provider_id, type_id, starts_at, status) VALUES (4, 1, 1, '2027-03-22 14:00Z', 'done')$$),
+  ('NULL status', $$UPDATE patsvc.appointments SET status = NULL WHERE id = 1$$),
+  ('NULL patient', $$INSERT INTO patsvc.appointments (patient_id, provider_id, type_id, starts_at) VALUES (NULL, 1, 1, '2027-03-22 14:00Z')$$),
+  ('unknown patient', $$INSERT INTO patsvc.appointments (patient_id, provider_id, type_id, starts_at) VALUES (999, 1, 1, '2027-03-22 14:00Z')$$)) AS t(rule, stmt);
+-- the messages of the foreign key (checked by the trigger) and of the status name
+INSERT INTO appointments (patient_id, provider_id, type_id, starts_at) VALUES (999, 1, 1, '2027-03-22 14:00Z');
+INSERT INTO appointments (patient_id, provider_id, type_id, starts_at, status) VALUES (4, 1, 1, '2027-03-22 14:00Z', 'done');
+-- writes that skip the trigger (replica role) still meet the row CHECK appointments_row_valid
+SET session_replication_role = replica;
+INSERT INTO appointments (patient_id, provider_id, type_id, location_id, starts_at, ends_at, held_from, held_until)
+VALUES (4, 1, 1, 1, '2027-03-22 14:00Z', '2027-03-22 13:00Z', '2027-03-22 14:00Z', '2027-03-22 15:00Z');
+INSERT INTO appointments (patient_id, provider_id, type_id, location_id, starts_at, ends_at, held_from, held_until)
+VALUES (4, 1, 1, 1, '2027-03-22 14:00Z', '2027-03-22 15:00Z', '2027-03-22 14:00Z', '2027-03-23 15:00Z');
+INSERT INTO appointments (patient_id, provider_id, type_id, location_id, starts_at, ends_at, held_from, held_until, overbook)
+VALUES (4, 1, 1, 1, '2027-03-22 14:00Z', '2027-03-22 15:00Z', '2027-03-22 14:00Z', '2027-03-22 15:00Z', true);
+RESET session_replication_role;
 
 -- free slots honour hours, bookings, buffers and time off; next_available searches across providers
 SELECT * FROM free_slots(1, '[2027-03-17 12:00Z, 2027-03-17 18:00Z)', 'visit');

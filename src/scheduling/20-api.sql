@@ -76,12 +76,7 @@ CREATE FUNCTION @extschema@.set_status(appointment bigint, status text) RETURNS 
   SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-  IF status IS NULL OR status NOT IN ('proposed', 'pending', 'booked', 'arrived', 'checked-in',
-        'fulfilled', 'cancelled', 'noshow', 'entered-in-error', 'waitlist') THEN
-    RAISE EXCEPTION USING ERRCODE = '22023',
-      MESSAGE = pg_catalog.format('%s is not a FHIR appointment status', pg_catalog.quote_nullable(status)),
-      HINT = 'Use one of proposed, pending, booked, arrived, checked-in, fulfilled, cancelled, noshow, entered-in-error, waitlist.';
-  END IF;
+  -- the status name and the transition are checked by trigger appointments_enforce
   PERFORM @extschema@.find_appointment(appointment);
   UPDATE @extschema@.appointments a SET status = set_status.status
    WHERE a.id OPERATOR(pg_catalog.=) appointment;

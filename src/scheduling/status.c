@@ -36,8 +36,10 @@ status_from_text(const char *name)
 	for (int i = 0; i < ST_COUNT; i++)
 		if (strcmp(name, status_names[i]) == 0)
 			return (ApptStatus) i;
-	/* the table's CHECK constraint admits only the names above */
-	elog(ERROR, "unknown appointment status \"%s\"", name);
+	ereport(ERROR,
+			(errcode(ERRCODE_CHECK_VIOLATION),
+			 errmsg("'%s' is not a FHIR appointment status", name),
+			 errhint("Use one of proposed, pending, booked, arrived, checked-in, fulfilled, cancelled, noshow, entered-in-error, waitlist.")));
 	pg_unreachable();
 }
 

@@ -150,6 +150,23 @@ read_resources(Datum d, ApptRow *row)
 	row->nresources = sched_sort_distinct(row->resources, n);
 }
 
+/* The trigger runs before the NOT NULL checks: a NULL it must read is refused here, as they would. */
+static Datum
+get_required(HeapTuple tup, TupleDesc desc, const int *attnums, ApptCol c)
+{
+	bool		isnull;
+	Datum		d = get(tup, desc, attnums, c, &isnull);
+
+	if (isnull)
+		ereport(ERROR,
+				(errcode(ERRCODE_NOT_NULL_VIOLATION),
+				 errmsg("null value in column \"%s\" of relation \"appointments\" violates not-null constraint",
+						col_names[c]),
+				 errhint("Give the appointment a %s (the column's default applies when it is left out).",
+						 col_names[c])));
+	return d;
+}
+
 static void
 read_row(HeapTuple tup, TupleDesc desc, const int *attnums, Snapshotted *s)
 {
@@ -158,22 +175,22 @@ read_row(HeapTuple tup, TupleDesc desc, const int *attnums, Snapshotted *s)
 
 	memset(s, 0, sizeof(*s));
 	s->row.id = DatumGetInt64(get(tup, desc, attnums, C_ID, &isnull));
-	s->row.patient = DatumGetInt64(get(tup, desc, attnums, C_PATIENT, &isnull));
-	s->row.provider = DatumGetInt64(get(tup, desc, attnums, C_PROVIDER, &isnull));
-	s->row.type = DatumGetInt64(get(tup, desc, attnums, C_TYPE, &isnull));
+	s->row.patient = DatumGetInt64(get_required(tup, desc, attnums, C_PATIENT));
+	s->row.provider = DatumGetInt64(get_required(tup, desc, attnums, C_PROVIDER));
+	s->row.type = DatumGetInt64(get_required(tup, desc, attnums, C_TYPE));
 	d = get(tup, desc, attnums, C_LOCATION, &isnull);
 	s->row.has_location = !isnull;
 	s->row.location = isnull ? 0 : DatumGetInt64(d);
-	s->row.starts = DatumGetTimestampTz(get(tup, desc, attnums, C_STARTS, &isnull));
+	s->row.starts = DatumGetTimestampTz(get_required(tup, desc, attnums, C_STARTS));
 	d = get(tup, desc, attnums, C_HELD_FROM, &isnull);
 	s->row.held_from = isnull ? 0 : DatumGetTimestampTz(d);
 	d = get(tup, desc, attnums, C_HELD_UNTIL, &isnull);
 	s->row.held_until = isnull ? 0 : DatumGetTimestampTz(d);
 	d = get(tup, desc, attnums, C_ENDS, &isnull);
 	s->row.ends = isnull ? 0 : DatumGetTimestampTz(d);
-	read_resources(get(tup, desc, attnums, C_RESOURCES, &isnull), &s->row);
-	s->status = status_from_text(TextDatumGetCString(get(tup, desc, attnums, C_STATUS, &isnull)));
-	s->row.overbook = DatumGetBool(get(tup, desc, attnums, C_OVERBOOK, &isnull));
+	read_resources(get_required(tup, desc, attnums, C_RESOURCES), &s->row);
+	s->status = status_from_text(TextDatumGetCString(get_required(tup, desc, attnums, C_STATUS)));
+	s->row.overbook = DatumGetBool(get_required(tup, desc, attnums, C_OVERBOOK));
 	s->reason = get(tup, desc, attnums, C_REASON, &s->reason_null);
 	s->overridden_by = get(tup, desc, attnums, C_OVERRIDDEN_BY, &s->overridden_null);
 	d = get(tup, desc, attnums, C_REPLACES, &isnull);
@@ -429,6 +446,53 @@ patsvc_appointments_enforce(PG_FUNCTION_ARGS)
 	enforce(td->tg_relation, &n, is_update ? &o : NULL);
 	return PointerGetDatum(write_derived(is_update ? td->tg_newtuple : td->tg_trigtuple, desc, attnums,
 										 &n, set_audit));
+}
+
+static void
+raise_row_invalid(const char *what, const char *hint)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_CHECK_VIOLATION),
+			 errmsg("new row for relation \"appointments\" violates check constraint \"appointments_row_valid\": %s", what),
+			 errhint("%s", hint)));
+}
+
+/*
+ * patsvc.appointment_row_valid(status, starts_at, ends_at, held_from,
+ * held_until, overbook, overbook_reason, overridden_by): the CHECK
+ * constraint of appointments, one function call instead of four
+ * expressions (PostgreSQL reads a table's CHECK expressions again for every
+ * INSERT statement, so their size is paid per booking).  The trigger
+ * derives the times and writes the audit columns, so only writes that skip
+ * it (session_replication_role = replica) can fail the last three rules.
+ */
+PG_FUNCTION_INFO_V1(patsvc_appointment_row_valid);
+Datum
+patsvc_appointment_row_valid(PG_FUNCTION_ARGS)
+{
+	TimestampTz starts,
+				ends,
+				from,
+				until;
+
+	if (!PG_ARGISNULL(0))
+		(void) status_from_text(TextDatumGetCString(PG_GETARG_DATUM(0)));
+	if (PG_ARGISNULL(1) || PG_ARGISNULL(2) || PG_ARGISNULL(3) || PG_ARGISNULL(4))
+		PG_RETURN_NULL();		/* the columns' NOT NULL constraints speak */
+	starts = PG_GETARG_TIMESTAMPTZ(1);
+	ends = PG_GETARG_TIMESTAMPTZ(2);
+	from = PG_GETARG_TIMESTAMPTZ(3);
+	until = PG_GETARG_TIMESTAMPTZ(4);
+	if (!(ends > starts && from <= starts && until >= ends))
+		raise_row_invalid("the visit must end after it starts and lie inside the held time",
+						  "Write starts_at and type_id and let trigger appointments_enforce derive ends_at, held_from and held_until.");
+	if (until - from > SCHED_MAX_HELD_USECS)
+		raise_row_invalid("an appointment holds at most 24 hours, buffers included",
+						  "Appointment types allow at most 720 minutes plus buffers of 240 minutes each.");
+	if (!PG_ARGISNULL(5) && PG_GETARG_BOOL(5) && (PG_ARGISNULL(6) || PG_ARGISNULL(7)))
+		raise_row_invalid("an overbooked appointment records its reason and who overrode",
+						  "Overbook only through patsvc.book_overbook.");
+	PG_RETURN_BOOL(true);
 }
 
 Datum
