@@ -332,16 +332,13 @@ rules_resource_kind(int64 resource)
 	return entry == NULL ? NULL : pstrdup(entry->kind);
 }
 
-/* Copy for the caller (see copy_type); the zone names are copied too. */
+/* Copy for the caller (see copy_type); a resolved zone lives as long as the backend. */
 static int
 copy_hours(const CachedHours *from, SchedHours **to)
 {
 	*to = palloc(sizeof(SchedHours) * Max(from->n, 1));
 	for (int i = 0; i < from->n; i++)
-	{
 		(*to)[i] = from->rows[i];
-		(*to)[i].time_zone = PointerGetDatum(DatumGetTextPCopy(from->rows[i].time_zone));
-	}
 	return from->n;
 }
 
@@ -371,7 +368,7 @@ read_hours(int64 provider, void *e)
 		h->ends_local = DatumGetTimeADT(SPI_getbinval(t, d, 5, &isnull));
 		h->valid_from = DatumGetDateADT(SPI_getbinval(t, d, 6, &isnull));
 		h->valid_until = DatumGetDateADT(SPI_getbinval(t, d, 7, &isnull));
-		h->time_zone = PointerGetDatum(DatumGetTextPCopy(SPI_getbinval(t, d, 8, &isnull)));
+		sched_zone_resolve(&h->zone, TextDatumGetCString(SPI_getbinval(t, d, 8, &isnull)), h->location);
 	}
 	MemoryContextSwitchTo(old);
 	return true;

@@ -542,42 +542,29 @@ check_provider_time_off(const ApptRow *row, RuleMode mode, Snapshot snapshot)
 	pg_unreachable();
 }
 
-/* (local date + wall-clock time) AT TIME ZONE zone, as SQL computes it */
-static TimestampTz
-local_to_utc(DateADT date, TimeADT time, Datum zone)
-{
-	Datum		local = DirectFunctionCall2(datetime_timestamp, DateADTGetDatum(date), TimeADTGetDatum(time));
-
-	return DatumGetTimestampTz(DirectFunctionCall2(timestamp_zone, zone, local));
-}
-
-/* The local date of a time in a zone: (t AT TIME ZONE zone)::date, remembered for the last zone. */
+/* The local date of a time in a zone, remembered for the last zone asked. */
 typedef struct LocalDate
 {
-	text	   *zone;			/* NULL: nothing remembered */
+	const SchedZone *zone;		/* NULL: nothing remembered */
 	DateADT		date;
 } LocalDate;
 
-static bool
-same_text(text *a, text *b)
-{
-	return VARSIZE_ANY_EXHDR(a) == VARSIZE_ANY_EXHDR(b) &&
-		memcmp(VARDATA_ANY(a), VARDATA_ANY(b), VARSIZE_ANY_EXHDR(a)) == 0;
-}
-
 static DateADT
-local_date(LocalDate *memo, Datum zone, TimestampTz t)
+local_date(LocalDate *memo, const SchedZone *zone, TimestampTz t)
 {
-	text	   *z = DatumGetTextPP(zone);
-
-	if (memo->zone == NULL || !same_text(memo->zone, z))
+	if (memo->zone == NULL || memo->zone->tz != zone->tz || memo->zone->offset_east != zone->offset_east)
 	{
-		Datum		local = DirectFunctionCall2(timestamptz_zone, zone, TimestampTzGetDatum(t));
-
-		memo->date = DatumGetDateADT(DirectFunctionCall1(timestamp_date, local));
-		memo->zone = z;
+		memo->date = sched_zone_local_date(zone, t);
+		memo->zone = zone;
 	}
 	return memo->date;
+}
+
+/* (local date + wall-clock time) AT TIME ZONE zone */
+static TimestampTz
+local_to_utc(DateADT date, TimeADT time, const SchedZone *zone)
+{
+	return sched_zone_to_utc(zone, (Timestamp) date * USECS_PER_DAY + time);
 }
 
 /*
@@ -589,15 +576,15 @@ local_date(LocalDate *memo, Datum zone, TimestampTz t)
 static bool
 hours_cover(const SchedHours *h, TimestampTz starts, TimestampTz ends, LocalDate *memo)
 {
-	DateADT		date = local_date(memo, h->time_zone, starts);
+	DateADT		date = local_date(memo, &h->zone, starts);
 	int			isodow = j2day(date + POSTGRES_EPOCH_JDATE);
 
 	if (isodow == 0)
 		isodow = 7;
 	if (isodow != h->weekday || date < h->valid_from || date > h->valid_until)
 		return false;
-	return local_to_utc(date, h->starts_local, h->time_zone) <= starts &&
-		local_to_utc(date, h->ends_local, h->time_zone) >= ends;
+	return local_to_utc(date, h->starts_local, &h->zone) <= starts &&
+		local_to_utc(date, h->ends_local, &h->zone) >= ends;
 }
 
 /* Rule 2: inside weekly hours, in the location's time zone (sets the location), and not off. */

@@ -72,6 +72,17 @@ typedef struct ApptType
 	char	  **kinds;
 } ApptType;
 
+/* zone.c: a location's time zone, resolved once, converted as AT TIME ZONE does */
+typedef struct SchedZone
+{
+	struct pg_tz *tz;			/* NULL: fixed offset (the name is an abbreviation) */
+	int			offset_east;	/* seconds east of UTC, when tz is NULL */
+} SchedZone;
+
+extern void sched_zone_resolve(SchedZone *z, const char *name, int64 location);
+extern TimestampTz sched_zone_to_utc(const SchedZone *z, Timestamp local);
+extern int32 sched_zone_local_date(const SchedZone *z, TimestampTz t);
+
 /* One weekly hours row of patsvc.availability with its location's zone. */
 typedef struct SchedHours
 {
@@ -82,7 +93,7 @@ typedef struct SchedHours
 	int64		ends_local;
 	int32		valid_from;		/* DateADT */
 	int32		valid_until;
-	Datum		time_zone;		/* text: the location's IANA zone name */
+	SchedZone	zone;			/* the location's time zone */
 } SchedHours;
 
 /* How rules run: enforcing (lock, latest snapshot, raise) or probing. */

@@ -4,10 +4,8 @@
  * The expansion of weekly hours into candidate starts lives here once:
  * patsvc.candidate_slots returns it, free_slots tests it, next_available
  * (nextavail.c) merges the cursors of many hours rows earliest first.
- * Wall-clock times are converted as "timestamp AT TIME ZONE zone" does: a
- * zone name that is also a fixed-offset abbreviation (CET, EST) is read as
- * the abbreviation, any other as the IANA zone; a nonexistent local time
- * moves forward, an ambiguous one is read as standard time.  Each local date
+ * Wall-clock times are converted as "timestamp AT TIME ZONE zone" does
+ * (zone.c).  Each local date
  * is checked once for a UTC offset change; days without one (nearly all) are
  * plain arithmetic from local midnight.
  *
@@ -71,68 +69,6 @@ struct ZoneDay
 	TimestampTz midnight;
 };
 
-/*
- * timestamp_zone's lookup: a fixed-offset abbreviation first, then a zone
- * name.  (A dynamic abbreviation is read as the zone of the same name;
- * locations.time_zone only holds names pg_tzset accepts.)
- */
-static void
-zone_resolve(SlotZone *z, const char *name)
-{
-	char	   *lower = downcase_truncate_identifier(name, strlen(name), false);
-	int			offset;
-	pg_tz	   *tzp;
-	int			type = DecodeTimezoneAbbrev(0, lower, &offset, &tzp);
-
-	z->tz = NULL;
-	z->offset_east = 0;
-	if (type == TZ || type == DTZ)
-		z->offset_east = offset;
-	else if ((z->tz = pg_tzset(name)) == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("time zone \"%s\" of location %lld is not known", name, (long long) z->location),
-				 errhint("Set patsvc.locations.time_zone to an IANA time zone name.")));
-}
-
-/* local wall-clock timestamp -> instant */
-static TimestampTz
-zone_to_utc(const SlotZone *z, Timestamp local)
-{
-	struct pg_tm tm;
-	fsec_t		fsec;
-	int			offset;
-	TimestampTz result;
-
-	if (z->tz == NULL)
-		return local - (int64) z->offset_east * USECS_PER_SEC;
-	if (timestamp2tm(local, NULL, &tm, &fsec, NULL, NULL) != 0)
-		ereport(ERROR, (errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE), errmsg("timestamp out of range")));
-	offset = DetermineTimeZoneOffset(&tm, z->tz);
-	if (tm2timestamp(&tm, fsec, &offset, &result) != 0)
-		ereport(ERROR, (errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE), errmsg("timestamp out of range")));
-	return result;
-}
-
-/* local date of an instant */
-static DateADT
-zone_local_date(const SlotZone *z, TimestampTz t)
-{
-	struct pg_tm tm;
-	fsec_t		fsec;
-	int			offset;
-
-	if (z->tz == NULL)
-	{
-		Timestamp	local = t + (int64) z->offset_east * USECS_PER_SEC;
-
-		return (DateADT) (local / USECS_PER_DAY - (local % USECS_PER_DAY < 0 ? 1 : 0));
-	}
-	if (timestamp2tm(t, &offset, &tm, &fsec, NULL, z->tz) != 0)
-		ereport(ERROR, (errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE), errmsg("timestamp out of range")));
-	return date2j(tm.tm_year, tm.tm_mon, tm.tm_mday) - POSTGRES_EPOCH_JDATE;
-}
-
 static const ZoneDay *
 zone_day(SlotZone *z, DateADT d)
 {
@@ -144,12 +80,12 @@ zone_day(SlotZone *z, DateADT d)
 	zd = &z->days[d - z->first_day];
 	if (!zd->known)
 	{
-		TimestampTz m0 = zone_to_utc(z, (Timestamp) d * USECS_PER_DAY);
-		TimestampTz m1 = zone_to_utc(z, (Timestamp) (d + 1) * USECS_PER_DAY);
+		TimestampTz m0 = sched_zone_to_utc(&z->zone, (Timestamp) d * USECS_PER_DAY);
+		TimestampTz m1 = sched_zone_to_utc(&z->zone, (Timestamp) (d + 1) * USECS_PER_DAY);
 
 		zd->midnight = m0;
 		zd->regular = (m1 - m0 == USECS_PER_DAY);
-		if (zd->regular && z->tz != NULL)
+		if (zd->regular && z->zone.tz != NULL)
 		{
 			pg_time_t	t = timestamptz_to_time_t(m0) - 1;
 			long int	before_off,
@@ -158,7 +94,7 @@ zone_day(SlotZone *z, DateADT d)
 						after_dst;
 			pg_time_t	boundary;
 
-			if (pg_next_dst_boundary(&t, &before_off, &before_dst, &boundary, &after_off, &after_dst, z->tz) != 0 &&
+			if (pg_next_dst_boundary(&t, &before_off, &before_dst, &boundary, &after_off, &after_dst, z->zone.tz) != 0 &&
 				boundary <= timestamptz_to_time_t(m1) + 1)
 				zd->regular = false;
 		}
@@ -170,8 +106,8 @@ zone_day(SlotZone *z, DateADT d)
 static void
 zone_prepare(SlotZone *z, TimestampTz w0, TimestampTz w1)
 {
-	z->first_day = zone_local_date(z, w0) - 1;
-	z->last_day = zone_local_date(z, w1);
+	z->first_day = sched_zone_local_date(&z->zone, w0) - 1;
+	z->last_day = sched_zone_local_date(&z->zone, w1);
 	z->days = NULL;
 }
 
@@ -197,7 +133,7 @@ typedef struct ZoneSet
 } ZoneSet;
 
 static SlotZone *
-zone_of(ZoneSet *set, int64 location, Datum name)
+zone_of(ZoneSet *set, int64 location, const SchedZone *zone)
 {
 	SlotZone   *z;
 
@@ -208,7 +144,7 @@ zone_of(ZoneSet *set, int64 location, Datum name)
 		: repalloc(set->zones, sizeof(SlotZone *) * (set->nzones + 1));
 	z = set->zones[set->nzones++] = palloc(sizeof(SlotZone));
 	z->location = location;
-	zone_resolve(z, TextDatumGetCString(name));
+	z->zone = *zone;
 	zone_prepare(z, set->w0, set->w1);
 	return z;
 }
@@ -264,7 +200,7 @@ slots_load_hours(ArrayType *providers, TimestampTz w0, TimestampTz w1, int *n)
 			h->ends = rows[r].ends_local;
 			h->valid_from = rows[r].valid_from;
 			h->valid_until = rows[r].valid_until;
-			h->zone = zone_of(&set, rows[r].location, rows[r].time_zone);
+			h->zone = zone_of(&set, rows[r].location, &rows[r].zone);
 		}
 		pfree(rows);
 	}
@@ -321,7 +257,7 @@ day_slot(SlotCursor *c, int k)
 		if (c->irregular == NULL)
 			c->irregular = palloc(sizeof(TimestampTz) * Max(c->nslots, 1));
 		for (int i = 0; i < c->nslots; i++)
-			c->irregular[i] = zone_to_utc(h->zone, local0 + i * c->step);
+			c->irregular[i] = sched_zone_to_utc(&h->zone->zone, local0 + i * c->step);
 		qsort(c->irregular, c->nslots, sizeof(TimestampTz), sched_cmp_int64);
 	}
 	return c->irregular[k];

@@ -25,8 +25,7 @@ typedef struct ZoneDay ZoneDay;
 typedef struct SlotZone
 {
 	int64		location;
-	pg_tz	   *tz;				/* NULL: fixed offset (the name is an abbreviation) */
-	int			offset_east;	/* seconds east of UTC, when tz is NULL */
+	SchedZone	zone;
 	DateADT		first_day;		/* local date of the window start, minus one */
 	DateADT		last_day;		/* local date of the window end */
 	ZoneDay    *days;			/* facts per local date, filled on demand */

@@ -310,9 +310,10 @@ replace_holds(int64 id, const ApptRow *old, const ApptRow *row)
  * guarded by referenced_key_guard instead of a row lock (refs.c).
  */
 static void
-lock_references(const Snapshotted *n, const Snapshotted *o, bool in_hours)
+lock_references(const Snapshotted *n, const Snapshotted *o, bool checked, bool in_hours)
 {
-	CommandCounterIncrement();	/* parents the statement inserted before count */
+	if (!checked)				/* rules_check made them visible already */
+		CommandCounterIncrement();	/* parents the statement inserted before count */
 	if (o == NULL || n->row.patient != o->row.patient)
 		sched_lock_reference(&sched_ref_patient, n->row.patient);
 	if (!in_hours && (o == NULL || n->row.provider != o->row.provider))
@@ -342,7 +343,7 @@ enforce(Relation rel, Snapshotted *n, Snapshotted *o)
 	if (holds_changed(n, o))
 		replace_holds(n->row.id, o != NULL && status_holds_time(o->status) && o->row.nresources > 0 ? &o->row : NULL,
 					  status_holds_time(n->status) ? &n->row : NULL);
-	lock_references(n, o, checked && !n->row.overbook);
+	lock_references(n, o, checked, checked && !n->row.overbook);
 	SetUserIdAndSecContext(save_userid, save_sec);
 }
 
