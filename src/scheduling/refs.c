@@ -109,43 +109,41 @@ raise_not_present(const SchedRef *ref, int64 id)
 			 errhint("Use the id of an existing row of patsvc.%s.", ref->parent_name)));
 }
 
-/* The TID of the visible row with this primary key, false if none. */
+/*
+ * The visible row with this primary key (its TID and the key column), then
+ * locked FOR KEY SHARE (its newest version); false if there is none, or the
+ * newest version is gone or carries another key.
+ */
 static bool
-find_referenced(const SchedRef *ref, int64 id, Snapshot snapshot, ItemPointer tid)
+lock_referenced(const SchedRef *ref, int64 id, Snapshot snapshot)
 {
 	SchedScan	s;
 	TupleTableSlot *slot;
+	ItemPointerData tid;
+	AttrNumber	keyatt;
 	bool		found = false;
-
-	sched_scan_begin(&s, ref->parent, ref->pkey, snapshot, id, NULL);
-	if ((slot = sched_scan_next(&s)) != NULL)
-	{
-		*tid = slot->tts_tid;
-		found = true;
-	}
-	sched_scan_end(&s);
-	return found;
-}
-
-/* Locks the row FOR KEY SHARE (its newest version); false if it is gone or re-keyed. */
-static bool
-lock_referenced(const SchedRef *ref, int64 id, ItemPointer tid, Snapshot snapshot)
-{
-	Relation	rel = table_open(sched_rels.oid[ref->parent], RowShareLock);
-	Relation	pkey = index_open(sched_rels.oid[ref->pkey], AccessShareLock);
-	AttrNumber	keyatt = pkey->rd_index->indkey.values[0];
-	TupleTableSlot *slot = table_slot_create(rel, NULL);
 	TM_FailureData tmfd;
-	TM_Result	res;
+	TM_Result	res = TM_Invisible;
 	bool		same_key = false;
 
-	res = table_tuple_lock(rel, tid, snapshot, slot, GetCurrentCommandId(false), LockTupleKeyShare,
-						   LockWaitBlock, TUPLE_LOCK_FLAG_FIND_LAST_VERSION, &tmfd);
-	if (res == TM_Ok)
-		same_key = slot_int8(slot, keyatt) == id;	/* the newest version may carry a new key */
-	ExecDropSingleTupleTableSlot(slot);
-	index_close(pkey, NoLock);
-	table_close(rel, NoLock);
+	sched_scan_begin(&s, ref->parent, ref->pkey, snapshot, id, NULL);
+	keyatt = s.index->rd_index->indkey.values[0];
+	if ((slot = sched_scan_next(&s)) != NULL)
+	{
+		tid = slot->tts_tid;
+		found = true;
+	}
+	if (found)
+	{
+		LockRelationOid(sched_rels.oid[ref->parent], RowShareLock);	/* as SELECT FOR KEY SHARE */
+		res = table_tuple_lock(s.heap, &tid, snapshot, s.slot, GetCurrentCommandId(false), LockTupleKeyShare,
+							   LockWaitBlock, TUPLE_LOCK_FLAG_FIND_LAST_VERSION, &tmfd);
+		if (res == TM_Ok)
+			same_key = slot_int8(s.slot, keyatt) == id; /* the newest version may carry a new key */
+	}
+	sched_scan_end(&s);
+	if (!found)
+		return false;
 	if (res == TM_Ok)
 		return same_key;
 	if (res == TM_Deleted && IsolationUsesXactSnapshot())
@@ -172,7 +170,6 @@ sched_lock_reference(const SchedRef *ref, int64 id)
 	LockedRef	key;
 	bool		found;
 	Snapshot	snapshot;
-	ItemPointerData tid;
 	bool		ok;
 
 	memset(&key, 0, sizeof(key));
@@ -182,7 +179,7 @@ sched_lock_reference(const SchedRef *ref, int64 id)
 		return;
 	sched_rels_open();
 	snapshot = RegisterSnapshot(GetLatestSnapshot());
-	ok = find_referenced(ref, id, snapshot, &tid) && lock_referenced(ref, id, &tid, snapshot);
+	ok = lock_referenced(ref, id, snapshot);
 	UnregisterSnapshot(snapshot);
 	if (!ok)
 		raise_not_present(ref, id);
