@@ -213,36 +213,22 @@ CREATE FUNCTION @extschema@.references_changed() RETURNS trigger
   AS 'MODULE_PATHNAME', 'patsvc_references_changed' LANGUAGE C;
 COMMENT ON FUNCTION @extschema@.references_changed() IS
   'statement trigger of the tables appointments reference: this backend forgets which of their rows its transaction holds locked';
-CREATE TRIGGER references_changed_before BEFORE UPDATE OR DELETE ON @extschema@.patients
-  FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.references_changed();
-CREATE TRIGGER references_changed_after AFTER UPDATE OR DELETE ON @extschema@.patients
-  FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.references_changed();
-CREATE TRIGGER references_changed_before BEFORE UPDATE OR DELETE ON @extschema@.providers
-  FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.references_changed();
-CREATE TRIGGER references_changed_after AFTER UPDATE OR DELETE ON @extschema@.providers
-  FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.references_changed();
-CREATE TRIGGER references_changed_before BEFORE UPDATE OR DELETE ON @extschema@.appointment_types
-  FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.references_changed();
-CREATE TRIGGER references_changed_after AFTER UPDATE OR DELETE ON @extschema@.appointment_types
-  FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.references_changed();
-CREATE TRIGGER references_changed_before BEFORE UPDATE OR DELETE ON @extschema@.locations
-  FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.references_changed();
-CREATE TRIGGER references_changed_after AFTER UPDATE OR DELETE ON @extschema@.locations
-  FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.references_changed();
-CREATE TRIGGER references_changed_before BEFORE UPDATE OR DELETE ON @extschema@.resources
-  FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.references_changed();
-CREATE TRIGGER references_changed_after AFTER UPDATE OR DELETE ON @extschema@.resources
-  FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.references_changed();
-COMMENT ON TRIGGER references_changed_before ON @extschema@.patients IS 'see function references_changed';
-COMMENT ON TRIGGER references_changed_after ON @extschema@.patients IS 'see function references_changed';
-COMMENT ON TRIGGER references_changed_before ON @extschema@.providers IS 'see function references_changed';
-COMMENT ON TRIGGER references_changed_after ON @extschema@.providers IS 'see function references_changed';
-COMMENT ON TRIGGER references_changed_before ON @extschema@.appointment_types IS 'see function references_changed';
-COMMENT ON TRIGGER references_changed_after ON @extschema@.appointment_types IS 'see function references_changed';
-COMMENT ON TRIGGER references_changed_before ON @extschema@.locations IS 'see function references_changed';
-COMMENT ON TRIGGER references_changed_after ON @extschema@.locations IS 'see function references_changed';
-COMMENT ON TRIGGER references_changed_before ON @extschema@.resources IS 'see function references_changed';
-COMMENT ON TRIGGER references_changed_after ON @extschema@.resources IS 'see function references_changed';
+-- on each table appointments or their holds reference, before and after every UPDATE or DELETE
+DO $$
+DECLARE
+  t text;
+  w text;
+BEGIN
+  FOREACH t IN ARRAY ARRAY['patients', 'providers', 'appointment_types', 'locations', 'resources'] LOOP
+    FOREACH w IN ARRAY ARRAY['before', 'after'] LOOP
+      EXECUTE pg_catalog.format('CREATE TRIGGER %I %s UPDATE OR DELETE ON @extschema@.%I'
+                                ' FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.references_changed()',
+                                'references_changed_' || w, w, t);
+      EXECUTE pg_catalog.format('COMMENT ON TRIGGER %I ON @extschema@.%I IS %L', 'references_changed_' || w, t,
+                                'see function references_changed');
+    END LOOP;
+  END LOOP;
+END $$;
 
 CREATE FUNCTION @extschema@.appointment_resources_guard() RETURNS trigger
   AS 'MODULE_PATHNAME', 'patsvc_appointment_resources_guard' LANGUAGE C;
