@@ -215,6 +215,11 @@ INSERT INTO appointments (patient_id, provider_id, type_id, location_id, starts_
 VALUES (4, 1, 1, 1, '2027-03-22 14:00Z', '2027-03-22 15:00Z', '2027-03-22 14:00Z', '2027-03-22 15:00Z', true);
 RESET session_replication_role;
 
+-- deleting an appointment checks that no appointment replaces it through an index, not a scan of the table
+SET enable_seqscan = off;
+EXPLAIN (COSTS OFF) SELECT 1 FROM ONLY appointments x WHERE replaces = 1 FOR KEY SHARE OF x;
+RESET enable_seqscan;
+
 -- free slots honour hours, bookings, buffers and time off; next_available searches across providers
 SELECT * FROM free_slots(1, '[2027-03-17 12:00Z, 2027-03-17 18:00Z)', 'visit');
 SELECT * FROM free_slots(2, '[2027-03-19 07:00Z, 2027-03-19 10:00Z)', 'group');

@@ -140,6 +140,9 @@ CREATE TABLE @extschema@.appointments (
 CREATE INDEX appointments_provider_held ON @extschema@.appointments (provider_id, held_from) INCLUDE (held_until);
 CREATE INDEX appointments_patient_start ON @extschema@.appointments (patient_id, starts_at) INCLUDE (ends_at);
 CREATE INDEX appointments_series ON @extschema@.appointments (series_id) WHERE series_id IS NOT NULL;
+-- the foreign key's check when an appointment is deleted (is it replaced by another one?) reads this
+-- index; without it every deleted appointment would scan the whole table
+CREATE INDEX appointments_replaces ON @extschema@.appointments (replaces) WHERE replaces IS NOT NULL;
 COMMENT ON TABLE @extschema@.appointments IS
   'FHIR Appointment; status cancelled, noshow and entered-in-error hold no time; all rules enforced by trigger appointments_enforce';
 COMMENT ON COLUMN @extschema@.appointments.ends_at IS 'derived: starts_at + the type''s duration (whatever is written is replaced)';
