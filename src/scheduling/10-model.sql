@@ -179,12 +179,12 @@ COMMENT ON TRIGGER appointments_enforce ON @extschema@.appointments IS
   'enforces scheduling rules 1-5 on every write (README, Scheduling)';
 
 -- The referencing side of appointments' foreign keys (patient, provider, type,
--- location, replaces) is checked by appointments_enforce in C, with the RI
--- trigger's lock (FOR KEY SHARE on the referenced row) and error (23503), or
--- for provider, type and location read from the caches by the guard below;
--- PostgreSQL's per-row RI_FKey_check triggers on appointments are disabled so
--- the check is not made twice.  The referenced side (deleting or re-keying a
--- referenced patient, provider, type or location fails) stays PostgreSQL's.
+-- location, replaces) and of the holds' resource is checked by appointments_enforce
+-- in C (refs.c) with the RI trigger's error (23503); PostgreSQL's per-row
+-- RI_FKey_check triggers on appointments are disabled so the check is not made
+-- twice.  The referenced side (deleting or re-keying a referenced row fails)
+-- stays PostgreSQL's.  Only replaces locks its row FOR KEY SHARE, as the RI
+-- trigger does; the other referenced tables are guarded by referenced_key_guard.
 DO $$
 DECLARE
   t name;
@@ -201,28 +201,23 @@ END $$;
 CREATE FUNCTION @extschema@.referenced_key_guard() RETURNS trigger
   AS 'MODULE_PATHNAME', 'patsvc_referenced_key_guard' LANGUAGE C;
 COMMENT ON FUNCTION @extschema@.referenced_key_guard() IS
-  'trigger: before a provider, type or location is deleted or re-keyed, waits for the transactions writing appointments and blocks new ones until it ends (SHARE lock), so the foreign-key check sees every booking';
-CREATE TRIGGER referenced_key_guard BEFORE UPDATE OR DELETE ON @extschema@.providers
-  FOR EACH ROW EXECUTE FUNCTION @extschema@.referenced_key_guard();
-CREATE TRIGGER referenced_key_guard BEFORE UPDATE OR DELETE ON @extschema@.appointment_types
-  FOR EACH ROW EXECUTE FUNCTION @extschema@.referenced_key_guard();
-CREATE TRIGGER referenced_key_guard BEFORE UPDATE OR DELETE ON @extschema@.locations
-  FOR EACH ROW EXECUTE FUNCTION @extschema@.referenced_key_guard();
-COMMENT ON TRIGGER referenced_key_guard ON @extschema@.providers IS 'see function referenced_key_guard';
-COMMENT ON TRIGGER referenced_key_guard ON @extschema@.appointment_types IS 'see function referenced_key_guard';
-COMMENT ON TRIGGER referenced_key_guard ON @extschema@.locations IS 'see function referenced_key_guard';
-
+  'trigger: before a row that appointments reference (patient, provider, type, location, resource) is deleted or re-keyed, waits for the transactions writing appointments and blocks new ones until it ends (SHARE lock), so the foreign-key check sees every booking and no booking locks the row';
 CREATE FUNCTION @extschema@.references_changed() RETURNS trigger
   AS 'MODULE_PATHNAME', 'patsvc_references_changed' LANGUAGE C;
 COMMENT ON FUNCTION @extschema@.references_changed() IS
-  'statement trigger of the tables appointments reference: this backend forgets which of their rows its transaction holds locked';
--- on each table appointments or their holds reference, before and after every UPDATE or DELETE
+  'statement trigger of the tables appointments reference: this backend forgets which of their rows its transaction checked';
+-- on each table appointments or their holds reference: the guard before each deleted or
+-- updated row, references_changed before and after every UPDATE or DELETE statement
 DO $$
 DECLARE
   t text;
   w text;
 BEGIN
   FOREACH t IN ARRAY ARRAY['patients', 'providers', 'appointment_types', 'locations', 'resources'] LOOP
+    EXECUTE pg_catalog.format('CREATE TRIGGER referenced_key_guard BEFORE UPDATE OR DELETE ON @extschema@.%I'
+                              ' FOR EACH ROW EXECUTE FUNCTION @extschema@.referenced_key_guard()', t);
+    EXECUTE pg_catalog.format('COMMENT ON TRIGGER referenced_key_guard ON @extschema@.%I IS %L', t,
+                              'see function referenced_key_guard');
     FOREACH w IN ARRAY ARRAY['before', 'after'] LOOP
       EXECUTE pg_catalog.format('CREATE TRIGGER %I %s UPDATE OR DELETE ON @extschema@.%I'
                                 ' FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.references_changed()',

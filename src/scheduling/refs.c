@@ -4,26 +4,36 @@
  * checked in C by appointments_enforce instead of PostgreSQL's per-row
  * SPI queries (the RI_FKey_check triggers on appointments are disabled by
  * the install script; the referenced side, which refuses to delete or
- * re-key a referenced row, stays PostgreSQL's own).  Provider, type and
- * location, when the rules read them from the caches, are guarded by
- * patsvc_referenced_key_guard (below) instead of row locks.
+ * re-key a referenced row, stays PostgreSQL's own).
  *
- * The check is the one the RI trigger makes: the referenced row is found
- * through its primary key with the latest snapshot (after a
- * CommandCounterIncrement, so rows the same statement inserted count) and
- * locked FOR KEY SHARE, so a concurrent DELETE or key UPDATE of it waits
- * for this transaction and then fails on the foreign key.  Errors are the
- * RI trigger's: 23503 with its message and detail; 40001 under REPEATABLE
- * READ / SERIALIZABLE when the row was deleted by a transaction that
- * committed after ours began waiting.
+ * The referenced row is found through its primary key with the latest
+ * snapshot (after a CommandCounterIncrement, so rows the same statement
+ * inserted count), as the RI trigger finds it.  The RI trigger then locks
+ * it FOR KEY SHARE, so that a concurrent DELETE or key UPDATE waits for the
+ * booking and then fails on the foreign key.  patsvc does that only for
+ * replaces (an appointment referencing another one).  The other referenced
+ * tables (patients, providers, appointment_types, locations, resources)
+ * are guarded by patsvc_referenced_key_guard (below) instead: deleting or
+ * re-keying one of their rows first takes a SHARE lock on appointments,
+ * which waits for every transaction writing appointments and keeps new
+ * ones out until it ends.  A row lock per booking would dirty the
+ * referenced row's page and write WAL for every booking, and concurrent
+ * bookings would queue on the few pages holding the rooms and the
+ * appointment types (measured: 9 % of booking throughput).  Type and
+ * resource rows are read from the per-backend caches (cache.c), which the
+ * guarded change invalidates.  Errors are the RI trigger's: 23503 with its
+ * message and detail; 40001 under REPEATABLE READ / SERIALIZABLE when the
+ * row was deleted by a transaction that committed after ours took its
+ * snapshot.
  *
- * A row locked once stays locked until the transaction ends, so a
+ * A row checked once cannot disappear before the transaction ends (another
+ * transaction's delete waits for it: the guard or the row lock), so a
  * transaction that references it again (a bulk load: 500,000 appointments
- * of 500 providers) skips the lookup.  That memo is forgotten when a
- * subtransaction aborts (its locks go with it) and whenever this backend
- * deletes or updates a referenced table (statement trigger
- * references_changed, and deletes of appointments): only its own
- * transaction could have removed a row it holds locked.
+ * of 110,000 patients) skips the lookup.  That memo is forgotten when a
+ * subtransaction aborts (rows it inserted, and its locks, go with it) and
+ * whenever this backend deletes or updates a referenced table (statement
+ * trigger references_changed, and deletes of appointments): only its own
+ * transaction could have removed a row it checked.
  */
 #include "postgres.h"
 
@@ -45,18 +55,17 @@
 #include "scheduling/scan.h"
 #include "scheduling/scheduling.h"
 
-const SchedRef sched_ref_patient = {SR_PATIENTS, SR_PATIENTS_PKEY, "appointments", "patient_id", "patients"};
-const SchedRef sched_ref_provider = {SR_PROVIDERS, SR_PROVIDERS_PKEY, "appointments", "provider_id", "providers"};
-const SchedRef sched_ref_location = {SR_LOCATIONS, SR_LOCATIONS_PKEY, "appointments", "location_id", "locations"};
-const SchedRef sched_ref_replaces = {SR_APPOINTMENTS, SR_APPOINTMENTS_PKEY, "appointments", "replaces", "appointments"};
-const SchedRef sched_ref_resource = {SR_RESOURCES, SR_RESOURCES_PKEY, "appointment_resources", "resource_id", "resources"};
+const SchedRef sched_ref_patient = {SR_PATIENTS, SR_PATIENTS_PKEY, "appointments", "patient_id", "patients", true};
+const SchedRef sched_ref_provider = {SR_PROVIDERS, SR_PROVIDERS_PKEY, "appointments", "provider_id", "providers", true};
+const SchedRef sched_ref_location = {SR_LOCATIONS, SR_LOCATIONS_PKEY, "appointments", "location_id", "locations", true};
+const SchedRef sched_ref_replaces = {SR_APPOINTMENTS, SR_APPOINTMENTS_PKEY, "appointments", "replaces", "appointments", false};
 
-/* Rows this transaction holds locked FOR KEY SHARE (see the file header). */
-typedef struct LockedRef
+/* Rows this transaction checked (see the file header). */
+typedef struct CheckedRef
 {
 	SchedRel	parent;			/* hash key: table ... */
 	int64		id;				/* ... and id */
-} LockedRef;
+} CheckedRef;
 
 #define MEMO_MAX_ENTRIES 200000	/* beyond this, start over (memory stays bounded) */
 
@@ -89,10 +98,10 @@ current_memo(void)
 	}
 	if (memo != NULL && memo_lxid == MyProc->lxid && hash_get_num_entries(memo) < MEMO_MAX_ENTRIES)
 		return memo;
-	ctl.keysize = sizeof(LockedRef);
-	ctl.entrysize = sizeof(LockedRef);
+	ctl.keysize = sizeof(CheckedRef);
+	ctl.entrysize = sizeof(CheckedRef);
 	ctl.hcxt = TopTransactionContext;
-	memo = hash_create("patsvc locked references", 256, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	memo = hash_create("patsvc checked references", 256, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 	memo_lxid = MyProc->lxid;
 	return memo;
 }
@@ -109,65 +118,105 @@ raise_not_present(const SchedRef *ref, int64 id)
 			 errhint("Use the id of an existing row of patsvc.%s.", ref->parent_name)));
 }
 
+static void
+raise_deleted_concurrently(const SchedRef *ref, int64 id)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+			 errmsg("could not serialize access due to concurrent delete"),
+			 errdetail("Row %lld of patsvc.%s was deleted by a concurrent transaction.", (long long) id,
+					   ref->parent_name),
+			 errhint("Retry the transaction.")));
+}
+
 /*
- * The visible row with this primary key (its TID and the key column), then
- * locked FOR KEY SHARE (its newest version); false if there is none, or the
- * newest version is gone or carries another key.
+ * Begins a primary-key scan of the referenced table (the caller ends it)
+ * and finds the TID of the row with this key visible in the snapshot.
+ */
+static bool
+find_referenced(const SchedRef *ref, int64 id, Snapshot snapshot, SchedScan *s, ItemPointer tid)
+{
+	TupleTableSlot *slot;
+
+	sched_scan_begin(s, ref->parent, ref->pkey, snapshot, id, NULL);
+	if ((slot = sched_scan_next(s)) == NULL)
+		return false;
+	*tid = slot->tts_tid;
+	return true;
+}
+
+static bool
+referenced_visible(const SchedRef *ref, int64 id, Snapshot snapshot)
+{
+	SchedScan	s;
+	ItemPointerData tid;
+	bool		found = find_referenced(ref, id, snapshot, &s, &tid);
+
+	sched_scan_end(&s);
+	return found;
+}
+
+/*
+ * The visible row with this primary key, locked FOR KEY SHARE (its newest
+ * version); false if there is none, or the newest version is gone or
+ * carries another key.
  */
 static bool
 lock_referenced(const SchedRef *ref, int64 id, Snapshot snapshot)
 {
 	SchedScan	s;
-	TupleTableSlot *slot;
 	ItemPointerData tid;
-	AttrNumber	keyatt;
-	bool		found = false;
 	TM_FailureData tmfd;
 	TM_Result	res = TM_Invisible;
 	bool		same_key = false;
 
-	sched_scan_begin(&s, ref->parent, ref->pkey, snapshot, id, NULL);
-	keyatt = s.index->rd_index->indkey.values[0];
-	if ((slot = sched_scan_next(&s)) != NULL)
-	{
-		tid = slot->tts_tid;
-		found = true;
-	}
-	if (found)
+	if (find_referenced(ref, id, snapshot, &s, &tid))
 	{
 		LockRelationOid(sched_rels.oid[ref->parent], RowShareLock);	/* as SELECT FOR KEY SHARE */
 		res = table_tuple_lock(s.heap, &tid, snapshot, s.slot, GetCurrentCommandId(false), LockTupleKeyShare,
 							   LockWaitBlock, TUPLE_LOCK_FLAG_FIND_LAST_VERSION, &tmfd);
+		/* the newest version may carry a new key */
 		if (res == TM_Ok)
-			same_key = slot_int8(s.slot, keyatt) == id; /* the newest version may carry a new key */
+			same_key = slot_int8(s.slot, s.index->rd_index->indkey.values[0]) == id;
 	}
 	sched_scan_end(&s);
-	if (!found)
-		return false;
 	if (res == TM_Ok)
 		return same_key;
 	if (res == TM_Deleted && IsolationUsesXactSnapshot())
-		ereport(ERROR,
-				(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
-				 errmsg("could not serialize access due to concurrent delete"),
-				 errdetail("Row %lld of patsvc.%s was deleted by a concurrent transaction.", (long long) id,
-						   ref->parent_name),
-				 errhint("Retry the transaction.")));
-	if (res == TM_Deleted)
+		raise_deleted_concurrently(ref, id);
+	if (res == TM_Deleted || res == TM_Invisible)
 		return false;
 	elog(ERROR, "unexpected result %d locking row %lld of %s", (int) res, (long long) id, ref->parent_name);
 	pg_unreachable();
 }
 
 /*
+ * A guarded row (see the file header) found in the latest snapshot is
+ * there until this transaction ends.  One that is gone there but visible
+ * in the transaction's snapshot (REPEATABLE READ, SERIALIZABLE) was
+ * deleted by a transaction that committed since: 40001, as the RI
+ * trigger's lock would find.
+ */
+static bool
+guarded_referenced(const SchedRef *ref, int64 id, Snapshot snapshot)
+{
+	if (referenced_visible(ref, id, snapshot))
+		return true;
+	if (IsolationUsesXactSnapshot() && referenced_visible(ref, id, GetTransactionSnapshot()))
+		raise_deleted_concurrently(ref, id);
+	return false;
+}
+
+/*
  * The foreign-key check of one referencing value: raises 23503 unless the
- * referenced row exists, and leaves it locked FOR KEY SHARE.  The caller
- * has made the statement's earlier writes visible (CommandCounterIncrement).
+ * referenced row exists; an unguarded one is left locked FOR KEY SHARE.
+ * The caller has made the statement's earlier writes visible
+ * (CommandCounterIncrement).
  */
 void
-sched_lock_reference(const SchedRef *ref, int64 id)
+sched_check_reference(const SchedRef *ref, int64 id)
 {
-	LockedRef	key;
+	CheckedRef	key;
 	bool		found;
 	Snapshot	snapshot;
 	bool		ok;
@@ -179,7 +228,7 @@ sched_lock_reference(const SchedRef *ref, int64 id)
 		return;
 	sched_rels_open();
 	snapshot = RegisterSnapshot(GetLatestSnapshot());
-	ok = lock_referenced(ref, id, snapshot);
+	ok = ref->guarded ? guarded_referenced(ref, id, snapshot) : lock_referenced(ref, id, snapshot);
 	UnregisterSnapshot(snapshot);
 	if (!ok)
 		raise_not_present(ref, id);
@@ -189,17 +238,16 @@ sched_lock_reference(const SchedRef *ref, int64 id)
 PG_FUNCTION_INFO_V1(patsvc_referenced_key_guard);
 
 /*
- * BEFORE ROW trigger on providers, appointment_types and locations: before
- * one of their rows is deleted or re-keyed, wait for every transaction that
- * is writing appointments and keep new writers out until this one ends
- * (SHARE lock on patsvc.appointments).  Then PostgreSQL's foreign-key check
- * of the delete sees every booking that references the row.  Bookings do
- * not lock these rows one by one: a row-by-row FOR KEY SHARE on the few
- * rows every booking references (one location, a few types) would make
- * concurrent bookings share multixact locks on them.  They read the type
- * and the hours (hence provider and location) from per-backend caches that
- * the deleting transaction's statement triggers invalidate at its commit,
- * which a waiting booking processes when it gets its lock.
+ * BEFORE ROW trigger on the tables appointments reference (patients,
+ * providers, appointment_types, locations, resources): before one of their
+ * rows is deleted or re-keyed, wait for every transaction that is writing
+ * appointments and keep new writers out until this one ends (SHARE lock on
+ * patsvc.appointments).  Then PostgreSQL's foreign-key check of the delete
+ * sees every booking that references the row, and a booking that waited
+ * sees the row gone (see the file header).  The caches the bookings read
+ * types, resources and hours from are invalidated by the deleting
+ * transaction's statement triggers at its commit, which a waiting booking
+ * processes when it gets its lock.
  */
 Datum
 patsvc_referenced_key_guard(PG_FUNCTION_ARGS)

@@ -811,9 +811,11 @@ insert_hold(Relation rel, const HoldIndexes *ix, Datum *values, bool *nulls)
 
 /*
  * The holds of one appointment, written directly (no SPI, no executor, no
- * row triggers): the guard trigger has nothing to guard here and the
- * foreign key on resource_id is checked by sched_lock_reference.  A table whose
- * indexes are not all plain (changed by hand) takes the INSERT path.
+ * row triggers): the guard trigger has nothing to guard here, and the
+ * foreign key on resource_id was checked by check_resource_kinds, which
+ * found each resource in the resource cache (deleting a resource waits for
+ * the bookings: referenced_key_guard, refs.c).  A table whose indexes are
+ * not all plain (changed by hand) takes the INSERT path.
  */
 static void
 insert_holds(int64 appointment, const ApptRow *row)
@@ -853,7 +855,6 @@ insert_holds(int64 appointment, const ApptRow *row)
 	values[sched_rels.h_held_until - 1] = TimestampTzGetDatum(row->held_until);
 	for (int i = 0; i < row->nresources; i++)
 	{
-		sched_lock_reference(&sched_ref_resource, row->resources[i]);
 		values[sched_rels.h_resource - 1] = Int64GetDatum(row->resources[i]);
 		insert_hold(rel, &ix, values, nulls);
 	}

@@ -34,7 +34,6 @@ static const char *const rel_names[SR_COUNT] = {
 	"appointments", "appointments_pkey", "appointments_provider_held", "appointments_patient_start",
 	"appointment_resources", "appointment_resources_pkey",
 	"time_off", "time_off_provider_id_idx", "time_off_resource_id_idx",
-	"resources", "resources_pkey",
 	"patients", "patients_pkey", "providers", "providers_pkey",
 	"locations", "locations_pkey"
 };

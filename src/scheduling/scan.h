@@ -18,7 +18,6 @@ typedef enum SchedRel
 	SR_APPOINTMENTS, SR_APPOINTMENTS_PKEY, SR_APPOINTMENTS_PROVIDER, SR_APPOINTMENTS_PATIENT,
 	SR_HOLDS, SR_HOLDS_PKEY,
 	SR_TIME_OFF, SR_TIME_OFF_PROVIDER, SR_TIME_OFF_RESOURCE,
-	SR_RESOURCES, SR_RESOURCES_PKEY,
 	SR_PATIENTS, SR_PATIENTS_PKEY, SR_PROVIDERS, SR_PROVIDERS_PKEY,
 	SR_LOCATIONS, SR_LOCATIONS_PKEY,
 	SR_COUNT
@@ -76,12 +75,13 @@ typedef struct SchedRef
 	const char *child;			/* the referencing table and column */
 	const char *column;
 	const char *parent_name;
+	bool		guarded;		/* by referenced_key_guard: checked, not locked */
 } SchedRef;
 
 extern const SchedRef sched_ref_patient, sched_ref_provider, sched_ref_location,
-			sched_ref_replaces, sched_ref_resource;
+			sched_ref_replaces;
 
-extern void sched_lock_reference(const SchedRef *ref, int64 id);
+extern void sched_check_reference(const SchedRef *ref, int64 id);
 extern void sched_refs_forget(void);
 
 #endif							/* PATSVC_SCHED_SCAN_H */

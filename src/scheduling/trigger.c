@@ -305,24 +305,23 @@ replace_holds(int64 id, const ApptRow *old, const ApptRow *row)
 /*
  * The referencing side of the table's foreign keys (refs.c), for the
  * values an INSERT writes or an UPDATE changes, as the RI triggers would.
- * The type was read from the type cache, and when the rules checked the
- * row's hours (in_hours) so were provider and location: those three are
- * guarded by referenced_key_guard instead of a row lock (refs.c).
+ * The type and the resources were read from the caches, and when the rules
+ * checked the row's hours (in_hours) so were provider and location.
  */
 static void
-lock_references(const Snapshotted *n, const Snapshotted *o, bool checked, bool in_hours)
+check_references(const Snapshotted *n, const Snapshotted *o, bool checked, bool in_hours)
 {
 	if (!checked)				/* rules_check made them visible already */
 		CommandCounterIncrement();	/* parents the statement inserted before count */
 	if (o == NULL || n->row.patient != o->row.patient)
-		sched_lock_reference(&sched_ref_patient, n->row.patient);
+		sched_check_reference(&sched_ref_patient, n->row.patient);
 	if (!in_hours && (o == NULL || n->row.provider != o->row.provider))
-		sched_lock_reference(&sched_ref_provider, n->row.provider);
+		sched_check_reference(&sched_ref_provider, n->row.provider);
 	if (!in_hours && n->row.has_location &&
 		(o == NULL || !o->row.has_location || n->row.location != o->row.location))
-		sched_lock_reference(&sched_ref_location, n->row.location);
+		sched_check_reference(&sched_ref_location, n->row.location);
 	if (n->has_replaces && (o == NULL || !o->has_replaces || n->replaces != o->replaces))
-		sched_lock_reference(&sched_ref_replaces, n->replaces);
+		sched_check_reference(&sched_ref_replaces, n->replaces);
 }
 
 /* Runs the rules as the table owner, like the foreign-key triggers do. */
@@ -343,7 +342,7 @@ enforce(Relation rel, Snapshotted *n, Snapshotted *o)
 	if (holds_changed(n, o))
 		replace_holds(n->row.id, o != NULL && status_holds_time(o->status) && o->row.nresources > 0 ? &o->row : NULL,
 					  status_holds_time(n->status) ? &n->row : NULL);
-	lock_references(n, o, checked, checked && !n->row.overbook);
+	check_references(n, o, checked, checked && !n->row.overbook);
 	SetUserIdAndSecContext(save_userid, save_sec);
 }
 
