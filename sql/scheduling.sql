@@ -205,7 +205,9 @@ SELECT rule, pg_temp.sqlstate_of(stmt) FROM (VALUES
 -- the messages of the foreign key (checked by the trigger) and of the status name
 INSERT INTO appointments (patient_id, provider_id, type_id, starts_at) VALUES (999, 1, 1, '2027-03-22 14:00Z');
 INSERT INTO appointments (patient_id, provider_id, type_id, starts_at, status) VALUES (4, 1, 1, '2027-03-22 14:00Z', 'done');
--- writes that skip the trigger (replica role) still meet the row CHECK appointments_row_valid
+-- writes that skip the trigger (replica role) are checked by trigger appointments_replica_check, which fires
+-- only then (ENABLE REPLICA)
+SELECT tgname, tgenabled FROM pg_trigger WHERE tgrelid = 'appointments'::regclass AND NOT tgisinternal ORDER BY tgname;
 SET session_replication_role = replica;
 INSERT INTO appointments (patient_id, provider_id, type_id, location_id, starts_at, ends_at, held_from, held_until)
 VALUES (4, 1, 1, 1, '2027-03-22 14:00Z', '2027-03-22 13:00Z', '2027-03-22 14:00Z', '2027-03-22 15:00Z');
@@ -213,6 +215,14 @@ INSERT INTO appointments (patient_id, provider_id, type_id, location_id, starts_
 VALUES (4, 1, 1, 1, '2027-03-22 14:00Z', '2027-03-22 15:00Z', '2027-03-22 14:00Z', '2027-03-23 15:00Z');
 INSERT INTO appointments (patient_id, provider_id, type_id, location_id, starts_at, ends_at, held_from, held_until, overbook)
 VALUES (4, 1, 1, 1, '2027-03-22 14:00Z', '2027-03-22 15:00Z', '2027-03-22 14:00Z', '2027-03-22 15:00Z', true);
+INSERT INTO appointments (patient_id, provider_id, type_id, location_id, starts_at, ends_at, held_from, held_until, status)
+VALUES (4, 1, 1, 1, '2027-03-22 14:00Z', '2027-03-22 15:00Z', '2027-03-22 14:00Z', '2027-03-22 15:00Z', 'done');
+UPDATE appointments SET held_until = held_from + interval '25 hours' WHERE id = 1;
+-- a consistent row passes (and is not checked against the rules: that is what replica mode is for)
+BEGIN;
+INSERT INTO appointments (patient_id, provider_id, type_id, location_id, starts_at, ends_at, held_from, held_until)
+VALUES (4, 1, 1, 1, '2027-03-22 14:00Z', '2027-03-22 15:00Z', '2027-03-22 14:00Z', '2027-03-22 15:00Z') RETURNING status;
+ROLLBACK;
 RESET session_replication_role;
 
 -- deleting an appointment checks that no appointment replaces it through an index, not a scan of the table
