@@ -117,17 +117,16 @@ BEGIN
 END $$;
 COMMENT ON FUNCTION @extschema@.reminders_schedule() IS
   'trigger: creates the reminders of a time-holding appointment from its type''s rules';
-CREATE FUNCTION @extschema@.type_has_reminders(type_id bigint) RETURNS boolean
-  AS 'MODULE_PATHNAME', 'patsvc_type_has_reminders' LANGUAGE C STABLE STRICT PARALLEL SAFE;
-COMMENT ON FUNCTION @extschema@.type_has_reminders(bigint) IS
-  'true if the appointment type has reminder rules (per-backend cache, dropped by trigger reminder_rules_changed)';
+CREATE FUNCTION @extschema@.appointment_gets_reminders(status text, type_id bigint) RETURNS boolean
+  AS 'MODULE_PATHNAME', 'patsvc_appointment_gets_reminders' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.appointment_gets_reminders(text, bigint) IS
+  'true if an appointment in this status (one that holds time) and of this type (one with reminder rules: per-backend cache, dropped by trigger reminder_rules_changed) gets reminders';
 CREATE TRIGGER reminder_rules_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE
   ON @extschema@.reminder_rules FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.scheduling_cache_changed();
 COMMENT ON TRIGGER reminder_rules_changed ON @extschema@.reminder_rules IS
   'any change to reminder rules drops every backend''s cached answers of type_has_reminders (sent at commit)';
 CREATE TRIGGER reminders_schedule AFTER INSERT OR UPDATE OF starts_at, type_id ON @extschema@.appointments
-  FOR EACH ROW WHEN (NEW.status NOT IN ('cancelled', 'noshow', 'entered-in-error')
-                     AND @extschema@.type_has_reminders(NEW.type_id))
+  FOR EACH ROW WHEN (@extschema@.appointment_gets_reminders(NEW.status, NEW.type_id))
   EXECUTE FUNCTION @extschema@.reminders_schedule();
 COMMENT ON TRIGGER reminders_schedule ON @extschema@.appointments IS
   'schedules the reminders of new and moved appointments';

@@ -421,17 +421,23 @@ read_resource_time_off(int64 resource, void *entry)
 }
 
 /*
- * patsvc.type_has_reminders(type_id): does the type have reminder rules?
- * The WHEN condition of trigger reminders_schedule, so that appointments
- * of types without rules queue no trigger event at all.
+ * patsvc.appointment_gets_reminders(status, type_id): does an appointment
+ * in this status and of this type get reminders (it holds time, and its
+ * type has reminder rules)?  The WHEN condition of trigger
+ * reminders_schedule, so that other appointments queue no trigger event at
+ * all.  One function call: PostgreSQL parses and plans a trigger's WHEN
+ * again for every INSERT statement, so every booking pays for its size.
  */
-PG_FUNCTION_INFO_V1(patsvc_type_has_reminders);
+PG_FUNCTION_INFO_V1(patsvc_appointment_gets_reminders);
 Datum
-patsvc_type_has_reminders(PG_FUNCTION_ARGS)
+patsvc_appointment_gets_reminders(PG_FUNCTION_ARGS)
 {
 	CachedFlag	scratch;
-	CachedFlag *entry = row_cache_lookup(&reminder_types, PG_GETARG_INT64(0), read_reminders, &scratch);
+	CachedFlag *entry;
 
+	if (!status_holds_time(status_from_text(TextDatumGetCString(PG_GETARG_DATUM(0)))))
+		PG_RETURN_BOOL(false);
+	entry = row_cache_lookup(&reminder_types, PG_GETARG_INT64(1), read_reminders, &scratch);
 	PG_RETURN_BOOL(entry->set);
 }
 
