@@ -48,6 +48,7 @@
 #include "storage/lmgr.h"
 #include "storage/proc.h"
 #include "utils/hsearch.h"
+#include "utils/inval.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
@@ -71,6 +72,64 @@ typedef struct CheckedRef
 
 static HTAB *memo = NULL;		/* in TopTransactionContext */
 static LocalTransactionId memo_lxid = InvalidLocalTransactionId;
+
+/*
+ * Guarded rows found committed by other transactions, kept across
+ * transactions: such a row stays until it is deleted or re-keyed, which
+ * passes referenced_key_guard, and the guard sends a relcache invalidation
+ * of its table, so every backend forgets them all (at the deleting
+ * transaction's commit; this backend at its next command).  A row this
+ * transaction wrote goes to the memo only: a rollback would take it away.
+ */
+#define KNOWN_MAX_ENTRIES 16384	/* beyond this, start over */
+
+static HTAB *known = NULL;		/* in TopMemoryContext */
+
+static void
+forget_known(Datum arg, Oid relid)
+{
+	if (known == NULL)
+		return;
+	if (relid == InvalidOid || relid == sched_rels.oid[SR_PATIENTS] ||
+		relid == sched_rels.oid[SR_PROVIDERS] || relid == sched_rels.oid[SR_LOCATIONS])
+	{
+		hash_destroy(known);
+		known = NULL;
+	}
+}
+
+static bool
+is_known(const CheckedRef *key)
+{
+	return known != NULL && hash_search(known, key, HASH_FIND, NULL) != NULL;
+}
+
+static void
+remember_known(const CheckedRef *key)
+{
+	static bool registered = false;
+	HASHCTL		ctl;
+	bool		found;
+
+	if (!registered)
+	{
+		CacheRegisterRelcacheCallback(forget_known, (Datum) 0);
+		registered = true;
+	}
+	if (known != NULL && hash_get_num_entries(known) >= KNOWN_MAX_ENTRIES)
+	{
+		hash_destroy(known);
+		known = NULL;
+	}
+	if (known == NULL)
+	{
+		ctl.keysize = sizeof(CheckedRef);
+		ctl.entrysize = sizeof(CheckedRef);
+		ctl.hcxt = TopMemoryContext;
+		known = hash_create("patsvc known referenced rows", 1024, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	}
+	(void) hash_search(known, key, HASH_ENTER, &found);
+}
 
 void
 sched_refs_forget(void)
@@ -145,13 +204,21 @@ find_referenced(const SchedRef *ref, int64 id, Snapshot snapshot, SchedScan *s, 
 	return true;
 }
 
+/* Is the row visible in the snapshot?  *written_here: was it written by this transaction? */
 static bool
-referenced_visible(const SchedRef *ref, int64 id, Snapshot snapshot)
+referenced_visible(const SchedRef *ref, int64 id, Snapshot snapshot, bool *written_here)
 {
 	SchedScan	s;
 	ItemPointerData tid;
 	bool		found = find_referenced(ref, id, snapshot, &s, &tid);
 
+	if (found && written_here != NULL)
+	{
+		bool		isnull;
+		Datum		xmin = slot_getsysattr(s.slot, MinTransactionIdAttributeNumber, &isnull);
+
+		*written_here = TransactionIdIsCurrentTransactionId(DatumGetTransactionId(xmin));
+	}
 	sched_scan_end(&s);
 	return found;
 }
@@ -198,11 +265,11 @@ lock_referenced(const SchedRef *ref, int64 id, Snapshot snapshot)
  * trigger's lock would find.
  */
 static bool
-guarded_referenced(const SchedRef *ref, int64 id, Snapshot snapshot)
+guarded_referenced(const SchedRef *ref, int64 id, Snapshot snapshot, bool *written_here)
 {
-	if (referenced_visible(ref, id, snapshot))
+	if (referenced_visible(ref, id, snapshot, written_here))
 		return true;
-	if (IsolationUsesXactSnapshot() && referenced_visible(ref, id, GetTransactionSnapshot()))
+	if (IsolationUsesXactSnapshot() && referenced_visible(ref, id, GetTransactionSnapshot(), NULL))
 		raise_deleted_concurrently(ref, id);
 	return false;
 }
@@ -220,19 +287,23 @@ sched_check_reference(const SchedRef *ref, int64 id)
 	bool		found;
 	Snapshot	snapshot;
 	bool		ok;
+	bool		written_here = true;
 
 	memset(&key, 0, sizeof(key));
 	key.parent = ref->parent;
 	key.id = id;
-	if (hash_search(current_memo(), &key, HASH_FIND, NULL) != NULL)
+	if ((ref->guarded && is_known(&key)) || hash_search(current_memo(), &key, HASH_FIND, NULL) != NULL)
 		return;
 	sched_rels_open();
 	snapshot = RegisterSnapshot(GetLatestSnapshot());
-	ok = ref->guarded ? guarded_referenced(ref, id, snapshot) : lock_referenced(ref, id, snapshot);
+	ok = ref->guarded ? guarded_referenced(ref, id, snapshot, &written_here) : lock_referenced(ref, id, snapshot);
 	UnregisterSnapshot(snapshot);
 	if (!ok)
 		raise_not_present(ref, id);
-	(void) hash_search(current_memo(), &key, HASH_ENTER, &found);
+	if (ref->guarded && !written_here)
+		remember_known(&key);
+	else
+		(void) hash_search(current_memo(), &key, HASH_ENTER, &found);
 }
 
 PG_FUNCTION_INFO_V1(patsvc_referenced_key_guard);
@@ -275,6 +346,7 @@ patsvc_referenced_key_guard(PG_FUNCTION_ARGS)
 	{
 		sched_rels_open();
 		LockRelationOid(sched_rels.oid[SR_APPOINTMENTS], ShareLock);
+		CacheInvalidateRelcache(td->tg_relation);	/* every backend forgets the rows it knew */
 	}
 	return PointerGetDatum(TRIGGER_FIRED_BY_UPDATE(td->tg_event) ? td->tg_newtuple : td->tg_trigtuple);
 }
