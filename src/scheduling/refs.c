@@ -236,8 +236,9 @@ lock_referenced(const SchedRef *ref, int64 id, Snapshot snapshot)
 	TM_FailureData tmfd;
 	TM_Result	res = TM_Invisible;
 	bool		same_key = false;
+	bool		found = find_referenced(ref, id, snapshot, &s, &tid);
 
-	if (find_referenced(ref, id, snapshot, &s, &tid))
+	if (found)
 	{
 		LockRelationOid(sched_rels.oid[ref->parent], RowShareLock);	/* as SELECT FOR KEY SHARE */
 		res = table_tuple_lock(s.heap, &tid, snapshot, s.slot, GetCurrentCommandId(false), LockTupleKeyShare,
@@ -247,11 +248,13 @@ lock_referenced(const SchedRef *ref, int64 id, Snapshot snapshot)
 			same_key = slot_int8(s.slot, s.index->rd_index->indkey.values[0]) == id;
 	}
 	sched_scan_end(&s);
+	if (!found)
+		return false;
 	if (res == TM_Ok)
 		return same_key;
 	if (res == TM_Deleted && IsolationUsesXactSnapshot())
 		raise_deleted_concurrently(ref, id);
-	if (res == TM_Deleted || res == TM_Invisible)
+	if (res == TM_Deleted)
 		return false;
 	elog(ERROR, "unexpected result %d locking row %lld of %s", (int) res, (long long) id, ref->parent_name);
 	pg_unreachable();
