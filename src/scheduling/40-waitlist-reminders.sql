@@ -124,7 +124,7 @@ COMMENT ON FUNCTION @extschema@.appointment_gets_reminders(text, bigint) IS
 CREATE TRIGGER reminder_rules_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE
   ON @extschema@.reminder_rules FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.scheduling_cache_changed();
 COMMENT ON TRIGGER reminder_rules_changed ON @extschema@.reminder_rules IS
-  'any change to reminder rules drops every backend''s cached answers of type_has_reminders (sent at commit)';
+  'any change to reminder rules drops every backend''s cached answers of appointment_gets_reminders (sent at commit)';
 CREATE TRIGGER reminders_schedule AFTER INSERT OR UPDATE OF starts_at, type_id ON @extschema@.appointments
   FOR EACH ROW WHEN (@extschema@.appointment_gets_reminders(NEW.status, NEW.type_id))
   EXECUTE FUNCTION @extschema@.reminders_schedule();
