@@ -54,6 +54,13 @@ SELECT c.channel, c.due_at, c.starts_at FROM claim_due_reminders('2027-03-18 13:
 SELECT book(34, 31, '2027-03-19 14:00Z', 'w-visit') IS NOT NULL AS dee_booked;
 SELECT count(*) AS first_claim FROM claim_due_reminders('2027-03-19 13:00Z', 1);
 SELECT count(*) AS second_claim FROM claim_due_reminders('2027-03-19 13:00Z', 1);
+-- the trigger's condition (appointment_gets_reminders): an appointment written in a status that holds no
+-- time, or of a type without rules, gets no reminders; a proposed one (it holds time) does
+INSERT INTO appointments (patient_id, provider_id, type_id, starts_at, status) VALUES
+  (31, 31, 31, '2027-03-22 14:00Z', 'cancelled'), (32, 31, 31, '2027-03-22 15:00Z', 'noshow'),
+  (33, 31, 31, '2027-03-22 16:00Z', 'proposed'), (34, 31, 32, '2027-03-22 17:00Z', 'booked');
+SELECT a.status, a.type_id, count(r.id) AS reminders FROM appointments a LEFT JOIN reminders r ON r.appointment_id = a.id
+ WHERE a.starts_at >= '2027-03-22' GROUP BY a.id ORDER BY a.starts_at;
 
 TRUNCATE reminders, reminder_rules, waitlist_offers, waitlist, appointments, appointment_resources, time_off,
          availability, appointment_types, resources, patients, providers, locations RESTART IDENTITY;

@@ -435,7 +435,7 @@ patsvc_appointment_gets_reminders(PG_FUNCTION_ARGS)
 	CachedFlag	scratch;
 	CachedFlag *entry;
 
-	if (!status_holds_time(status_from_text(TextDatumGetCString(PG_GETARG_DATUM(0)))))
+	if (!status_text_holds_time(PG_GETARG_TEXT_PP(0)))
 		PG_RETURN_BOOL(false);
 	entry = row_cache_lookup(&reminder_types, PG_GETARG_INT64(1), read_reminders, &scratch);
 	PG_RETURN_BOOL(entry->set);

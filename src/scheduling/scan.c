@@ -27,6 +27,7 @@
 
 #include "patsvc.h"
 #include "scheduling/scan.h"
+#include "scheduling/scheduling.h"
 
 SchedRels	sched_rels;
 
@@ -204,18 +205,10 @@ slot_ts(TupleTableSlot *slot, AttrNumber att)
 bool
 slot_status_holds_time(TupleTableSlot *slot, AttrNumber att)
 {
-	static const char *const not_holding[] = {"cancelled", "noshow", "entered-in-error"};
 	bool		isnull;
 	Datum		d = slot_getattr(slot, att, &isnull);
-	text	   *t;
-	int			len;
 
 	if (isnull)
 		return false;			/* NULL NOT IN (...) is not true in SQL either */
-	t = DatumGetTextPP(d);
-	len = VARSIZE_ANY_EXHDR(t);
-	for (int i = 0; i < lengthof(not_holding); i++)
-		if (len == strlen(not_holding[i]) && memcmp(VARDATA_ANY(t), not_holding[i], len) == 0)
-			return false;
-	return true;
+	return status_text_holds_time(DatumGetTextPP(d));
 }

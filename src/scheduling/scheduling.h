@@ -38,6 +38,7 @@ typedef enum ApptStatus
 extern ApptStatus status_from_text(const char *name);
 extern const char *status_name(ApptStatus st);
 extern bool status_holds_time(ApptStatus st);
+extern bool status_text_holds_time(const text *name);
 
 /* status_holds_time() as an SQL condition on patsvc.appointments.status */
 #define NOT_HOLDING "status NOT IN ('cancelled', 'noshow', 'entered-in-error')"

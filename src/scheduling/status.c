@@ -55,6 +55,23 @@ status_holds_time(ApptStatus st)
 	return st != ST_CANCELLED && st != ST_NOSHOW && st != ST_ENTERED_IN_ERROR;
 }
 
+/*
+ * status_holds_time() of a status name given as text, without copying it
+ * (the per-row readers of appointments.status).  A name that is not a
+ * status holds time, as "status NOT IN (...)" says in SQL; the trigger
+ * refuses such names on every write.
+ */
+bool
+status_text_holds_time(const text *name)
+{
+	int			len = VARSIZE_ANY_EXHDR(name);
+
+	for (int i = 0; i < ST_COUNT; i++)
+		if (strlen(status_names[i]) == len && memcmp(VARDATA_ANY(name), status_names[i], len) == 0)
+			return status_holds_time((ApptStatus) i);
+	return true;
+}
+
 static void
 append_targets(StringInfo buf, ApptStatus from)
 {

@@ -458,12 +458,6 @@ raise_row_invalid(const char *what, const char *hint)
 			 errhint("%s", hint)));
 }
 
-static bool
-column_null(HeapTuple tup, TupleDesc desc, const int *attnums, ApptCol c)
-{
-	return heap_attisnull(tup, attnums[c], desc);
-}
-
 /*
  * appointments_replica_check: a BEFORE INSERT OR UPDATE trigger enabled
  * only for session_replication_role = replica (ENABLE REPLICA), the writes
@@ -484,7 +478,8 @@ patsvc_appointments_replica_check(PG_FUNCTION_ARGS)
 	HeapTuple	tup;
 	TupleDesc	desc;
 	const int  *attnums;
-	bool		isnull;
+	Datum		v[C_COUNT];
+	bool		null[C_COUNT];
 	TimestampTz starts,
 				ends,
 				from,
@@ -494,23 +489,23 @@ patsvc_appointments_replica_check(PG_FUNCTION_ARGS)
 	tup = TRIGGER_FIRED_BY_UPDATE(td->tg_event) ? td->tg_newtuple : td->tg_trigtuple;
 	desc = RelationGetDescr(td->tg_relation);
 	attnums = columns_of(td->tg_relation);
-	if (!column_null(tup, desc, attnums, C_STATUS))
-		(void) status_from_text(TextDatumGetCString(get(tup, desc, attnums, C_STATUS, &isnull)));
-	if (column_null(tup, desc, attnums, C_STARTS) || column_null(tup, desc, attnums, C_ENDS) ||
-		column_null(tup, desc, attnums, C_HELD_FROM) || column_null(tup, desc, attnums, C_HELD_UNTIL))
+	for (int c = 0; c < C_COUNT; c++)
+		v[c] = get(tup, desc, attnums, c, &null[c]);
+	if (!null[C_STATUS])
+		(void) status_from_text(TextDatumGetCString(v[C_STATUS]));
+	if (null[C_STARTS] || null[C_ENDS] || null[C_HELD_FROM] || null[C_HELD_UNTIL])
 		return PointerGetDatum(tup);
-	starts = DatumGetTimestampTz(get(tup, desc, attnums, C_STARTS, &isnull));
-	ends = DatumGetTimestampTz(get(tup, desc, attnums, C_ENDS, &isnull));
-	from = DatumGetTimestampTz(get(tup, desc, attnums, C_HELD_FROM, &isnull));
-	until = DatumGetTimestampTz(get(tup, desc, attnums, C_HELD_UNTIL, &isnull));
+	starts = DatumGetTimestampTz(v[C_STARTS]);
+	ends = DatumGetTimestampTz(v[C_ENDS]);
+	from = DatumGetTimestampTz(v[C_HELD_FROM]);
+	until = DatumGetTimestampTz(v[C_HELD_UNTIL]);
 	if (!(ends > starts && from <= starts && until >= ends))
 		raise_row_invalid("the visit must end after it starts and lie inside the held time",
 						  "Write starts_at and type_id and let trigger appointments_enforce derive ends_at, held_from and held_until.");
 	if (until - from > SCHED_MAX_HELD_USECS)
 		raise_row_invalid("an appointment holds at most 24 hours, buffers included",
 						  "Appointment types allow at most 720 minutes plus buffers of 240 minutes each.");
-	if (!column_null(tup, desc, attnums, C_OVERBOOK) && DatumGetBool(get(tup, desc, attnums, C_OVERBOOK, &isnull)) &&
-		(column_null(tup, desc, attnums, C_REASON) || column_null(tup, desc, attnums, C_OVERRIDDEN_BY)))
+	if (!null[C_OVERBOOK] && DatumGetBool(v[C_OVERBOOK]) && (null[C_REASON] || null[C_OVERRIDDEN_BY]))
 		raise_row_invalid("an overbooked appointment records its reason and who overrode",
 						  "Overbook only through patsvc.book_overbook.");
 	return PointerGetDatum(tup);
