@@ -9,7 +9,7 @@ export PG_CONFIG=$PG_BIN/pg_config
 # The staged install lives outside the checkout, in a world-readable folder:
 # the server runs as user postgres and must read it even when the checkout
 # sits below a folder only root may enter (as CI clones can).
-STAGE=${PATSVC_STAGE:-${TMPDIR:-/tmp}/patsvc-stage-$(id -u)-$(printf %s "$PATSVC_ROOT" | md5sum | cut -c1-8)}
+export STAGE=${PATSVC_STAGE:-${TMPDIR:-/tmp}/patsvc-stage-$(id -u)-$(printf %s "$PATSVC_ROOT" | md5sum | cut -c1-8)}
 # Real CMS files, when the project's shared folder sits beside the checkout.
 PATSVC_CMS_DIR=${PATSVC_CMS_DIR:-$PATSVC_ROOT/../shared/data/cms}
 export PATSVC_CMS_DIR

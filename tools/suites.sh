@@ -13,18 +13,24 @@ pgtap() {   # pgTAP files in one database per run, extension created by each fil
     dropdb patsvc_pgtap
 }
 
-stress() {   # pgbench stress scripts, each in a fresh database; exit 0 = pass
-    local f name
+# Script tests (test/stress/*.sh, test/ops/*.sh): each runs in a fresh
+# database of this cluster (PGDATABASE; it may create more databases or
+# clusters of its own and must remove them); exit 0 = pass.  Lines a script
+# prints starting with RESULT are echoed here.
+scripts() {   # $1 = kind (stress | ops), then the scripts
+    local kind=$1 f name
+    shift
     for f in "$@"; do
         name=$(basename "$f" .sh)
         createdb "patsvc_$name"
-        if PGDATABASE="patsvc_$name" SECONDS_EACH=${STRESS_SECONDS:-3} bash "$f" > "$logs/$name.stress.out" 2>&1; then
-            echo "test $name ... ok" >> "$logs/$mode.stress.regress.log"
+        if PGDATABASE="patsvc_$name" SECONDS_EACH=${STRESS_SECONDS:-3} STAGE=${STAGE:-} \
+           bash "$f" > "$logs/$name.$kind.out" 2>&1; then
+            echo "test $name ... ok" >> "$logs/$mode.$kind.regress.log"
         else
-            echo "test $name ... FAILED (see $name.stress.out)" >> "$logs/$mode.stress.regress.log"
+            echo "test $name ... FAILED (see $name.$kind.out)" >> "$logs/$mode.$kind.regress.log"
         fi
-        grep -E '^RESULT|overlap query' "$logs/$name.stress.out"
-        dropdb "patsvc_$name"
+        grep -E '^RESULT|overlap query' "$logs/$name.$kind.out"
+        dropdb --if-exists "patsvc_$name"
     done
 }
 
@@ -55,7 +61,8 @@ if [ "$mode" = plain ]; then
     keep_diffs
     shopt -s nullglob
     pgtap test/pgtap/*.sql
-    stress test/stress/*.sh
+    scripts stress test/stress/*.sh
+    scripts ops test/ops/*.sh
 else
     shopt -s nullglob
     hardened=$(make -s --no-print-directory print-hardened)
