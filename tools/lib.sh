@@ -54,13 +54,24 @@ build_stage() {
     trap 'rm -rf "$STAGE"' EXIT
 }
 
+# A TCP port nothing listens on (pg_virtualenv would take 5432 or the next one,
+# which two runs at once on one machine both take).
+free_port() {
+    local p
+    for _ in $(seq 1 50); do
+        p=$((20000 + RANDOM % 20000))
+        (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null || { echo "$p"; return; }
+    done
+    echo 5432
+}
+
 # with_cluster [extra pg_virtualenv options] -- command...
 # A throw-away cluster (deleted afterwards), C locale, patsvc from the stage.
 with_cluster() {
     local opts=()
     while [ $# -gt 0 ] && [ "$1" != "--" ]; do opts+=("$1"); shift; done
     shift
-    pg_virtualenv -t -v "$PG_MAJOR" -i '--locale=C --encoding=UTF8' \
+    pg_virtualenv -t -v "$PG_MAJOR" -i '--locale=C --encoding=UTF8' -c "-p $(free_port)" \
         -o "extension_destdir=$STAGE" \
         "${opts[@]}" "$@"
 }

@@ -32,6 +32,7 @@ CREATE TABLE @extschema@.retention_policies (
   mode             text NOT NULL CHECK (mode IN ('governance', 'compliance')),
   source           text NOT NULL CHECK (btrim(source) <> ''),
   created_at       timestamptz NOT NULL DEFAULT now(),
+  ready_made       boolean NOT NULL DEFAULT false,
   CHECK ((anchor = 'majority') = (majority_age IS NOT NULL))
 );
 REVOKE ALL ON @extschema@.retention_policies FROM PUBLIC;
@@ -46,6 +47,8 @@ COMMENT ON COLUMN @extschema@.retention_policies.minors_until_age IS
 COMMENT ON COLUMN @extschema@.retention_policies.mode IS
   'governance: a separately granted patsvc.destroy_early() may destroy early with a reason; compliance: nobody may';
 COMMENT ON COLUMN @extschema@.retention_policies.source IS 'the law or rule the policy implements';
+COMMENT ON COLUMN @extschema@.retention_policies.ready_made IS
+  'shipped with patsvc (the install script''s rows): never changed or dropped by hand, not dumped by pg_dump (every install has them)';
 
 -- ---- the log of policy, protection and hold events -----------------------
 CREATE TABLE @extschema@.retention_events (
@@ -89,6 +92,11 @@ DECLARE
   used boolean := EXISTS (SELECT 1 FROM @extschema@.protected_tables t WHERE t.policy_name = OLD.policy_name);
   shorter boolean;
 BEGIN
+  IF OLD.ready_made THEN
+    RAISE EXCEPTION 'policy "%" is ready-made and cannot be changed or dropped', OLD.policy_name
+      USING ERRCODE = 'PS304', DETAIL = 'Ready-made policies state a law as patsvc ships it; a release updates them.',
+            HINT = 'Create a policy of your own with patsvc.create_policy() and protect tables with it.';
+  END IF;
   IF TG_OP = 'DELETE' THEN
     IF used THEN
       RAISE EXCEPTION 'policy "%" is in use by protected tables', OLD.policy_name
@@ -117,11 +125,14 @@ BEGIN
   RETURN NEW;
 END $$;
 COMMENT ON FUNCTION @extschema@._policy_guard() IS
-  'trigger: refuses shortening, re-anchoring, relaxing or dropping a compliance policy in use; logs every change';
+  'trigger: refuses changing or dropping a ready-made policy, and shortening, re-anchoring, relaxing or dropping a compliance policy in use; logs every change';
 
 -- Ready-made policies for real rules (see README; the longest applicable rule wins).
 INSERT INTO @extschema@.retention_policies
-  (policy_name, record_class, period, anchor, majority_age, minors_until_age, mode, source) VALUES
+  (policy_name, record_class, period, anchor, majority_age, minors_until_age, mode, source, created_at, ready_made)
+SELECT p.policy_name, p.record_class, p.period::interval, p.anchor, p.majority_age::integer, p.minors_until_age::integer, p.mode,
+       p.source, timestamptz '2026-12-01 00:00+00', true
+FROM (VALUES
   -- Texas Medical Board, 22 TAC section 165.1(b): 7 years after last treatment; minors until age 21
   -- or 7 years after last treatment, whichever is longer.
   ('tx_physician', 'physician medical record', '7 years', 'last_encounter', NULL, 21, 'compliance',
@@ -140,7 +151,8 @@ INSERT INTO @extschema@.retention_policies
   -- HIPAA documentation (policies, notices, authorizations, complaints, accountings): 6 years from
   -- creation or last-in-effect date: 45 CFR 164.316(b)(2)(i) and 164.530(j)(2).
   ('hipaa_documentation', 'HIPAA documentation', '6 years', 'creation', NULL, NULL, 'compliance',
-   '45 CFR 164.316(b)(2)(i), 164.530(j)(2)');
+   '45 CFR 164.316(b)(2)(i), 164.530(j)(2)')
+) AS p(policy_name, record_class, period, anchor, majority_age, minors_until_age, mode, source);
 
 -- ---- patient facts --------------------------------------------------------
 CREATE TABLE @extschema@.retention_patient_facts (
@@ -177,7 +189,7 @@ COMMENT ON TRIGGER patsvc_facts_guard ON @extschema@.retention_patient_facts IS
 
 -- ---- protected tables -----------------------------------------------------
 CREATE TABLE @extschema@.protected_tables (
-  relid          oid PRIMARY KEY,
+  relid          regclass PRIMARY KEY,
   policy_name    text NOT NULL REFERENCES @extschema@.retention_policies,
   patient_column name NOT NULL,
   anchor_column  name,
@@ -199,7 +211,7 @@ COMMENT ON TRIGGER patsvc_policy_guard ON @extschema@.retention_policies IS
 CREATE TABLE @extschema@.retention_holds (
   hold_id        bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
   patient_id     text,
-  relid          oid,
+  relid          regclass,
   case_reference text NOT NULL CHECK (btrim(case_reference) <> ''),
   reason         text NOT NULL CHECK (btrim(reason) <> ''),
   placed_by      text NOT NULL DEFAULT session_user,
@@ -415,15 +427,28 @@ COMMENT ON FUNCTION @extschema@.certificate_hash(text, @extschema@.destruction_c
 -- Chains a new certificate: numbers and hashes it under a lock so chain order is number order.
 CREATE FUNCTION @extschema@._certificate_chain() RETURNS trigger
   LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  last @extschema@.destruction_certificates;
 BEGIN
   LOCK TABLE @extschema@.destruction_certificates IN SHARE ROW EXCLUSIVE MODE;
+  SELECT * INTO last FROM @extschema@.destruction_certificates c ORDER BY c.certificate_id DESC LIMIT 1;
+  -- A certificate that arrives already chained onto the last one (a restore of a
+  -- dump: rows in chain order) is kept as it is: number, hashes and all.
+  IF NEW.certificate_id > coalesce(last.certificate_id, 0)
+     AND NEW.previous_hash = coalesce(last.certificate_hash, repeat('0', 64))
+     AND NEW.certificate_hash = @extschema@.certificate_hash(NEW.previous_hash, NEW) THEN
+    IF NEW.certificate_id > (SELECT s.last_value FROM @extschema@.destruction_certificates_seq s) THEN
+      PERFORM setval('@extschema@.destruction_certificates_seq', NEW.certificate_id);
+    END IF;
+    RETURN NEW;
+  END IF;
   NEW.certificate_id := nextval('@extschema@.destruction_certificates_seq');
-  NEW.previous_hash := coalesce((SELECT c.certificate_hash FROM @extschema@.destruction_certificates c
-                                  ORDER BY c.certificate_id DESC LIMIT 1), repeat('0', 64));
+  NEW.previous_hash := coalesce(last.certificate_hash, repeat('0', 64));
   NEW.certificate_hash := @extschema@.certificate_hash(NEW.previous_hash, NEW);
   RETURN NEW;
 END $$;
-COMMENT ON FUNCTION @extschema@._certificate_chain() IS 'trigger: numbers a new certificate and links it into the hash chain';
+COMMENT ON FUNCTION @extschema@._certificate_chain() IS
+  'trigger: numbers a new certificate and links it into the hash chain; a row already chained onto the last certificate (a restored one) is kept as it is';
 CREATE TRIGGER patsvc_certificate_chain BEFORE INSERT ON @extschema@.destruction_certificates
   FOR EACH ROW EXECUTE FUNCTION @extschema@._certificate_chain();
 ALTER TABLE @extschema@.destruction_certificates ENABLE ALWAYS TRIGGER patsvc_certificate_chain;
@@ -524,11 +549,12 @@ BEGIN
   END IF;
   -- AFTER ROW, so a plain DELETE costs no tuple lock per row; the WHEN clause skips the
   -- call while patsvc.destroy_due() itself deletes (the error of an AFTER trigger undoes
-  -- the whole statement all the same).
+  -- the whole statement all the same).  The table is named, not numbered, in the WHEN
+  -- clause: pg_dump writes it by name, so a restored trigger points at the restored table.
   EXECUTE format('CREATE TRIGGER patsvc_retention_guard AFTER DELETE OR UPDATE OF %s ON %s FOR EACH ROW '
-                 'WHEN (NOT @extschema@.is_destroying(%s::pg_catalog.oid)) '
+                 'WHEN (NOT @extschema@.is_destroying(%L::pg_catalog.regclass)) '
                  'EXECUTE FUNCTION @extschema@.retention_guard_row(%L, %L)',
-                 concat_ws(', ', quote_ident(patient_column), quote_ident(anchor_column)), tbl, tbl::oid,
+                 concat_ws(', ', quote_ident(patient_column), quote_ident(anchor_column)), tbl, tbl::text,
                  patient_column, coalesce(anchor_column, ''));
   EXECUTE format('CREATE TRIGGER patsvc_retention_no_truncate BEFORE TRUNCATE ON %s FOR EACH STATEMENT '
                  'EXECUTE FUNCTION @extschema@.retention_guard_truncate()', tbl);
@@ -713,8 +739,8 @@ COMMENT ON FUNCTION @extschema@._store_tokens(integer) IS
 -- anchor date whose anchor + period falls on or before as_of (policies without patient facts).
 -- ---- archive before destroy --------------------------------------------------
 CREATE TABLE @extschema@.retention_archives (
-  relid         oid PRIMARY KEY REFERENCES @extschema@.protected_tables,
-  archive_relid oid NOT NULL,
+  relid         regclass PRIMARY KEY REFERENCES @extschema@.protected_tables,
+  archive_relid regclass NOT NULL,
   set_at        timestamptz NOT NULL DEFAULT now(),
   set_by        text NOT NULL DEFAULT session_user
 );
@@ -1020,6 +1046,8 @@ CREATE FUNCTION @extschema@._guard_ddl() RETURNS event_trigger
   LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
   broken regclass;
+  created oid[] := ARRAY(SELECT c.objid FROM pg_catalog.pg_event_trigger_ddl_commands() c
+                          WHERE c.command_tag = 'CREATE TRIGGER');
 BEGIN
   IF EXISTS (SELECT 1 FROM pg_catalog.pg_event_trigger_ddl_commands() c
               WHERE NOT c.in_extension AND c.object_type = 'function' AND c.schema_name = '@extschema@')
@@ -1028,13 +1056,17 @@ BEGIN
       DETAIL = 'patsvc''s functions enforce retention; changing them would switch the protection off.',
       HINT = 'Upgrade patsvc with ALTER EXTENSION patsvc UPDATE.';
   END IF;
+  -- A guard trigger that exists must be ENABLE ALWAYS and call its patsvc function;
+  -- one that does not exist yet is tolerated (a restore registers the table with the
+  -- data, then creates its triggers, then enables them ALWAYS), as is the trigger the
+  -- current CREATE TRIGGER command made (it is set ALWAYS by the next command).
   SELECT t.relid::regclass INTO broken FROM @extschema@.protected_tables t
-   WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger g
-                      WHERE g.tgrelid = t.relid AND g.tgname = 'patsvc_retention_guard' AND g.tgenabled = 'A'
-                        AND g.tgfoid = '@extschema@.retention_guard_row()'::pg_catalog.regprocedure)
-      OR NOT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger g
-                      WHERE g.tgrelid = t.relid AND g.tgname = 'patsvc_retention_no_truncate' AND g.tgenabled = 'A'
-                        AND g.tgfoid = '@extschema@.retention_guard_truncate()'::pg_catalog.regprocedure)
+   WHERE EXISTS (SELECT 1 FROM pg_catalog.pg_trigger g
+                  WHERE g.tgrelid = t.relid AND g.tgname IN ('patsvc_retention_guard', 'patsvc_retention_no_truncate')
+                    AND ((g.tgenabled <> 'A' AND g.oid <> ALL (created))
+                         OR g.tgfoid <> CASE g.tgname WHEN 'patsvc_retention_guard'
+                                          THEN '@extschema@.retention_guard_row()'::pg_catalog.regprocedure
+                                          ELSE '@extschema@.retention_guard_truncate()'::pg_catalog.regprocedure END))
       OR NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a
                       WHERE a.attrelid = t.relid AND a.attname = t.patient_column AND NOT a.attisdropped)
       OR (t.anchor_column IS NOT NULL AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a
@@ -1092,3 +1124,24 @@ CREATE EVENT TRIGGER patsvc_guard_drop_extension ON ddl_command_start WHEN TAG I
   EXECUTE FUNCTION @extschema@._guard_drop_extension();
 ALTER EVENT TRIGGER patsvc_guard_drop_extension ENABLE ALWAYS;
 COMMENT ON EVENT TRIGGER patsvc_guard_drop_extension IS 'patsvc retention: no DROP EXTENSION patsvc while tables are protected';
+
+-- ---- backups --------------------------------------------------------------
+-- pg_dump dumps every retention table and sequence; of the policies only the
+-- clinic's own (every install has the ready-made ones).  Tables are named by
+-- regclass, so a restore points registrations, holds and archives at the
+-- restored tables; certificates keep their numbers and hashes (_certificate_chain).
+DO $$
+DECLARE
+  t text;
+BEGIN
+  PERFORM pg_catalog.pg_extension_config_dump('@extschema@.retention_policies', 'WHERE NOT ready_made');
+  FOREACH t IN ARRAY ARRAY['retention_events', 'retention_patient_facts', 'protected_tables', 'retention_holds',
+                           'destruction_tokens', 'destruction_certificates', 'retention_archives',
+                           'destruction_token_sets_seq', 'destruction_certificates_seq'] LOOP
+    PERFORM pg_catalog.pg_extension_config_dump(('@extschema@.' || t)::pg_catalog.regclass, '');
+  END LOOP;
+  PERFORM pg_catalog.pg_extension_config_dump(
+            pg_catalog.pg_get_serial_sequence('@extschema@.retention_events', 'event_id')::pg_catalog.regclass, '');
+  PERFORM pg_catalog.pg_extension_config_dump(
+            pg_catalog.pg_get_serial_sequence('@extschema@.retention_holds', 'hold_id')::pg_catalog.regclass, '');
+END $$;

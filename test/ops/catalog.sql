@@ -16,7 +16,7 @@ WITH members AS (
   FROM members m LEFT JOIN pg_description d ON d.classoid = m.classid AND d.objoid = m.objid AND d.objsubid = 0
   UNION ALL  -- functions: whole definition, owner-independent privileges
   SELECT 'function ' || p.oid::regprocedure || E'\n' || pg_get_functiondef(p.oid) ||
-         ' acl=' || coalesce(p.proacl::text, 'default') || ' parallel=' || p.proparallel ||
+         ' acl=' || coalesce(p.proacl::text, 'default') || ' parallel=' || p.proparallel::text ||
          ' cost=' || p.procost || ' rows=' || p.prorows
   FROM pg_proc p JOIN members m ON m.classid = 'pg_proc'::regclass AND m.objid = p.oid
   WHERE p.prokind <> 'a'
@@ -26,16 +26,16 @@ WITH members AS (
   FROM pg_proc p JOIN pg_aggregate a ON a.aggfnoid = p.oid
   JOIN members m ON m.classid = 'pg_proc'::regclass AND m.objid = p.oid
   UNION ALL  -- relations
-  SELECT 'relation ' || c.oid::regclass || ' kind=' || c.relkind || ' persistence=' || c.relpersistence ||
+  SELECT 'relation ' || c.oid::regclass || ' kind=' || c.relkind::text || ' persistence=' || c.relpersistence::text ||
          ' rls=' || c.relrowsecurity || '/' || c.relforcerowsecurity || ' options=' ||
          coalesce(c.reloptions::text, '') || ' acl=' || coalesce(c.relacl::text, 'default') ||
-         ' replident=' || c.relreplident
+         ' replident=' || c.relreplident::text
   FROM rels c
   UNION ALL  -- columns
   SELECT 'column ' || c.oid::regclass || '.' || a.attname || ' ' || format_type(a.atttypid, a.atttypmod) ||
-         ' notnull=' || a.attnotnull || ' identity=' || a.attidentity || ' generated=' || a.attgenerated ||
+         ' notnull=' || a.attnotnull || ' identity=' || a.attidentity::text || ' generated=' || a.attgenerated::text ||
          ' default=' || coalesce(pg_get_expr(ad.adbin, ad.adrelid), '') || ' collation=' || a.attcollation::regcollation ||
-         ' storage=' || a.attstorage || ' acl=' || coalesce(a.attacl::text, 'default') ||
+         ' storage=' || a.attstorage::text || ' acl=' || coalesce(a.attacl::text, 'default') ||
          ' comment=' || coalesce(quote_literal(col_description(c.oid, a.attnum)), 'none')
   FROM rels c JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
   LEFT JOIN pg_attrdef ad ON ad.adrelid = c.oid AND ad.adnum = a.attnum
@@ -51,11 +51,11 @@ WITH members AS (
          coalesce(quote_literal(obj_description(i.indexrelid, 'pg_class')), 'none')
   FROM pg_index i WHERE i.indrelid IN (SELECT oid FROM rels)
   UNION ALL  -- triggers on patsvc's tables
-  SELECT 'trigger ' || pg_get_triggerdef(t.oid) || ' enabled=' || t.tgenabled || ' comment=' ||
+  SELECT 'trigger ' || pg_get_triggerdef(t.oid) || ' enabled=' || t.tgenabled::text || ' comment=' ||
          coalesce(quote_literal(obj_description(t.oid, 'pg_trigger')), 'none')
   FROM pg_trigger t WHERE t.tgrelid IN (SELECT oid FROM rels) AND NOT t.tgisinternal
   UNION ALL  -- row-level security policies
-  SELECT 'policy ' || pol.polrelid::regclass || ' ' || pol.polname || ' cmd=' || pol.polcmd ||
+  SELECT 'policy ' || pol.polrelid::regclass || ' ' || pol.polname || ' cmd=' || pol.polcmd::text ||
          ' permissive=' || pol.polpermissive || ' roles=' || pol.polroles::regrole[]::text ||
          ' using=' || coalesce(pg_get_expr(pol.polqual, pol.polrelid), '') ||
          ' check=' || coalesce(pg_get_expr(pol.polwithcheck, pol.polrelid), '')
@@ -68,8 +68,8 @@ WITH members AS (
          ' cycle=' || s.seqcycle
   FROM pg_sequence s WHERE s.seqrelid IN (SELECT oid FROM rels)
   UNION ALL  -- types
-  SELECT 'type ' || t.oid::regtype || ' type=' || t.typtype || ' len=' || t.typlen || ' byval=' || t.typbyval ||
-         ' align=' || t.typalign || ' storage=' || t.typstorage || ' in=' || t.typinput || ' out=' || t.typoutput ||
+  SELECT 'type ' || t.oid::regtype || ' type=' || t.typtype::text || ' len=' || t.typlen || ' byval=' || t.typbyval ||
+         ' align=' || t.typalign::text || ' storage=' || t.typstorage::text || ' in=' || t.typinput || ' out=' || t.typoutput ||
          ' recv=' || t.typreceive || ' send=' || t.typsend || ' base=' || t.typbasetype::regtype ||
          ' notnull=' || t.typnotnull || ' default=' || coalesce(t.typdefault, '') ||
          ' acl=' || coalesce(t.typacl::text, 'default') ||
@@ -92,14 +92,14 @@ WITH members AS (
   JOIN members m ON m.classid = 'pg_opclass'::regclass AND m.objid = oc.oid
   UNION ALL  -- casts
   SELECT 'cast ' || c.castsource::regtype || ' -> ' || c.casttarget::regtype || ' func=' ||
-         coalesce(nullif(c.castfunc, 0)::regprocedure::text, '-') || ' ctx=' || c.castcontext || ' method=' || c.castmethod
+         coalesce(nullif(c.castfunc, 0)::regprocedure::text, '-') || ' ctx=' || c.castcontext::text || ' method=' || c.castmethod::text
   FROM pg_cast c JOIN members m ON m.classid = 'pg_cast'::regclass AND m.objid = c.oid
   UNION ALL  -- event triggers
   SELECT 'event trigger ' || et.evtname || ' on ' || et.evtevent || ' ' || et.evtfoid::regprocedure ||
-         ' enabled=' || et.evtenabled || ' tags=' || coalesce(et.evttags::text, '')
+         ' enabled=' || et.evtenabled::text || ' tags=' || coalesce(et.evttags::text, '')
   FROM pg_event_trigger et JOIN members m ON m.classid = 'pg_event_trigger'::regclass AND m.objid = et.oid
   UNION ALL  -- initial privileges recorded for pg_dump
-  SELECT 'init_privs ' || pg_describe_object(ip.classoid, ip.objoid, ip.objsubid) || ' ' || ip.privtype || ' ' ||
+  SELECT 'init_privs ' || pg_describe_object(ip.classoid, ip.objoid, ip.objsubid) || ' ' || ip.privtype::text || ' ' ||
          ip.initprivs::text
   FROM pg_init_privs ip JOIN members m ON m.classid = ip.classoid AND m.objid = ip.objoid
   UNION ALL  -- what pg_dump dumps of the extension's tables, and with which filter

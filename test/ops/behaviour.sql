@@ -1,0 +1,45 @@
+-- What a clinic's database does, printed so two databases can be compared
+-- (the original and its restored copy, test/ops/dump_restore.sh): every line
+-- must be the same.  Changes are made and printed; the caller throws the
+-- database away afterwards.  Errors print their SQLSTATE and message only.
+\set VERBOSITY sqlstate
+\set ON_ERROR_STOP 0
+SET search_path = public, patsvc;
+SET TimeZone = 'UTC';
+SET DateStyle = ISO, YMD;
+-- retention: what is kept until when, what is due, who is held
+SELECT v.id, s.patient_id, s.anchor_date, s.retain_until, s.held
+FROM retention_status('public.visit_notes') s JOIN public.visit_notes v ON v.ctid = s.row_ctid ORDER BY v.id;
+SELECT count(*) AS due FROM retention_due('public.visit_notes');
+SELECT retained_until('public.visit_notes', 'MRN-300', '2024-05-20');
+-- protected rows cannot be deleted or truncated, held or not
+DELETE FROM public.visit_notes WHERE id = 4;
+DELETE FROM public.visit_notes WHERE id = 1;
+TRUNCATE public.visit_notes;
+SELECT count(*) AS notes FROM public.visit_notes;
+-- the chain of certificates checks out; a new destruction continues it
+SELECT * FROM verify_certificates();
+SELECT destroy_due('public.visit_notes', authorized_by => 'HIM manager',
+                   method => 'deleted') AS next_certificate;
+SELECT certificate_id, previous_hash = lag(certificate_hash) OVER (ORDER BY certificate_id) AS chained,
+       record_count, archive_table FROM destruction_certificates ORDER BY certificate_id;
+SELECT * FROM verify_certificates();
+SELECT id FROM public.visit_notes ORDER BY id;
+SELECT id FROM public.visit_notes_archive ORDER BY id;
+-- holds: the malpractice hold is still in force
+SELECT hold_id, patient_id, case_reference, released_at IS NOT NULL AS released FROM retention_holds ORDER BY hold_id;
+-- scheduling: the same double booking is refused, hours and time off still known
+SELECT book(7, 1, '2027-03-15 13:10Z', 'visit');
+SELECT book(7, 1, '2027-03-15 11:30Z', 'visit');
+SELECT book(7, 2, '2027-03-17 09:00Z', 'visit');
+SELECT book(8, 2, '2027-03-15 10:00Z', 'echo', '{2}');
+SELECT book(8, 1, '2027-03-16 15:00Z', 'visit') AS new_booking;
+SELECT * FROM free_slots(1, '[2027-03-15 12:00Z, 2027-03-15 16:00Z)', 'visit');
+SELECT * FROM next_available('{1,2}', '2027-03-15 14:00Z', 'visit', '{}', 3);
+SELECT appointment_id, resource_id, held_from, held_until FROM appointment_resources ORDER BY 1, 2;
+SELECT reminder, appointment, channel, due_at FROM claim_due_reminders('2027-03-16 00:00Z', 10);
+SELECT cancel(id, 'restored and cancelled') FROM appointments WHERE patient_id = 8;
+SELECT count(*) AS offers FROM waitlist_offers;
+-- code sets
+SELECT icd10cm_billable('R05', '2021-06-01') AS r05_2021, icd10cm_billable('R05', '2022-06-01') AS r05_2022,
+       hcpcs_active('A7011', '2020-06-01') AS a7011;

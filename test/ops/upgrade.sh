@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# The upgrade path: for every earlier version V that can be installed,
+#   CREATE EXTENSION patsvc VERSION 'V', load a clinic (test/ops/clinic.sql),
+#   ALTER EXTENSION patsvc UPDATE TO each version on the path, one step at a time,
+# then the upgraded database must equal a fresh install of the default version:
+#   - the extension's objects (test/ops/catalog.sql: definitions, ACLs, comments,
+#     triggers, what pg_dump dumps), line for line;
+#   - the data: every table keeps its rows (count and md5 where the step does
+#     not rewrite them), and the upgraded clinic behaves exactly as the same
+#     clinic loaded into a fresh install (test/ops/behaviour.sql).
+# Runs in the test cluster (PG* set); exit 0 = pass.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+work=$(mktemp -d)
+dbs=()
+cleanup() { for d in "${dbs[@]}"; do dropdb --if-exists "$d"; done; rm -rf "$work"; }
+trap cleanup EXIT
+q() { psql -X -q -v ON_ERROR_STOP=1 "$@"; }
+fail=0
+
+# Versions and steps from the sources (the server lists only its own sharedir,
+# not Debian's extension_destdir where the staged build is).
+default=$(awk -F"'" '/^default_version/ {print $2}' patsvc.control)
+steps_known=$(ls -d src/upgrade/*--*/ | xargs -n1 basename)
+next_of() { printf '%s\n' $steps_known | awk -F-- -v v="$1" '$1 == v {print $2}' | head -1; }
+createdb patsvc_up_fresh; dbs+=(patsvc_up_fresh)
+q -d patsvc_up_fresh -c "CREATE EXTENSION patsvc"
+q -d patsvc_up_fresh -f test/ops/catalog.sql > "$work/catalog.fresh"
+q -d patsvc_up_fresh -v fixtures=test/fixtures -f test/ops/clinic.sql > /dev/null
+psql -X -d patsvc_up_fresh -f test/ops/behaviour.sql > "$work/behaviour.fresh" 2>&1
+
+olds=$(ls src/upgrade/patsvc--*.sql | sed -n 's|.*/patsvc--\([^-]*\)\.sql$|\1|p')
+[ -n "$olds" ] || { echo "FAILED: no earlier version is installable"; exit 1; }
+for v in $olds; do
+    db=patsvc_up_from_${v//./_}; createdb "$db"; dbs+=("$db")
+    path=$v; at=$v
+    while [ "$at" != "$default" ]; do
+        at=$(next_of "$at"); [ -n "$at" ] || break; path="$path--$at"
+    done
+    [ "$at" = "$default" ] || { echo "FAILED: no update path from $v to $default"; fail=1; continue; }
+    q -d "$db" -c "CREATE EXTENSION patsvc VERSION '$v'"
+    q -d "$db" -v fixtures=test/fixtures -f test/ops/clinic.sql > /dev/null
+    q -d "$db" -f test/ops/tables.sql > "$work/tables.$v.before"
+    IFS=- read -r -a steps <<< "${path//--/-}"
+    for step in "${steps[@]:1}"; do
+        q -d "$db" -c "ALTER EXTENSION patsvc UPDATE TO '$step'"
+        echo "updated $db to $step"
+    done
+    q -d "$db" -f test/ops/catalog.sql > "$work/catalog.$v"
+    if diff -u "$work/catalog.fresh" "$work/catalog.$v"; then
+        echo "ok: $v updated along $path is identical to a fresh $default ($(wc -l < "$work/catalog.fresh") catalog facts)"
+    else
+        echo "FAILED: $v updated along $path differs from a fresh $default (above: - fresh, + updated)"; fail=1
+    fi
+    q -d "$db" -f test/ops/tables.sql > "$work/tables.$v.after"
+    # rows: same counts everywhere; same contents except where a step rewrote a column
+    # (0.2.0: relation oids become names, ready-made policies are marked)
+    if diff -u <(sed 's/ md5=.*//' "$work/tables.$v.before") <(sed 's/ md5=.*//' "$work/tables.$v.after") &&
+       diff -u <(grep -vE '^table patsvc\.(protected_tables|retention_holds|retention_archives|retention_policies) ' "$work/tables.$v.before") \
+               <(grep -vE '^table patsvc\.(protected_tables|retention_holds|retention_archives|retention_policies) ' "$work/tables.$v.after"); then
+        echo "ok: $v's data kept by the update"
+    else
+        echo "FAILED: the update from $v changed data (above)"; fail=1
+    fi
+    psql -X -d "$db" -f test/ops/behaviour.sql > "$work/behaviour.$v" 2>&1
+    if diff -u "$work/behaviour.fresh" "$work/behaviour.$v"; then
+        echo "ok: a clinic updated from $v behaves as one on a fresh $default"
+    else
+        echo "FAILED: a clinic updated from $v behaves differently (above: - fresh, + updated)"; fail=1
+    fi
+done
+exit $fail
