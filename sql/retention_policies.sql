@@ -89,3 +89,11 @@ UPDATE retention_patient_facts SET birth_date = '1989-01-01' WHERE patient_id = 
 UPDATE retention_patient_facts SET last_encounter = '2016-01-01', death_date = '2020-01-01' WHERE patient_id = 'P-FACT-1';
 UPDATE retention_patient_facts SET death_date = '2019-01-01' WHERE patient_id = 'P-FACT-1';
 SELECT * FROM retention_patient_facts WHERE patient_id = 'P-FACT-1';
+
+-- ready-made policies are the law as shipped: not changed, not dropped (even lengthened),
+-- and not dumped (every install has them; pg_dump's filter reads ready_made)
+SELECT policy_name, ready_made, created_at FROM retention_policies WHERE ready_made ORDER BY 1;
+UPDATE retention_policies SET period = '10 years' WHERE policy_name = 'fl_physician';
+DELETE FROM retention_policies WHERE policy_name = 'az_provider';
+SELECT c.relname, x.cond FROM pg_extension e, unnest(e.extconfig, e.extcondition) x(relid, cond)
+JOIN pg_class c ON c.oid = x.relid WHERE e.extname = 'patsvc' AND c.relname = 'retention_policies';
