@@ -23,13 +23,13 @@ scripts() {   # $1 = kind (stress | ops), then the scripts
     for f in "$@"; do
         name=$(basename "$f" .sh)
         createdb "patsvc_$name"
-        if PGDATABASE="patsvc_$name" SECONDS_EACH=${STRESS_SECONDS:-3} STAGE=${STAGE:-} \
-           bash "$f" > "$logs/$name.$kind.out" 2>&1; then
+        if PGDATABASE="patsvc_$name" PATSVC_MODE=$mode SECONDS_EACH=${STRESS_SECONDS:-3} STAGE=${STAGE:-} \
+           bash "$f" > "$logs/$mode.$name.$kind.out" 2>&1; then
             echo "test $name ... ok" >> "$logs/$mode.$kind.regress.log"
         else
-            echo "test $name ... FAILED (see $name.$kind.out)" >> "$logs/$mode.$kind.regress.log"
+            echo "test $name ... FAILED (see $mode.$name.$kind.out)" >> "$logs/$mode.$kind.regress.log"
         fi
-        grep -E '^RESULT|overlap query' "$logs/$name.$kind.out"
+        grep -E '^RESULT|overlap query' "$logs/$mode.$name.$kind.out"
         dropdb --if-exists "patsvc_$name"
     done
 }
@@ -78,6 +78,8 @@ else
         keep_diffs
     fi
     pgtap test/pgtap/hardened/*.sql
+    # backups must also restore where the hardened hooks are active
+    scripts ops test/ops/dump_restore.sh
 fi
 [ -e "$logs/$mode.pgtap.log" ] && grep -E '^(not ok|Result|Files=)' "$logs/$mode.pgtap.log"
 exit 0

@@ -325,6 +325,12 @@ check_rte(RangeTblEntry *rte)
 	AclMode		perms = rte->requiredPerms & (ACL_INSERT | ACL_UPDATE | ACL_DELETE);
 	char		kind;
 
+	/*
+	 * SELECT ... FOR UPDATE / FOR KEY SHARE asks for UPDATE too, with no column
+	 * to update: a row lock (a foreign-key check, say) changes nothing.
+	 */
+	if ((perms & ACL_UPDATE) && bms_is_empty(rte->updatedCols))
+		perms &= ~ACL_UPDATE;
 	if (rte->rtekind != RTE_RELATION || perms == 0)
 		return;
 	kind = protected_kind(rte->relid);
