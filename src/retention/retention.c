@@ -375,6 +375,7 @@ run_destruction(FunctionCallInfo fcinfo, const char *query, const Oid *argtypes,
 	}
 	nulls[nargs] = '\0';
 	*isnull = true;
+	retention_check_snapshot();
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");

@@ -36,6 +36,9 @@ extern bool retention_destroying(Oid relid);
 /* every mode: the executor hook that spares patsvc's own destroying statements the guard (retention.c) */
 extern void retention_install_destroy_hook(void);
 
+/* isolation.c: at REPEATABLE READ / SERIALIZABLE, fail (40001) when holds or facts changed since the snapshot */
+extern void retention_check_snapshot(void);
+
 /* hardened mode: the hooks (hooks.c) */
 extern bool retention_hooks_installed;
 extern void retention_install_hooks(void);
