@@ -37,6 +37,8 @@ SELECT protect('ret_b.rec', 'ret_b_rule', 'mrn', 'written');
 SELECT protect('ret_b.part', 'ret_b_rule', 'mrn', 'written');
 INSERT INTO ret_b.rec VALUES (1, 'MRN-B-1', '2024-03-01', 'young'), (2, 'MRN-B-2', '2010-03-01', 'old');
 INSERT INTO ret_b.part VALUES (1, 'MRN-B-1', '2012-03-01'), (2, 'MRN-B-2', '2024-03-01');
+INSERT INTO retention_patient_facts (patient_id, birth_date, death_date, last_encounter)
+VALUES ('MRN-B-1', '1950-01-01', '2020-05-05', '2020-01-01');
 SELECT tgrelid::regclass, tgname, tgenabled FROM pg_trigger
 WHERE tgrelid IN ('ret_b.part'::regclass, 'ret_b.part_2010'::regclass, 'ret_b.part_2020'::regclass) ORDER BY 1, 2;
 
@@ -72,7 +74,16 @@ CREATE FUNCTION pg_temp.bypass_matrix() RETURNS TABLE (n text, s text[], who tex
   ('21b RENAME the anchor column', ARRAY['ALTER TABLE ret_b.rec RENAME COLUMN written TO w'], 'both'),
   ('22 DELETE FROM patsvc.protected_tables', ARRAY['DELETE FROM patsvc.protected_tables'], 'both'),
   ('23 disable ledger trigger, DELETE registry', ARRAY['ALTER TABLE patsvc.protected_tables DISABLE TRIGGER patsvc_append_only', 'DELETE FROM patsvc.protected_tables'], 'superuser'),
-  ('24 disable patsvc event triggers, DROP SCHEMA', ARRAY['ALTER EVENT TRIGGER patsvc_guard_drop DISABLE', 'ALTER EVENT TRIGGER patsvc_guard_ddl DISABLE', 'DROP SCHEMA ret_b CASCADE'], 'superuser')
+  ('24 disable patsvc event triggers, DROP SCHEMA', ARRAY['ALTER EVENT TRIGGER patsvc_guard_drop DISABLE', 'ALTER EVENT TRIGGER patsvc_guard_ddl DISABLE', 'DROP SCHEMA ret_b CASCADE'], 'superuser'),
+  ('25 SET UNLOGGED', ARRAY['ALTER TABLE ret_b.rec SET UNLOGGED'], 'both'),
+  ('26 SET ACCESS METHOD', ARRAY['ALTER TABLE ret_b.rec SET ACCESS METHOD heap'], 'both'),
+  ('27 rename patsvc''s schema', ARRAY['ALTER SCHEMA patsvc RENAME TO patsvc_off'], 'superuser'),
+  ('28 rename the registry''s primary key', ARRAY['ALTER INDEX patsvc.protected_tables_pkey RENAME TO registry_key'], 'superuser'),
+  ('29 rename the certificates table', ARRAY['ALTER TABLE patsvc.destruction_certificates RENAME TO certificates_off'], 'superuser'),
+  ('30 rename a patsvc event trigger, disable it, DROP TABLE', ARRAY['ALTER EVENT TRIGGER patsvc_guard_drop RENAME TO guard_off', 'ALTER EVENT TRIGGER guard_off DISABLE', 'DROP TABLE ret_b.rec'], 'superuser'),
+  ('31 move a patsvc table to another schema', ARRAY['ALTER TABLE patsvc.retention_holds SET SCHEMA public'], 'superuser'),
+  ('32 delete a patient fact, record it earlier', ARRAY['DELETE FROM patsvc.retention_patient_facts WHERE patient_id = ''MRN-B-1''', 'INSERT INTO patsvc.retention_patient_facts VALUES (''MRN-B-1'', ''1950-01-01'', ''2001-01-01'', ''2001-01-01'')'], 'both'),
+  ('33 make a fact unknown, record it earlier', ARRAY['UPDATE patsvc.retention_patient_facts SET death_date = NULL WHERE patient_id = ''MRN-B-1''', 'UPDATE patsvc.retention_patient_facts SET death_date = ''2001-01-01'' WHERE patient_id = ''MRN-B-1'''], 'superuser')
 $$;
 
 -- as the table owner

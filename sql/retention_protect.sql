@@ -303,3 +303,7 @@ SELECT archive_table, record_count,
        c::text LIKE '%SECRET%' OR c::text LIKE '%MRN-LAB%' AS leaks
 FROM destruction_certificates c WHERE certificate_id = :lab_cert;
 SELECT (SELECT bool_and(ok) FROM verify_certificates()) AS chain_ok;
+
+-- an unlogged table comes back empty after a crash and never reaches replicas: not protectable
+CREATE UNLOGGED TABLE ret_s.scratch (id int, mrn text NOT NULL, written date NOT NULL);
+SELECT protect('ret_s.scratch', 'hipaa_documentation', 'mrn', 'written');

@@ -3,9 +3,16 @@
  */
 #include "postgres.h"
 
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "catalog/pg_extension.h"
+#include "commands/extension.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/rel.h"
 
 #include "codes/codes.h"
 #include "patsvc.h"
@@ -42,4 +49,32 @@ patsvc_kept_plan(SPIPlanPtr *slot, const char *sql, int nargs, const Oid *types)
 		*slot = p;
 	}
 	return *slot;
+}
+
+/*
+ * The schema extension patsvc lives in, from pg_extension (what it is, not
+ * what it is called: a renamed schema is still found); InvalidOid without the
+ * extension.  get_extension_schema() is not exported before PostgreSQL 16.
+ */
+Oid
+patsvc_extension_schema(void)
+{
+	Oid			ext = get_extension_oid("patsvc", true);
+	Relation	rel;
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	Oid			nsp = InvalidOid;
+
+	if (!OidIsValid(ext))
+		return InvalidOid;
+	rel = table_open(ExtensionRelationId, AccessShareLock);
+	ScanKeyInit(&key, Anum_pg_extension_oid, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(ext));
+	scan = systable_beginscan(rel, ExtensionOidIndexId, true, NULL, 1, &key);
+	tup = systable_getnext(scan);
+	if (HeapTupleIsValid(tup))
+		nsp = ((Form_pg_extension) GETSTRUCT(tup))->extnamespace;
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return nsp;
 }

@@ -20,6 +20,9 @@
  */
 extern SPIPlanPtr patsvc_kept_plan(SPIPlanPtr *slot, const char *sql, int nargs, const Oid *types);
 
+/* The schema of extension patsvc, found through pg_extension; InvalidOid without it. */
+extern Oid	patsvc_extension_schema(void);
+
 /*
  * Retention: installs the hardened-mode hooks when patsvc is loaded through
  * shared_preload_libraries; does nothing otherwise (src/retention/hooks.c).

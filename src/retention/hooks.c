@@ -25,6 +25,7 @@
 #include "catalog/pg_type.h"
 #include "catalog/partition.h"
 #include "catalog/pg_trigger.h"
+#include "commands/event_trigger.h"
 #include "commands/extension.h"
 #include "commands/trigger.h"
 #include "executor/executor.h"
@@ -148,13 +149,14 @@ refresh_globals(void)
 	PG_TRY();
 	{
 		cache_extension = get_extension_oid("patsvc", true);
-		nsp = get_namespace_oid(PATSVC_SCHEMA, true);
+		nsp = patsvc_extension_schema();
 		cache_schema = nsp;
 		cache_registry = OidIsValid(nsp) ? get_relname_relid("protected_tables", nsp) : InvalidOid;
 		cache_registry_pkey = OidIsValid(nsp) ? get_relname_relid("protected_tables_pkey", nsp) : InvalidOid;
 		certificates = OidIsValid(nsp) ? get_relname_relid("destruction_certificates", nsp) : InvalidOid;
 		cache_guard_fn = OidIsValid(nsp) ?
-			LookupFuncName(list_make2(makeString(PATSVC_SCHEMA), makeString("retention_guard_row")), 0, NULL, true) :
+			LookupFuncName(list_make2(makeString(get_namespace_name(nsp)), makeString("retention_guard_row")),
+						   0, NULL, true) :
 			InvalidOid;
 		/* no extension, or half of one (being dropped): nothing left to protect */
 		protections_on = OidIsValid(cache_extension) && OidIsValid(cache_registry) &&
@@ -394,25 +396,113 @@ check_alter_table(AlterTableStmt *stmt)
 		if (cmd->subtype == AT_DetachPartition || cmd->subtype == AT_DetachPartitionFinalize)
 			refuse(psprintf("cannot detach a partition of protected table \"%s\"", relname_of(relid)),
 				   "A detached partition would leave the protection of its records.");
-		if (cmd->subtype == AT_DropColumn || cmd->subtype == AT_AlterColumnType ||
-			cmd->subtype == AT_SetAccessMethod)
-			refuse(psprintf("cannot drop, retype or rewrite columns of protected table \"%s\"", relname_of(relid)),
-				   "Dropping or converting a column destroys record content without retention checks.");
+		if (cmd->subtype == AT_DropColumn)
+			refuse(psprintf("cannot drop column \"%s\" of protected table \"%s\"", cmd->name, relname_of(relid)),
+				   "Dropping a column destroys record content without retention checks.");
+		if (cmd->subtype == AT_AlterColumnType)
+			refuse(psprintf("cannot change the type of column \"%s\" of protected table \"%s\"", cmd->name,
+							relname_of(relid)),
+				   "Converting a column rewrites record content without retention checks.");
+		if (cmd->subtype == AT_SetAccessMethod)
+			refuse(psprintf("cannot change the access method of protected table \"%s\"", relname_of(relid)),
+				   "SET ACCESS METHOD rewrites every record into another storage without retention checks.");
+		if (cmd->subtype == AT_SetUnLogged)
+			refuse(psprintf("cannot make protected table \"%s\" unlogged", relname_of(relid)),
+				   "An unlogged table comes back empty after a crash and never reaches WAL, backups taken from it or replicas.");
 	}
 }
 
-/* Renaming the patient or anchor column (or any column) of a protected table. */
+/*
+ * patsvc's own objects (its schema, the relations in it, its event triggers)
+ * are found by name by patsvc's SQL: renaming or moving one would switch
+ * retention off in every new session.  Refused in hardened mode whether or not
+ * anything is protected yet (ALTER EXTENSION UPDATE may).
+ */
+static void
+refuse_patsvc_object(const char *what, const char *name)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_PATSVC_PROTECTED_OBJECT),
+			 errmsg("cannot %s patsvc's %s", what, name),
+			 errdetail("patsvc finds its schema, tables, indexes, sequences and event triggers by what they are called; renaming or moving one would switch retention off."),
+			 errhint("Leave patsvc's objects as CREATE EXTENSION made them; ALTER EXTENSION patsvc UPDATE changes them.")));
+}
+
+static bool
+in_patsvc_schema(Oid relid)
+{
+	Oid			nsp = OidIsValid(relid) ? get_rel_namespace(relid) : InvalidOid;
+
+	return OidIsValid(nsp) && nsp == patsvc_extension_schema();
+}
+
+/* Renames: columns of protected tables, guard triggers, patsvc's own objects. */
 static void
 check_rename(RenameStmt *stmt)
 {
 	Oid			relid;
 
-	if (stmt->renameType != OBJECT_COLUMN || stmt->relation == NULL)
+	if (creating_extension)
+		return;
+	switch (stmt->renameType)
+	{
+		case OBJECT_SCHEMA:
+			if (OidIsValid(patsvc_extension_schema()) &&
+				get_namespace_oid(stmt->subname, true) == patsvc_extension_schema())
+				refuse_patsvc_object("rename", psprintf("schema \"%s\"", stmt->subname));
+			return;
+		case OBJECT_EVENT_TRIGGER:
+			{
+				/* the event trigger's name is the object, not subname */
+				const char *name = strVal(stmt->object);
+				Oid			evt = get_event_trigger_oid(name, true);
+				Oid			ext = get_extension_oid("patsvc", true);
+
+				if (OidIsValid(evt) && OidIsValid(ext) &&
+					getExtensionOfObject(EventTriggerRelationId, evt) == ext)
+					refuse_patsvc_object("rename", psprintf("event trigger \"%s\"", name));
+				return;
+			}
+		case OBJECT_TABLE:
+		case OBJECT_INDEX:
+		case OBJECT_SEQUENCE:
+		case OBJECT_VIEW:
+		case OBJECT_MATVIEW:
+		case OBJECT_FOREIGN_TABLE:
+		case OBJECT_TABCONSTRAINT:
+		case OBJECT_TRIGGER:
+		case OBJECT_COLUMN:
+			break;
+		default:
+			return;
+	}
+	if (stmt->relation == NULL)
 		return;
 	relid = RangeVarGetRelid(stmt->relation, NoLock, true);
-	if (OidIsValid(relid) && protected_kind(relid) != 0)
-		refuse(psprintf("cannot rename columns of protected table \"%s\"", relname_of(relid)),
+	if (!OidIsValid(relid))
+		return;
+	if (in_patsvc_schema(relid))
+		refuse_patsvc_object("rename", psprintf("relation \"%s\" or its parts", relname_of(relid)));
+	if (stmt->renameType == OBJECT_COLUMN && protected_kind(relid) != 0)
+		refuse(psprintf("cannot rename column \"%s\" of protected table \"%s\"", stmt->subname, relname_of(relid)),
 			   "patsvc finds the patient and anchor columns of a protected table by name.");
+	if (stmt->renameType == OBJECT_TRIGGER && protected_kind(relid) != 0 &&
+		strncmp(stmt->subname, "patsvc_", 7) == 0)
+		refuse(psprintf("cannot rename trigger \"%s\" of protected table \"%s\"", stmt->subname, relname_of(relid)),
+			   "The patsvc guard triggers are checked by name in basic mode.");
+}
+
+/* ALTER ... SET SCHEMA of patsvc's relations (or anything into/out of it that patsvc owns). */
+static void
+check_set_schema(AlterObjectSchemaStmt *stmt)
+{
+	Oid			relid;
+
+	if (creating_extension || stmt->relation == NULL)
+		return;
+	relid = RangeVarGetRelid(stmt->relation, NoLock, true);
+	if (in_patsvc_schema(relid))
+		refuse_patsvc_object("move", psprintf("relation \"%s\"", relname_of(relid)));
 }
 
 static void
@@ -443,9 +533,12 @@ check_function_change(Node *parsetree)
 static void
 check_event_trigger_change(AlterEventTrigStmt *stmt)
 {
-	if (!protections_active())
+	Oid			evt = get_event_trigger_oid(stmt->trigname, true);
+
+	if (!protections_active() || creating_extension)
 		return;
-	if (strncmp(stmt->trigname, "patsvc_", 7) == 0)
+	/* patsvc's own by membership, so a renamed one is still known */
+	if (OidIsValid(evt) && getExtensionOfObject(EventTriggerRelationId, evt) == cache_extension)
 		refuse(psprintf("cannot alter event trigger \"%s\" while records are protected", stmt->trigname),
 			   "patsvc's event triggers guard protected tables.");
 }
@@ -465,6 +558,8 @@ retention_process_utility(PlannedStmt *pstmt, const char *queryString, bool read
 		check_event_trigger_change((AlterEventTrigStmt *) parsetree);
 	else if (IsA(parsetree, RenameStmt))
 		check_rename((RenameStmt *) parsetree);
+	else if (IsA(parsetree, AlterObjectSchemaStmt))
+		check_set_schema((AlterObjectSchemaStmt *) parsetree);
 
 	if (prev_process_utility)
 		prev_process_utility(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc);

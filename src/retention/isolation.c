@@ -52,32 +52,11 @@ changed_since_snapshot(Oid relid)
 	return changed;
 }
 
-/* The schema of extension ext (get_extension_schema() is not exported before PostgreSQL 16). */
-static Oid
-extension_schema(Oid ext)
-{
-	Relation	rel = table_open(ExtensionRelationId, AccessShareLock);
-	ScanKeyData key;
-	SysScanDesc scan;
-	HeapTuple	tup;
-	Oid			nsp = InvalidOid;
-
-	ScanKeyInit(&key, Anum_pg_extension_oid, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(ext));
-	scan = systable_beginscan(rel, ExtensionOidIndexId, true, NULL, 1, &key);
-	tup = systable_getnext(scan);
-	if (HeapTupleIsValid(tup))
-		nsp = ((Form_pg_extension) GETSTRUCT(tup))->extnamespace;
-	systable_endscan(scan);
-	table_close(rel, AccessShareLock);
-	return nsp;
-}
-
 /* patsvc's table of that name, found through the extension (not the schema's name). */
 static Oid
 retention_table(const char *name)
 {
-	Oid			ext = get_extension_oid("patsvc", false);
-	Oid			nsp = extension_schema(ext);
+	Oid			nsp = patsvc_extension_schema();
 	Oid			relid = OidIsValid(nsp) ? get_relname_relid(name, nsp) : InvalidOid;
 
 	if (!OidIsValid(relid))

@@ -165,27 +165,46 @@ CREATE TABLE @extschema@.retention_patient_facts (
 );
 REVOKE ALL ON @extschema@.retention_patient_facts FROM PUBLIC;
 COMMENT ON TABLE @extschema@.retention_patient_facts IS
-  'the patient facts retention is counted from (birth, death, last encounter), keyed by the patient id as text; a missing fact keeps the records';
+  'the patient facts retention is counted from (birth, death, last encounter), keyed by the patient id as text; a missing fact keeps the records; a recorded one only moves later';
 
 CREATE FUNCTION @extschema@._facts_guard() RETURNS trigger
   LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
-  IF NEW.patient_id <> OLD.patient_id OR NEW.birth_date < OLD.birth_date
-     OR NEW.death_date < OLD.death_date OR NEW.last_encounter < OLD.last_encounter THEN
-    RAISE EXCEPTION 'update of retention facts would shorten retention'
+  -- Deleting a fact and recording it again, or making it unknown and then known,
+  -- would move it earlier by another path: a fact once known stays, and only moves later.
+  IF TG_OP = 'DELETE' OR NEW.patient_id <> OLD.patient_id
+     OR NEW.birth_date < OLD.birth_date OR NEW.death_date < OLD.death_date OR NEW.last_encounter < OLD.last_encounter
+     OR (NEW.birth_date IS NULL AND OLD.birth_date IS NOT NULL)
+     OR (NEW.death_date IS NULL AND OLD.death_date IS NOT NULL)
+     OR (NEW.last_encounter IS NULL AND OLD.last_encounter IS NOT NULL) THEN
+    RAISE EXCEPTION 'this change of retention facts could shorten retention'
       USING ERRCODE = 'PS304',
-            DETAIL = 'Birth, death and last-encounter dates may move later (or become unknown), never earlier; the patient id cannot change.',
-            HINT = 'Record a later date, or set the fact to NULL until it is known.';
+            DETAIL = 'Birth, death and last-encounter dates, once recorded, may only move later; they are never deleted or made unknown again, and the patient id cannot change.',
+            HINT = 'Record a later date.';
   END IF;
-  RETURN NEW;
+  -- rows written in replica mode (a restore, a subscriber's apply) were logged where they were written
+  IF pg_catalog.current_setting('session_replication_role') = 'replica' THEN
+    NULL;
+  ELSIF TG_OP = 'INSERT' THEN
+    PERFORM @extschema@._log('facts recorded', NULL, NULL,
+                             pg_catalog.format('patient %s: birth %s, death %s, last encounter %s', NEW.patient_id,
+                                               NEW.birth_date, NEW.death_date, NEW.last_encounter));
+  ELSIF (NEW.birth_date, NEW.death_date, NEW.last_encounter)
+        IS DISTINCT FROM (OLD.birth_date, OLD.death_date, OLD.last_encounter) THEN
+    PERFORM @extschema@._log('facts changed', NULL, NULL,
+                             pg_catalog.format('patient %s: birth %s -> %s, death %s -> %s, last encounter %s -> %s',
+                                               NEW.patient_id, OLD.birth_date, NEW.birth_date, OLD.death_date,
+                                               NEW.death_date, OLD.last_encounter, NEW.last_encounter));
+  END IF;
+  RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
 END $$;
 COMMENT ON FUNCTION @extschema@._facts_guard() IS
-  'trigger: refuses moving a patient''s birth, death or last-encounter date earlier, which would shorten retention';
-CREATE TRIGGER patsvc_facts_guard BEFORE UPDATE ON @extschema@.retention_patient_facts
+  'trigger: a patient''s birth, death or last-encounter date, once recorded, only moves later (no delete, no return to unknown); every recording and change is logged';
+CREATE TRIGGER patsvc_facts_guard BEFORE INSERT OR UPDATE OR DELETE ON @extschema@.retention_patient_facts
   FOR EACH ROW EXECUTE FUNCTION @extschema@._facts_guard();
 ALTER TABLE @extschema@.retention_patient_facts ENABLE ALWAYS TRIGGER patsvc_facts_guard;
 COMMENT ON TRIGGER patsvc_facts_guard ON @extschema@.retention_patient_facts IS
-  'patient facts may only lengthen retention';
+  'patient facts may only lengthen retention, and every change is logged';
 
 -- ---- protected tables -----------------------------------------------------
 CREATE TABLE @extschema@.protected_tables (
@@ -522,6 +541,11 @@ BEGIN
     RAISE EXCEPTION 'cannot protect temporary table "%"', tbl USING ERRCODE = 'wrong_object_type',
       DETAIL = 'A temporary table disappears at the end of the session, whatever its retention.',
       HINT = 'Protect permanent tables.';
+  END IF;
+  IF (SELECT c.relpersistence FROM pg_catalog.pg_class c WHERE c.oid = tbl) = 'u' THEN
+    RAISE EXCEPTION 'cannot protect unlogged table "%"', tbl USING ERRCODE = 'wrong_object_type',
+      DETAIL = 'An unlogged table comes back empty after a crash and never reaches WAL or replicas.',
+      HINT = 'Make it logged first: ALTER TABLE ... SET LOGGED.';
   END IF;
   IF kind NOT IN ('r', 'p') THEN
     RAISE EXCEPTION '"%" is not a table', tbl USING ERRCODE = 'wrong_object_type',
@@ -1046,6 +1070,7 @@ CREATE FUNCTION @extschema@._guard_ddl() RETURNS event_trigger
   LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
   broken regclass;
+  unlogged regclass;
   created oid[] := ARRAY(SELECT c.objid FROM pg_catalog.pg_event_trigger_ddl_commands() c
                           WHERE c.command_tag = 'CREATE TRIGGER');
 BEGIN
@@ -1072,6 +1097,13 @@ BEGIN
       OR (t.anchor_column IS NOT NULL AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a
                       WHERE a.attrelid = t.relid AND a.attname = t.anchor_column AND NOT a.attisdropped))
    LIMIT 1;
+  SELECT t.relid::regclass INTO unlogged FROM @extschema@.protected_tables t
+    JOIN pg_catalog.pg_class c ON c.oid = t.relid WHERE c.relpersistence <> 'p' LIMIT 1;
+  IF unlogged IS NOT NULL THEN
+    RAISE EXCEPTION 'cannot make protected table "%" unlogged', unlogged USING ERRCODE = 'PS305',
+      DETAIL = 'An unlogged table comes back empty after a crash and never reaches WAL, backups taken from it or replicas.',
+      HINT = 'Keep protected tables logged.';
+  END IF;
   IF broken IS NOT NULL THEN
     RAISE EXCEPTION 'cannot disable, rename or replace the retention triggers or columns of protected table "%"', broken
       USING ERRCODE = 'PS305',
@@ -1080,7 +1112,7 @@ BEGIN
   END IF;
 END $$;
 COMMENT ON FUNCTION @extschema@._guard_ddl() IS
-  'ddl_command_end event trigger: refuses DDL that disables, renames or re-points the guard triggers of protected tables or renames their patient and anchor columns, and replacing patsvc functions while records are protected';
+  'ddl_command_end event trigger: refuses DDL that disables, renames or re-points the guard triggers of protected tables, renames their patient and anchor columns or makes them unlogged, and replacing patsvc functions while records are protected';
 
 CREATE EVENT TRIGGER patsvc_guard_drop ON sql_drop EXECUTE FUNCTION @extschema@._guard_drop();
 ALTER EVENT TRIGGER patsvc_guard_drop ENABLE ALWAYS;
