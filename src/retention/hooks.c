@@ -42,6 +42,9 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
+#include "catalog/pg_language.h"
+#include "utils/builtins.h"
+#include "utils/syscache.h"
 
 #include "patsvc.h"
 #include "retention/retention.h"
@@ -367,6 +370,68 @@ retention_check_perms(List *rangeTable, bool ereport_on_violation)
 	return true;
 }
 
+/* ---- page- and file-level tools ------------------------------------------- */
+
+/*
+ * Contrib modules whose functions remove or rewrite rows or relation files
+ * beneath the executor, where no trigger or executor hook sees them:
+ * pg_surgery (heap_force_kill, heap_force_freeze) and adminpack
+ * (pg_file_unlink, pg_file_write, pg_file_rename, pg_file_sync).  While
+ * records are protected they are neither installed nor called, whatever name
+ * a function calling their library was given (found by its library).
+ */
+static const char *const page_tool_modules[] = {"pg_surgery", "adminpack"};
+
+static const char *
+page_tool_of_library(const char *probin)
+{
+	int			i;
+
+	for (i = 0; probin != NULL && i < lengthof(page_tool_modules); i++)
+		if (strstr(probin, page_tool_modules[i]) != NULL)
+			return page_tool_modules[i];
+	return NULL;
+}
+
+static void
+check_create_extension(CreateExtensionStmt *stmt)
+{
+	int			i;
+
+	if (!protections_active())
+		return;
+	for (i = 0; i < lengthof(page_tool_modules); i++)
+		if (strcmp(stmt->extname, page_tool_modules[i]) == 0)
+			refuse(psprintf("cannot install extension \"%s\" while records are protected", stmt->extname),
+				   "Its functions remove or rewrite rows or files beneath the executor, where retention cannot see them.");
+}
+
+/* Before a C function of a page tool runs (OAT_FUNCTION_EXECUTE: once per expression). */
+static void
+check_function_execute(Oid fn)
+{
+	HeapTuple	tup;
+	const char *module = NULL;
+
+	if (!protections_active())
+		return;
+	tup = SearchSysCache1(PROCOID, ObjectIdGetDatum(fn));
+	if (!HeapTupleIsValid(tup))
+		return;
+	if (((Form_pg_proc) GETSTRUCT(tup))->prolang == ClanguageId)
+	{
+		bool		isnull;
+		Datum		probin = SysCacheGetAttr(PROCOID, tup, Anum_pg_proc_probin, &isnull);
+
+		if (!isnull)
+			module = page_tool_of_library(TextDatumGetCString(probin));
+	}
+	ReleaseSysCache(tup);
+	if (module != NULL)
+		refuse(psprintf("cannot call %s's function %s while records are protected", module, get_func_name(fn)),
+			   "It removes or rewrites rows or files beneath the executor, where retention cannot see them.");
+}
+
 /* ---- utility statements --------------------------------------------------- */
 
 static bool
@@ -560,6 +625,8 @@ retention_process_utility(PlannedStmt *pstmt, const char *queryString, bool read
 		check_rename((RenameStmt *) parsetree);
 	else if (IsA(parsetree, AlterObjectSchemaStmt))
 		check_set_schema((AlterObjectSchemaStmt *) parsetree);
+	else if (IsA(parsetree, CreateExtensionStmt))
+		check_create_extension((CreateExtensionStmt *) parsetree);
 
 	if (prev_process_utility)
 		prev_process_utility(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc);
@@ -613,7 +680,12 @@ retention_object_access(ObjectAccessType access, Oid classId, Oid objectId, int 
 {
 	if (prev_object_access)
 		prev_object_access(access, classId, objectId, subId, arg);
-	/* the common accesses (function execution, namespace search, creation) need nothing */
+	if (access == OAT_FUNCTION_EXECUTE)
+	{
+		check_function_execute(objectId);
+		return;
+	}
+	/* the other common accesses (namespace search, creation) need nothing */
 	if (access != OAT_DROP && access != OAT_POST_ALTER && access != OAT_TRUNCATE)
 		return;
 
