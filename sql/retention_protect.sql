@@ -156,13 +156,15 @@ WHERE EXISTS (SELECT 1 FROM destruction_certificates c WHERE c::text LIKE '%' ||
 UPDATE destruction_certificates SET method = 'shredded' WHERE certificate_id = :cert;
 DELETE FROM destruction_certificates WHERE certificate_id = :cert;
 TRUNCATE destruction_certificates;
--- tampering below the triggers (a superuser disabling them) is detected by the chain
+-- tampering below the triggers (a superuser disabling the DDL guard, then them) is detected by the chain
 BEGIN;
+ALTER EVENT TRIGGER patsvc_guard_ddl DISABLE;
 ALTER TABLE destruction_certificates DISABLE TRIGGER patsvc_append_only;
 UPDATE destruction_certificates SET record_count = record_count + 1 WHERE certificate_id = :cert;
 SELECT certificate_id = :cert AS tampered, ok, problem FROM verify_certificates() WHERE NOT ok;
 ROLLBACK;
 BEGIN;
+ALTER EVENT TRIGGER patsvc_guard_ddl DISABLE;
 ALTER TABLE destruction_certificates DISABLE TRIGGER patsvc_append_only;
 DELETE FROM destruction_certificates WHERE certificate_id = :cert;
 SELECT certificate_id = :cert2 AS next_one, ok, problem FROM verify_certificates() WHERE NOT ok;
@@ -170,6 +172,7 @@ ROLLBACK;
 -- the tokens are append-only too, and tampering with them below the triggers is detected
 UPDATE destruction_tokens SET record_tokens = record_tokens[2:];
 BEGIN;
+ALTER EVENT TRIGGER patsvc_guard_ddl DISABLE;
 ALTER TABLE destruction_tokens DISABLE TRIGGER patsvc_append_only;
 UPDATE destruction_tokens k SET record_tokens = ARRAY[gen_random_uuid()]
  WHERE k.token_set = (SELECT c.token_set FROM destruction_certificates c WHERE c.certificate_id = :cert);

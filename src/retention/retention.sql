@@ -1074,6 +1074,21 @@ DECLARE
   created oid[] := ARRAY(SELECT c.objid FROM pg_catalog.pg_event_trigger_ddl_commands() c
                           WHERE c.command_tag = 'CREATE TRIGGER');
 BEGIN
+  -- retention's own tables are altered by patsvc's scripts only: a renamed
+  -- registry or ledger would leave the checks below (and patsvc's functions)
+  -- looking for it
+  IF EXISTS (SELECT 1 FROM pg_catalog.pg_event_trigger_ddl_commands() c
+              WHERE NOT c.in_extension AND c.command_tag = 'ALTER TABLE'
+                AND c.object_type IN ('table', 'table column', 'table constraint')
+                AND pg_catalog.split_part(c.object_identity, '.', 1) = '@extschema@'
+                AND pg_catalog.split_part(c.object_identity, '.', 2) IN
+                    ('protected_tables', 'retention_holds', 'retention_events', 'retention_policies',
+                     'retention_patient_facts', 'retention_archives', 'destruction_certificates',
+                     'destruction_tokens')) THEN
+    RAISE EXCEPTION 'cannot alter patsvc''s retention tables' USING ERRCODE = 'PS305',
+      DETAIL = 'patsvc finds its registry, ledgers and holds by name; renaming or changing one would switch retention off.',
+      HINT = 'Upgrade patsvc with ALTER EXTENSION patsvc UPDATE.';
+  END IF;
   IF EXISTS (SELECT 1 FROM pg_catalog.pg_event_trigger_ddl_commands() c
               WHERE NOT c.in_extension AND c.object_type = 'function' AND c.schema_name = '@extschema@')
      AND EXISTS (SELECT 1 FROM @extschema@.protected_tables) THEN
