@@ -719,7 +719,6 @@ CREATE TABLE @extschema@.retention_archives (
   set_by        text NOT NULL DEFAULT session_user
 );
 REVOKE ALL ON @extschema@.retention_archives FROM PUBLIC;
-GRANT SELECT ON @extschema@.retention_archives TO PUBLIC;
 COMMENT ON TABLE @extschema@.retention_archives IS
   'protected tables whose rows are copied to an archive table (possibly a foreign table) by the same statement that destroys them; set once';
 SELECT @extschema@._seal_ledger('@extschema@.retention_archives', 'an archive is set once');
