@@ -116,6 +116,14 @@ RESET SESSION AUTHORIZATION;
 SET SESSION AUTHORIZATION regress_mx_sched;
 INSERT INTO time_off (provider_id, during, reason) VALUES (95, '[2027-06-09 08:00Z, 2027-06-09 12:00Z)', 'training');
 SELECT book_overbook(96, 95, '2027-06-07 11:00Z', 'mx-visit', '{}', 'urgent: fever') IS NOT NULL AS overbooked;
+RESET SESSION AUTHORIZATION;
+-- book_overbook stands in for INSERT on appointments: EXECUTE alone is not enough
+GRANT EXECUTE ON FUNCTION book_overbook(bigint, bigint, timestamptz, text, bigint[], text) TO regress_mx_biller;
+SET SESSION AUTHORIZATION regress_mx_biller;
+SELECT book_overbook(96, 95, '2027-06-07 11:30Z', 'mx-visit', '{}', 'urgent');
+RESET SESSION AUTHORIZATION;
+REVOKE EXECUTE ON FUNCTION book_overbook(bigint, bigint, timestamptz, text, bigint[], text) FROM regress_mx_biller;
+SET SESSION AUTHORIZATION regress_mx_sched;
 SELECT count(*) AS claimed FROM claim_due_reminders('2027-06-06 12:00Z', 10);
 INSERT INTO patients (id, name) VALUES (98, 'Not mine to register');
 RESET SESSION AUTHORIZATION;
@@ -145,6 +153,8 @@ SELECT event FROM retention_events WHERE hold_id = :hold ORDER BY event_id;
 SELECT count(*) >= 0 AS verified FROM verify_certificates();
 SELECT count(*) FROM patients;
 SELECT destroy_early('patsvc.appointments', '95', 'no', 'me', 'deleted');
+-- destroy_due stands in for DELETE on the table: not granted here, refused before anything runs
+SELECT destroy_due('patsvc.appointments', authorized_by => 'me', method => 'deleted');
 RESET SESSION AUTHORIZATION;
 
 -- admin: sets up the practice and loads code sets; sees no patient

@@ -8,6 +8,9 @@
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "lib/stringinfo.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
+#include "utils/lsyscache.h"
 #include "utils/builtins.h"
 #include "utils/inval.h"
 #include "utils/rel.h"
@@ -123,4 +126,24 @@ patsvc_trigger_bound(FunctionCallInfo fcinfo, const char *fn, const char *const 
 		appendStringInfo(&allowed, "%s%s.%s", i == 0 ? "" : (tables[i + 1] == NULL ? " and " : ", "),
 						 PATSVC_SCHEMA, tables[i]);
 	patsvc_refuse_trigger_table(fcinfo, fn, allowed.data);
+}
+
+/* ---- SECURITY DEFINER functions check the right they stand in for --------- */
+
+void
+patsvc_require_table_privilege(Oid relid, AclMode mode, const char *privilege, const char *fn, const char *hint)
+{
+	Oid			roleid = GetOuterUserId();
+	char	   *relname = get_rel_name(relid);
+
+	if (relname == NULL)
+		return;					/* no such table: the function itself says so */
+	if (pg_class_aclcheck(relid, roleid, mode) == ACLCHECK_OK)
+		return;
+	ereport(ERROR,
+			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			 errmsg("permission denied for table %s", relname),
+			 errdetail("%s.%s() stands in for %s on the table: role \"%s\" needs that privilege as well as EXECUTE on the function.",
+					   PATSVC_SCHEMA, fn, privilege, GetUserNameFromId(roleid, false)),
+			 errhint("%s", hint)));
 }

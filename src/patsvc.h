@@ -14,6 +14,7 @@
 
 #include "executor/spi.h"
 #include "fmgr.h"
+#include "nodes/parsenodes.h"
 #include "utils/relcache.h"
 
 /*
@@ -35,6 +36,15 @@ extern Oid	patsvc_schema_oid(void);
 extern bool patsvc_is_own_table(Relation rel, const char *const *tables);
 extern void patsvc_trigger_bound(FunctionCallInfo fcinfo, const char *fn, const char *const *tables);
 extern void patsvc_refuse_trigger_table(FunctionCallInfo fcinfo, const char *fn, const char *allowed);
+
+/*
+ * SECURITY DEFINER functions that stand in for a privilege on a table check
+ * that the role calling them (the outer user: current_user before any
+ * SECURITY DEFINER function) holds it, beyond EXECUTE; 42501 otherwise, with
+ * hint.  privilege is its name for the message (DELETE), mode the AclMode.
+ */
+extern void patsvc_require_table_privilege(Oid relid, AclMode mode, const char *privilege, const char *fn,
+										   const char *hint);
 
 /*
  * The plan in *slot, prepared on first use (generic: patsvc's queries are

@@ -368,6 +368,9 @@ run_destruction(FunctionCallInfo fcinfo, const char *query, const Oid *argtypes,
 	Datum		result = (Datum) 0;
 	int			i;
 
+	/* SECURITY DEFINER: a destruction deletes rows, so the caller needs DELETE on the table */
+	patsvc_require_table_privilege(relid, ACL_DELETE, "DELETE", get_func_name(fcinfo->flinfo->fn_oid),
+								   "Grant DELETE on the protected table to whoever destroys its records; the retention guard still refuses every DELETE outside patsvc.");
 	if (OidIsValid(destroying_relid))
 		ereport(ERROR,
 				(errcode(ERRCODE_PATSVC_DESTROY_UNSAFE),
