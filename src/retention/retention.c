@@ -988,15 +988,6 @@ static const char *const untruncatable_ledgers[] = {
 };
 static const char *const registry_only[] = {"protected_tables", NULL};
 
-static Oid	guard_known_relid = InvalidOid;	/* last relation found protected */
-
-static void
-guard_known_forget(Datum arg, Oid relid)
-{
-	if (!OidIsValid(relid) || relid == guard_known_relid)
-		guard_known_relid = InvalidOid;
-}
-
 /* Is relid a row of patsvc.protected_tables?  (An index lookup, no privilege check.) */
 static bool
 registry_has(Oid registry, Oid registry_pkey, Oid relid)
@@ -1016,27 +1007,18 @@ registry_has(Oid registry, Oid registry_pkey, Oid relid)
 
 /*
  * Is rel registered by patsvc.protect() (itself, or a table it is a
- * partition of)?  A protection is never lifted, so the last relation found
- * protected is remembered until a relcache invalidation of it (DROP, or the
- * abort of the transaction that protected it).
+ * partition of)?  An index lookup per call, no cache (and no relcache
+ * callback slot): the guard already runs a query per deleted row.
  */
 static bool
 relation_is_protected(Relation rel)
 {
-	static bool registered = false;
 	Oid			relid = RelationGetRelid(rel);
 	Oid			nsp,
 				registry,
 				registry_pkey;
 	bool		found;
 
-	if (!registered)
-	{
-		CacheRegisterRelcacheCallback(guard_known_forget, (Datum) 0);
-		registered = true;
-	}
-	if (relid == guard_known_relid)
-		return true;
 	nsp = patsvc_schema_oid();
 	registry = OidIsValid(nsp) ? get_relname_relid("protected_tables", nsp) : InvalidOid;
 	registry_pkey = OidIsValid(nsp) ? get_relname_relid("protected_tables_pkey", nsp) : InvalidOid;
@@ -1053,8 +1035,6 @@ relation_is_protected(Relation rel)
 				found = true;
 		list_free(ancestors);
 	}
-	if (found)
-		guard_known_relid = relid;
 	return found;
 }
 
