@@ -157,6 +157,25 @@ SELECT destroy_early('patsvc.appointments', '95', 'no', 'me', 'deleted');
 SELECT destroy_due('patsvc.appointments', authorized_by => 'me', method => 'deleted');
 RESET SESSION AUTHORIZATION;
 
+-- a privacy officer who owns a table protects it and runs its retention end to end
+-- (the role stays: a protected table is never dropped)
+CREATE ROLE regress_mx_notes_owner LOGIN IN ROLE patsvc_privacy_officer;
+CREATE SCHEMA mx_notes AUTHORIZATION regress_mx_notes_owner;
+SET SESSION AUTHORIZATION regress_mx_notes_owner;
+CREATE TABLE mx_notes.notes (id int PRIMARY KEY, mrn text NOT NULL, written date NOT NULL);
+CREATE TABLE mx_notes.notes_archive (LIKE mx_notes.notes);
+INSERT INTO mx_notes.notes VALUES (1, 'MX-A', '2010-01-01'), (2, 'MX-B', '2025-01-01');
+SELECT create_policy('mx_notes', 'clinic notes', '5 years', 'creation', 'governance', 'house rule');
+SELECT protect('mx_notes.notes', 'mx_notes', 'mrn', 'written');
+SELECT set_archive('mx_notes.notes', 'mx_notes.notes_archive');
+DELETE FROM mx_notes.notes WHERE id = 2;
+SELECT patient_id, anchor_date, retain_until, held FROM retention_status('mx_notes.notes') ORDER BY patient_id;
+SELECT destroy_due('mx_notes.notes', authorized_by => 'M. Officer', method => 'deleted') IS NOT NULL AS certified;
+SELECT id, mrn FROM mx_notes.notes_archive;
+SELECT bool_and(ok) AS chain_ok FROM verify_certificates();
+UPDATE retention_policies SET period = '6 years' WHERE policy_name = 'mx_notes';
+RESET SESSION AUTHORIZATION;
+
 -- admin: sets up the practice and loads code sets; sees no patient
 SET SESSION AUTHORIZATION regress_mx_admin;
 INSERT INTO providers (id, name) VALUES (99, 'Dr New');
