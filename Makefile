@@ -21,10 +21,11 @@ PG_CFLAGS  += -DUSE_ASSERT_CHECKING
 endif
 
 # ---- SQL: the install script is generated from the sources beside the C ---
-# Order matters: core first, then each concern.  Code types are stamped out
+# Order matters: core first, then each concern, then security (roles and
+# grants over what the concerns created; a new concern goes before it).  Code types are stamped out
 # from one template (src/codes/codetype.sql.in), one copy per type.
 CODE_TYPES  = icd10cm icd10pcs cpt hcpcs code_modifier npi ndc mbi
-SQL_AREAS   = codes scheduling retention
+SQL_AREAS   = codes scheduling retention security
 SQL_SOURCES = src/patsvc.sql build/codetypes.sql \
               $(foreach a,$(SQL_AREAS),$(sort $(wildcard src/$(a)/*.sql)))
 INSTALL_SQL = build/$(EXTENSION)--$(EXTVERSION).sql

@@ -38,10 +38,9 @@ VALUES (4, 1, 1, '2027-03-15 13:05Z', true, 'I am busy');
 -- An urgent patient: overbooking is a privilege the DBA grants, and it is audited
 CREATE ROLE demo_front_desk;
 CREATE ROLE demo_charge_nurse;
-GRANT USAGE ON SCHEMA patsvc TO demo_front_desk, demo_charge_nurse;
-GRANT SELECT, INSERT, UPDATE ON appointments TO demo_front_desk, demo_charge_nurse;
-GRANT SELECT ON appointment_types TO demo_front_desk, demo_charge_nurse;
-GRANT EXECUTE ON FUNCTION book_overbook(bigint, bigint, timestamptz, text, bigint[], text) TO demo_charge_nurse;
+-- patsvc's group roles (README, Roles and privileges): overbooking is the scheduler's
+GRANT patsvc_front_desk TO demo_front_desk;
+GRANT patsvc_scheduler TO demo_charge_nurse;
 SET SESSION AUTHORIZATION demo_front_desk;
 SELECT book_overbook(5, 1, '2027-03-15 13:00Z', 'visit', '{}', 'urgent: chest pain');
 RESET SESSION AUTHORIZATION;

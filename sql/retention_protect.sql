@@ -53,6 +53,8 @@ INSERT INTO ret_s.letters VALUES
   (1, 'MRN-ADULT-0001', '2015-01-10', 'LETTER-SECRET-referral'),
   (2, 'MRN-RECENT-0003', '2025-06-01', 'LETTER-SECRET-results');
 GRANT SELECT ON ret_s.visits, ret_s.letters TO regress_ret_officer;
+-- destroy_due and destroy_early stand in for DELETE: whoever destroys holds it (the guard refuses plain DELETEs)
+GRANT DELETE ON ret_s.visits, ret_s.letters TO regress_ret_officer, regress_ret_governor;
 
 SELECT v.id, s.patient_id, s.anchor_date, s.retain_until, s.held
 FROM retention_status('ret_s.visits') s JOIN ret_s.visits v ON v.ctid = s.row_ctid ORDER BY v.id;

@@ -95,10 +95,9 @@ VALUES (3, 1, 1, '2027-03-15 13:00Z', true, 'squeeze', 'somebody');
 SELECT book_overbook(3, 1, '2027-03-15 13:00Z', 'visit', '{}', '  ');
 CREATE ROLE sched_front_desk;
 CREATE ROLE sched_charge_nurse;
-GRANT USAGE ON SCHEMA patsvc TO sched_front_desk, sched_charge_nurse;
-GRANT SELECT, INSERT, UPDATE ON appointments TO sched_front_desk, sched_charge_nurse;
-GRANT SELECT ON appointment_types TO sched_front_desk, sched_charge_nurse;
-GRANT EXECUTE ON FUNCTION book_overbook(bigint, bigint, timestamptz, text, bigint[], text) TO sched_charge_nurse;
+-- patsvc's group roles (README, Roles and privileges): overbooking is the scheduler's
+GRANT patsvc_front_desk TO sched_front_desk;
+GRANT patsvc_scheduler TO sched_charge_nurse;
 SET SESSION AUTHORIZATION sched_front_desk;
 SELECT book(3, 1, '2027-03-15 14:00Z', 'visit') IS NOT NULL AS front_desk_books;
 SELECT book_overbook(3, 1, '2027-03-15 13:00Z', 'visit', '{}', 'urgent');

@@ -13,6 +13,38 @@
 #define PATSVC_SCHEMA "patsvc"
 
 #include "executor/spi.h"
+#include "fmgr.h"
+#include "nodes/parsenodes.h"
+#include "utils/relcache.h"
+
+/*
+ * patsvc's own SQLSTATEs that belong to no single concern (range PS0xx).
+ * PS001: a patsvc trigger function fired on a table it was not made for.
+ */
+#define ERRCODE_PATSVC_WRONG_TRIGGER_TABLE	MAKE_SQLSTATE('P','S','0','0','1')
+
+/*
+ * Trigger functions bound to their tables.  patsvc_trigger_bound raises
+ * PS001 unless the function was called as a trigger on one of the tables of
+ * patsvc's schema named in tables (a NULL-terminated list); fn is the SQL
+ * name of the trigger function, for the message.  The schema's OID is
+ * looked up once and forgotten when pg_namespace changes, so the check is a
+ * comparison and a few strcmp per row.  Nothing else (column names, types)
+ * is trusted before it passes.
+ */
+extern Oid	patsvc_schema_oid(void);
+extern bool patsvc_is_own_table(Relation rel, const char *const *tables);
+extern void patsvc_trigger_bound(FunctionCallInfo fcinfo, const char *fn, const char *const *tables);
+extern void patsvc_refuse_trigger_table(FunctionCallInfo fcinfo, const char *fn, const char *allowed);
+
+/*
+ * SECURITY DEFINER functions that stand in for a privilege on a table check
+ * that the role calling them (the outer user: current_user before any
+ * SECURITY DEFINER function) holds it, beyond EXECUTE; 42501 otherwise, with
+ * hint.  privilege is its name for the message (DELETE), mode the AclMode.
+ */
+extern void patsvc_require_table_privilege(Oid relid, AclMode mode, const char *privilege, const char *fn,
+										   const char *hint);
 
 /*
  * The plan in *slot, prepared on first use (generic: patsvc's queries are

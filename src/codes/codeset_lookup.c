@@ -339,8 +339,11 @@ patsvc_codeset_changed(PG_FUNCTION_ARGS)
 {
 	TriggerData *trigdata = (TriggerData *) fcinfo->context;
 
-	if (!CALLED_AS_TRIGGER(fcinfo))
-		elog(ERROR, "patsvc_codeset_changed: not called as a trigger");
+	static const char *const codeset_tables[] = {
+		"icd10cm_release", "icd10cm_code", "hcpcs_release", "hcpcs_code", "hcpcs_modifier", NULL
+	};
+
+	patsvc_trigger_bound(fcinfo, "codeset_changed", codeset_tables);
 	CacheInvalidateRelcache(trigdata->tg_relation);
 	return PointerGetDatum(NULL);
 }

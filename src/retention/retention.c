@@ -7,8 +7,12 @@
 #include <ctype.h>
 #include <limits.h>
 
+#include "access/genam.h"
 #include "access/htup_details.h"
+#include "access/stratnum.h"
+#include "access/table.h"
 #include "catalog/partition.h"
+#include "catalog/pg_class.h"
 #include "catalog/pg_trigger.h"
 #include "catalog/pg_type.h"
 #include "common/cryptohash.h"
@@ -27,6 +31,8 @@
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/array.h"
+#include "utils/fmgroids.h"
+#include "utils/syscache.h"
 #include "utils/timestamp.h"
 #include "funcapi.h"
 #include "utils/uuid.h"
@@ -362,6 +368,9 @@ run_destruction(FunctionCallInfo fcinfo, const char *query, const Oid *argtypes,
 	Datum		result = (Datum) 0;
 	int			i;
 
+	/* SECURITY DEFINER: a destruction deletes rows, so the caller needs DELETE on the table */
+	patsvc_require_table_privilege(relid, ACL_DELETE, "DELETE", get_func_name(fcinfo->flinfo->fn_oid),
+								   "Grant DELETE on the protected table to whoever destroys its records; the retention guard still refuses every DELETE outside patsvc.");
 	if (OidIsValid(destroying_relid))
 		ereport(ERROR,
 				(errcode(ERRCODE_PATSVC_DESTROY_UNSAFE),
@@ -796,6 +805,28 @@ typedef struct RowStatus
 
 static SPIPlanPtr status_plan = NULL;
 
+/* Owner of patsvc.protected_tables: patsvc's owner. */
+static Oid
+registry_owner(void)
+{
+	Oid			nsp = patsvc_schema_oid();
+	Oid			registry = OidIsValid(nsp) ? get_relname_relid("protected_tables", nsp) : InvalidOid;
+	HeapTuple	tup;
+	Oid			owner;
+
+	if (!OidIsValid(registry))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("table %s.protected_tables does not exist", PATSVC_SCHEMA),
+				 errhint("Install patsvc with CREATE EXTENSION patsvc.")));
+	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(registry));
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "cache lookup failed for relation %u", registry);
+	owner = ((Form_pg_class) GETSTRUCT(tup))->relowner;
+	ReleaseSysCache(tup);
+	return owner;
+}
+
 /* Retain-until and hold of one row, from patient id and anchor value (text or NULL). */
 static RowStatus
 row_status(Oid relid, const char *patient, const char *anchor)
@@ -804,6 +835,9 @@ row_status(Oid relid, const char *patient, const char *anchor)
 	char		nulls[3] = {' ', patient ? ' ' : 'n', anchor ? ' ' : 'n'};
 	RowStatus	st = {0};
 	bool		isnull;
+	Oid			save_userid;
+	int			save_sec;
+	int			rc;
 
 	static const Oid types[3] = {OIDOID, TEXTOID, TEXTOID};
 
@@ -812,7 +846,15 @@ row_status(Oid relid, const char *patient, const char *anchor)
 	values[0] = ObjectIdGetDatum(relid);
 	values[1] = patient ? CStringGetTextDatum(patient) : (Datum) 0;
 	values[2] = anchor ? CStringGetTextDatum(anchor) : (Datum) 0;
-	if (SPI_execute_plan(status_plan, values, nulls, true, 1) != SPI_OK_SELECT)
+	/*
+	 * As patsvc's owner: row_retention_status is not executable by PUBLIC
+	 * (it checks the session user's privileges on the table itself).
+	 */
+	GetUserIdAndSecContext(&save_userid, &save_sec);
+	SetUserIdAndSecContext(registry_owner(), save_sec | SECURITY_LOCAL_USERID_CHANGE);
+	rc = SPI_execute_plan(status_plan, values, nulls, true, 1);
+	SetUserIdAndSecContext(save_userid, save_sec);
+	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "row_retention_status failed");
 	if (SPI_processed != 1 || SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3) == NULL)
 		ereport(ERROR,
@@ -934,6 +976,69 @@ check_update(Relation rel, TriggerData *td, const char *pcol, const char *acol)
 	SPI_finish();
 }
 
+/* ---- where the guard triggers run ------------------------------------------ */
+
+/* patsvc's ledgers: append-only (append_only_guard) and never truncated (retention_guard_truncate) */
+static const char *const append_only_ledgers[] = {
+	"destruction_certificates", "destruction_tokens", "retention_events", "protected_tables",
+	"retention_archives", NULL
+};
+static const char *const untruncatable_ledgers[] = {
+	"destruction_certificates", "destruction_tokens", "retention_events", "protected_tables",
+	"retention_archives", "retention_holds", NULL
+};
+static const char *const registry_only[] = {"protected_tables", NULL};
+
+/* Is relid a row of patsvc.protected_tables?  (An index lookup, no privilege check.) */
+static bool
+registry_has(Oid registry, Oid registry_pkey, Oid relid)
+{
+	Relation	rel = table_open(registry, AccessShareLock);
+	ScanKeyData key;
+	SysScanDesc scan;
+	bool		found;
+
+	ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(relid));
+	scan = systable_beginscan(rel, registry_pkey, true, NULL, 1, &key);
+	found = HeapTupleIsValid(systable_getnext(scan));
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return found;
+}
+
+/*
+ * Is rel registered by patsvc.protect() (itself, or a table it is a
+ * partition of)?  An index lookup per call, no cache (and no relcache
+ * callback slot): the guard already runs a query per deleted row.
+ */
+static bool
+relation_is_protected(Relation rel)
+{
+	Oid			relid = RelationGetRelid(rel);
+	Oid			nsp,
+				registry,
+				registry_pkey;
+	bool		found;
+
+	nsp = patsvc_schema_oid();
+	registry = OidIsValid(nsp) ? get_relname_relid("protected_tables", nsp) : InvalidOid;
+	registry_pkey = OidIsValid(nsp) ? get_relname_relid("protected_tables_pkey", nsp) : InvalidOid;
+	if (!OidIsValid(registry) || !OidIsValid(registry_pkey))
+		return false;
+	found = registry_has(registry, registry_pkey, relid);
+	if (!found && rel->rd_rel->relispartition)
+	{
+		List	   *ancestors = get_partition_ancestors(relid);
+		ListCell   *lc;
+
+		foreach(lc, ancestors)
+			if (!found && registry_has(registry, registry_pkey, lfirst_oid(lc)))
+				found = true;
+		list_free(ancestors);
+	}
+	return found;
+}
+
 /*
  * AFTER DELETE OR UPDATE OF <patient, anchor> FOR EACH ROW, ENABLE ALWAYS,
  * WHEN (NOT patsvc.is_destroying(<table>)).  Its error undoes the statement.
@@ -950,8 +1055,14 @@ patsvc_retention_guard_row(PG_FUNCTION_ARGS)
 
 	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_AFTER(td->tg_event) ||
 		!TRIGGER_FIRED_FOR_ROW(td->tg_event) || td->tg_trigger->tgnargs != 2)
-		elog(ERROR, "patsvc_retention_guard_row: must be an AFTER ROW trigger with two arguments");
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("%s.retention_guard_row() must be an AFTER ROW trigger with two arguments", PATSVC_SCHEMA),
+				 errhint("Use it only through patsvc.protect(), which creates the trigger.")));
 	rel = td->tg_relation;
+	if (!relation_is_protected(rel))
+		patsvc_refuse_trigger_table(fcinfo, "retention_guard_row",
+									"tables registered in patsvc.protected_tables by patsvc.protect()");
 	pcol = td->tg_trigger->tgargs[0];
 	acol = td->tg_trigger->tgargs[1];
 
@@ -981,7 +1092,13 @@ patsvc_retention_guard_truncate(PG_FUNCTION_ARGS)
 	TriggerData *td = (TriggerData *) fcinfo->context;
 
 	if (!CALLED_AS_TRIGGER(fcinfo))
-		elog(ERROR, "patsvc_retention_guard_truncate: not called as a trigger");
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("%s.retention_guard_truncate() must be called as a trigger", PATSVC_SCHEMA),
+				 errhint("Use it only in the triggers patsvc creates.")));
+	if (!patsvc_is_own_table(td->tg_relation, untruncatable_ledgers) && !relation_is_protected(td->tg_relation))
+		patsvc_refuse_trigger_table(fcinfo, "retention_guard_truncate",
+									"tables registered in patsvc.protected_tables and patsvc's ledgers");
 	ereport(ERROR,
 			(errcode(ERRCODE_PATSVC_PROTECTED_OBJECT),
 			 errmsg("cannot truncate protected table \"%s\"", RelationGetRelationName(td->tg_relation)),
@@ -997,8 +1114,7 @@ patsvc_append_only_guard(PG_FUNCTION_ARGS)
 {
 	TriggerData *td = (TriggerData *) fcinfo->context;
 
-	if (!CALLED_AS_TRIGGER(fcinfo))
-		elog(ERROR, "patsvc_append_only_guard: not called as a trigger");
+	patsvc_trigger_bound(fcinfo, "append_only_guard", append_only_ledgers);
 	ereport(ERROR,
 			(errcode(ERRCODE_PATSVC_PROTECTED_OBJECT),
 			 errmsg("table \"%s\" is append-only", RelationGetRelationName(td->tg_relation)),
@@ -1017,8 +1133,7 @@ patsvc_retention_registry_changed(PG_FUNCTION_ARGS)
 {
 	TriggerData *td = (TriggerData *) fcinfo->context;
 
-	if (!CALLED_AS_TRIGGER(fcinfo))
-		elog(ERROR, "patsvc_retention_registry_changed: not called as a trigger");
+	patsvc_trigger_bound(fcinfo, "_registry_changed", registry_only);
 	CacheInvalidateRelcacheByRelid(RelationGetRelid(td->tg_relation));
 	return PointerGetDatum(NULL);
 }

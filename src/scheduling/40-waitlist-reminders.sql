@@ -32,8 +32,17 @@ AS $$
 DECLARE
   w record;
   offer bigint;
-  slot_start timestamptz := NEW.starts_at;
+  slot_start timestamptz;
 BEGIN
+  -- SECURITY DEFINER: on any table but appointments it would write the waitlist for whoever attached it
+  IF TG_RELID OPERATOR(pg_catalog.<>) '@extschema@.appointments'::pg_catalog.regclass::pg_catalog.oid THEN
+    RAISE EXCEPTION USING ERRCODE = 'PS001',
+      MESSAGE = pg_catalog.format('trigger function patsvc.waitlist_offer_freed_time() cannot run on table "%s"', TG_TABLE_NAME),
+      DETAIL = 'It works only on patsvc.appointments, where patsvc attaches it.',
+      HINT = pg_catalog.format('Drop trigger "%s" from table "%s"; patsvc''s trigger functions are not for other tables.',
+                               TG_NAME, TG_TABLE_NAME);
+  END IF;
+  slot_start := NEW.starts_at;
   -- the longest-waiting patient whose window holds the freed start, if the slot is now free for them
   FOR w IN
     SELECT wl.id, wl.type_id, t.duration_minutes FROM @extschema@.waitlist wl
@@ -108,6 +117,14 @@ CREATE FUNCTION @extschema@.reminders_schedule() RETURNS trigger
   SET TimeZone = 'UTC'   -- lead times are elapsed time (1 day = 24 hours), whatever the session zone
 AS $$
 BEGIN
+  -- SECURITY DEFINER: on any table but appointments it would move reminders for whoever attached it
+  IF TG_RELID OPERATOR(pg_catalog.<>) '@extschema@.appointments'::pg_catalog.regclass::pg_catalog.oid THEN
+    RAISE EXCEPTION USING ERRCODE = 'PS001',
+      MESSAGE = pg_catalog.format('trigger function patsvc.reminders_schedule() cannot run on table "%s"', TG_TABLE_NAME),
+      DETAIL = 'It works only on patsvc.appointments, where patsvc attaches it.',
+      HINT = pg_catalog.format('Drop trigger "%s" from table "%s"; patsvc''s trigger functions are not for other tables.',
+                               TG_NAME, TG_TABLE_NAME);
+  END IF;
   INSERT INTO @extschema@.reminders (appointment_id, rule_id, due_at, for_start)
   SELECT NEW.id, r.id, NEW.starts_at OPERATOR(pg_catalog.-) r.lead_time, NEW.starts_at
     FROM @extschema@.reminder_rules r WHERE r.type_id OPERATOR(pg_catalog.=) NEW.type_id

@@ -464,8 +464,11 @@ patsvc_scheduling_cache_changed(PG_FUNCTION_ARGS)
 {
 	TriggerData *trigdata = (TriggerData *) fcinfo->context;
 
-	if (!CALLED_AS_TRIGGER(fcinfo))
-		elog(ERROR, "patsvc_scheduling_cache_changed: not called as a trigger");
+	static const char *const cached_tables[] = {
+		"appointment_types", "resources", "availability", "locations", "time_off", "reminder_rules", NULL
+	};
+
+	patsvc_trigger_bound(fcinfo, "scheduling_cache_changed", cached_tables);
 	CacheInvalidateRelcache(trigdata->tg_relation);
 	return PointerGetDatum(NULL);
 }

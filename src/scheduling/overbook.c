@@ -75,6 +75,10 @@ patsvc_book_overbook(PG_FUNCTION_ARGS)
 				 errhint("Say why the provider is overbooked, for example \"urgent: chest pain\".")));
 	for (int i = 0; i < 6; i++)
 		values[i] = PG_GETARG_DATUM(i);
+	/* SECURITY DEFINER: the caller must be allowed to book at all */
+	patsvc_require_table_privilege(get_relname_relid("appointments", get_namespace_oid(PATSVC_SCHEMA, false)),
+								   ACL_INSERT, "INSERT", "book_overbook",
+								   "Membership in patsvc_scheduler grants both (README, Roles and privileges).");
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	overbook_depth++;

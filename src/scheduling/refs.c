@@ -54,6 +54,7 @@
 #include "utils/snapmgr.h"
 
 #include "scheduling/scan.h"
+#include "patsvc.h"
 #include "scheduling/scheduling.h"
 
 const SchedRef sched_ref_patient = {SR_PATIENTS, SR_PATIENTS_PKEY, "appointments", "patient_id", "patients", true};
@@ -311,6 +312,11 @@ sched_check_reference(const SchedRef *ref, int64 id)
 
 PG_FUNCTION_INFO_V1(patsvc_referenced_key_guard);
 
+/* the tables appointments (and their resource holds) reference: where the two triggers below run */
+static const char *const referenced_tables[] = {
+	"patients", "providers", "appointment_types", "locations", "resources", NULL
+};
+
 /*
  * BEFORE ROW trigger on the tables appointments reference (patients,
  * providers, appointment_types, locations, resources): before one of their
@@ -334,6 +340,8 @@ patsvc_referenced_key_guard(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("referenced_key_guard must be called as a BEFORE ROW trigger"),
 				 errhint("Use it only in the triggers patsvc's install script creates.")));
+	/* before the lock on appointments and before column "id" is read */
+	patsvc_trigger_bound(fcinfo, "referenced_key_guard", referenced_tables);
 	if (TRIGGER_FIRED_BY_UPDATE(td->tg_event))
 	{
 		TupleDesc	desc = RelationGetDescr(td->tg_relation);
@@ -360,11 +368,7 @@ PG_FUNCTION_INFO_V1(patsvc_references_changed);
 Datum
 patsvc_references_changed(PG_FUNCTION_ARGS)
 {
-	if (!CALLED_AS_TRIGGER(fcinfo))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("references_changed must be called as a trigger"),
-				 errhint("Use it only in the triggers patsvc's install script creates.")));
+	patsvc_trigger_bound(fcinfo, "references_changed", referenced_tables);
 	sched_refs_forget();
 	return PointerGetDatum(NULL);
 }

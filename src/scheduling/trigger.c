@@ -18,6 +18,7 @@
 #include "utils/timestamp.h"
 
 #include "scheduling/scan.h"
+#include "patsvc.h"
 #include "scheduling/scheduling.h"
 
 PG_FUNCTION_INFO_V1(patsvc_appointments_enforce);
@@ -386,8 +387,12 @@ write_derived(HeapTuple tup, TupleDesc desc, const int *attnums, const Snapshott
 	return heap_modify_tuple_by_cols(tup, desc, k, cols, values, nulls);
 }
 
+static const char *const appointments_only[] = {"appointments", NULL};
+static const char *const holds_only[] = {"appointment_resources", NULL};
+
+/* A BEFORE ROW trigger on one of tables (patsvc's schema), or an error before anything is read. */
 static void
-check_trigger_context(FunctionCallInfo fcinfo, const char *name)
+check_trigger_context(FunctionCallInfo fcinfo, const char *name, const char *const *tables)
 {
 	TriggerData *td = (TriggerData *) fcinfo->context;
 
@@ -397,6 +402,8 @@ check_trigger_context(FunctionCallInfo fcinfo, const char *name)
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("%s must be called as a BEFORE ROW trigger", name),
 				 errhint("Use it only in the trigger patsvc's install script creates.")));
+	/* the columns are found by name: only patsvc's own table has them with the types read here */
+	patsvc_trigger_bound(fcinfo, name, tables);
 }
 
 Datum
@@ -410,7 +417,7 @@ patsvc_appointments_enforce(PG_FUNCTION_ARGS)
 	bool		is_update,
 				set_audit;
 
-	check_trigger_context(fcinfo, "appointments_enforce");
+	check_trigger_context(fcinfo, "appointments_enforce", appointments_only);
 	desc = RelationGetDescr(td->tg_relation);
 	attnums = columns_of(td->tg_relation);
 	if (TRIGGER_FIRED_BY_DELETE(td->tg_event))
@@ -485,7 +492,7 @@ patsvc_appointments_replica_check(PG_FUNCTION_ARGS)
 				from,
 				until;
 
-	check_trigger_context(fcinfo, "appointments_replica_check");
+	check_trigger_context(fcinfo, "appointments_replica_check", appointments_only);
 	tup = TRIGGER_FIRED_BY_UPDATE(td->tg_event) ? td->tg_newtuple : td->tg_trigtuple;
 	desc = RelationGetDescr(td->tg_relation);
 	attnums = columns_of(td->tg_relation);
@@ -516,7 +523,7 @@ patsvc_appointment_resources_guard(PG_FUNCTION_ARGS)
 {
 	TriggerData *td = (TriggerData *) fcinfo->context;
 
-	check_trigger_context(fcinfo, "appointment_resources_guard");
+	check_trigger_context(fcinfo, "appointment_resources_guard", holds_only);
 	if (!holds_maintenance_active())
 		ereport(ERROR,
 				(errcode(ERRCODE_PATSVC_INTERNAL_TABLE),

@@ -3,8 +3,14 @@
 -- protected table cannot become unlogged (basic mode: the DDL guard).
 
 CREATE OR REPLACE FUNCTION @extschema@._facts_guard() RETURNS trigger
-  LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
+  -- definer (it logs through _log, which the roles writing facts are not granted): only on its table
+  IF TG_RELID <> '@extschema@.retention_patient_facts'::pg_catalog.regclass THEN
+    RAISE EXCEPTION 'trigger function @extschema@._facts_guard() cannot run on table "%"', TG_TABLE_NAME
+      USING ERRCODE = 'PS001', DETAIL = 'It works only on @extschema@.retention_patient_facts, where patsvc attaches it.',
+            HINT = pg_catalog.format('Drop trigger "%s" from table "%s".', TG_NAME, TG_TABLE_NAME);
+  END IF;
   -- Deleting a fact and recording it again, or making it unknown and then known,
   -- would move it earlier by another path: a fact once known stays, and only moves later.
   IF TG_OP = 'DELETE' OR NEW.patient_id <> OLD.patient_id

@@ -1,0 +1,143 @@
+-- ===== roles and privileges (src/security) =====
+-- Runs last: it decides who may use what the areas above created.  The
+-- pattern, for today's areas and every later one (registration, coverage,
+-- billing, records):
+--   1. the group roles below, one per job, NOLOGIN, created once per cluster;
+--      a DBA makes people members (GRANT patsvc_front_desk TO alice);
+--   2. PUBLIC keeps EXECUTE only on the functions listed in step 2 (code
+--      types, code-set lookups, calculators that read no table, and the two
+--      functions trigger WHEN clauses call for every writer); every other
+--      patsvc function, trigger functions and internal helpers included, is
+--      revoked from PUBLIC here, whatever area created it;
+--   3. each area's section grants each role exactly what its job needs.
+-- Tables are revoked from PUBLIC where they are created; PUBLIC reads only
+-- reference data without patient information (code sets, retention policies,
+-- the list of protected tables).  test sql/security_matrix.sql lists every
+-- role's right on every function and table: a new object shows up there.
+
+-- ---- 1. the roles (cluster-wide: created if missing, never dropped) -------
+DO $$
+DECLARE
+  r record;
+BEGIN
+  FOR r IN SELECT v.name, v.job FROM (VALUES
+    ('patsvc_front_desk', 'patsvc: registers patients, books, cancels and moves visits, keeps the waitlist'),
+    ('patsvc_scheduler', 'patsvc: keeps the providers'' calendars (hours, time off), books, overbooks, sends reminders'),
+    ('patsvc_biller', 'patsvc: reads visits, patients, providers and types to bill them (code sets are public)'),
+    ('patsvc_records', 'patsvc: medical records staff: patient facts for retention, retention status of records'),
+    ('patsvc_privacy_officer', 'patsvc: retention governance: policies, protection, legal holds, destruction, certificates, the event log'),
+    ('patsvc_admin', 'patsvc: sets up the practice (providers, locations, resources, appointment types, reminder rules) and loads code sets; no patient data')
+  ) AS v(name, job)
+  LOOP
+    IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname OPERATOR(pg_catalog.=) r.name) THEN
+      EXECUTE pg_catalog.format('CREATE ROLE %I NOLOGIN', r.name);
+    END IF;
+    EXECUTE pg_catalog.format('COMMENT ON ROLE %I IS %L', r.name, r.job);
+  END LOOP;
+END $$;
+
+-- ---- 2. functions: PUBLIC keeps only these, by name -----------------------
+DO $$
+DECLARE
+  f pg_catalog.regprocedure;
+BEGIN
+  FOR f IN SELECT p.oid FROM pg_catalog.pg_proc p
+            WHERE p.pronamespace OPERATOR(pg_catalog.=) '@extschema@'::pg_catalog.regnamespace
+              -- code types: I/O, comparison, validity (src/codes/codetype.sql.in)
+              AND p.proname !~ '^(icd10cm|icd10pcs|cpt|hcpcs|code_modifier|npi|ndc|mbi)_(in|out|recv|send|eq|ne|lt|le|gt|ge|cmp|sortsupport|hash|hash_extended)$'
+              AND p.proname !~ '^is_valid_(icd10cm|icd10pcs|cpt|hcpcs|code_modifier|npi|ndc|mbi)$'
+              AND p.proname OPERATOR(pg_catalog.<>) ALL (ARRAY[
+                'version',
+                -- code types and code sets: reference data without patient information
+                'icd10cm_category', 'icd10cm_chapter', 'icd10pcs_section', 'icd10pcs_section_name', 'cpt_category',
+                'npi_check_digit', 'ndc_to_837', 'ndc_labeler', 'ndc_product', 'ndc_package', 'mbi_format_dashed',
+                'icd10cm_billable', 'hcpcs_active', 'icd10cm_description',
+                -- calculators that read no table (is_time_zone and is_calendar_period are in CHECKs)
+                'is_time_zone', 'enforcement_level', 'retention_period', 'is_calendar_period',
+                'retention_anchor_date', 'compute_retain_until', 'anchor_cutoff', 'tokens_digest', 'random_tokens',
+                'certificate_text', 'certificate_hash',
+                -- called by trigger WHEN clauses, with the rights of whoever writes the table
+                'is_destroying', 'appointment_gets_reminders']::pg_catalog.name[])
+            ORDER BY p.oid
+  LOOP
+    EXECUTE pg_catalog.format('REVOKE ALL ON FUNCTION %s FROM PUBLIC', f);
+  END LOOP;
+END $$;
+
+-- ---- 3. grants, area by area -----------------------------------------------
+-- codes: the tables and lookups are PUBLIC; loading releases is the admin's.
+GRANT EXECUTE ON FUNCTION @extschema@.import_icd10cm_order(text, date, date, text),
+                          @extschema@.import_hcpcs(text, date, date, text) TO patsvc_admin;
+
+-- scheduling: the practice's set-up (admin), calendars (scheduler), bookings
+-- (front desk, scheduler), reading what was booked (biller, records).
+GRANT SELECT, INSERT, UPDATE, DELETE ON @extschema@.providers, @extschema@.locations, @extschema@.resources,
+  @extschema@.appointment_types, @extschema@.reminder_rules TO patsvc_admin;
+
+GRANT SELECT, INSERT, UPDATE ON @extschema@.patients TO patsvc_front_desk;
+GRANT SELECT ON @extschema@.patients TO patsvc_scheduler, patsvc_biller, patsvc_records;
+GRANT SELECT ON @extschema@.providers, @extschema@.locations, @extschema@.resources, @extschema@.appointment_types
+  TO patsvc_front_desk, patsvc_scheduler;
+GRANT SELECT ON @extschema@.providers, @extschema@.locations, @extschema@.appointment_types TO patsvc_biller;
+GRANT SELECT ON @extschema@.availability, @extschema@.time_off TO patsvc_front_desk;
+GRANT SELECT, INSERT, UPDATE, DELETE ON @extschema@.availability, @extschema@.time_off TO patsvc_scheduler;
+GRANT SELECT, INSERT, UPDATE ON @extschema@.appointments, @extschema@.waitlist TO patsvc_front_desk, patsvc_scheduler;
+GRANT SELECT ON @extschema@.appointments TO patsvc_biller, patsvc_records;
+GRANT SELECT ON @extschema@.waitlist_offers TO patsvc_front_desk, patsvc_scheduler;
+GRANT SELECT ON @extschema@.reminder_rules TO patsvc_scheduler;
+GRANT SELECT, UPDATE ON @extschema@.reminders TO patsvc_scheduler;
+GRANT USAGE ON SEQUENCE @extschema@.series_id_seq TO patsvc_front_desk, patsvc_scheduler;
+GRANT EXECUTE ON FUNCTION
+  @extschema@.appointment_type_id(text),
+  @extschema@.book(bigint, bigint, timestamptz, text, bigint[]),
+  @extschema@.find_appointment(bigint),
+  @extschema@.cancel(bigint, text),
+  @extschema@.set_status(bigint, text),
+  @extschema@.reschedule(bigint, timestamptz, bigint),
+  @extschema@.book_series(bigint, bigint, timestamptz, text, integer, integer, bigint[], text),
+  @extschema@.join_waitlist(bigint, bigint, text, tstzrange),
+  @extschema@.slot_is_free(bigint, timestamptz, bigint, bigint[]),
+  @extschema@.candidate_slots(bigint, tstzrange, bigint),
+  @extschema@.check_search_window(tstzrange),
+  @extschema@.free_slots_sweep(bigint, tstzrange, bigint),
+  @extschema@.free_slots(bigint, tstzrange, text),
+  @extschema@.next_available_sweep(bigint[], timestamptz, bigint, bigint[], integer),
+  @extschema@.next_available(bigint[], timestamptz, text, bigint[], integer)
+  TO patsvc_front_desk, patsvc_scheduler;
+GRANT EXECUTE ON FUNCTION
+  @extschema@.book_overbook(bigint, bigint, timestamptz, text, bigint[], text),
+  @extschema@.claim_due_reminders(timestamptz, integer)
+  TO patsvc_scheduler;
+
+-- retention: records staff keep the patient facts and read retention status;
+-- the privacy officer governs.  destroy_early() is granted to no role: a DBA
+-- grants it to the person who may destroy early.  protect() also needs the
+-- table's ownership (it creates triggers), so its owner runs it.
+GRANT SELECT, INSERT, UPDATE ON @extschema@.retention_patient_facts TO patsvc_records;
+GRANT SELECT ON @extschema@.retention_patient_facts, @extschema@.retention_events, @extschema@.retention_holds,
+  @extschema@.destruction_certificates, @extschema@.destruction_tokens TO patsvc_privacy_officer;
+GRANT INSERT, UPDATE ON @extschema@.retention_policies TO patsvc_privacy_officer;
+GRANT INSERT ON @extschema@.protected_tables TO patsvc_privacy_officer;
+GRANT SELECT, INSERT ON @extschema@.retention_archives TO patsvc_privacy_officer;
+GRANT EXECUTE ON FUNCTION
+  @extschema@.retention_status(regclass),
+  @extschema@.retention_due(regclass, date),
+  @extschema@.retained_until(regclass, text, date)
+  TO patsvc_records, patsvc_privacy_officer;
+GRANT EXECUTE ON FUNCTION
+  @extschema@.create_policy(text, text, text, text, text, text, integer, integer),
+  @extschema@.protect(regclass, text, name, name),
+  @extschema@.set_archive(regclass, regclass),
+  @extschema@.place_hold(text, text, text, regclass),
+  @extschema@.release_hold(bigint, text),
+  @extschema@.destroy_due(regclass, date, text, text, text, integer, boolean),
+  @extschema@.verify_certificates(),
+  @extschema@.certificate_tokens(bigint),
+  @extschema@.token_set_digest(bigint),
+  -- what create_policy, protect and set_archive call with the caller's rights
+  @extschema@._log(text, text, bigint, text),
+  @extschema@._policy(text),
+  @extschema@._protected(regclass),
+  @extschema@.retention_guard_row(),
+  @extschema@.retention_guard_truncate()
+  TO patsvc_privacy_officer;
