@@ -108,6 +108,33 @@ done
 got=$(sb -At -v ON_ERROR_STOP=1 -c "${reads[0]}" -c "${reads[2]}" -c "${reads[8]}" -c "${reads[0]}" 2>&1) || true
 want=$(psql -X -At -v ON_ERROR_STOP=1 -c "${reads[0]}" -c "${reads[2]}" -c "${reads[8]}" -c "${reads[0]}")
 [ "$want" = "$got" ] && echo "ok    one standby session, caches reused" || { echo "FAIL  one standby session: $got"; fail=1; }
+# a standby session that has cached hours and types sees the primary's later changes
+# (the relcache invalidations are replayed from the WAL)
+cat > "$OPS_WORK/primary_then_replay.sh" <<SCRIPT
+#!/usr/bin/env bash
+set -euo pipefail
+export PGPASSWORD='$PGPASSWORD'
+psql -X -q -v ON_ERROR_STOP=1 -c "\$1"
+lsn=\$(psql -X -At -c 'SELECT pg_current_wal_lsn()')
+for i in \$(seq 1 300); do
+    [ "\$(PGPASSWORD= psql -X -At -h '$OPS_WORK' -p $port -U postgres -d '$PGDATABASE' \
+          -c "SELECT pg_last_wal_replay_lsn() >= '\$lsn'::pg_lsn")" = t ] && exit 0
+    sleep 0.2
+done
+exit 1
+SCRIPT
+chmod +x "$OPS_WORK/primary_then_replay.sh"
+q_slots="SELECT count(*) FROM patsvc.free_slots(1, '[2027-03-17 00:00Z, 2027-03-18 00:00Z)', 'visit')"
+change="UPDATE patsvc.availability SET ends_local = '12:00' WHERE provider_id = 1; UPDATE patsvc.appointment_types SET duration_minutes = 30 WHERE code = 'visit'"
+before=$(psql -X -At -c "$q_slots")
+got=$(sb -At -v ON_ERROR_STOP=1 -c "$q_slots" -c "\\! $OPS_WORK/primary_then_replay.sh \"$change\"" -c "$q_slots" 2>&1 |
+      paste -sd ' ') || true
+want="$before $(psql -X -At -c "$q_slots")"
+if [ "$got" = "$want" ] && [ "${want% *}" != "${want#* }" ]; then
+    echo "ok    a standby session follows the primary's changes of hours and types: $got"
+else
+    echo "FAIL  standby session after the primary changed hours and types: got '$got', want '$want'"; fail=1
+fi
 # the numbers behind the comparison are the clinic's
 [ "$(sb -At -c "SELECT count(*) FROM patsvc.appointments")" = 4 ] || { echo "FAIL  standby has not the 4 bookings"; fail=1; }
 [ "$(sb -At -c "SELECT count(*) FROM patsvc.retention_due('clinic_notes')")" = 1 ] ||
