@@ -83,7 +83,7 @@ BEGIN
                           AND o.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass
                           AND o.deptype OPERATOR(pg_catalog.=) ANY (ARRAY['a', 'i']::"char"[])
                           AND o.refobjid IN (SELECT objid FROM ext)))
-     ORDER BY 1::text
+     ORDER BY c.oid::pg_catalog.regclass::pg_catalog.text
   LOOP
     -- a sequence already inside the range goes on from where it is (one at its end fails: RESTART
     -- above MAXVALUE); any other starts at the range's first id
