@@ -16,7 +16,10 @@
 #     publisher's bookings keep arriving, the apply worker never errs;
 #  3. rules for applied rows: a replicated booking overlapping a local one is
 #     applied (the apply worker does not run appointments_enforce), and a local
-#     booking overlapping either is still refused.
+#     booking overlapping either is still refused;
+#  4. a protected table published for inserts and updates with the patients'
+#     facts: the publisher's destruction leaves the subscriber's copy, which is
+#     due there and destroyed by the subscriber with its own certificate.
 set -euo pipefail
 source "$(dirname "$0")/lib/clusters.sh"
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -48,6 +51,13 @@ CREATE PUBLICATION clinic FOR TABLE
   patsvc.availability, patsvc.time_off, patsvc.reminder_rules, patsvc.appointments,
   patsvc.appointment_resources, patsvc.reminders, patsvc.waitlist, patsvc.waitlist_offers,
   patsvc.icd10cm_release, patsvc.icd10cm_code;
+-- a protected table of the clinic's, with the patients' facts: inserts and updates only
+CREATE TABLE visit_notes (id int PRIMARY KEY, mrn text NOT NULL, seen date NOT NULL, note text);
+SELECT protect('visit_notes', 'tx_physician', 'mrn', 'seen') IS NULL AS protected \gset
+INSERT INTO retention_patient_facts (patient_id, birth_date, last_encounter) VALUES
+  ('MRN-1', '1950-01-01', '2009-06-02'), ('MRN-2', '1980-01-01', '2025-05-20');
+INSERT INTO visit_notes VALUES (1, 'MRN-1', '2009-06-02', 'old'), (2, 'MRN-2', '2025-05-20', 'young');
+CREATE PUBLICATION notes FOR TABLE public.visit_notes, patsvc.retention_patient_facts WITH (publish = 'insert, update');
 SQL
 
 # ---- subscriber ---------------------------------------------------------------------
@@ -74,12 +84,14 @@ ops_after_stop_hook() {   # a slot left behind (the subscriber died) would keep 
 
 sub -q <<SQL
 CREATE EXTENSION patsvc;
+CREATE TABLE visit_notes (id int PRIMARY KEY, mrn text NOT NULL, seen date NOT NULL, note text);
+SELECT patsvc.protect('visit_notes', 'tx_physician', 'mrn', 'seen') IS NULL AS protected \gset
 SELECT count(*) > 0 AS ranged FROM patsvc.set_identity_range($N1 + 1, 2 * $N1) \gset
 CREATE SUBSCRIPTION clinic
   CONNECTION 'host=127.0.0.1 port=$PGPORT user=$PGUSER password=$PGPASSWORD dbname=$PGDATABASE'
-  PUBLICATION clinic;
+  PUBLICATION clinic, notes;
 SQL
-synced() { [ "$(sub -c "SELECT count(*) FILTER (WHERE srsubstate <> 'r') = 0 AND count(*) = 15 FROM pg_subscription_rel")" = t ]; }
+synced() { [ "$(sub -c "SELECT count(*) FILTER (WHERE srsubstate <> 'r') = 0 AND count(*) = 17 FROM pg_subscription_rel")" = t ]; }
 wait_for 60 "the initial synchronisation" synced
 
 # pub_then_wait SQL CHECK: runs SQL on the publisher, then waits until CHECK is true on the subscriber
@@ -210,6 +222,21 @@ check "a replicated booking overlapping a local one is applied (overlapping pair
        AND a.held_from < b.held_until AND b.held_from < a.held_until WHERE a.status = 'booked' AND b.status = 'booked'")"
 check "a local booking overlapping them is refused" "23P01" "$(ops_psql sub "$sport" -d clinic -At -v VERBOSITY=verbose \
     -c "SELECT patsvc.book(5, 2, '2027-03-19 15:15Z', 'visit')" 2>&1 | sed -n 's/^ERROR:  \([0-9A-Z]*\):.*/\1/p')"
+# ---- 4. a protected table published for inserts and updates: each node destroys its own copy ----
+pub_cert=$(pub -c "SELECT patsvc.destroy_due('visit_notes', authorized_by => 'HIM manager', method => 'deleted')")
+pub -q -c "INSERT INTO visit_notes VALUES (3, 'MRN-2', '2025-06-01', 'after the destruction')"
+wait_for 30 "note 3 on the subscriber" \
+    bash -c "[ \"\$(PGPASSWORD= psql -X -At -h '$OPS_WORK' -p $sport -U postgres -d clinic -c 'SELECT count(*) FROM visit_notes WHERE id = 3')\" = 1 ]"
+check "publisher: the due note destroyed, with a certificate" "2,3 t" "$(pub -F ' ' -c "SELECT string_agg(id::text, ',' ORDER BY id), $pub_cert IS NOT NULL FROM visit_notes")"
+check "subscriber: its copy of the due note kept (the delete is not published)" "1,2,3" "$(sub -c "SELECT string_agg(id::text, ',' ORDER BY id) FROM visit_notes")"
+check "subscriber: the replicated facts make it due there" "1" "$(sub -c "SELECT string_agg(v.id::text, ',') FROM patsvc.retention_due('visit_notes') d JOIN visit_notes v ON v.ctid = d.row_ctid")"
+check "subscriber: a local DELETE of it is still refused" "PS303" "$(ops_psql sub "$sport" -d clinic -At -v VERBOSITY=verbose \
+    -c "DELETE FROM visit_notes WHERE id = 1" 2>&1 | sed -n 's/^ERROR:  \([0-9A-Z]*\):.*/\1/p')"
+sub_cert=$(sub -c "SELECT patsvc.destroy_due('visit_notes', authorized_by => 'branch HIM manager', method => 'deleted')")
+check "subscriber: destroys its own copy, with its own certificate" "2,3 branch HIM manager t" "$(sub -F ' ' -c "
+    SELECT (SELECT string_agg(id::text, ',' ORDER BY id) FROM visit_notes),
+           (SELECT authorized_by FROM patsvc.destruction_certificates WHERE certificate_id = $sub_cert),
+           (SELECT bool_and(ok) FROM patsvc.verify_certificates())")"
 check "the apply worker never failed" "0 t" "$(sub -F ' ' -c "SELECT s.apply_error_count + s.sync_error_count, w.pid IS NOT NULL
     FROM pg_stat_subscription_stats s JOIN pg_stat_subscription w USING (subid) WHERE s.subname = 'clinic' AND w.relid IS NULL")"
 exit "$fail"
