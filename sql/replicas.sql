@@ -7,10 +7,9 @@ SET search_path = public, patsvc;
 \set SHOW_CONTEXT never
 SET TimeZone = 'UTC';
 
--- Cache invalidation: statement triggers for every write (ENABLE ALWAYS, so also a
--- replicated TRUNCATE and the initial COPY), row triggers for rows the apply worker
--- applies (ENABLE REPLICA: they fire only with session_replication_role = replica).
--- None on appointments: a booking fires none of them.
+-- Cache invalidation: statement triggers for ordinary writes, row triggers for rows
+-- the apply worker applies (ENABLE REPLICA: they fire only with
+-- session_replication_role = replica).  None on appointments: a booking fires none.
 SELECT c.relname, t.tgname, t.tgenabled, (t.tgtype & 1) = 1 AS for_each_row
   FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
  WHERE c.relnamespace = 'patsvc'::regnamespace AND NOT t.tgisinternal

@@ -6,11 +6,12 @@
 -- table's initial synchronisation).  The statement triggers that drop the
 -- per-backend caches (*_changed, codeset_changed) are ordinary ones, so a
 -- replicated change of hours, types, time off ... left every session of the
--- subscriber with stale caches.  Below: the statement triggers become ENABLE
--- ALWAYS (replicated TRUNCATE, initial COPY, local sessions in replica mode),
--- and an ENABLE REPLICA row trigger replica_changed on each of these tables
--- sends the same relcache invalidation for every applied row.  They are on
--- the master-data tables only: a booking (patsvc.appointments) fires none.
+-- subscriber with stale caches.  Below: an ENABLE REPLICA row trigger
+-- replica_changed on each of these tables sends the same relcache invalidation
+-- for every applied row (and for every row of the initial COPY, which runs in
+-- replica mode too; a replicated TRUNCATE gives the table a new file, which
+-- invalidates every backend's caches of it by itself).  They are on the
+-- master-data tables only: a booking (patsvc.appointments) fires none.
 
 DO $$
 DECLARE
@@ -19,7 +20,6 @@ BEGIN
   -- the scheduling caches (cache.c) and the referenced rows each backend knows (refs.c)
   FOREACH t IN ARRAY ARRAY['appointment_types', 'resources', 'availability', 'locations', 'time_off',
                            'reminder_rules'] LOOP
-    EXECUTE pg_catalog.format('ALTER TABLE @extschema@.%I ENABLE ALWAYS TRIGGER %I', t, t || '_changed');
     EXECUTE pg_catalog.format('CREATE TRIGGER replica_changed AFTER INSERT OR UPDATE OR DELETE ON @extschema@.%I'
                               ' FOR EACH ROW EXECUTE FUNCTION @extschema@.scheduling_cache_changed()', t);
     EXECUTE pg_catalog.format('ALTER TABLE @extschema@.%I ENABLE REPLICA TRIGGER replica_changed', t);
@@ -38,7 +38,6 @@ BEGIN
   END LOOP;
   -- code sets (codeset_lookup.c)
   FOREACH t IN ARRAY ARRAY['icd10cm_release', 'icd10cm_code', 'hcpcs_release', 'hcpcs_code', 'hcpcs_modifier'] LOOP
-    EXECUTE pg_catalog.format('ALTER TABLE @extschema@.%I ENABLE ALWAYS TRIGGER codeset_changed', t);
     EXECUTE pg_catalog.format('CREATE TRIGGER codeset_replica_changed AFTER INSERT OR UPDATE OR DELETE ON @extschema@.%I'
                               ' FOR EACH ROW EXECUTE FUNCTION @extschema@.codeset_changed()', t);
     EXECUTE pg_catalog.format('ALTER TABLE @extschema@.%I ENABLE REPLICA TRIGGER codeset_replica_changed', t);

@@ -140,6 +140,8 @@ SELECT 'slots_type', ($Q_SLOTS);
 SELECT 'timeoff_before', ($Q_TIMEOFF);
 \\! $W "INSERT INTO patsvc.time_off (provider_id, during) VALUES (2, '[2027-03-16 14:00Z, 2027-03-16 16:00Z)')" "SELECT count(*) = 1 FROM patsvc.time_off"
 SELECT 'timeoff_after', ($Q_TIMEOFF);
+\\! $W "TRUNCATE patsvc.time_off" "SELECT count(*) = 0 FROM patsvc.time_off"
+SELECT 'timeoff_truncated', ($Q_TIMEOFF);
 SELECT 'resource_before', ($Q_RESOURCE);
 \\! $W "UPDATE patsvc.resources SET kind = 'x-ray' WHERE id = 1" "SELECT kind = 'x-ray' FROM patsvc.resources WHERE id = 1"
 SELECT 'resource_after', ($Q_RESOURCE);
@@ -171,8 +173,10 @@ differs "first free slot after the replicated time-zone change" "$(val slots_hou
 differs "free slots after the replicated type duration" "$(val slots_zone)" "$(val slots_type)"
 check "free slots after all of them (= publisher's)" "$(pub -c "$Q_SLOTS")" "$(val slots_type)"
 check "slot free before the time off (= publisher's)" "$before_pub_timeoff" "$(val timeoff_before)"
-check "slot after the replicated time off (= publisher's)" "$(pub -c "$Q_TIMEOFF")" "$(val timeoff_after)"
+check "slot after the replicated time off" "f" "$(val timeoff_after)"
 differs "slot after the replicated time off" "$(val timeoff_before)" "$(val timeoff_after)"
+check "slot after a replicated TRUNCATE of time off (= publisher's)" "$(pub -c "$Q_TIMEOFF")" "$(val timeoff_truncated)"
+differs "slot after the replicated TRUNCATE" "$(val timeoff_after)" "$(val timeoff_truncated)"
 check "echo slot before the resource change (= publisher's)" "$before_pub_resource" "$(val resource_before)"
 check "echo slot after the replicated resource kind (= publisher's)" "$(pub -c "$Q_RESOURCE")" "$(val resource_after)"
 differs "echo slot after the replicated resource kind" "$(val resource_before)" "$(val resource_after)"
