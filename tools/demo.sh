@@ -7,7 +7,9 @@ cd "$PATSVC_ROOT"
 ensure_deps
 build_stage 0
 log "clinic-day walk-through (throw-away cluster)"
-with_cluster -- bash -c '
+# pg_cron preloaded, as the README's scheduled-job recipes need (demo/60-scheduled-jobs.sql)
+with_cluster -o shared_preload_libraries=pg_cron -o cron.database_name=postgres \
+    -o cron.use_background_workers=on -- bash -c '
   cms=$PATSVC_CMS_DIR
   [ -f "$cms/icd10cm-order-2021.txt" ] || cms=test/fixtures
   psql -X -q -c "CREATE EXTENSION patsvc"

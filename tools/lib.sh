@@ -15,9 +15,11 @@ PATSVC_CMS_DIR=${PATSVC_CMS_DIR:-$PATSVC_ROOT/../shared/data/cms}
 export PATSVC_CMS_DIR
 export PATH=$PG_BIN:$PATH
 
-# Debian packages: server, headers, pgTAP, pg_prove, a C compiler.
+# Debian packages: server, headers, pgTAP, pg_prove, a C compiler, pg_cron
+# (test/ops/cron.sh runs the README's scheduled-job recipes under it).
 PATSVC_PACKAGES="make gcc libc6-dev postgresql-$PG_MAJOR postgresql-server-dev-$PG_MAJOR
-  postgresql-$PG_MAJOR-pgtap libtap-parser-sourcehandler-pgtap-perl postgresql-common"
+  postgresql-$PG_MAJOR-pgtap libtap-parser-sourcehandler-pgtap-perl postgresql-common
+  postgresql-$PG_MAJOR-cron"
 
 log() { printf '\n== %s\n' "$*"; }
 

@@ -2,7 +2,12 @@
 # make test: install what is missing, build strictly, then run every suite in
 # throw-away clusters and finish with one line "N passed, N failed".
 #   cluster 1 (plain):    pg_regress sql/*.sql, isolation test/specs/*.spec,
-#                         pgTAP test/pgtap/*.sql
+#                         pgTAP test/pgtap/*.sql, scripts test/stress/*.sh and
+#                         test/ops/*.sh; wal_level=logical (it publishes to the
+#                         subscriber of test/ops/logical_replication.sh) and
+#                         pg_cron preloaded (cron.database_name=postgres; only
+#                         test/ops/cron.sh creates the extension: every other
+#                         suite runs without it)
 #   cluster 2 (preload):  shared_preload_libraries=patsvc, pg_regress
 #                         sql/hardened_*.sql and pgTAP test/pgtap/hardened/*.sql
 source "$(dirname "$0")/lib.sh"
@@ -18,7 +23,8 @@ mkdir -p "$LOGS"
 hardened_regress=$(make -s --no-print-directory print-hardened 2>/dev/null || true)
 
 log "cluster 1: pg_regress, isolation, pgTAP"
-with_cluster -- bash tools/suites.sh plain "$LOGS" ||
+with_cluster -o wal_level=logical -o shared_preload_libraries=pg_cron -o cron.database_name=postgres \
+    -o cron.use_background_workers=on -- bash tools/suites.sh plain "$LOGS" ||
     echo "cluster 1 could not run its suites (exit $?)" > "$LOGS/plain.cluster.setup-failed"
 if [ -n "$hardened_regress" ] || compgen -G 'test/specs/hardened_*.spec' >/dev/null ||
    compgen -G 'test/pgtap/hardened/*.sql' >/dev/null; then

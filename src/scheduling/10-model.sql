@@ -86,7 +86,7 @@ COMMENT ON COLUMN @extschema@.appointment_types.capacity IS
 CREATE FUNCTION @extschema@.scheduling_cache_changed() RETURNS trigger
   AS 'MODULE_PATHNAME', 'patsvc_scheduling_cache_changed' LANGUAGE C;
 COMMENT ON FUNCTION @extschema@.scheduling_cache_changed() IS
-  'statement trigger of the tables the per-backend caches read (appointment_types, resources, availability, locations, reminder_rules, time_off): invalidates the per-backend caches';
+  'trigger of the tables the per-backend caches read (appointment_types, resources, availability, locations, reminder_rules, time_off; patients and providers for the known referenced rows): invalidates the per-backend caches; statement triggers *_changed for every write, row triggers replica_changed for rows applied by logical replication';
 CREATE TRIGGER appointment_types_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE
   ON @extschema@.appointment_types FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.scheduling_cache_changed();
 COMMENT ON TRIGGER appointment_types_changed ON @extschema@.appointment_types IS

@@ -454,9 +454,11 @@ rules_has_time_off(bool is_resource, int64 id)
 }
 
 /*
- * Statement trigger on patsvc.appointment_types and patsvc.resources: any
- * change tells every backend (at commit) and this one (at the end of the
- * command) to drop its cached rows of that table.
+ * Trigger on the tables the caches read: the statement triggers *_changed
+ * for every write, the ENABLE REPLICA row triggers replica_changed for rows
+ * applied by logical replication (whose apply worker fires no statement
+ * trigger).  Any change tells every backend (at commit) and this one (at the
+ * end of the command) to drop its cached rows of that table.
  */
 PG_FUNCTION_INFO_V1(patsvc_scheduling_cache_changed);
 Datum
@@ -464,8 +466,10 @@ patsvc_scheduling_cache_changed(PG_FUNCTION_ARGS)
 {
 	TriggerData *trigdata = (TriggerData *) fcinfo->context;
 
+	/* patients and providers: their replica_changed makes backends forget the rows found present (refs.c) */
 	static const char *const cached_tables[] = {
-		"appointment_types", "resources", "availability", "locations", "time_off", "reminder_rules", NULL
+		"appointment_types", "resources", "availability", "locations", "time_off", "reminder_rules",
+		"patients", "providers", NULL
 	};
 
 	patsvc_trigger_bound(fcinfo, "scheduling_cache_changed", cached_tables);

@@ -131,6 +131,7 @@ GRANT EXECUTE ON FUNCTION
   @extschema@.place_hold(text, text, text, regclass),
   @extschema@.release_hold(bigint, text),
   @extschema@.destroy_due(regclass, date, text, text, text, integer, boolean),
+  @extschema@.destroy_due_all(text, text, date, text),
   @extschema@.verify_certificates(),
   @extschema@.certificate_tokens(bigint),
   @extschema@.token_set_digest(bigint),
