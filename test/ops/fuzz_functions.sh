@@ -23,7 +23,8 @@
 # connection lost), an internal error (SQLSTATE class XX) or a statement
 # timeout (57014); every other error is an answer.  Functions whose arguments
 # cannot be generated (internal, polymorphic) and trigger functions are
-# skipped and listed.  Exit 0 = pass.
+# skipped and listed; the receive functions are then called through binary
+# COPY of edge byte strings into a column of each type.  Exit 0 = pass.
 set -uo pipefail
 TIMEOUT_MS=${FUZZ_STATEMENT_TIMEOUT_MS:-5000}
 MAX_CALLS=${FUZZ_MAX_CALLS:-60}
@@ -234,5 +235,46 @@ for role in $roles; do
         sed 's/^/   /' "$work/err-$role.txt" | head -n 10
     fi
 done
+# Binary input: the receive functions (skipped above, their argument is internal) are
+# called by a binary COPY of each edge byte string into a column of each patsvc type
+# that has one.  Their answer does not depend on the role.
+psql -X -At -v work="$work" > "$work/recv.sql" <<'SQL' || { echo "generating binary input cases failed"; exit 1; }
+WITH types AS (
+  SELECT t.oid::regtype::text AS tname, t.typname
+  FROM pg_type t JOIN pg_proc r ON r.oid = t.typreceive
+  WHERE t.typnamespace = 'patsvc'::regnamespace AND r.pronamespace = 'patsvc'::regnamespace
+), cases(label, bytes) AS (VALUES
+  ('empty field', '\x'), ('version byte only', '\x01'), ('unknown version', '\x02453131'),
+  ('invalid UTF-8', '\x01c328'), ('zero byte', '\x0145313100'), ('only a zero byte', '\x00'),
+  ('100,000 digits', '\x01' || repeat('39', 100000)), ('a valid code', '\x01' || encode('E11.9', 'hex')),
+  ('high bytes', '\x01ffffffffffffffff')
+)
+SELECT format(E'CREATE TEMP TABLE IF NOT EXISTS %I (v %s);\n'
+              'TRUNCATE fuzz_raw; INSERT INTO fuzz_raw VALUES (%L);\n'
+              '\\copy fuzz_raw TO %L (FORMAT binary)\n'
+              '\\warn recv %s: %s\n'
+              '\\copy %I FROM %L (FORMAT binary)',
+              'fuzz_in_' || typname, tname, bytes, :'work' || '/case.bin', tname, label,
+              'fuzz_in_' || typname, :'work' || '/case.bin')
+FROM types, cases ORDER BY tname, label;
+SQL
+nrecv=$(grep -c '^\\warn' "$work/recv.sql" || true)
+{
+    echo "\\set VERBOSITY sqlstate"
+    echo "SET statement_timeout = $TIMEOUT_MS;"
+    echo "CREATE TEMP TABLE fuzz_raw (v bytea);"
+    cat "$work/recv.sql"
+} > "$work/run-recv.sql"
+timeout 600 psql -X -q -At -v ON_ERROR_STOP=0 -f "$work/run-recv.sql" > "$work/out-recv.txt" 2>&1
+rc=$?
+answered=$(grep -c '^recv ' "$work/out-recv.txt" || true)
+echo "== binary input: $answered of $nrecv cases, psql exit $rc"
+grep -oE 'ERROR: +[0-9A-Z]{5}' "$work/out-recv.txt" | awk '{ n[$2]++ } END { for (s in n) printf "   %s %d\n", s, n[s] }' | sort
+if [ "$rc" -ne 0 ] || [ "$answered" -ne "$nrecv" ] || grep -qE 'ERROR: +(XX|57014)|connection' "$work/out-recv.txt"; then
+    status=1
+    echo "FAIL: binary input: a crash, an internal error or a timeout:"
+    grep -B1 -E 'ERROR: +(XX|57014)|connection' "$work/out-recv.txt" | sed 's/^/   /' | head -n 20
+fi
+
 [ "$status" -eq 0 ] && echo "RESULT fuzz_functions: $nfun functions, $ncalls calls per role x $(wc -w <<< "$roles") roles: no crash, internal error or timeout"
 exit "$status"
