@@ -7,7 +7,8 @@
 #   fuzz_nobody  - no grant at all (only what PostgreSQL gives PUBLIC)
 #   fuzz_reader  - SELECT on every table of patsvc and on a protected table
 #   fuzz_trusted - fuzz_reader plus EXECUTE on every function of patsvc (also
-#                  those revoked from PUBLIC, such as destroy_due)
+#                  those revoked from PUBLIC, such as destroy_due) and INSERT,
+#                  UPDATE, DELETE on its tables (bookings reach the trigger)
 #   fuzz_as_<r>  - a member of role r, for every role named patsvc_* that exists
 # with edge-case arguments per argument type: NULL, typical values, zero,
 # negative and extreme ids, empty and huge arrays (200,000 elements), arrays
@@ -55,6 +56,8 @@ GRANT SELECT ON public.fuzz_notes TO fuzz_reader;
 -- the deepest reach short of a superuser: also EXECUTE on the functions revoked from PUBLIC
 CREATE ROLE fuzz_trusted IN ROLE fuzz_reader;
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA patsvc TO fuzz_trusted;
+GRANT INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA patsvc TO fuzz_trusted;
+GRANT USAGE ON ALL SEQUENCES IN SCHEMA patsvc TO fuzz_trusted;
 DO $$
 DECLARE r name;
 BEGIN
