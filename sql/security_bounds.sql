@@ -51,6 +51,8 @@ SELECT count(*) FROM free_slots_sweep(951, '[2027-01-01,294276-12-31)', 951);
 :sqlstate
 SELECT count(*) FROM free_slots_sweep(951, '[4713-01-01 BC,2027-01-01)', 951);
 :sqlstate
+SELECT count(*) FROM candidate_slots(951, '[4000-01-01 BC,294276-12-20)', 951);
+:sqlstate
 SELECT count(*) FROM candidate_slots(951, 'empty', 951);
 :sqlstate
 SELECT count(*) FROM candidate_slots(951, '[2027-03-15,)', 951);

@@ -341,8 +341,9 @@ window_text(RangeType *window)
 void
 slots_check_time(TimestampTz t, int64 span, const char *what)
 {
+	/* compared without overflow: span is at most a window, t a valid timestamptz */
 	if (TIMESTAMP_NOT_FINITE(t) ||
-		!IS_VALID_TIMESTAMP(t - SLOTS_TIME_MARGIN) || !IS_VALID_TIMESTAMP(t + span + SLOTS_TIME_MARGIN))
+		t < MIN_TIMESTAMP + SLOTS_TIME_MARGIN || t >= END_TIMESTAMP - span - SLOTS_TIME_MARGIN)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
 				 errmsg("%s %s is not a time a schedule can be searched at", what, timestamptz_to_str(t)),
@@ -362,7 +363,8 @@ slots_check_window(RangeType *window, TimestampTz *w0, TimestampTz *w1)
 		range_deserialize(rt, window, &lower, &upper, &empty);
 	if (empty || lower.infinite || upper.infinite ||
 		TIMESTAMP_NOT_FINITE(DatumGetTimestampTz(lower.val)) || TIMESTAMP_NOT_FINITE(DatumGetTimestampTz(upper.val)) ||
-		DatumGetTimestampTz(upper.val) - DatumGetTimestampTz(lower.val) > SLOTS_MAX_WINDOW_DAYS * USECS_PER_DAY)
+		/* upper - lower could overflow int64; upper - 400 days cannot */
+		DatumGetTimestampTz(upper.val) - SLOTS_MAX_WINDOW_DAYS * USECS_PER_DAY > DatumGetTimestampTz(lower.val))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("search window %s is not a bounded range of at most %d days",
