@@ -67,6 +67,11 @@ SELECT check_search_window('[2027-03-01,2028-04-04)') AS four_hundred_days_pass;
 SELECT check_search_window(NULL);
 :sqlstate
 SELECT count(*) AS slots_in_400_days FROM candidate_slots(951, '[2027-03-01,2028-04-04)', 951);
+SELECT join_waitlist(951, 951, 'sb-visit', '[2027-03-15,)');
+:sqlstate
+SELECT join_waitlist(951, 951, 'sb-visit', '[2027-03-15,294276-12-31)');
+:sqlstate
+SELECT join_waitlist(951, 951, 'sb-visit', '[2027-03-15,2027-04-15)') IS NOT NULL AS waits;
 SELECT count(*) FROM next_available_sweep(ARRAY(SELECT generate_series(1, 200000)::bigint), '2027-03-15', 951, '{}', 1);
 :sqlstate
 SELECT count(*) FROM next_available_sweep('{951}', '2027-03-15', 951, ARRAY(SELECT generate_series(1, 200000)::bigint), 1);
@@ -176,6 +181,7 @@ DROP POLICY every_row ON sb_s.notes;
 REVOKE ALL ON SCHEMA sb_s FROM regress_sb_nobody, regress_sb_clerk, regress_sb_records;
 DROP OWNED BY regress_sb_nobody, regress_sb_desk, regress_sb_clerk, regress_sb_records;
 DROP ROLE regress_sb_nobody, regress_sb_desk, regress_sb_clerk, regress_sb_records;
+DELETE FROM waitlist WHERE provider_id = 951;
 DELETE FROM appointments WHERE provider_id = 951;
 DELETE FROM availability WHERE provider_id = 951;
 DELETE FROM appointment_types WHERE id = 951;

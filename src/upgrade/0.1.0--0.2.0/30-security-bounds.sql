@@ -18,6 +18,18 @@ COMMENT ON FUNCTION @extschema@.free_slots_sweep(bigint, tstzrange, bigint) IS
 COMMENT ON FUNCTION @extschema@.next_available_sweep(bigint[], timestamptz, bigint, bigint[], integer) IS
   'next_available with a type id: the candidate slots of all hours rows merged earliest first, probed until max_results are free; at most 1000 providers, 100 resources and 1000 results, a finite start (22023, 22008), needs SELECT on patsvc.appointments (42501)';
 
+-- a waitlist window follows the same rule
+CREATE OR REPLACE FUNCTION @extschema@.join_waitlist(patient bigint, provider bigint, appointment_type text, search_window tstzrange)
+  RETURNS bigint LANGUAGE sql
+AS $$
+  SELECT @extschema@.check_search_window(search_window);
+  INSERT INTO @extschema@.waitlist (patient_id, provider_id, type_id, search_window)
+  VALUES (patient, provider, @extschema@.appointment_type_id(appointment_type), search_window)
+  RETURNING id
+$$;
+COMMENT ON FUNCTION @extschema@.join_waitlist(bigint, bigint, text, tstzrange) IS
+  'puts a patient on the waitlist of a provider for a type and window (the window rule of check_search_window: 22023); returns the waitlist id';
+
 -- retention: status as the caller (row-level security), facts only to those who may read them
 CREATE OR REPLACE FUNCTION @extschema@.row_retention_status(relid oid, patient_id text, anchor_value text,
                                                  OUT retain_until date, OUT held boolean, OUT policy_name text)
