@@ -49,6 +49,13 @@ INSERT INTO public.fuzz_notes VALUES (1, '1', '2012-01-01'), (2, '2', '2024-01-0
 SELECT patsvc.protect('public.fuzz_notes', 'tx_physician', 'patient_id', 'noted');
 INSERT INTO patsvc.retention_patient_facts VALUES ('1', '1980-01-01', NULL, '2012-01-01');
 
+DO $$
+DECLARE r name;
+BEGIN  -- left over by an interrupted run in this cluster
+  FOR r IN SELECT rolname FROM pg_roles WHERE rolname LIKE 'fuzz\_%' ORDER BY rolname DESC LOOP
+    EXECUTE format('DROP ROLE %I', r);
+  END LOOP;
+END $$;
 CREATE ROLE fuzz_nobody;
 CREATE ROLE fuzz_reader;
 GRANT SELECT ON ALL TABLES IN SCHEMA patsvc TO fuzz_reader;
@@ -279,6 +286,18 @@ if [ "$rc" -ne 0 ] || [ "$answered" -ne "$nrecv" ] || grep -qE 'ERROR: +(XX|5701
     echo "FAIL: binary input: a crash, an internal error or a timeout:"
     grep -B1 -E 'ERROR: +(XX|57014)|connection' "$work/out-recv.txt" | sed 's/^/   /' | head -n 20
 fi
+
+# the roles are the cluster's: remove them (their grants are in this database only)
+psql -X -q -At > /dev/null <<'SQL' || echo "could not remove the fuzz roles"
+DO $$
+DECLARE r name;
+BEGIN
+  FOR r IN SELECT rolname FROM pg_roles WHERE rolname LIKE 'fuzz\_%' ORDER BY rolname DESC LOOP
+    EXECUTE format('DROP OWNED BY %I', r);
+    EXECUTE format('DROP ROLE %I', r);
+  END LOOP;
+END $$;
+SQL
 
 [ "$status" -eq 0 ] && echo "RESULT fuzz_functions: $nfun functions, $ncalls calls per role x $(wc -w <<< "$roles") roles: no crash, internal error or timeout"
 exit "$status"
