@@ -29,6 +29,8 @@
 set -uo pipefail
 TIMEOUT_MS=${FUZZ_STATEMENT_TIMEOUT_MS:-5000}
 MAX_CALLS=${FUZZ_MAX_CALLS:-60}
+# a run normally takes seconds; a call stuck where the statement timeout cannot stop it ends the run
+ROLE_TIMEOUT=${FUZZ_ROLE_TIMEOUT:-120}
 work=$(mktemp -d)
 [ -n "${FUZZ_KEEP:-}" ] && work=$FUZZ_KEEP && mkdir -p "$work" || trap 'rm -rf "$work"' EXIT
 export PGOPTIONS="${PGOPTIONS:-} -c client_min_messages=warning"
@@ -221,7 +223,7 @@ for role in $roles; do
         cat "$work/calls.sql"
     } > "$work/run-$role.sql"
     # a call the timeout cannot stop (a loop without interrupt checks) stops the whole run
-    timeout 600 psql -X -q -At -v ON_ERROR_STOP=0 -f "$work/run-$role.sql" > "$work/out-$role.txt" 2> "$work/err-$role.txt"
+    timeout "$ROLE_TIMEOUT" psql -X -q -At -v ON_ERROR_STOP=0 -f "$work/run-$role.sql" > "$work/out-$role.txt" 2> "$work/err-$role.txt"
     rc=$?
     done_calls=$(grep -c . "$work/out-$role.txt" || true)
     echo "== as $role: $done_calls of $ncalls calls answered, psql exit $rc"
@@ -276,7 +278,7 @@ nrecv=$(grep -c '^\\warn' "$work/recv.sql" || true)
     echo "CREATE TEMP TABLE fuzz_raw (v bytea);"
     cat "$work/recv.sql"
 } > "$work/run-recv.sql"
-timeout 600 psql -X -q -At -v ON_ERROR_STOP=0 -f "$work/run-recv.sql" > "$work/out-recv.txt" 2>&1
+timeout "$ROLE_TIMEOUT" psql -X -q -At -v ON_ERROR_STOP=0 -f "$work/run-recv.sql" > "$work/out-recv.txt" 2>&1
 rc=$?
 answered=$(grep -c '^recv ' "$work/out-recv.txt" || true)
 echo "== binary input: $answered of $nrecv cases, psql exit $rc"
