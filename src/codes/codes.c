@@ -9,6 +9,7 @@
 
 #include "fmgr.h"
 #include "libpq/pqformat.h"
+#include "mb/pg_wchar.h"
 #include "utils/builtins.h"
 
 #include "codes/codes.h"
@@ -61,21 +62,45 @@ code_send_datum(const CodeType *type, int64 value)
 	return PointerGetDatum(pq_endtypsend(&buf));
 }
 
-/* Binary input is untrusted: it goes through the same parser as text. */
+static void
+binary_refused(const CodeType *type, const char *why)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+			 errmsg("invalid binary input for type %s", type->name),
+			 errdetail_internal("%s", why),
+			 errhint("%s", type->hint)));
+}
+
+/*
+ * Binary input is untrusted: it is validated like text input (22P02 for an
+ * empty field, a NUL byte or bytes that are not valid in the server encoding,
+ * before the parser sees them), then goes through the same parser as text.
+ */
 Datum
 code_recv_datum(const CodeType *type, StringInfo buf)
 {
-	int			version = pq_getmsgbyte(buf);
+	int			version;
 	int			nbytes;
+	const char *bytes;
 	char	   *str;
 
+	if (buf->cursor >= buf->len)
+		binary_refused(type, "The field is empty; the binary form is a version byte followed by the code.");
+	version = pq_getmsgbyte(buf);
 	if (version != CODE_BINARY_VERSION)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
 				 errmsg("unsupported binary format version %d for type %s", version, type->name),
 				 errhint("This patsvc reads version %d; send the value as text instead.",
 						 CODE_BINARY_VERSION)));
-	str = pq_getmsgtext(buf, buf->len - buf->cursor, &nbytes);
+	nbytes = buf->len - buf->cursor;
+	bytes = pq_getmsgbytes(buf, nbytes);
+	if (memchr(bytes, '\0', nbytes) != NULL)
+		binary_refused(type, "The code contains a zero byte.");
+	if (!pg_verifymbstr(bytes, nbytes, true))
+		binary_refused(type, "The code is not valid in the server encoding.");
+	str = pnstrdup(bytes, nbytes);
 	return Int64GetDatum(code_parse_or_error(type, str));
 }
 

@@ -13,6 +13,11 @@
 #include "access/table.h"
 #include "catalog/partition.h"
 #include "catalog/pg_class.h"
+#include "catalog/namespace.h"
+#include "utils/acl.h"
+#include "utils/regproc.h"
+#include "utils/syscache.h"
+#include "lib/stringinfo.h"
 #include "catalog/pg_trigger.h"
 #include "catalog/pg_type.h"
 #include "common/cryptohash.h"
@@ -418,6 +423,13 @@ patsvc_destroy_due(PG_FUNCTION_ARGS)
 
 	if (PG_NARGS() != lengthof(argtypes) || PG_ARGISNULL(0))
 		PG_RETURN_NULL();
+	/* before any lock: an infinite date would make the cutoff search endless */
+	if (!PG_ARGISNULL(1) && DATE_NOT_FINITE(PG_GETARG_DATEADT(1)))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+				 errmsg("as_of %s is not a finite date",
+						DatumGetCString(DirectFunctionCall1(date_out, PG_GETARG_DATUM(1)))),
+				 errhint("Give the date the destruction is run for, normally CURRENT_DATE.")));
 	result = run_destruction(fcinfo,
 							 "SELECT " PATSVC_SCHEMA "._destroy(tbl => $1, as_of => $2, authorized_by => $3,"
 							 " method => $4, witness => $5, batch_size => $6, dry_run => $7)",
@@ -793,6 +805,140 @@ patsvc_token_set_digest(PG_FUNCTION_ARGS)
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(desc), result, nulls)));
 }
 
+/* ---- retention status of the rows a role may read ------------------------ */
+
+static Oid	retention_tables_owner(void);
+
+static void
+spi_run(const char *sql, int nargs, Oid *types, Datum *values, const char *nulls)
+{
+	if (SPI_execute_with_args(sql, nargs, types, values, nulls, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "retention_status: query failed");
+}
+
+/*
+ * patsvc.retention_status(tbl): every row of a protected table that the
+ * calling role may read, with its patient id, anchor date, retain-until and
+ * hold.  The table is read with the caller's rights, so its privileges and
+ * row-level security decide which rows appear; only the patient facts and
+ * holds of the rows read are then looked up, as the owner of patsvc's tables.
+ */
+PG_FUNCTION_INFO_V1(patsvc_retention_status);
+Datum
+patsvc_retention_status(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	Oid			relid = PG_GETARG_OID(0);
+	MemoryContext caller = CurrentMemoryContext;
+	Oid			owner = retention_tables_owner();
+	Oid			save_userid;
+	int			save_sec;
+	Oid			types[4] = {OIDOID, InvalidOid, InvalidOid, InvalidOid};
+	Datum		values[4];
+	char	   *pcol,
+			   *acol;
+	StringInfoData sql;
+	int			n;
+	Datum	   *ctids,
+			   *patients,
+			   *anchors;
+	bool	   *pnulls,
+			   *anulls;
+	int			dims[1];
+	int			lbs[1] = {1};
+
+	InitMaterializedSRF(fcinfo, 0);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	GetUserIdAndSecContext(&save_userid, &save_sec);
+
+	/* the protection, as the owner */
+	values[0] = ObjectIdGetDatum(relid);
+	SetUserIdAndSecContext(owner, save_sec | SECURITY_LOCAL_USERID_CHANGE);
+	spi_run("SELECT patient_column::text, anchor_column::text FROM " PATSVC_SCHEMA ".protected_tables"
+			" WHERE relid = $1", 1, types, values, NULL);
+	SetUserIdAndSecContext(save_userid, save_sec);
+	if (SPI_processed != 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_PATSVC_TABLE_NOT_PROTECTED),
+				 errmsg("table \"%s\" is not protected",
+						DatumGetCString(DirectFunctionCall1(regclassout, ObjectIdGetDatum(relid)))),
+				 errhint("Protect it first with patsvc.protect().")));
+	pcol = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+	acol = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
+	if (pg_class_aclcheck(relid, save_userid, ACL_SELECT) != ACLCHECK_OK)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied for table %s", get_rel_name(relid)),
+				 errhint("Retention status is shown to those who may read the table: grant SELECT on it; row-level security decides which rows.")));
+
+	/* the rows, as the caller: privileges and row-level security apply */
+	initStringInfo(&sql);
+	appendStringInfo(&sql, "SELECT t.ctid, t.%s::text, %s%s%s FROM %s t",
+					 quote_identifier(pcol),
+					 acol ? "t." : "", acol ? quote_identifier(acol) : "NULL", "::date",
+					 quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)), get_rel_name(relid)));
+	spi_run(sql.data, 0, NULL, NULL, NULL);
+	n = (int) SPI_processed;
+	ctids = palloc(sizeof(Datum) * Max(n, 1));
+	patients = palloc(sizeof(Datum) * Max(n, 1));
+	anchors = palloc(sizeof(Datum) * Max(n, 1));
+	pnulls = palloc(sizeof(bool) * Max(n, 1));
+	anulls = palloc(sizeof(bool) * Max(n, 1));
+	for (int i = 0; i < n; i++)
+	{
+		bool		isnull;
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+
+		ctids[i] = SPI_getbinval(tup, desc, 1, &isnull);
+		patients[i] = SPI_getbinval(tup, desc, 2, &pnulls[i]);
+		anchors[i] = SPI_getbinval(tup, desc, 3, &anulls[i]);
+	}
+	dims[0] = n;
+	types[1] = TIDARRAYOID;
+	types[2] = TEXTARRAYOID;
+	types[3] = DATEARRAYOID;
+	values[1] = PointerGetDatum(construct_md_array(ctids, NULL, 1, dims, lbs, TIDOID, sizeof(ItemPointerData), false,
+												   TYPALIGN_SHORT));
+	values[2] = PointerGetDatum(construct_md_array(patients, pnulls, 1, dims, lbs, TEXTOID, -1, false, TYPALIGN_INT));
+	values[3] = PointerGetDatum(construct_md_array(anchors, anulls, 1, dims, lbs, DATEOID, sizeof(DateADT), true,
+												   TYPALIGN_INT));
+
+	/* their facts and holds, as the owner; only patsvc's own SQL runs here */
+	SetUserIdAndSecContext(owner, save_sec | SECURITY_LOCAL_USERID_CHANGE);
+	spi_run("SELECT u.c, u.p, a.anchor_date, a.retain_until, a.held"
+			"  FROM unnest($2, $3, $4) WITH ORDINALITY AS u(c, p, v, o)"
+			"  CROSS JOIN " PATSVC_SCHEMA ".protected_tables t"
+			"  JOIN " PATSVC_SCHEMA ".retention_policies pol ON pol.policy_name = t.policy_name"
+			"  LEFT JOIN " PATSVC_SCHEMA ".retention_patient_facts f ON f.patient_id = u.p"
+			"  CROSS JOIN LATERAL (SELECT"
+			"    " PATSVC_SCHEMA ".retention_anchor_date(pol.anchor, pol.majority_age, f.birth_date, f.death_date,"
+			"                                           f.last_encounter, u.v) AS anchor_date,"
+			"    " PATSVC_SCHEMA ".compute_retain_until(pol.anchor, pol.period, pol.majority_age, pol.minors_until_age,"
+			"                                          f.birth_date, f.death_date, f.last_encounter, u.v) AS retain_until,"
+			"    (u.p IN (SELECT h.patient_id FROM " PATSVC_SCHEMA ".retention_holds h"
+			"              WHERE h.released_at IS NULL AND h.patient_id IS NOT NULL AND (h.relid IS NULL OR h.relid = t.relid))"
+			"     OR EXISTS (SELECT 1 FROM " PATSVC_SCHEMA ".retention_holds h"
+			"                 WHERE h.released_at IS NULL AND h.patient_id IS NULL AND h.relid = t.relid)) AS held) a"
+			" WHERE t.relid = $1 ORDER BY u.o", 4, types, values, NULL);
+	SetUserIdAndSecContext(save_userid, save_sec);
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		Datum		out[5];
+		bool		nulls[5];
+		MemoryContext spi;
+
+		for (int c = 0; c < 5; c++)
+			out[c] = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, c + 1, &nulls[c]);
+		spi = MemoryContextSwitchTo(caller);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, out, nulls);
+		MemoryContextSwitchTo(spi);
+	}
+	SPI_finish();
+	return (Datum) 0;
+}
+
 /* ---- guard triggers of protected tables ---------------------------------- */
 
 typedef struct RowStatus
@@ -805,23 +951,23 @@ typedef struct RowStatus
 
 static SPIPlanPtr status_plan = NULL;
 
-/* Owner of patsvc.protected_tables: patsvc's owner. */
+/* Owner of patsvc's retention tables (the extension's owner), found through patsvc's schema. */
 static Oid
-registry_owner(void)
+retention_tables_owner(void)
 {
 	Oid			nsp = patsvc_schema_oid();
-	Oid			registry = OidIsValid(nsp) ? get_relname_relid("protected_tables", nsp) : InvalidOid;
+	Oid			rel = OidIsValid(nsp) ? get_relname_relid("protected_tables", nsp) : InvalidOid;
 	HeapTuple	tup;
 	Oid			owner;
 
-	if (!OidIsValid(registry))
+	if (!OidIsValid(rel))
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_TABLE),
 				 errmsg("table %s.protected_tables does not exist", PATSVC_SCHEMA),
 				 errhint("Install patsvc with CREATE EXTENSION patsvc.")));
-	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(registry));
+	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(rel));
 	if (!HeapTupleIsValid(tup))
-		elog(ERROR, "cache lookup failed for relation %u", registry);
+		elog(ERROR, "cache lookup failed for relation %u", rel);
 	owner = ((Form_pg_class) GETSTRUCT(tup))->relowner;
 	ReleaseSysCache(tup);
 	return owner;
@@ -846,12 +992,10 @@ row_status(Oid relid, const char *patient, const char *anchor)
 	values[0] = ObjectIdGetDatum(relid);
 	values[1] = patient ? CStringGetTextDatum(patient) : (Datum) 0;
 	values[2] = anchor ? CStringGetTextDatum(anchor) : (Datum) 0;
-	/*
-	 * As patsvc's owner: row_retention_status is not executable by PUBLIC
-	 * (it checks the session user's privileges on the table itself).
-	 */
+	/* as the owner of patsvc's tables: row_retention_status runs with its
+	 * caller's rights and refuses roles that may not read every patient's facts */
 	GetUserIdAndSecContext(&save_userid, &save_sec);
-	SetUserIdAndSecContext(registry_owner(), save_sec | SECURITY_LOCAL_USERID_CHANGE);
+	SetUserIdAndSecContext(retention_tables_owner(), save_sec | SECURITY_LOCAL_USERID_CHANGE);
 	rc = SPI_execute_plan(status_plan, values, nulls, true, 1);
 	SetUserIdAndSecContext(save_userid, save_sec);
 	if (rc != SPI_OK_SELECT)

@@ -308,20 +308,34 @@ REVOKE ALL ON FUNCTION @extschema@.is_held(oid, text) FROM PUBLIC;
 COMMENT ON FUNCTION @extschema@.is_held(oid, text) IS
   'true when an active hold covers this patient''s records in this table (internal)';
 
--- Used by the row guard trigger: retain-until and hold of one row.
+-- Used by the row guard trigger (which calls it as the owner of patsvc's tables): retain-until
+-- and hold of one row.  It runs with its caller's rights: called directly it would tell any
+-- patient's dates and holds, so it refuses roles that may not read the facts and holds.
 CREATE FUNCTION @extschema@.row_retention_status(relid oid, patient_id text, anchor_value text,
                                                  OUT retain_until date, OUT held boolean, OUT policy_name text)
-  LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
-  AS $$ SELECT @extschema@.compute_retain_until(p.anchor, p.period, p.majority_age, p.minors_until_age,
-                                               f.birth_date, f.death_date, f.last_encounter, $3::date),
-               @extschema@.is_held(t.relid, $2), p.policy_name
-          FROM @extschema@.protected_tables t
-          JOIN @extschema@.retention_policies p ON p.policy_name = t.policy_name
-          LEFT JOIN @extschema@.retention_patient_facts f ON f.patient_id = $2
-         WHERE t.relid IN (SELECT $1 UNION ALL SELECT a.relid FROM pg_catalog.pg_partition_ancestors($1) a)
-           AND pg_catalog.has_table_privilege(session_user, $1, 'SELECT, UPDATE, DELETE') $$;
+  LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+  IF NOT (pg_catalog.has_table_privilege('@extschema@.retention_patient_facts', 'SELECT')
+          AND pg_catalog.has_table_privilege('@extschema@.retention_holds', 'SELECT')) THEN
+    RAISE EXCEPTION USING ERRCODE = '42501', MESSAGE = 'permission denied for function row_retention_status',
+      DETAIL = 'It shows the retention dates and holds of any patient id.',
+      HINT = 'It is the guard trigger''s: to call it directly a role needs SELECT on patsvc.retention_patient_facts and patsvc.retention_holds.';
+  END IF;
+  SELECT @extschema@.compute_retain_until(p.anchor, p.period, p.majority_age, p.minors_until_age,
+                                          f.birth_date, f.death_date, f.last_encounter, $3::date),
+         EXISTS (SELECT 1 FROM @extschema@.retention_holds h
+                  WHERE h.released_at IS NULL AND (h.relid IS NULL OR h.relid = t.relid)
+                    AND (h.patient_id IS NULL OR h.patient_id = $2)),
+         p.policy_name
+    INTO retain_until, held, policy_name
+    FROM @extschema@.protected_tables t
+    JOIN @extschema@.retention_policies p ON p.policy_name = t.policy_name
+    LEFT JOIN @extschema@.retention_patient_facts f ON f.patient_id = $2
+   WHERE t.relid IN (SELECT $1 UNION ALL SELECT a.relid FROM pg_catalog.pg_partition_ancestors($1) a)
+     AND pg_catalog.has_table_privilege(session_user, $1, 'SELECT, UPDATE, DELETE');
+END $$;
 COMMENT ON FUNCTION @extschema@.row_retention_status(oid, text, text) IS
-  'retain-until date, hold and policy of a row of a protected table (or of a partition of one), from its patient id and anchor value (for the guard trigger; needs a privilege on the table)';
+  'retain-until date, hold and policy of a row of a protected table (or of a partition of one), from its patient id and anchor value (for the guard trigger, which calls it as the owner; needs a privilege on the table, and SELECT on retention_patient_facts and retention_holds: 42501)';
 
 -- ---- guard triggers (C) ---------------------------------------------------
 CREATE FUNCTION @extschema@.retention_guard_row() RETURNS trigger
@@ -644,21 +658,10 @@ COMMENT ON FUNCTION @extschema@._protected(regclass) IS 'the protection of a tab
 
 CREATE FUNCTION @extschema@.retention_status(tbl regclass)
   RETURNS TABLE (row_ctid tid, patient_id text, anchor_date date, retain_until date, held boolean)
-  LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-DECLARE
-  t @extschema@.protected_tables := @extschema@._protected(tbl);
-  p @extschema@.retention_policies := @extschema@._policy(t.policy_name);
-BEGIN
-  IF NOT has_table_privilege(session_user, tbl, 'SELECT') THEN
-    RAISE EXCEPTION 'permission denied for table %', tbl USING ERRCODE = 'insufficient_privilege',
-      HINT = 'Retention status is shown to those who may read the table.';
-  END IF;
-  RETURN QUERY EXECUTE format('SELECT s.row_ctid, s.patient_id, s.anchor_date, s.retain_until, s.held FROM (%s) s',
-                              @extschema@._status_query(tbl, tbl, 'true'))
-    USING p.anchor, p.period, p.majority_age, p.minors_until_age, t.relid;
-END $$;
+  AS 'MODULE_PATHNAME', 'patsvc_retention_status' LANGUAGE C STABLE STRICT
+  SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION @extschema@.retention_status(regclass) IS
-  'every row of a protected table (by ctid) with its patient id, anchor date, retain-until date (first day it may be destroyed; NULL: unknown, kept) and hold';
+  'every row of a protected table the caller may read (SELECT on it; its row-level security applies: 42501) by ctid, with its patient id, anchor date, retain-until date (first day it may be destroyed; NULL: unknown, kept) and hold';
 
 CREATE FUNCTION @extschema@.retention_due(tbl regclass, as_of date DEFAULT CURRENT_DATE)
   RETURNS TABLE (row_ctid tid, patient_id text, anchor_date date, retain_until date)
@@ -670,15 +673,28 @@ COMMENT ON FUNCTION @extschema@.retention_due(regclass, date) IS
   'rows of a protected table eligible for destruction on as_of and not held: what patsvc.destroy_due() would destroy';
 
 CREATE FUNCTION @extschema@.retained_until(tbl regclass, patient_id text, anchor_value date DEFAULT NULL) RETURNS date
-  LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
-  AS $$ SELECT @extschema@.compute_retain_until(p.anchor, p.period, p.majority_age, p.minors_until_age,
-                                               f.birth_date, f.death_date, f.last_encounter, $3)
-          FROM @extschema@.protected_tables t
-          JOIN @extschema@.retention_policies p ON p.policy_name = t.policy_name
-          LEFT JOIN @extschema@.retention_patient_facts f ON f.patient_id = $2
-         WHERE t.relid = $1 AND pg_catalog.has_table_privilege(session_user, $1, 'SELECT') $$;
+  LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  result date;
+BEGIN
+  -- the answer follows from a patient's birth, death and last-encounter dates, for any patient id
+  IF NOT (pg_catalog.has_table_privilege(tbl, 'SELECT')
+          AND pg_catalog.has_table_privilege('@extschema@.retention_patient_facts', 'SELECT')) THEN
+    RAISE EXCEPTION USING ERRCODE = '42501', MESSAGE = 'permission denied for function retained_until',
+      DETAIL = 'It shows dates computed from a patient''s birth, death and last-encounter dates.',
+      HINT = 'Grant the role SELECT on patsvc.retention_patient_facts and on the table.';
+  END IF;
+  SELECT @extschema@.compute_retain_until(p.anchor, p.period, p.majority_age, p.minors_until_age,
+                                          f.birth_date, f.death_date, f.last_encounter, $3)
+    INTO result
+    FROM @extschema@.protected_tables t
+    JOIN @extschema@.retention_policies p ON p.policy_name = t.policy_name
+    LEFT JOIN @extschema@.retention_patient_facts f ON f.patient_id = $2
+   WHERE t.relid = $1;
+  RETURN result;
+END $$;
 COMMENT ON FUNCTION @extschema@.retained_until(regclass, text, date) IS
-  'first date a record of this table for this patient (with this anchor value) may be destroyed; NULL when unknown';
+  'first date a record of this table for this patient (with this anchor value) may be destroyed; NULL when unknown; needs SELECT on the table and on patsvc.retention_patient_facts (42501)';
 
 -- ---- holds ----------------------------------------------------------------
 CREATE FUNCTION @extschema@.place_hold(case_reference text, reason text, patient_id text DEFAULT NULL,
@@ -732,8 +748,14 @@ COMMENT ON FUNCTION @extschema@.release_hold(bigint, text) IS 'releases an activ
 -- calendar arithmetic, with month ends and Feb 29 handled exactly.
 CREATE FUNCTION @extschema@.anchor_cutoff(period interval, as_of date) RETURNS date
   LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
-DECLARE d date := (as_of - period)::date;
+DECLARE d date;
 BEGIN
+  -- infinity +/- anything is infinity: the loops below would never end
+  IF NOT pg_catalog.isfinite(as_of) THEN
+    RAISE EXCEPTION USING ERRCODE = '22008', MESSAGE = pg_catalog.format('as_of %s is not a finite date', as_of),
+      HINT = 'Give a calendar date such as CURRENT_DATE.';
+  END IF;
+  d := (as_of - period)::date;
   WHILE (d + period)::date > as_of LOOP
     d := d - 1;
   END LOOP;
@@ -743,7 +765,7 @@ BEGIN
   RETURN d;
 END $$;
 COMMENT ON FUNCTION @extschema@.anchor_cutoff(interval, date) IS
-  'the last anchor date whose anchor + period is on or before as_of (calendar arithmetic)';
+  'the last anchor date whose anchor + period is on or before as_of (calendar arithmetic); 22008 for an infinite as_of';
 
 CREATE FUNCTION @extschema@.random_tokens(n integer) RETURNS uuid[]
   AS 'MODULE_PATHNAME', 'patsvc_random_tokens' LANGUAGE C VOLATILE STRICT PARALLEL SAFE;

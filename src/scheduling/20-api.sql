@@ -116,33 +116,22 @@ CREATE FUNCTION @extschema@.slot_is_free(provider bigint, starts_at timestamptz,
                                          resources bigint[] DEFAULT '{}')
   RETURNS boolean AS 'MODULE_PATHNAME', 'patsvc_slot_is_free' LANGUAGE C STABLE;
 COMMENT ON FUNCTION @extschema@.slot_is_free(bigint, timestamptz, bigint, bigint[]) IS
-  'would a booking at this start pass the provider and resource rules now (advice: the trigger decides when booking)';
+  'would a booking at this start pass the provider and resource rules now (advice: the trigger decides when booking); needs SELECT on patsvc.appointments (42501), at most 100 resources and a finite start (22023, 22008)';
 
 CREATE FUNCTION @extschema@.candidate_slots(provider bigint, search_window tstzrange, appointment_type bigint)
   RETURNS SETOF tstzrange AS 'MODULE_PATHNAME', 'patsvc_candidate_slots' LANGUAGE C STABLE STRICT;
 COMMENT ON FUNCTION @extschema@.candidate_slots(bigint, tstzrange, bigint) IS
-  'slots of the provider''s weekly hours (type length, back to back) starting in the window, earliest first, expanded per local date in each location''s time zone (as (date + time) AT TIME ZONE zone); the expansion free_slots and next_available use';
+  'slots of the provider''s weekly hours (type length, back to back) starting in the window, earliest first, expanded per local date in each location''s time zone (as (date + time) AT TIME ZONE zone); the expansion free_slots and next_available use; window as check_search_window (22023), needs SELECT on patsvc.availability (42501)';
 
 CREATE FUNCTION @extschema@.check_search_window(search_window tstzrange) RETURNS void
-  LANGUAGE plpgsql IMMUTABLE
-  SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-  IF search_window IS NULL OR pg_catalog.lower_inf(search_window) OR pg_catalog.upper_inf(search_window)
-     OR pg_catalog.isempty(search_window)
-     OR pg_catalog.upper(search_window) - pg_catalog.lower(search_window) > interval '400 days' THEN
-    RAISE EXCEPTION USING ERRCODE = '22023',
-      MESSAGE = pg_catalog.format('search window %s is not a bounded range of at most 400 days', search_window),
-      HINT = 'Give a window like tstzrange(''2027-03-01'', ''2027-03-29'').';
-  END IF;
-END $$;
+  AS 'MODULE_PATHNAME', 'patsvc_check_search_window' LANGUAGE C IMMUTABLE;
 COMMENT ON FUNCTION @extschema@.check_search_window(tstzrange) IS
-  'raises 22023 unless the window is non-empty, bounded and at most 400 days long';
+  'raises 22023 unless the window is non-empty, bounded, of finite times and at most 400 days long (22008 at the limits of timestamptz): the one window rule candidate_slots, free_slots and free_slots_sweep apply';
 
 CREATE FUNCTION @extschema@.free_slots_sweep(provider bigint, search_window tstzrange, appointment_type bigint)
   RETURNS SETOF tstzrange AS 'MODULE_PATHNAME', 'patsvc_free_slots_sweep' LANGUAGE C STABLE STRICT;
 COMMENT ON FUNCTION @extschema@.free_slots_sweep(bigint, tstzrange, bigint) IS
-  'free_slots without argument checks: candidate slots tested in memory against the provider''s bookings and time off read once';
+  'free_slots with a type id: candidate slots tested in memory against the provider''s bookings and time off read once; window as check_search_window (22023), needs SELECT on patsvc.appointments (42501)';
 
 CREATE FUNCTION @extschema@.free_slots(provider bigint, search_window tstzrange, appointment_type text)
   RETURNS SETOF tstzrange LANGUAGE plpgsql STABLE
@@ -161,7 +150,7 @@ CREATE FUNCTION @extschema@.next_available_sweep(providers bigint[], after times
                                                  resources bigint[], max_results integer)
   RETURNS TABLE(provider bigint, slot tstzrange) AS 'MODULE_PATHNAME', 'patsvc_next_available_c' LANGUAGE C STABLE STRICT;
 COMMENT ON FUNCTION @extschema@.next_available_sweep(bigint[], timestamptz, bigint, bigint[], integer) IS
-  'next_available without argument checks: the candidate slots of all hours rows merged earliest first, probed until max_results are free';
+  'next_available with a type id: the candidate slots of all hours rows merged earliest first, probed until max_results are free; at most 1000 providers, 100 resources and 1000 results, a finite start (22023, 22008), needs SELECT on patsvc.appointments (42501)';
 
 CREATE FUNCTION @extschema@.next_available(providers bigint[], after timestamptz, appointment_type text,
                                            resources bigint[] DEFAULT '{}', max_results integer DEFAULT 1)

@@ -160,7 +160,7 @@ patsvc_next_available_c(PG_FUNCTION_ARGS)
 	int64		type_id = PG_GETARG_INT64(2);
 	ArrayType  *resources = PG_GETARG_ARRAYTYPE_P(3);
 	int32		max_results = PG_GETARG_INT32(4);
-	TimestampTz until = after + (int64) SEARCH_DAYS * USECS_PER_DAY;
+	TimestampTz until;
 	MemoryContext caller = CurrentMemoryContext;
 	ApptType	type;
 	ApptRow		asked = {0};
@@ -177,12 +177,22 @@ patsvc_next_available_c(PG_FUNCTION_ARGS)
 	Oid			save_userid;
 	int			save_sec;
 
-	InitMaterializedSRF(fcinfo, 0);
 	if (TIMESTAMP_NOT_FINITE(after))
 		ereport(ERROR,
 				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
 				 errmsg("search start %s is not a finite time", timestamptz_to_str(after)),
 				 errhint("Give after as a date and time.")));
+	slots_check_time(after, (int64) SEARCH_DAYS * USECS_PER_DAY, "search start");
+	slots_check_array(providers, SLOTS_MAX_PROVIDERS, "providers", "next_available_sweep");
+	slots_check_array(resources, SLOTS_MAX_RESOURCES, "resources", "next_available_sweep");
+	if (max_results < 1 || max_results > SLOTS_MAX_RESULTS)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("max_results must be between 1 and %d, not %d", SLOTS_MAX_RESULTS, max_results),
+				 errhint("Ask for 1 to %d results; search again after the last slot for more.", SLOTS_MAX_RESULTS)));
+	slots_require_select("appointments", "next_available_sweep");
+	until = after + (int64) SEARCH_DAYS * USECS_PER_DAY;
+	InitMaterializedSRF(fcinfo, 0);
 	GetUserIdAndSecContext(&save_userid, &save_sec);
 	SetUserIdAndSecContext(sched_appointments_owner(), save_sec | SECURITY_LOCAL_USERID_CHANGE | SECURITY_NOFORCE_RLS);
 	if (SPI_connect() != SPI_OK_CONNECT)

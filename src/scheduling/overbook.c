@@ -20,6 +20,7 @@
 
 #include "patsvc.h"
 #include "scheduling/scheduling.h"
+#include "scheduling/slots.h"
 
 PG_FUNCTION_INFO_V1(patsvc_book_overbook);
 PG_FUNCTION_INFO_V1(patsvc_slot_is_free);
@@ -142,6 +143,10 @@ patsvc_slot_is_free(PG_FUNCTION_ARGS)
 	row.provider = PG_GETARG_INT64(0);
 	row.starts = PG_GETARG_TIMESTAMPTZ(1);
 	row.type = PG_GETARG_INT64(2);
+	slots_check_time(row.starts, SCHED_MAX_HELD_USECS, "starts_at");
+	if (!PG_ARGISNULL(3))
+		slots_check_array(PG_GETARG_ARRAYTYPE_P(3), SLOTS_MAX_RESOURCES, "resources", "slot_is_free");
+	slots_require_select("appointments", "slot_is_free");
 	if (!PG_ARGISNULL(3))
 	{
 		Datum	   *elems;

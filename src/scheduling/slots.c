@@ -20,6 +20,9 @@
 #include "executor/spi.h"
 #include "funcapi.h"
 #include "miscadmin.h"
+#include "catalog/namespace.h"
+#include "utils/acl.h"
+#include "utils/lsyscache.h"
 #include "parser/scansup.h"
 #include "utils/builtins.h"
 #include "utils/memutils.h"
@@ -318,22 +321,99 @@ slots_expand(const WeeklyHours *hours, int nhours, int32 duration_min, Timestamp
 	return out;
 }
 
-/* the window's bounds; false for an empty or unbounded window (no slots) */
-static bool
-window_bounds(Datum window, TimestampTz *w0, TimestampTz *w1)
-{
-	RangeType  *r = DatumGetRangeTypeP(window);
-	TypeCacheEntry *rt = lookup_type_cache(RangeTypeGetOid(r), TYPECACHE_RANGE_INFO);
-	RangeBound	lower,
-				upper;
-	bool		empty;
+/* ---- bounds and rights, checked once per call before any work ---------- */
 
-	range_deserialize(rt, r, &lower, &upper, &empty);
-	if (empty || lower.infinite || upper.infinite)
-		return false;
+/* a day of margin either side for local dates and zone offsets, and more */
+#define SLOTS_TIME_MARGIN	(INT64CONST(3) * USECS_PER_DAY)
+
+static char *
+window_text(RangeType *window)
+{
+	Oid			out;
+	bool		isvarlena;
+
+	if (window == NULL)
+		return pstrdup("NULL");
+	getTypeOutputInfo(TSTZRANGEOID, &out, &isvarlena);
+	return OidOutputFunctionCall(out, RangeTypePGetDatum(window));
+}
+
+void
+slots_check_time(TimestampTz t, int64 span, const char *what)
+{
+	/* compared without overflow: span is at most a window, t a valid timestamptz */
+	if (TIMESTAMP_NOT_FINITE(t) ||
+		t < MIN_TIMESTAMP + SLOTS_TIME_MARGIN || t >= END_TIMESTAMP - span - SLOTS_TIME_MARGIN)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+				 errmsg("%s %s is not a time a schedule can be searched at", what, timestamptz_to_str(t)),
+				 errdetail("Schedules are searched between 4713 BC and 294276 AD, a few days inside the limits of timestamptz; infinity is not a time."),
+				 errhint("Give %s as a finite date and time, such as '2027-03-01 08:00'.", what)));
+}
+
+void
+slots_check_window(RangeType *window, TimestampTz *w0, TimestampTz *w1)
+{
+	TypeCacheEntry *rt = lookup_type_cache(TSTZRANGEOID, TYPECACHE_RANGE_INFO);
+	RangeBound	lower = {0},
+				upper = {0};
+	bool		empty = true;
+
+	if (window != NULL)
+		range_deserialize(rt, window, &lower, &upper, &empty);
+	if (empty || lower.infinite || upper.infinite ||
+		TIMESTAMP_NOT_FINITE(DatumGetTimestampTz(lower.val)) || TIMESTAMP_NOT_FINITE(DatumGetTimestampTz(upper.val)) ||
+		/* upper - lower could overflow int64; upper - 400 days cannot */
+		DatumGetTimestampTz(upper.val) - SLOTS_MAX_WINDOW_DAYS * USECS_PER_DAY > DatumGetTimestampTz(lower.val))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("search window %s is not a bounded range of at most %d days",
+						window_text(window), SLOTS_MAX_WINDOW_DAYS),
+				 errhint("Give a window like tstzrange('2027-03-01', '2027-03-29').")));
 	*w0 = DatumGetTimestampTz(lower.val);
 	*w1 = DatumGetTimestampTz(upper.val);
-	return !TIMESTAMP_NOT_FINITE(*w0) && !TIMESTAMP_NOT_FINITE(*w1);
+	slots_check_time(*w0, *w1 - *w0, "search window start");
+}
+
+void
+slots_check_array(ArrayType *arr, int max, const char *what, const char *function)
+{
+	int			n = ArrayGetNItems(ARR_NDIM(arr), ARR_DIMS(arr));
+
+	if (n > max)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s has %d elements, more than the %d %s.%s accepts", what, n, max, PATSVC_SCHEMA, function),
+				 errhint("Split the work into calls of at most %d %s.", max, what)));
+}
+
+void
+slots_require_select(const char *table, const char *function)
+{
+	Oid			rel = get_relname_relid(table, get_namespace_oid(PATSVC_SCHEMA, false));
+
+	if (!OidIsValid(rel))
+		elog(ERROR, "table %s.%s is missing", PATSVC_SCHEMA, table);
+	if (pg_class_aclcheck(rel, GetUserId(), ACL_SELECT) != ACLCHECK_OK)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied for function %s.%s", PATSVC_SCHEMA, function),
+				 errdetail("%s.%s shows what table %s.%s holds, to roles that may read it.",
+						   PATSVC_SCHEMA, function, PATSVC_SCHEMA, table),
+				 errhint("Grant SELECT on %s.%s to the role, or to a role it is a member of.", PATSVC_SCHEMA, table)));
+}
+
+PG_FUNCTION_INFO_V1(patsvc_check_search_window);
+
+/* patsvc.check_search_window(tstzrange): the window rule of every search, as SQL */
+Datum
+patsvc_check_search_window(PG_FUNCTION_ARGS)
+{
+	TimestampTz w0,
+				w1;
+
+	slots_check_window(PG_ARGISNULL(0) ? NULL : PG_GETARG_RANGE_P(0), &w0, &w1);
+	PG_RETURN_VOID();
 }
 
 static ArrayType *
@@ -383,9 +463,9 @@ patsvc_candidate_slots(PG_FUNCTION_ARGS)
 	TimestampTz w0,
 				w1;
 
+	slots_check_window(DatumGetRangeTypeP(window), &w0, &w1);
+	slots_require_select("availability", "candidate_slots");
 	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
-	if (!window_bounds(window, &w0, &w1))
-		return (Datum) 0;
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	run(patsvc_kept_plan(&plan, "SELECT duration_minutes FROM patsvc.appointment_types WHERE id = $1", 1, types), v);
@@ -515,13 +595,15 @@ patsvc_free_slots_sweep(PG_FUNCTION_ARGS)
 	int			save_sec;
 	MemoryContext caller = CurrentMemoryContext;
 
+	slots_check_window(DatumGetRangeTypeP(window), &w0, &w1);
+	slots_require_select("appointments", "free_slots_sweep");
 	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
 	GetUserIdAndSecContext(&save_userid, &save_sec);
 	SetUserIdAndSecContext(sched_appointments_owner(), save_sec | SECURITY_LOCAL_USERID_CHANGE | SECURITY_NOFORCE_RLS);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	rules_load_type(type_id, &type);
-	cand = window_bounds(window, &w0, &w1) ? load_candidates(provider, w0, w1, type.duration_min, &ncand) : NULL;
+	cand = load_candidates(provider, w0, w1, type.duration_min, &ncand);
 	if (cand != NULL && ncand > 0)
 	{
 		TimestampTz lo = cand[0] - (int64) type.before_min * USECS_PER_MINUTE;

@@ -16,6 +16,7 @@
 #include "pgtime.h"
 #include "utils/array.h"
 #include "utils/date.h"
+#include "utils/rangetypes.h"
 
 #include "scheduling/scheduling.h"
 
@@ -67,6 +68,28 @@ extern bool slot_cursor_next(SlotCursor *c);
 /* All candidates of the hours rows in [w0, w1), sorted, duplicates removed. */
 extern TimestampTz *slots_expand(const WeeklyHours *hours, int nhours, int32 duration_min,
 								 TimestampTz w0, TimestampTz w1, int *n);
+
+/*
+ * Bounds and rights of the functions that read schedules (README:
+ * Functions), checked once per call before any work: one rule for every
+ * search window, one cap per array, SELECT on the table whose facts the
+ * answer shows.
+ */
+#define SLOTS_MAX_WINDOW_DAYS	400		/* longest search window */
+#define SLOTS_MAX_PROVIDERS		1000	/* providers of one next_available search */
+#define SLOTS_MAX_RESOURCES		100		/* resources of one probe or search */
+#define SLOTS_MAX_RESULTS		1000	/* max_results of one next_available search */
+
+/* Raises 22023 unless window is a non-empty, bounded range of finite times at
+ * most SLOTS_MAX_WINDOW_DAYS long (22008 when it reaches the limits of
+ * timestamptz); sets [w0, w1).  window may be NULL (a NULL argument). */
+extern void slots_check_window(RangeType *window, TimestampTz *w0, TimestampTz *w1);
+/* Raises 22008 unless t and the days around it (span after it) are ordinary times. */
+extern void slots_check_time(TimestampTz t, int64 span, const char *what);
+/* Raises 22023 when the array has more than max elements. */
+extern void slots_check_array(ArrayType *arr, int max, const char *what, const char *function);
+/* Raises 42501 unless the current user may SELECT patsvc.<table>. */
+extern void slots_require_select(const char *table, const char *function);
 
 /* A time-holding booking as rules 1 and 3 see it. */
 typedef struct Busy
