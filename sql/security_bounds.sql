@@ -26,6 +26,9 @@ INSERT INTO appointment_types (id, code, duration_minutes) VALUES (951, 'sb-visi
 INSERT INTO availability (provider_id, location_id, weekday, starts_local, ends_local)
 VALUES (951, 951, 1, '09:00', '12:00');
 SELECT book(951, 951, '2027-03-15 10:00Z', 'sb-visit') IS NOT NULL AS booked;
+-- an appointment's resources and random_tokens are bounded before any work
+SELECT book(951, 951, '2027-03-15 11:00Z', 'sb-visit', ARRAY(SELECT generate_series(1, 101)::bigint));
+SELECT cardinality(random_tokens(1000001));
 
 -- 1. schedules: busy and free times only for roles that may read appointments (42501),
 --    the hours only for roles that may read availability
@@ -193,3 +196,4 @@ DELETE FROM appointment_types WHERE id = 951;
 DELETE FROM patients WHERE id = 951;
 DELETE FROM providers WHERE id = 951;
 DELETE FROM locations WHERE id = 951;
+

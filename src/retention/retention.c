@@ -240,7 +240,16 @@ PG_FUNCTION_INFO_V1(patsvc_random_tokens);
 Datum
 patsvc_random_tokens(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_ARRAYTYPE_P(make_random_tokens(PG_GETARG_INT32(0)));
+	int32		n = PG_GETARG_INT32(0);
+
+	/* from SQL at most a million (16 MB); destructions make theirs in C, per batch */
+	if (n > 1000 * 1000)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("cannot make %d random tokens in one call", n),
+				 errdetail("patsvc.random_tokens() makes at most 1000000 tokens per call."),
+				 errhint("Call it several times.")));
+	PG_RETURN_ARRAYTYPE_P(make_random_tokens(n));
 }
 
 /*

@@ -8,6 +8,9 @@
 #ifndef PATSVC_SCHEDULING_H
 #define PATSVC_SCHEDULING_H
 
+/* resources one appointment may hold (the slot search accepts as many: SLOTS_MAX_RESOURCES) */
+#define SCHED_MAX_RESOURCES 100
+
 #include "postgres.h"
 
 #include "datatype/timestamp.h"

@@ -136,7 +136,16 @@ read_resources(Datum d, ApptRow *row)
 	bool	   *nulls;
 	int			n;
 
-	deconstruct_array(DatumGetArrayTypeP(d), INT8OID, sizeof(int64), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE,
+	ArrayType  *arr = DatumGetArrayTypeP(d);
+
+	/* bounded before any work: each resource costs a lock and two index scans */
+	if (ArrayGetNItems(ARR_NDIM(arr), ARR_DIMS(arr)) > SCHED_MAX_RESOURCES)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("an appointment holds at most %d resources", SCHED_MAX_RESOURCES),
+				 errdetail("%d were given.", ArrayGetNItems(ARR_NDIM(arr), ARR_DIMS(arr))),
+				 errhint("List only the rooms and devices the visit uses.")));
+	deconstruct_array(arr, INT8OID, sizeof(int64), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE,
 					  &elems, &nulls, &n);
 	row->resources = palloc(sizeof(int64) * Max(n, 1));
 	for (int i = 0; i < n; i++)
