@@ -127,6 +127,3 @@ END $$;
 REVOKE ALL ON FUNCTION @extschema@.destroy_due_all(text, text, date, text) FROM PUBLIC;
 COMMENT ON FUNCTION @extschema@.destroy_due_all(text, text, date, text) IS
   'destroy_due() of every protected table in one transaction (a scheduled job: all tables or none), each certificate recording authorized_by and method; returns each table with its certificate id (NULL when nothing was due); the caller needs EXECUTE on destroy_due()';
-
--- (roles) the nightly job's function, like destroy_due, for the privacy officer
-GRANT EXECUTE ON FUNCTION @extschema@.destroy_due_all(text, text, date, text) TO patsvc_privacy_officer;
