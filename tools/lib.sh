@@ -47,10 +47,10 @@ build_stage() {
     local assert=${1:-1}
     log "building patsvc (strict, assertions=$assert) into $STAGE"
     make -C "$PATSVC_ROOT" -s clean >/dev/null
-    make -C "$PATSVC_ROOT" -s PATSVC_ASSERT="$assert" all
+    make -C "$PATSVC_ROOT" -s PATSVC_ASSERT="$assert" all || return 1
     rm -rf "$STAGE"
     mkdir -p "$STAGE" && chmod 755 "$STAGE"
-    make -C "$PATSVC_ROOT" -s PATSVC_ASSERT="$assert" install DESTDIR="$STAGE" >/dev/null
+    make -C "$PATSVC_ROOT" -s PATSVC_ASSERT="$assert" install DESTDIR="$STAGE" >/dev/null || return 1
     chmod -R a+rX "$STAGE"
     # the staged copy is for this run only
     trap 'rm -rf "$STAGE"' EXIT

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # make test: install what is missing, build strictly, then run every suite in
-# throw-away clusters and finish with one line "N passed, N failed".
+# throw-away clusters and finish with one line "N passed, N failed, N skipped".
 #   cluster 1 (plain):    pg_regress sql/*.sql, isolation test/specs/*.spec,
 #                         pgTAP test/pgtap/*.sql, scripts test/stress/*.sh and
 #                         test/ops/*.sh; wal_level=logical (it publishes to the
@@ -14,7 +14,12 @@ source "$(dirname "$0")/lib.sh"
 cd "$PATSVC_ROOT"
 
 ensure_deps
-build_stage
+# a build that fails still ends with the summary line
+if ! build_stage; then
+    echo "FAILED: the build (see above)"
+    echo "0 passed, 1 failed, 0 skipped"
+    exit 1
+fi
 
 LOGS=$PATSVC_ROOT/build/test-logs
 rm -rf "$LOGS" results output_iso regression.diffs regression.out
@@ -37,7 +42,7 @@ fi
 
 # Count: one per pg_regress file, one per isolation spec, one per pgTAP
 # assertion; a pgTAP file that dies or breaks its plan counts as a failure.
-passed=0; failed=0
+passed=0; failed=0; skipped=0
 for f in "$LOGS"/*.regress.log; do
     [ -e "$f" ] || continue
     p=$(grep -cE '^(test | +)\S+ +\.\.\. ok' "$f" || true)
@@ -45,15 +50,21 @@ for f in "$LOGS"/*.regress.log; do
     passed=$((passed + p)); failed=$((failed + q))
     [ "$q" -gt 0 ] && grep -E '\.\.\. (FAILED|failed)' "$f" | sed 's/^/FAILED: /'
 done
+# pgTAP, file by file: every planned assertion that did not pass counts as
+# failed (a file that dies midway hides the rest of its plan); "# SKIP" ones
+# are counted apart.
 for f in "$LOGS"/*.pgtap.log; do
     [ -e "$f" ] || continue
-    p=$(grep -cE '^ *ok [0-9]+' "$f" || true)
-    q=$(grep -cE '^ *not ok [0-9]+' "$f" || true)
-    passed=$((passed + p)); failed=$((failed + q))
-    [ "$q" -gt 0 ] && grep -E '^ *not ok [0-9]+' "$f" | sed 's/^/FAILED: /'
-    if grep -q '^Result: FAIL' "$f" && [ "$q" -eq 0 ]; then
-        failed=$((failed + 1)); echo "FAILED: a pgTAP file died or broke its plan (see $f)"
-    fi
+    read -r p q k missing <<< "$(awk '
+        function close_file() { if (file != "") { m = plan - seen; if (m > 0) missing += m; if (plan == 0) missing++ } }
+        /^test\/pgtap\/.*\.sql \.\./ { close_file(); file = $1; plan = 0; seen = 0; next }
+        /^ *1\.\.[0-9]+/ { sub(/^ *1\.\./, ""); plan = $0 + 0; next }
+        /^ *not ok [0-9]+/ { seen++; if ($0 ~ /# (SKIP|TODO)/) k++; else q++; next }
+        /^ *ok [0-9]+/ { seen++; if ($0 ~ /# SKIP/) k++; else p++; next }
+        END { close_file(); printf "%d %d %d %d\n", p, q, k, missing }' "$f")"
+    passed=$((passed + p)); failed=$((failed + q + missing)); skipped=$((skipped + k))
+    [ "$q" -gt 0 ] && grep -E '^ *not ok [0-9]+' "$f" | grep -vE '# (SKIP|TODO)' | sed 's/^/FAILED: /'
+    [ "$missing" -gt 0 ] && echo "FAILED: $missing planned pgTAP test(s) did not run (a file died or broke its plan; see $f)"
 done
 for f in "$LOGS"/*.setup-failed; do
     [ -e "$f" ] || continue
@@ -62,5 +73,5 @@ done
 if [ "$failed" -gt 0 ]; then
     echo "Differences and logs are in build/test-logs/."
 fi
-echo "$passed passed, $failed failed"
+echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
