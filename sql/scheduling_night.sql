@@ -40,7 +40,10 @@ UPDATE availability SET ends_local = starts_local WHERE provider_id = 93 AND wee
 -- logical replication): the trigger fires always, and the CHECK behind it states the same rule
 SET session_replication_role = replica;
 INSERT INTO availability (provider_id, location_id, weekday, starts_local, ends_local) VALUES (91, 91, 3, '00:00', '00:00');
+-- a night shift written in replica mode is accepted and read as one (Wednesday 23:00 to Thursday 01:00)
+INSERT INTO availability (provider_id, location_id, weekday, starts_local, ends_local) VALUES (93, 91, 3, '23:00', '01:00');
 RESET session_replication_role;
+SELECT book(92, 93, '2027-01-14 04:50Z', 'night-visit') IS NOT NULL AS replica_row_wednesday_2350;
 ALTER TABLE availability DISABLE TRIGGER availability_check_hours;
 INSERT INTO availability (provider_id, location_id, weekday, starts_local, ends_local) VALUES (91, 91, 3, '06:00', '06:00');
 ALTER TABLE availability ENABLE ALWAYS TRIGGER availability_check_hours;
