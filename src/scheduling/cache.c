@@ -366,6 +366,10 @@ read_hours(int64 provider, void *e)
 		h->weekday = DatumGetInt16(SPI_getbinval(t, d, 3, &isnull));
 		h->starts_local = DatumGetTimeADT(SPI_getbinval(t, d, 4, &isnull));
 		h->ends_local = DatumGetTimeADT(SPI_getbinval(t, d, 5, &isnull));
+		/* a night shift (22:00 to 06:00) ends on the next local date */
+		h->overnight = h->ends_local <= h->starts_local;
+		if (h->overnight)
+			h->ends_local += USECS_PER_DAY;
 		h->valid_from = DatumGetDateADT(SPI_getbinval(t, d, 6, &isnull));
 		h->valid_until = DatumGetDateADT(SPI_getbinval(t, d, 7, &isnull));
 		sched_zone_resolve(&h->zone, TextDatumGetCString(SPI_getbinval(t, d, 8, &isnull)), h->location);

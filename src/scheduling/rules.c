@@ -567,24 +567,120 @@ local_to_utc(DateADT date, TimeADT time, const SchedZone *zone)
 	return sched_zone_to_utc(zone, (Timestamp) date * USECS_PER_DAY + time);
 }
 
+/* Is the local date on the row's weekday and inside its validity? */
+static bool
+hours_on_date(const SchedHours *h, DateADT date)
+{
+	int			isodow = j2day(date + POSTGRES_EPOCH_JDATE);
+
+	if (isodow == 0)
+		isodow = 7;
+	return isodow == h->weekday && date >= h->valid_from && date <= h->valid_until;
+}
+
 /*
- * Does this weekly hours row cover [starts, ends)?  The local date of the
- * start in the location's zone must be on its weekday and inside its
- * validity, and its local start and end, converted back, must enclose the
- * visit (the rule of the SQL it replaces, so DST days behave the same).
+ * Does this weekly hours row, worked from the local date "date", cover
+ * [starts, ends)?  Its local start and end (the next day's wall time for a
+ * night shift: ends_local is past 24:00 then), converted back, must enclose
+ * the visit (the rule of the SQL it replaces, so DST days and nights behave
+ * the same).
+ */
+static bool
+hours_cover_from(const SchedHours *h, DateADT date, TimestampTz starts, TimestampTz ends)
+{
+	return hours_on_date(h, date) &&
+		local_to_utc(date, h->starts_local, &h->zone) <= starts &&
+		local_to_utc(date, h->ends_local, &h->zone) >= ends;
+}
+
+/*
+ * Does this weekly hours row cover [starts, ends)?  A row belongs to the
+ * weekday it starts on: the visit is covered by the row worked on the local
+ * date of its start, or, for a night shift, by the one worked the day before
+ * (a visit at 05:00 in a 22:00 to 06:00 shift that began the evening before).
  */
 static bool
 hours_cover(const SchedHours *h, TimestampTz starts, TimestampTz ends, LocalDate *memo)
 {
 	DateADT		date = local_date(memo, &h->zone, starts);
-	int			isodow = j2day(date + POSTGRES_EPOCH_JDATE);
 
-	if (isodow == 0)
-		isodow = 7;
-	if (isodow != h->weekday || date < h->valid_from || date > h->valid_until)
-		return false;
-	return local_to_utc(date, h->starts_local, &h->zone) <= starts &&
-		local_to_utc(date, h->ends_local, &h->zone) >= ends;
+	return hours_cover_from(h, date, starts, ends) ||
+		(h->overnight && hours_cover_from(h, date - 1, starts, ends));
+}
+
+/* "HH:MM" (":SS" when not whole minutes) of a wall-clock time of day */
+static char *
+wall_text(int64 t)
+{
+	int64		s = (t % USECS_PER_DAY) / USECS_PER_SEC;
+
+	if (t == USECS_PER_DAY)
+		return pstrdup("24:00");
+	if (s % 60 != 0)
+		return psprintf("%02d:%02d:%02d", (int) (s / 3600), (int) (s / 60 % 60), (int) (s % 60));
+	return psprintf("%02d:%02d", (int) (s / 3600), (int) (s / 60 % 60));
+}
+
+static const char *const iso_day_names[] = {
+	"", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"
+};
+
+/*
+ * The refusal of rule 2 (availability).  When the visit starts inside a row
+ * of hours but ends after them, the detail names that row and its end, and
+ * the hint says how a visit across local midnight is allowed: one row that
+ * crosses midnight, not two rows split there.  Only on the refusal path.
+ */
+static void
+raise_outside_availability(const ApptRow *row, const SchedHours *hours, int n)
+{
+	const SchedHours *h = NULL;
+	TimestampTz shift_end = 0;
+
+	for (int i = 0; i < n && h == NULL; i++)
+	{
+		LocalDate	memo = {NULL, 0};
+		DateADT		date;
+
+		if (row->has_location && hours[i].location != row->location)
+			continue;
+		date = local_date(&memo, &hours[i].zone, row->starts);
+		for (int back = 0; back <= (hours[i].overnight ? 1 : 0) && h == NULL; back++)
+		{
+			TimestampTz from,
+						until;
+
+			if (!hours_on_date(&hours[i], date - back))
+				continue;
+			from = local_to_utc(date - back, hours[i].starts_local, &hours[i].zone);
+			until = local_to_utc(date - back, hours[i].ends_local, &hours[i].zone);
+			if (from <= row->starts && row->starts < until)
+			{
+				h = &hours[i];
+				shift_end = until;
+			}
+		}
+	}
+	if (h == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_PATSVC_OUTSIDE_AVAILABILITY),
+				 errmsg("provider %lld does not work from %s to %s", (long long) row->provider,
+						ts_text(row->starts), ts_text(row->ends)),
+				 errdetail("Rule 2 (availability): no weekly hours of this provider%s cover the whole visit in the location's time zone.",
+						   row->has_location ? " at the given location" : ""),
+				 errhint("Book inside the provider's hours (patsvc.availability, patsvc.free_slots).")));
+	ereport(ERROR,
+			(errcode(ERRCODE_PATSVC_OUTSIDE_AVAILABILITY),
+			 errmsg("provider %lld does not work from %s to %s", (long long) row->provider,
+					ts_text(row->starts), ts_text(row->ends)),
+			 errdetail("Rule 2 (availability): the visit starts inside weekly hours %lld (%s %s to %s%s, local time of location %lld), which end at %s, before the visit ends.",
+					   (long long) h->id, iso_day_names[h->weekday], wall_text(h->starts_local),
+					   wall_text(h->overnight ? h->ends_local - USECS_PER_DAY : h->ends_local),
+					   h->overnight ? " the next day" : "", (long long) h->location, ts_text(shift_end)),
+			 h->ends_local % USECS_PER_DAY == 0
+			 ? errhint("These hours end at local midnight: a visit across midnight needs one row of patsvc.availability that runs past it (a row whose ends_local is not after its starts_local ends the next day, as 22:00 to 06:00), not two rows split at midnight.")
+			 : errhint("Book a visit that ends by the end of these hours (patsvc.free_slots lists them).")));
+	pg_unreachable();
 }
 
 /* Rule 2: inside weekly hours, in the location's time zone (sets the location), and not off. */
@@ -607,13 +703,7 @@ check_availability(ApptRow *row, RuleMode mode, Snapshot snapshot)
 	}
 	if (mode == RULES_PROBE)
 		return false;
-	ereport(ERROR,
-			(errcode(ERRCODE_PATSVC_OUTSIDE_AVAILABILITY),
-			 errmsg("provider %lld does not work from %s to %s", (long long) row->provider,
-					ts_text(row->starts), ts_text(row->ends)),
-			 errdetail("Rule 2 (availability): no weekly hours of this provider%s cover the whole visit in the location's time zone.",
-					   row->has_location ? " at the given location" : ""),
-			 errhint("Book inside the provider's hours (patsvc.availability, patsvc.free_slots).")));
+	raise_outside_availability(row, hours, n);
 	pg_unreachable();
 }
 

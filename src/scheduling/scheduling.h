@@ -94,7 +94,10 @@ typedef struct SchedHours
 	int64		location;
 	int			weekday;		/* ISO 1..7 */
 	int64		starts_local;	/* TimeADT */
-	int64		ends_local;
+	int64		ends_local;		/* wall-clock end from local midnight of the start
+								 * date: ends_local of the row, plus 24 hours when it
+								 * is not after starts_local (the next day) */
+	bool		overnight;		/* ends the next day (computed once, in the cache) */
 	int32		valid_from;		/* DateADT */
 	int32		valid_until;
 	SchedZone	zone;			/* the location's time zone */

@@ -77,9 +77,9 @@ zone_day(SlotZone *z, DateADT d)
 {
 	ZoneDay    *zd;
 
-	Assert(d >= z->first_day && d <= z->last_day);
+	Assert(d >= z->first_day && d <= z->days_last);
 	if (z->days == NULL)
-		z->days = palloc0(sizeof(ZoneDay) * (z->last_day - z->first_day + 1));
+		z->days = palloc0(sizeof(ZoneDay) * (z->days_last - z->first_day + 1));
 	zd = &z->days[d - z->first_day];
 	if (!zd->known)
 	{
@@ -111,6 +111,7 @@ zone_prepare(SlotZone *z, TimestampTz w0, TimestampTz w1)
 {
 	z->first_day = sched_zone_local_date(&z->zone, w0) - 1;
 	z->last_day = sched_zone_local_date(&z->zone, w1);
+	z->days_last = z->last_day + 1;	/* the morning of a night shift begun on last_day */
 	z->days = NULL;
 }
 
@@ -245,7 +246,8 @@ slot_cursor_init(SlotCursor *c, const WeeklyHours *h, int32 duration_min, Timest
 }
 
 /* starts of the cursor's day: midnight + wall time, or one by one and sorted
- * on an offset change day (a shifted nonexistent time can pass a later one) */
+ * on an offset change day (a shifted nonexistent time can pass a later one);
+ * a night shift runs into the next local date, which must be regular too */
 static TimestampTz
 day_slot(SlotCursor *c, int k)
 {
@@ -253,7 +255,7 @@ day_slot(SlotCursor *c, int k)
 	const ZoneDay *zd = zone_day(h->zone, c->day);
 	Timestamp	local0 = (Timestamp) c->day * USECS_PER_DAY + h->starts;
 
-	if (zd->regular)
+	if (zd->regular && (h->ends <= USECS_PER_DAY || zone_day(h->zone, c->day + 1)->regular))
 		return zd->midnight + h->starts + k * c->step;
 	if (k == 0)
 	{

@@ -6,7 +6,8 @@
  * A candidate is a start of a back-to-back slot of the type's length from
  * the start of a weekly hours row, on each local date of the row's weekday
  * and validity, converted from wall-clock time exactly as
- * "(date + time) AT TIME ZONE location.time_zone" does.
+ * "(date + time) AT TIME ZONE location.time_zone" does.  A night shift's
+ * slots run on past local midnight into the next date's wall-clock times.
  */
 #ifndef PATSVC_SLOTS_H
 #define PATSVC_SLOTS_H
@@ -29,6 +30,7 @@ typedef struct SlotZone
 	SchedZone	zone;
 	DateADT		first_day;		/* local date of the window start, minus one */
 	DateADT		last_day;		/* local date of the window end */
+	DateADT		days_last;		/* last local date of days: last_day + 1 */
 	ZoneDay    *days;			/* facts per local date, filled on demand */
 } SlotZone;
 
@@ -38,7 +40,7 @@ typedef struct WeeklyHours
 	int64		provider;
 	int			weekday;		/* ISO 1..7 */
 	TimeADT		starts;
-	TimeADT		ends;
+	TimeADT		ends;			/* past 24:00 for a night shift (SchedHours.ends_local) */
 	DateADT		valid_from;
 	DateADT		valid_until;
 	SlotZone   *zone;

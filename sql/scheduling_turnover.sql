@@ -39,3 +39,7 @@ WHERE provider_id IN (961, 962) ORDER BY starts_at, provider_id;
 SELECT * FROM free_slots(961, '[2027-03-15 08:00Z, 2027-03-15 12:00Z)', 'buf-clean');
 SELECT * FROM free_slots(961, '[2027-03-15 08:00Z, 2027-03-15 12:00Z)', 'buf-prep');
 SELECT * FROM free_slots(961, '[2027-03-15 08:00Z, 2027-03-15 12:00Z)', 'buf-none');
+
+-- the next file starts from an empty schedule, with ids from 1
+TRUNCATE reminders, reminder_rules, waitlist_offers, waitlist, appointments, appointment_resources, time_off,
+         availability, appointment_types, resources, patients, providers, locations RESTART IDENTITY;
