@@ -146,7 +146,8 @@ CREATE FUNCTION pg_temp.r4_bundle_errors(b jsonb) RETURNS SETOF text LANGUAGE sq
       ('document', 'message', 'transaction', 'transaction-response', 'batch', 'batch-response', 'history',
        'searchset', 'collection'), false)
   UNION ALL SELECT 'total is not an unsignedInt' WHERE b ? 'total' AND jsonb_typeof(b->'total') <> 'number'
-  UNION ALL SELECT 'total differs from the entries' WHERE (b->>'total')::int <> coalesce(jsonb_array_length(b->'entry'), 0)
+  -- total: the number of matches, of which the entries may be a page
+  UNION ALL SELECT 'total less than the entries' WHERE (b->>'total')::int < coalesce(jsonb_array_length(b->'entry'), 0)
   UNION ALL SELECT 'entry search mode not match/include/outcome'
    WHERE jsonb_path_exists(b, 'lax $.entry[*] ? (!(@.search.mode == "match" || @.search.mode == "include" || @.search.mode == "outcome"))')
   UNION ALL SELECT 'entry resource is not a Slot' WHERE jsonb_path_exists(b, 'lax $.entry[*].resource ? (@.resourceType != "Slot")')
@@ -166,7 +167,7 @@ $$;
 SELECT pg_temp.r4_appointment_errors('{"resourceType": "Appointment", "status": "canceled", "start": "2027-03-15 12:00",
   "participant": [{"actor": {"reference": "Patient/1"}, "status": "yes", "required": "must"}], "priority": -1,
   "cancelationReason": {}, "reason": null}') AS detected ORDER BY 1;
-SELECT pg_temp.r4_bundle_errors('{"resourceType": "Bundle", "type": "searchresult", "total": 2, "entry": [{"search": {"mode": "match"},
+SELECT pg_temp.r4_bundle_errors('{"resourceType": "Bundle", "type": "searchresult", "total": 0, "entry": [{"search": {"mode": "match"},
   "resource": {"resourceType": "Slot", "id": "a_b", "status": "open", "start": "2027-03-15T12:00:00", "schedule": {"reference": "Practitioner/1"}}}]}') AS detected
  ORDER BY 1;
 
@@ -198,6 +199,14 @@ SELECT jsonb_pretty(slots_fhir(61, '[2027-03-15 13:00Z, 2027-03-15 13:31Z)', 'u-
 -- nothing free: a Bundle without entries (FHIR JSON has no empty arrays), still valid
 SELECT slots_fhir(61, '[2027-03-22 12:00Z, 2027-03-22 14:00Z)', 'u-visit') AS none_free;
 SELECT pg_temp.r4_bundle_errors(slots_fhir(61, '[2027-03-22 12:00Z, 2027-03-22 14:00Z)', 'u-visit')) AS error;
+-- a long window: total counts every free slot, the entries are the first 1,000, earliest first
+SELECT b->'total' AS total, jsonb_array_length(b->'entry') AS entries,
+       b #>> '{entry,0,resource,start}' AS first, b #>> '{entry,999,resource,start}' AS last,
+       (SELECT count(*) FROM free_slots(62, '[2027-04-01 00:00Z, 2028-05-01 00:00Z)', 'u-visit')) AS free_slots
+  FROM slots_fhir(62, '[2027-04-01 00:00Z, 2028-05-01 00:00Z)', 'u-visit') AS b;
+SELECT lower(s) AS slot_1000 FROM free_slots(62, '[2027-04-01 00:00Z, 2028-05-01 00:00Z)', 'u-visit') s
+ ORDER BY 1 OFFSET 999 LIMIT 1;
+SELECT pg_temp.r4_bundle_errors(slots_fhir(62, '[2027-04-01 00:00Z, 2028-05-01 00:00Z)', 'u-visit')) AS error;
 -- bounds as free_slots
 SELECT slots_fhir(61, '[2027-01-01, 2029-01-01)', 'u-visit');
 SELECT slots_fhir(61, '[2027-01-01,)', 'u-visit');

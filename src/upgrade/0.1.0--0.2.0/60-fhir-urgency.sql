@@ -237,7 +237,8 @@ DECLARE
   n bigint;
   result jsonb;
 BEGIN
-  -- free_slots checks the window (22023) and the caller's right to read the schedule (42501)
+  -- free_slots checks the window (22023) and the caller's right to read the schedule (42501);
+  -- total counts every free slot, the entries are the first 1,000 (a page: search again from there)
   SELECT jsonb_agg(jsonb_build_object(
            'fullUrl', format('urn:patsvc:slot:%s-%s-%s', provider, type_id, extract(epoch FROM lower(s.slot))::bigint),
            'resource', jsonb_build_object(
@@ -252,10 +253,11 @@ BEGIN
              'start', @extschema@.fhir_instant(lower(s.slot)),
              'end', @extschema@.fhir_instant(upper(s.slot))),
            'search', jsonb_build_object('mode', 'match'))
-         ORDER BY lower(s.slot)),
+         ORDER BY lower(s.slot)) FILTER (WHERE s.n OPERATOR(pg_catalog.<=) 1000),
          count(*)
     INTO entries, n
-    FROM @extschema@.free_slots(provider, search_window, appointment_type) AS s(slot);
+    FROM (SELECT f.slot, row_number() OVER (ORDER BY lower(f.slot)) AS n
+            FROM @extschema@.free_slots(provider, search_window, appointment_type) AS f(slot)) s;
   result := jsonb_build_object('resourceType', 'Bundle', 'type', 'searchset', 'total', n);
   -- FHIR JSON has no empty arrays: no free slot, no entry
   IF n OPERATOR(pg_catalog.>) 0 THEN
@@ -264,7 +266,7 @@ BEGIN
   RETURN result;
 END $$;
 COMMENT ON FUNCTION @extschema@.slots_fhir(bigint, tstzrange, text) IS
-  'the free slots of free_slots as a FHIR R4 Bundle (type searchset) of Slot resources: status free, schedule Schedule/<provider id>, start/end in UTC; window and rights as free_slots (22023, 42501)';
+  'the free slots of free_slots as a FHIR R4 Bundle (type searchset) of Slot resources: status free, schedule Schedule/<provider id>, start/end in UTC; total counts them all, the entries are the first 1,000; window and rights as free_slots (22023, 42501)';
 
 CREATE FUNCTION @extschema@.next_available_urgent(providers bigint[], after timestamptz, appointment_type text,
                                                   resources bigint[] DEFAULT '{}', max_results integer DEFAULT 1)
