@@ -75,3 +75,11 @@ SELECT starts_at, starts_at AT TIME ZONE 'America/New_York' AS new_york FROM app
 -- Reminders due the evening before: claimed once (SKIP LOCKED), never for the cancelled visit
 SELECT reminder, appointment, channel, due_at, starts_at FROM claim_due_reminders('2027-03-14 20:00Z', 10);
 SELECT count(*) AS claimed_again FROM claim_due_reminders('2027-03-14 20:00Z', 10);
+
+-- Urgency: an urgent request for Dr. Adams this morning: free slots and, where the day is full, the
+-- times an overbook could take (advice; booking those needs book_overbook)
+SELECT * FROM next_available_urgent('{1}', '2027-03-15 12:00Z', 'visit', '{}', 4);
+
+-- FHIR out: Bo's moved echo as an R4 Appointment, and two free slots as a searchset Bundle
+SELECT jsonb_pretty(appointment_fhir(id)) FROM appointments WHERE patient_id = 2 AND status = 'booked' AND replaces IS NOT NULL;
+SELECT jsonb_pretty(slots_fhir(1, '[2027-03-15 14:00Z, 2027-03-15 14:40Z)', 'visit'));

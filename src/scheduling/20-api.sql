@@ -22,15 +22,16 @@ COMMENT ON FUNCTION @extschema@.appointment_type_id(text) IS
   'id of the appointment type with this code; PS208 if there is none';
 
 CREATE FUNCTION @extschema@.book(patient bigint, provider bigint, starts_at timestamptz,
-                                 appointment_type text, resources bigint[] DEFAULT '{}')
+                                 appointment_type text, resources bigint[] DEFAULT '{}',
+                                 priority text DEFAULT 'routine')
   RETURNS bigint LANGUAGE sql
 AS $$
-  INSERT INTO @extschema@.appointments (patient_id, provider_id, starts_at, type_id, resources)
-  VALUES (patient, provider, starts_at, @extschema@.appointment_type_id(appointment_type), resources)
+  INSERT INTO @extschema@.appointments (patient_id, provider_id, starts_at, type_id, resources, priority)
+  VALUES (patient, provider, starts_at, @extschema@.appointment_type_id(appointment_type), resources, priority)
   RETURNING id
 $$;
-COMMENT ON FUNCTION @extschema@.book(bigint, bigint, timestamptz, text, bigint[]) IS
-  'books a visit (status booked) and returns its id; every rule is checked by the table''s trigger (23P01, PS2xx)';
+COMMENT ON FUNCTION @extschema@.book(bigint, bigint, timestamptz, text, bigint[], text) IS
+  'books a visit (status booked, priority routine unless given: urgent, asap, stat; 23514 for another) and returns its id; every rule is checked by the table''s trigger (23P01, PS2xx)';
 
 CREATE FUNCTION @extschema@.book_overbook(patient bigint, provider bigint, starts_at timestamptz,
                                           appointment_type text, resources bigint[], reason text)
@@ -103,14 +104,14 @@ BEGIN
   UPDATE @extschema@.appointments a SET status = 'cancelled', cancel_reason = 'rescheduled'
    WHERE a.id OPERATOR(pg_catalog.=) appointment;
   INSERT INTO @extschema@.appointments (patient_id, provider_id, starts_at, type_id, resources, status,
-                                        replaces, series_id)
+                                        replaces, series_id, priority)
   VALUES (prev.patient_id, COALESCE(new_provider, prev.provider_id), new_start, prev.type_id, prev.resources,
-          prev.status, prev.id, prev.series_id)
+          prev.status, prev.id, prev.series_id, prev.priority)
   RETURNING id INTO new_id;
   RETURN new_id;
 END $$;
 COMMENT ON FUNCTION @extschema@.reschedule(bigint, timestamptz, bigint) IS
-  'moves an appointment atomically: books the new time (all rules), cancels the old one and links the new one to it (replaces)';
+  'moves an appointment atomically: books the new time (all rules), cancels the old one and links the new one to it (replaces); the new one keeps the priority';
 
 CREATE FUNCTION @extschema@.slot_is_free(provider bigint, starts_at timestamptz, appointment_type bigint,
                                          resources bigint[] DEFAULT '{}')

@@ -55,7 +55,7 @@ BEGIN
                 -- calculators that read no table (is_time_zone and is_calendar_period are in CHECKs)
                 'is_time_zone', 'enforcement_level', 'retention_period', 'is_calendar_period',
                 'retention_anchor_date', 'compute_retain_until', 'anchor_cutoff', 'tokens_digest', 'random_tokens',
-                'certificate_text', 'certificate_hash',
+                'certificate_text', 'certificate_hash', 'priority_rank', 'fhir_instant',
                 -- called by trigger WHEN clauses, with the rights of whoever writes the table
                 'is_destroying', 'appointment_gets_reminders']::pg_catalog.name[])
             ORDER BY p.oid
@@ -89,21 +89,26 @@ GRANT SELECT, UPDATE ON @extschema@.reminders TO patsvc_scheduler;
 GRANT USAGE ON SEQUENCE @extschema@.series_id_seq TO patsvc_front_desk, patsvc_scheduler;
 GRANT EXECUTE ON FUNCTION
   @extschema@.appointment_type_id(text),
-  @extschema@.book(bigint, bigint, timestamptz, text, bigint[]),
+  @extschema@.book(bigint, bigint, timestamptz, text, bigint[], text),
   @extschema@.find_appointment(bigint),
   @extschema@.cancel(bigint, text),
   @extschema@.set_status(bigint, text),
   @extschema@.reschedule(bigint, timestamptz, bigint),
   @extschema@.book_series(bigint, bigint, timestamptz, text, integer, integer, bigint[], text),
-  @extschema@.join_waitlist(bigint, bigint, text, tstzrange),
+  @extschema@.join_waitlist(bigint, bigint, text, tstzrange, text),
   @extschema@.slot_is_free(bigint, timestamptz, bigint, bigint[]),
   @extschema@.candidate_slots(bigint, tstzrange, bigint),
   @extschema@.check_search_window(tstzrange),
   @extschema@.free_slots_sweep(bigint, tstzrange, bigint),
   @extschema@.free_slots(bigint, tstzrange, text),
   @extschema@.next_available_sweep(bigint[], timestamptz, bigint, bigint[], integer),
-  @extschema@.next_available(bigint[], timestamptz, text, bigint[], integer)
+  @extschema@.next_available(bigint[], timestamptz, text, bigint[], integer),
+  @extschema@.next_available_urgent(bigint[], timestamptz, text, bigint[], integer),
+  @extschema@.appointment_fhir(bigint),
+  @extschema@.slots_fhir(bigint, tstzrange, text)
   TO patsvc_front_desk, patsvc_scheduler;
+-- next_available_urgent reads the resource holds: they show no more than appointments.resources
+GRANT SELECT ON @extschema@.appointment_resources TO patsvc_front_desk, patsvc_scheduler;
 GRANT EXECUTE ON FUNCTION
   @extschema@.book_overbook(bigint, bigint, timestamptz, text, bigint[], text),
   @extschema@.claim_due_reminders(timestamptz, integer)

@@ -41,6 +41,10 @@ for v in $olds; do
     q -d "$db" -c "CREATE EXTENSION patsvc VERSION '$v'"
     q -d "$db" -v fixtures=test/fixtures -f test/ops/clinic.sql > /dev/null
     q -d "$db" -f test/ops/tables.sql > "$work/tables.$v.before"
+    # tables that gain a column: their rows as json, to compare without the new columns
+    added_cols() { q -d "$db" -At -c "SELECT 'appointments ' || md5(string_agg((to_jsonb(a) $1)::text, ',' ORDER BY a.id)) FROM patsvc.appointments a
+                                     UNION ALL SELECT 'waitlist ' || md5(string_agg((to_jsonb(w) $1)::text, ',' ORDER BY w.id)) FROM patsvc.waitlist w"; }
+    added_cols "" > "$work/added.$v.before"
     IFS=- read -r -a steps <<< "${path//--/-}"
     for step in "${steps[@]:1}"; do
         q -d "$db" -c "ALTER EXTENSION patsvc UPDATE TO '$step'"
@@ -54,10 +58,15 @@ for v in $olds; do
     fi
     q -d "$db" -f test/ops/tables.sql > "$work/tables.$v.after"
     # rows: same counts everywhere; same contents except where a step rewrote a column
-    # (0.2.0: relation oids become names, ready-made policies are marked)
+    # (0.2.0: relation oids become names, ready-made policies are marked; appointments and
+    # waitlist gain priority, which must be routine everywhere, every other column unchanged)
+    added_cols "- 'priority'" > "$work/added.$v.after"
     if diff -u <(sed 's/ md5=.*//' "$work/tables.$v.before") <(sed 's/ md5=.*//' "$work/tables.$v.after") &&
-       diff -u <(grep -vE '^table patsvc\.(protected_tables|retention_holds|retention_archives|retention_policies) ' "$work/tables.$v.before") \
-               <(grep -vE '^table patsvc\.(protected_tables|retention_holds|retention_archives|retention_policies) ' "$work/tables.$v.after"); then
+       diff -u <(grep -vE '^table patsvc\.(protected_tables|retention_holds|retention_archives|retention_policies|appointments|waitlist) ' "$work/tables.$v.before") \
+               <(grep -vE '^table patsvc\.(protected_tables|retention_holds|retention_archives|retention_policies|appointments|waitlist) ' "$work/tables.$v.after") &&
+       diff -u "$work/added.$v.before" "$work/added.$v.after" &&
+       diff -u <(echo 0) <(q -d "$db" -At -c "SELECT (SELECT count(*) FROM patsvc.appointments WHERE priority <> 'routine')
+                                                   + (SELECT count(*) FROM patsvc.waitlist WHERE priority <> 'routine')"); then
         echo "ok: $v's data kept by the update"
     else
         echo "FAILED: the update from $v changed data (above)"; fail=1
