@@ -122,6 +122,21 @@ SET search_path = public, patsvc;
 \set SHOW_CONTEXT never
 SET datestyle = ISO, YMD;
 SELECT bypass_attempt('DELETE FROM ret_b.rec WHERE id = 1') AS guard_restored;
+-- the same with the BEFORE TRUNCATE guard: with it disabled in the catalog, only
+-- hardened mode's hook is left to refuse TRUNCATE
+UPDATE pg_catalog.pg_trigger SET tgenabled = 'D'
+WHERE tgrelid = 'ret_b.rec'::regclass AND tgname = 'patsvc_retention_no_truncate';
+\c
+SET search_path = public, patsvc;
+\set SHOW_CONTEXT never
+SET datestyle = ISO, YMD;
+SELECT bypass_attempt('TRUNCATE ret_b.rec') AS catalog_edit_then_truncate;
+UPDATE pg_catalog.pg_trigger SET tgenabled = 'A'
+WHERE tgrelid = 'ret_b.rec'::regclass AND tgname = 'patsvc_retention_no_truncate';
+\c
+SET search_path = public, patsvc;
+\set SHOW_CONTEXT never
+SET datestyle = ISO, YMD;
 -- the one way that works in both modes: destroy_due, for what is due
 SELECT patsvc.destroy_due('ret_b.rec', authorized_by => 'test', method => 'deleted') IS NOT NULL AS certified;
 SELECT patsvc.destroy_due('ret_b.part', authorized_by => 'test', method => 'deleted') IS NOT NULL AS certified;

@@ -6,6 +6,8 @@
 # cancels a booking),
 # under READ COMMITTED and then SERIALIZABLE; afterwards a query counts
 # overlapping pairs among time-holding appointments.  Exit status 1 on any overlap.
+# Each booking sleeps 2 ms before it commits, so a missing lock shows (without
+# the sleep, 0 overlaps in 106,000 attempts with the lock removed).
 set -euo pipefail
 CLIENTS=${CLIENTS:-8} SECONDS_EACH=${SECONDS_EACH:-5}
 work=$(mktemp -d)
@@ -23,6 +25,9 @@ CREATE TABLE stress_outcome (sqlstate text PRIMARY KEY, n bigint NOT NULL DEFAUL
 CREATE FUNCTION stress_book(pat bigint, prov bigint, slot int) RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
   PERFORM patsvc.book(pat, prov, timestamptz '2027-03-15 14:00Z' + slot * interval '10 minutes', 'visit');
+  -- a wide window between the check and the commit: without the trigger's per-key
+  -- locks, a concurrent booking checked meanwhile sees nothing and double-books
+  PERFORM pg_sleep(0.002);
 EXCEPTION WHEN exclusion_violation OR SQLSTATE 'PS204' THEN
   NULL;
 END $$;
