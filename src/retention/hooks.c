@@ -15,6 +15,7 @@
 #include "access/genam.h"
 #include "access/htup_details.h"
 #include "access/table.h"
+#include "access/transam.h"
 #include "catalog/dependency.h"
 #include "catalog/namespace.h"
 #include "catalog/objectaccess.h"
@@ -438,7 +439,13 @@ check_function_execute(Oid fn)
 	HeapTuple	tup;
 	const char *module = NULL;
 
-	if (!protections_active())
+	/*
+	 * Built-in functions (textcat, int4pl, ...: most of what a statement
+	 * calls) are none of them, and are answered without a catalog lookup: a
+	 * page tool's functions are created by CREATE EXTENSION or CREATE
+	 * FUNCTION, so their OIDs are at least FirstNormalObjectId.
+	 */
+	if (fn < FirstNormalObjectId || !protections_active())
 		return;
 	tup = SearchSysCache1(PROCOID, ObjectIdGetDatum(fn));
 	if (!HeapTupleIsValid(tup))
