@@ -39,6 +39,11 @@ SELECT count(*) AS due_now FROM retention_due('demo_visit_notes');
 -- The claim settles; the hold is released (both are logged)
 SELECT release_hold(:hold, 'claim settled');
 SELECT event, detail FROM retention_events WHERE hold_id = :hold ORDER BY event_id;
+-- Holds and the log are written by patsvc alone: releasing a hold by hand, or an
+-- invented event, is refused (even for a superuser, in hardened mode)
+UPDATE retention_holds SET released_at = now(), released_by = 'someone', release_reason = 'by hand'
+WHERE released_at IS NULL;
+INSERT INTO retention_events (event, detail) VALUES ('hold released', 'made up');
 
 -- Destroy what is due: a dry run first, then the real run, which issues a certificate
 SELECT destroy_due('demo_visit_notes', authorized_by => 'HIM manager', method => 'deleted; VACUUM',
@@ -51,8 +56,9 @@ SELECT certificate_id, table_name, policy_name, record_count, records_from_year,
        method, authorized_by, witness, statement, cardinality(certificate_tokens(token_set)) AS tokens,
        left(certificate_hash, 16) || '...' AS hash
 FROM destruction_certificates WHERE certificate_id = :certificate;
--- The chain of certificates checks out
+-- The chain of certificates checks out, and each has the record of its destruction in the log
 SELECT * FROM verify_certificates();
+SELECT event, table_name, detail FROM retention_events WHERE event = 'records destroyed' ORDER BY event_id;
 -- Deleted tuples stay in the table file until VACUUM reclaims the space (and in WAL and
 -- backups until those expire): run VACUUM after destruction
 VACUUM demo_visit_notes;

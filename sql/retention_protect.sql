@@ -93,7 +93,7 @@ DELETE FROM retention_holds;
 UPDATE retention_holds SET reason = 'edited';
 TRUNCATE retention_holds;
 SELECT patient_id, relid::regclass, case_reference, reason, released_at IS NULL AS active
-FROM retention_holds ORDER BY hold_id;
+FROM retention_holds WHERE hold_id >= :patient_hold ORDER BY hold_id;
 
 -- due as of today: eligible and not held
 SELECT v.id, d.retain_until FROM retention_due('ret_s.visits') d JOIN ret_s.visits v ON v.ctid = d.row_ctid ORDER BY v.id;
@@ -132,7 +132,7 @@ SELECT destroy_due('ret_s.visits', authorized_by => 'A. Officer', method => 'SQL
 SELECT id, mrn FROM ret_s.visits ORDER BY id;
 RESET ROLE;
 SELECT event, hold_id IS NOT NULL AS has_hold, detail FROM retention_events
-WHERE event LIKE 'hold%' ORDER BY event_id;
+WHERE event LIKE 'hold%' AND hold_id >= :patient_hold ORDER BY event_id;
 
 -- the certificates: counts, coarse years, tokens; chained; nothing from the destroyed rows
 SELECT certificate_id = :cert AS first, table_name, record_class, policy_name, policy_mode, record_count,

@@ -15,6 +15,7 @@
 #include "access/genam.h"
 #include "access/htup_details.h"
 #include "access/table.h"
+#include "access/transam.h"
 #include "catalog/dependency.h"
 #include "catalog/namespace.h"
 #include "catalog/objectaccess.h"
@@ -58,8 +59,25 @@ static object_access_hook_type prev_object_access = NULL;
 /* kinds of protected relation (patsvc._protected_relations()) */
 #define KIND_RECORDS 'r'		/* protected records: rows leave through destroy_due */
 #define KIND_LEDGER  'l'		/* append-only ledger: no UPDATE, DELETE, TRUNCATE */
-#define KIND_HOLDS   'h'		/* holds: released by UPDATE, never deleted */
+#define KIND_HOLDS   LEDGER_HOLDS	/* holds: placed and released by patsvc alone, never deleted */
 #define KIND_GUARDED 'g'		/* policies, patient facts: row rules in triggers; DDL refused */
+/* append-only ledgers written by patsvc alone (ledgers.c): certificates, tokens, events */
+#define KIND_CERTIFICATES LEDGER_CERTIFICATES
+#define KIND_TOKENS LEDGER_TOKENS
+#define KIND_EVENTS LEDGER_EVENTS
+
+static inline bool
+append_only_kind(char kind)
+{
+	return kind == KIND_LEDGER || kind == KIND_CERTIFICATES || kind == KIND_TOKENS || kind == KIND_EVENTS;
+}
+
+/* the ledgers whose INSERTs (and, for holds, UPDATEs) only patsvc's own C code makes */
+static inline bool
+written_by_patsvc_kind(char kind)
+{
+	return kind == KIND_CERTIFICATES || kind == KIND_TOKENS || kind == KIND_EVENTS || kind == KIND_HOLDS;
+}
 
 typedef struct ProtectedEntry
 {
@@ -97,8 +115,8 @@ static const struct
 	const char *name;
 	char		kind;
 }			patsvc_tables[] = {
-	{"protected_tables", KIND_LEDGER}, {"destruction_certificates", KIND_LEDGER},
-	{"destruction_tokens", KIND_LEDGER}, {"retention_events", KIND_LEDGER},
+	{"protected_tables", KIND_LEDGER}, {"destruction_certificates", KIND_CERTIFICATES},
+	{"destruction_tokens", KIND_TOKENS}, {"retention_events", KIND_EVENTS},
 	{"retention_archives", KIND_LEDGER}, {"retention_holds", KIND_HOLDS},
 	{"retention_policies", KIND_GUARDED}, {"retention_patient_facts", KIND_GUARDED},
 };
@@ -345,12 +363,20 @@ check_rte(RangeTblEntry *rte)
 		refuse(psprintf("cannot modify protected table \"%s\" while session_replication_role is replica",
 						relname_of(rte->relid)),
 			   "Replica mode skips triggers, so patsvc refuses changes to protected tables however the setting was made.");
-	if (kind == KIND_LEDGER && (perms & (ACL_UPDATE | ACL_DELETE)))
+	if (append_only_kind(kind) && (perms & (ACL_UPDATE | ACL_DELETE)))
 		refuse(psprintf("table \"%s\" is append-only", relname_of(rte->relid)),
 			   "Its rows are kept permanently as evidence and cannot be changed or removed.");
 	if (kind == KIND_HOLDS && (perms & ACL_DELETE))
 		refuse(psprintf("cannot delete from \"%s\"", relname_of(rte->relid)),
 			   "Holds are released with patsvc.release_hold(), never deleted.");
+	/* ledgers: rows only from patsvc's own writes, its scripts, or a restore (ledgers.c) */
+	if (written_by_patsvc_kind(kind))
+	{
+		if ((perms & ACL_INSERT) && !ledger_write_allowed(kind, rte->relid, CMD_INSERT))
+			ledger_refuse_write(kind, CMD_INSERT);
+		if ((perms & ACL_UPDATE) && !ledger_write_allowed(kind, rte->relid, CMD_UPDATE))
+			ledger_refuse_write(kind, CMD_UPDATE);
+	}
 	if (kind == KIND_RECORDS && (perms & (ACL_UPDATE | ACL_DELETE)) &&
 		!retention_destroying(rte->relid) && !guard_intact(rte->relid))
 		refuse(psprintf("cannot modify protected table \"%s\": its retention trigger is missing or not ENABLE ALWAYS",
@@ -413,7 +439,13 @@ check_function_execute(Oid fn)
 	HeapTuple	tup;
 	const char *module = NULL;
 
-	if (!protections_active())
+	/*
+	 * Built-in functions (textcat, int4pl, ...: most of what a statement
+	 * calls) are none of them, and are answered without a catalog lookup: a
+	 * page tool's functions are created by CREATE EXTENSION or CREATE
+	 * FUNCTION, so their OIDs are at least FirstNormalObjectId.
+	 */
+	if (fn < FirstNormalObjectId || !protections_active())
 		return;
 	tup = SearchSysCache1(PROCOID, ObjectIdGetDatum(fn));
 	if (!HeapTupleIsValid(tup))
@@ -557,6 +589,31 @@ check_rename(RenameStmt *stmt)
 			   "The patsvc guard triggers are checked by name in basic mode.");
 }
 
+/*
+ * CREATE TRIGGER or CREATE RULE on retention's own tables (the registry,
+ * ledgers, holds, policies, facts): code of one's own there would run while
+ * patsvc writes them, with its permission to.  Refused at any time in
+ * hardened mode, except by patsvc's own scripts; patsvc also refuses to
+ * write a ledger that has such a trigger or rule (ledgers.c, every mode).
+ */
+static void
+check_new_trigger_or_rule(RangeVar *relation, const char *what)
+{
+	Oid			relid;
+	char	   *name;
+	int			i;
+
+	if (creating_extension || relation == NULL)
+		return;
+	relid = RangeVarGetRelid(relation, NoLock, true);
+	if (!in_patsvc_schema(relid) || (name = get_rel_name(relid)) == NULL)
+		return;
+	for (i = 0; i < lengthof(patsvc_tables); i++)
+		if (strcmp(name, patsvc_tables[i].name) == 0)
+			refuse(psprintf("cannot create a %s on patsvc's table \"%s\"", what, name),
+				   "Code of one's own on patsvc's retention tables would run while patsvc writes them.");
+}
+
 /* ALTER ... SET SCHEMA of patsvc's relations (or anything into/out of it that patsvc owns). */
 static void
 check_set_schema(AlterObjectSchemaStmt *stmt)
@@ -627,6 +684,10 @@ retention_process_utility(PlannedStmt *pstmt, const char *queryString, bool read
 		check_set_schema((AlterObjectSchemaStmt *) parsetree);
 	else if (IsA(parsetree, CreateExtensionStmt))
 		check_create_extension((CreateExtensionStmt *) parsetree);
+	else if (IsA(parsetree, CreateTrigStmt))
+		check_new_trigger_or_rule(((CreateTrigStmt *) parsetree)->relation, "trigger");
+	else if (IsA(parsetree, RuleStmt))
+		check_new_trigger_or_rule(((RuleStmt *) parsetree)->relation, "rule");
 
 	if (prev_process_utility)
 		prev_process_utility(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc);
@@ -666,7 +727,8 @@ check_drop(Oid classId, Oid objectId, int subId)
 		refuse(psprintf("cannot drop protected table \"%s\" or its triggers", relname_of(trigger_relid(objectId))),
 			   "The patsvc guard triggers and the triggers of patsvc's ledgers must stay in place.");
 	else if ((classId == ProcedureRelationId && protections_active() &&
-			  get_func_namespace(objectId) == cache_schema) ||
+			  get_func_namespace(objectId) == cache_schema &&
+			  !(creating_extension && CurrentExtensionObject == cache_extension)) ||
 			 (classId == NamespaceRelationId && protections_active() && objectId == cache_schema) ||
 			 (classId == ExtensionRelationId && protections_active() && objectId == cache_extension) ||
 			 (classId == EventTriggerRelationId && protections_active() &&

@@ -342,6 +342,19 @@ patsvc_enforcement_level(PG_FUNCTION_ARGS)
 static Oid	destroying_relid = InvalidOid;
 static Oid	destroying_guard_fn = InvalidOid;	/* patsvc.retention_guard_row() during a destruction */
 
+/*
+ * The token set _store_tokens() stored for the destruction running in this
+ * session: its certificate (_certify) names it, with the number of tokens as
+ * its record count.  One per destruction; forgotten when the run ends.
+ */
+static struct
+{
+	bool		valid;
+	int64		token_set;
+	int64		tokens;
+	char		sha256[PG_SHA256_DIGEST_LENGTH * 2 + 1];
+}			pending_tokens;
+
 PG_FUNCTION_INFO_V1(patsvc_is_destroying);
 Datum
 patsvc_is_destroying(PG_FUNCTION_ARGS)
@@ -416,6 +429,7 @@ run_destruction(FunctionCallInfo fcinfo, const char *query, const Oid *argtypes,
 	{
 		destroying_relid = InvalidOid;
 		destroying_guard_fn = InvalidOid;
+		pending_tokens.valid = false;
 	}
 	PG_END_TRY();
 	SPI_finish();
@@ -638,6 +652,7 @@ typedef struct TokenDraw
 } TokenDraw;
 
 static TokenDraw token_draw = {false, 0, 0, NULL};
+
 static SPIPlanPtr token_set_plan = NULL;
 static SPIPlanPtr token_insert_plan = NULL;
 
@@ -713,7 +728,7 @@ patsvc_store_tokens(PG_FUNCTION_ARGS)
 	bool		isnull;
 	TupleDesc	desc;
 
-	if (!OidIsValid(destroying_relid) || token_draw.active)
+	if (!OidIsValid(destroying_relid) || token_draw.active || pending_tokens.valid)
 		ereport(ERROR,
 				(errcode(ERRCODE_PATSVC_DESTROY_ONLY_THROUGH_PATSVC),
 				 errmsg("patsvc._store_tokens() is only used inside patsvc.destroy_due()"),
@@ -741,7 +756,7 @@ patsvc_store_tokens(PG_FUNCTION_ARGS)
 	token_draw.active = true;
 	PG_TRY();
 	{
-		if (SPI_execute_plan(token_insert_plan, values, NULL, false, 0) != SPI_OK_INSERT ||
+		if (ledger_execute(LEDGER_TOKENS, CMD_INSERT, token_insert_plan, values, NULL, 0) != SPI_OK_INSERT ||
 			token_draw.remaining != 0)
 			elog(ERROR, "storing the tokens of a certificate failed");
 		if (pg_cryptohash_final(token_draw.sha, digest, sizeof(digest)) < 0)
@@ -758,7 +773,83 @@ patsvc_store_tokens(PG_FUNCTION_ARGS)
 	hex_encode((const char *) digest, sizeof(digest), hex);
 	hex[sizeof(hex) - 1] = '\0';
 	result[1] = CStringGetTextDatum(hex);
+	pending_tokens.token_set = DatumGetInt64(result[0]);
+	pending_tokens.tokens = n;
+	memcpy(pending_tokens.sha256, hex, sizeof(hex));
+	pending_tokens.valid = true;
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(desc), result, nulls)));
+}
+
+static SPIPlanPtr certificate_plan = NULL;
+
+/*
+ * _certify(tbl, record_class, policy_name, policy_mode, records_from_year,
+ * records_to_year, method, authorized_by, witness, statement, early_reason,
+ * archive_table, archive_sha256): issues the certificate of the destruction
+ * running in this session -- of tbl, for the token set _store_tokens() just
+ * stored, their number as its record count -- and records the destruction in
+ * patsvc.retention_events ('records destroyed', naming the certificate by
+ * number and hash: verify_certificates() matches the two), with an 'early
+ * destruction' event for destroy_early().  Once per run; refused anywhere
+ * else.  Returns the certificate id.
+ */
+PG_FUNCTION_INFO_V1(patsvc_certify);
+Datum
+patsvc_certify(PG_FUNCTION_ARGS)
+{
+	static const Oid types[16] = {REGCLASSOID, TEXTOID, TEXTOID, TEXTOID, INT8OID, INT4OID, INT4OID, TEXTOID,
+	TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, INT8OID, TEXTOID};
+	Datum		values[16];
+	char		nulls[16];
+	bool		isnull;
+	int64		id;
+	char	   *table_name;
+	char	   *record;
+
+	if (PG_NARGS() != 13 || PG_ARGISNULL(0) || !OidIsValid(destroying_relid) ||
+		PG_GETARG_OID(0) != destroying_relid || !pending_tokens.valid)
+		ereport(ERROR,
+				(errcode(ERRCODE_PATSVC_DESTROY_ONLY_THROUGH_PATSVC),
+				 errmsg("patsvc._certify() is only used inside patsvc.destroy_due()"),
+				 errdetail("It issues the certificate of the destruction running in this session, for the tokens it drew."),
+				 errhint("Call patsvc.destroy_due().")));
+	/* $1-$4, $6-$14: the arguments; $5, $15, $16: the token set, from this session's destruction */
+	for (int i = 0, a = 0; i < 16; i++)
+	{
+		if (i == 4 || i == 14 || i == 15)
+			continue;
+		values[i] = PG_ARGISNULL(a) ? (Datum) 0 : PG_GETARG_DATUM(a);
+		nulls[i] = PG_ARGISNULL(a) ? 'n' : ' ';
+		a++;
+	}
+	values[4] = Int64GetDatum(pending_tokens.tokens);
+	values[14] = Int64GetDatum(pending_tokens.token_set);
+	values[15] = CStringGetTextDatum(pending_tokens.sha256);
+	nulls[4] = nulls[14] = nulls[15] = ' ';
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	patsvc_kept_plan(&certificate_plan,
+					 "INSERT INTO " PATSVC_SCHEMA ".destruction_certificates AS c"
+					 " (certificate_id, destroyed_at, table_name, record_class, policy_name, policy_mode, record_count,"
+					 "  records_from_year, records_to_year, method, authorized_by, witness, executed_by, statement,"
+					 "  early_reason, archive_table, archive_sha256, token_set, tokens_sha256, previous_hash, certificate_hash)"
+					 " VALUES (0, pg_catalog.now(), $1::pg_catalog.text, $2, $3, $4, $5, $6, $7, $8, $9, $10, session_user,"
+					 "         $11, $12, $13, $14, $15, $16, '', '')"
+					 " RETURNING c.certificate_id, c.table_name, " PATSVC_SCHEMA "._destruction_record(c)",
+					 16, types);
+	if (ledger_execute(LEDGER_CERTIFICATES, CMD_INSERT, certificate_plan, values, nulls, 0) != SPI_OK_INSERT_RETURNING ||
+		SPI_processed != 1)
+		elog(ERROR, "patsvc: issuing the certificate failed");
+	pending_tokens.valid = false;
+	id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	table_name = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
+	record = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3);
+	ledger_log("records destroyed", table_name, false, 0, record);
+	if (!PG_ARGISNULL(10))
+		ledger_log("early destruction", table_name, false, 0,
+				   psprintf("certificate " INT64_FORMAT ": %s", id, TextDatumGetCString(PG_GETARG_DATUM(10))));
+	SPI_finish();
+	PG_RETURN_INT64(id);
 }
 
 static SPIPlanPtr token_set_read_plan = NULL;
@@ -815,8 +906,6 @@ patsvc_token_set_digest(PG_FUNCTION_ARGS)
 }
 
 /* ---- retention status of the rows a role may read ------------------------ */
-
-static Oid	retention_tables_owner(void);
 
 static void
 spi_run(const char *sql, int nargs, Oid *types, Datum *values, const char *nulls)
@@ -961,7 +1050,7 @@ typedef struct RowStatus
 static SPIPlanPtr status_plan = NULL;
 
 /* Owner of patsvc's retention tables (the extension's owner), found through patsvc's schema. */
-static Oid
+Oid
 retention_tables_owner(void)
 {
 	Oid			nsp = patsvc_schema_oid();

@@ -12,6 +12,9 @@
 
 #include "postgres.h"
 
+#include "executor/spi.h"
+#include "nodes/nodes.h"
+
 /* SQLSTATEs of retention and destruction (class PS, range PS3xx) */
 #define ERRCODE_PATSVC_RETENTION_NOT_OVER		MAKE_SQLSTATE('P','S','3','0','1')
 #define ERRCODE_PATSVC_RECORD_ON_HOLD			MAKE_SQLSTATE('P','S','3','0','2')
@@ -38,6 +41,31 @@ extern void retention_install_destroy_hook(void);
 
 /* isolation.c: at REPEATABLE READ / SERIALIZABLE, fail (40001) when holds or facts changed since the snapshot */
 extern void retention_check_snapshot(void);
+
+/*
+ * ledgers.c: patsvc's ledgers (certificates, tokens, events, holds) take rows
+ * only from patsvc's own C code, which permits one kind of write to one
+ * ledger around the one statement it runs (ledger_execute), the way the
+ * destroying flag scopes deletes; from patsvc's install and update scripts;
+ * and from a restore (a superuser in replica mode writing a ledger that held
+ * no row before the statement).  The ledger trigger (every mode) and the
+ * hardened executor hook ask ledger_write_allowed().  A ledger is named by
+ * one letter, which is also its kind in the hardened cache.
+ */
+#define LEDGER_CERTIFICATES 'c'		/* destruction_certificates */
+#define LEDGER_TOKENS		't'		/* destruction_tokens */
+#define LEDGER_EVENTS		'e'		/* retention_events */
+#define LEDGER_HOLDS		'h'		/* retention_holds */
+
+extern char ledger_of_name(const char *relname);
+extern bool ledger_write_allowed(char ledger, Oid relid, CmdType op);
+extern void ledger_refuse_write(char ledger, CmdType op);
+extern int	ledger_execute(char ledger, CmdType op, SPIPlanPtr plan, Datum *values, const char *nulls, long tcount);
+extern void ledger_log(const char *event, const char *table_name, bool has_hold, int64 hold_id, const char *detail);
+extern char *retention_qualified_name(Oid relid);
+
+/* Owner of patsvc's retention tables (retention.c) */
+extern Oid	retention_tables_owner(void);
 
 /* hardened mode: the hooks (hooks.c) */
 extern bool retention_hooks_installed;

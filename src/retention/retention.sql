@@ -62,13 +62,7 @@ CREATE TABLE @extschema@.retention_events (
 );
 REVOKE ALL ON @extschema@.retention_events FROM PUBLIC;
 COMMENT ON TABLE @extschema@.retention_events IS
-  'append-only log of policy changes, protections, holds placed and released, and early destructions';
-
-CREATE FUNCTION @extschema@._log(event text, table_name text, hold_id bigint, detail text) RETURNS void
-  LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
-  AS $$ INSERT INTO @extschema@.retention_events (event, table_name, hold_id, detail) VALUES ($1, $2, $3, $4) $$;
-REVOKE ALL ON FUNCTION @extschema@._log(text, text, bigint, text) FROM PUBLIC;
-COMMENT ON FUNCTION @extschema@._log(text, text, bigint, text) IS 'appends one row to patsvc.retention_events (internal)';
+  'append-only log, written by patsvc alone: policies created, changed, dropped; patient facts recorded and changed; tables protected; archives set; holds placed and released; records destroyed (one event per certificate, which verify_certificates matches) and early destructions';
 
 CREATE FUNCTION @extschema@.create_policy(policy_name text, record_class text, period text, anchor text,
                                           mode text, source text, minors_until_age integer DEFAULT NULL,
@@ -78,12 +72,10 @@ BEGIN
   INSERT INTO @extschema@.retention_policies
     (policy_name, record_class, period, anchor, mode, source, minors_until_age, majority_age)
   VALUES ($1, $2, @extschema@.retention_period($3), $4, $5, $6, $7, $8);
-  PERFORM @extschema@._log('policy created', NULL, NULL,
-                           format('%s: %s after %s, %s mode', $1, $3, $4, $5));
   RETURN $1;
 END $$;
 COMMENT ON FUNCTION @extschema@.create_policy(text, text, text, text, text, text, integer, integer) IS
-  'creates a retention policy; the period is text with units (''7 years''), a bare number is refused';
+  'creates a retention policy (logged); the period is text with units (''7 years''), a bare number is refused';
 
 -- Compliance policies: lengthened only; never shortened, re-anchored or dropped while used.
 CREATE FUNCTION @extschema@._policy_guard() RETURNS trigger
@@ -103,7 +95,6 @@ BEGIN
         USING ERRCODE = 'PS304', DETAIL = 'Dropping the policy would end the retention of their records.',
               HINT = 'Keep the policy; create a new one for new tables.';
     END IF;
-    PERFORM @extschema@._log('policy dropped', NULL, NULL, OLD.policy_name);
     RETURN OLD;
   END IF;
   shorter := NEW.policy_name <> OLD.policy_name OR NEW.anchor <> OLD.anchor
@@ -119,13 +110,10 @@ BEGIN
             DETAIL = 'Protected tables use this policy; a compliance policy may only be lengthened.',
             HINT = 'Lengthen the period or the minors age only.';
   END IF;
-  PERFORM @extschema@._log('policy changed', NULL, NULL,
-                           format('%s: period %s -> %s, minors until %s -> %s, mode %s -> %s', OLD.policy_name,
-                                  OLD.period, NEW.period, OLD.minors_until_age, NEW.minors_until_age, OLD.mode, NEW.mode));
   RETURN NEW;
 END $$;
 COMMENT ON FUNCTION @extschema@._policy_guard() IS
-  'trigger: refuses changing or dropping a ready-made policy, and shortening, re-anchoring, relaxing or dropping a compliance policy in use; logs every change';
+  'trigger: refuses changing or dropping a ready-made policy, and shortening, re-anchoring, relaxing or dropping a compliance policy in use (patsvc_log_change logs every change)';
 
 -- Ready-made policies for real rules (see README; the longest applicable rule wins).
 INSERT INTO @extschema@.retention_policies
@@ -168,9 +156,8 @@ COMMENT ON TABLE @extschema@.retention_patient_facts IS
   'the patient facts retention is counted from (birth, death, last encounter), keyed by the patient id as text; a missing fact keeps the records; a recorded one only moves later';
 
 CREATE FUNCTION @extschema@._facts_guard() RETURNS trigger
-  LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+  LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
-  -- definer (it logs through _log, which the roles writing facts are not granted): only on its table
   IF TG_RELID <> '@extschema@.retention_patient_facts'::pg_catalog.regclass THEN
     RAISE EXCEPTION 'trigger function @extschema@._facts_guard() cannot run on table "%"', TG_TABLE_NAME
       USING ERRCODE = 'PS001', DETAIL = 'It works only on @extschema@.retention_patient_facts, where patsvc attaches it.',
@@ -188,24 +175,10 @@ BEGIN
             DETAIL = 'Birth, death and last-encounter dates, once recorded, may only move later; they are never deleted or made unknown again, and the patient id cannot change.',
             HINT = 'Record a later date.';
   END IF;
-  -- rows written in replica mode (a restore, a subscriber's apply) were logged where they were written
-  IF pg_catalog.current_setting('session_replication_role') = 'replica' THEN
-    NULL;
-  ELSIF TG_OP = 'INSERT' THEN
-    PERFORM @extschema@._log('facts recorded', NULL, NULL,
-                             pg_catalog.format('patient %s: birth %s, death %s, last encounter %s', NEW.patient_id,
-                                               NEW.birth_date, NEW.death_date, NEW.last_encounter));
-  ELSIF (NEW.birth_date, NEW.death_date, NEW.last_encounter)
-        IS DISTINCT FROM (OLD.birth_date, OLD.death_date, OLD.last_encounter) THEN
-    PERFORM @extschema@._log('facts changed', NULL, NULL,
-                             pg_catalog.format('patient %s: birth %s -> %s, death %s -> %s, last encounter %s -> %s',
-                                               NEW.patient_id, OLD.birth_date, NEW.birth_date, OLD.death_date,
-                                               NEW.death_date, OLD.last_encounter, NEW.last_encounter));
-  END IF;
   RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
 END $$;
 COMMENT ON FUNCTION @extschema@._facts_guard() IS
-  'trigger: a patient''s birth, death or last-encounter date, once recorded, only moves later (no delete, no return to unknown); every recording and change is logged';
+  'trigger: a patient''s birth, death or last-encounter date, once recorded, only moves later (no delete, no return to unknown); patsvc_log_change logs every recording and change';
 CREATE TRIGGER patsvc_facts_guard BEFORE INSERT OR UPDATE OR DELETE ON @extschema@.retention_patient_facts
   FOR EACH ROW EXECUTE FUNCTION @extschema@._facts_guard();
 ALTER TABLE @extschema@.retention_patient_facts ENABLE ALWAYS TRIGGER patsvc_facts_guard;
@@ -493,6 +466,15 @@ CREATE TRIGGER patsvc_certificate_chain BEFORE INSERT ON @extschema@.destruction
 ALTER TABLE @extschema@.destruction_certificates ENABLE ALWAYS TRIGGER patsvc_certificate_chain;
 COMMENT ON TRIGGER patsvc_certificate_chain ON @extschema@.destruction_certificates IS 'hash chain';
 
+-- The record of a destruction in the event log (event 'records destroyed'), written with its
+-- certificate by patsvc._certify(): it names the certificate by number, count and hash.
+CREATE FUNCTION @extschema@._destruction_record(c @extschema@.destruction_certificates) RETURNS text
+  LANGUAGE sql IMMUTABLE PARALLEL SAFE
+  AS $$ SELECT pg_catalog.format('certificate %s: %s records destroyed, certificate hash %s',
+                                 c.certificate_id, c.record_count, c.certificate_hash) $$;
+COMMENT ON FUNCTION @extschema@._destruction_record(@extschema@.destruction_certificates) IS
+  'the detail of the ''records destroyed'' event patsvc writes with each certificate (number, record count, certificate hash), which verify_certificates() looks for (internal)';
+
 CREATE FUNCTION @extschema@.verify_certificates(OUT certificate_id bigint, OUT ok boolean, OUT problem text)
   RETURNS SETOF record LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
   AS $$ SELECT v.certificate_id, v.problem IS NULL, v.problem
@@ -502,13 +484,28 @@ CREATE FUNCTION @extschema@.verify_certificates(OUT certificate_id bigint, OUT o
                             WHEN c.certificate_hash <> @extschema@.certificate_hash(c.previous_hash, c)
                               THEN 'certificate_hash does not match its content (it was altered)'
                             WHEN k.tokens <> c.record_count OR k.tokens_sha256 <> c.tokens_sha256
-                              THEN 'the record tokens do not match the certificate (they were altered or removed)' END AS problem
+                              THEN 'the record tokens do not match the certificate (they were altered or removed)'
+                            WHEN r.n IS NULL
+                              THEN 'no destruction is recorded for it in patsvc.retention_events (patsvc did not issue it, or it was rewritten)'
+                            WHEN r.n > 1
+                              THEN 'its destruction is recorded more than once in patsvc.retention_events' END AS problem
                   FROM @extschema@.destruction_certificates c
                   LEFT JOIN LATERAL @extschema@.token_set_digest(c.token_set) k ON true
-                WINDOW w AS (ORDER BY c.certificate_id)) v
-         ORDER BY v.certificate_id $$;
+                  LEFT JOIN (SELECT e.table_name, e.detail, count(*) AS n FROM @extschema@.retention_events e
+                              WHERE e.event IN ('records destroyed', 'certificate carried over')
+                              GROUP BY e.table_name, e.detail) r
+                         ON r.table_name = c.table_name AND r.detail = @extschema@._destruction_record(c)
+                WINDOW w AS (ORDER BY c.certificate_id)
+                UNION ALL
+                -- a destruction recorded without its certificate: the certificate was removed
+                SELECT d.id, 'the certificate is missing: patsvc.retention_events records its destruction'
+                  FROM (SELECT substring(e.detail FROM '^certificate ([0-9]+):')::bigint AS id
+                          FROM @extschema@.retention_events e
+                         WHERE e.event IN ('records destroyed', 'certificate carried over')) d
+                 WHERE NOT EXISTS (SELECT 1 FROM @extschema@.destruction_certificates c WHERE c.certificate_id = d.id)) v
+         ORDER BY v.certificate_id, v.problem $$;
 COMMENT ON FUNCTION @extschema@.verify_certificates() IS
-  'recomputes the certificate hash chain and the sha256 of each certificate''s tokens: one row per certificate, ok = false with the problem where one was altered, removed or reordered';
+  'recomputes the certificate hash chain and the sha256 of each certificate''s tokens, and matches each certificate with the record of its destruction in the event log: one row per certificate (and per destruction whose certificate is missing), ok = false with the problem where one was altered, removed, reordered or not issued by patsvc';
 
 -- Ledgers are append-only in every mode: one function seals each of them.
 CREATE FUNCTION @extschema@._seal_ledger(tbl regclass, why text) RETURNS void
@@ -609,10 +606,9 @@ BEGIN
   EXECUTE format('COMMENT ON TRIGGER patsvc_retention_no_truncate ON %s IS %L', tbl, 'patsvc retention: no TRUNCATE');
   INSERT INTO @extschema@.protected_tables (relid, policy_name, patient_column, anchor_column)
   VALUES (tbl, p.policy_name, patient_column, anchor_column);
-  PERFORM @extschema@._log('table protected', tbl::text, NULL, format('policy %s', p.policy_name));
 END $$;
 COMMENT ON FUNCTION @extschema@.protect(regclass, text, name, name) IS
-  'puts a table under a retention policy: its rows can then only be removed by patsvc.destroy_due() once eligible and unheld; for good';
+  'puts a table under a retention policy (logged): its rows can then only be removed by patsvc.destroy_due() once eligible and unheld; for good';
 
 -- ---- status of rows -------------------------------------------------------
 -- The query reading a protected table with each row's anchor date, retain-until and hold.
@@ -699,48 +695,16 @@ COMMENT ON FUNCTION @extschema@.retained_until(regclass, text, date) IS
 -- ---- holds ----------------------------------------------------------------
 CREATE FUNCTION @extschema@.place_hold(case_reference text, reason text, patient_id text DEFAULT NULL,
                                        tbl regclass DEFAULT NULL) RETURNS bigint
-  LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-DECLARE id bigint;
-BEGIN
-  IF patient_id IS NULL AND tbl IS NULL THEN
-    RAISE EXCEPTION 'a hold needs a patient, a table or both' USING ERRCODE = 'invalid_parameter_value',
-      HINT = 'Pass patient_id => ..., tbl => ... or both.';
-  END IF;
-  IF tbl IS NOT NULL THEN
-    PERFORM @extschema@._protected(tbl);
-  END IF;
-  IF coalesce(btrim(case_reference), '') = '' OR coalesce(btrim(reason), '') = '' THEN
-    RAISE EXCEPTION 'a hold needs a case reference and a reason' USING ERRCODE = 'invalid_parameter_value',
-      HINT = 'Give the case or matter number and why the records must be kept.';
-  END IF;
-  INSERT INTO @extschema@.retention_holds (patient_id, relid, case_reference, reason)
-  VALUES ($3, $4, $1, $2) RETURNING hold_id INTO id;
-  PERFORM @extschema@._log('hold placed', tbl::text, id, format('case %s: %s', case_reference, reason));
-  RETURN id;
-END $$;
+  AS 'MODULE_PATHNAME', 'patsvc_place_hold' LANGUAGE C VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
 REVOKE ALL ON FUNCTION @extschema@.place_hold(text, text, text, regclass) FROM PUBLIC;
 COMMENT ON FUNCTION @extschema@.place_hold(text, text, text, regclass) IS
-  'places a legal hold on a patient''s records (all protected tables), on a table, or on a patient in a table; returns the hold id; logged';
+  'places a legal hold on a patient''s records (all protected tables), on a table, or on a patient in a table; returns the hold id; logged; the only way a hold is placed';
 
 CREATE FUNCTION @extschema@.release_hold(hold bigint, reason text) RETURNS void
-  LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-BEGIN
-  IF coalesce(btrim(reason), '') = '' THEN
-    RAISE EXCEPTION 'releasing a hold needs a reason' USING ERRCODE = 'invalid_parameter_value',
-      HINT = 'Say why the hold ends (e.g. the case was closed).';
-  END IF;
-  UPDATE @extschema@.retention_holds h
-     SET released_at = now(), released_by = session_user, release_reason = release_hold.reason
-   WHERE h.hold_id = hold AND h.released_at IS NULL;
-  IF NOT FOUND THEN
-    RAISE EXCEPTION 'hold % is not active', hold USING ERRCODE = 'PS309',
-      DETAIL = 'No hold with this id exists, or it was already released.',
-      HINT = 'Look up active holds in patsvc.retention_holds (released_at IS NULL).';
-  END IF;
-  PERFORM @extschema@._log('hold released', NULL, hold, release_hold.reason);
-END $$;
+  AS 'MODULE_PATHNAME', 'patsvc_release_hold' LANGUAGE C VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
 REVOKE ALL ON FUNCTION @extschema@.release_hold(bigint, text) FROM PUBLIC;
-COMMENT ON FUNCTION @extschema@.release_hold(bigint, text) IS 'releases an active legal hold, with a reason; logged';
+COMMENT ON FUNCTION @extschema@.release_hold(bigint, text) IS
+  'releases an active legal hold, with a reason, recording the session user as released_by; logged; the only way a hold ends';
 
 -- ---- destruction ----------------------------------------------------------
 -- The last anchor date d with d + period <= as_of.  d + period is monotone in d, so the
@@ -781,6 +745,14 @@ CREATE FUNCTION @extschema@._store_tokens(n integer, OUT token_set bigint, OUT t
 REVOKE ALL ON FUNCTION @extschema@._store_tokens(integer) FROM PUBLIC;
 COMMENT ON FUNCTION @extschema@._store_tokens(integer) IS
   'draws n random tokens, stores them as a new token set in patsvc.destruction_tokens (chunks of 500) and returns its id and their sha256; refused outside patsvc.destroy_due() (internal)';
+CREATE FUNCTION @extschema@._certify(tbl regclass, record_class text, policy_name text, policy_mode text,
+                                     records_from_year integer, records_to_year integer, method text,
+                                     authorized_by text, witness text, statement text, early_reason text,
+                                     archive_table text, archive_sha256 text) RETURNS bigint
+  AS 'MODULE_PATHNAME', 'patsvc_certify' LANGUAGE C VOLATILE SET search_path = pg_catalog, pg_temp;
+REVOKE ALL ON FUNCTION @extschema@._certify(regclass, text, text, text, integer, integer, text, text, text, text, text, text, text) FROM PUBLIC;
+COMMENT ON FUNCTION @extschema@._certify(regclass, text, text, text, integer, integer, text, text, text, text, text, text, text) IS
+  'issues the certificate of the destruction running in this session (for the token set it stored, their number as the record count) and records the destruction in patsvc.retention_events; once per run, refused outside patsvc.destroy_due() (internal)';
 
 -- One batch of a destruction: deletes the eligible, unheld rows of a block range of one
 -- leaf relation and returns their count and anchor-date range.
@@ -819,7 +791,6 @@ BEGIN
       HINT = 'Create it with CREATE TABLE archive (LIKE tbl), or a foreign table of the same shape.';
   END IF;
   INSERT INTO @extschema@.retention_archives (relid, archive_relid) VALUES (tbl, archive);
-  PERFORM @extschema@._log('archive set', tbl::text, NULL, format('archive %s', archive));
 END $$;
 COMMENT ON FUNCTION @extschema@.set_archive(regclass, regclass) IS
   'from now on, destroy_due() copies the rows it destroys into this archive table (same columns) in the same statement, and records a sha256 of them in the certificate';
@@ -945,7 +916,6 @@ DECLARE
   cutoff date;
   q text;
   fast_delete text;
-  tokens record;
   digests text := '';
   archive regclass := (SELECT a.archive_relid FROM @extschema@.retention_archives a WHERE a.relid = tbl);
   cert bigint;
@@ -1037,23 +1007,16 @@ BEGIN
     RAISE NOTICE 'nothing to destroy in "%"', tbl;
     RETURN NULL;
   END IF;
-  SELECT s.token_set, s.tokens_sha256 INTO tokens FROM @extschema@._store_tokens(total::integer) s;
-  INSERT INTO @extschema@.destruction_certificates
-    (certificate_id, destroyed_at, table_name, record_class, policy_name, policy_mode, record_count,
-     records_from_year, records_to_year, method, authorized_by, witness, executed_by, statement, early_reason,
-     archive_table, archive_sha256, token_set, tokens_sha256, previous_hash, certificate_hash)
-  VALUES (0, now(), tbl::text, p.record_class, p.policy_name, p.mode, total,
-          extract(year FROM first_anchor), extract(year FROM last_anchor), method, authorized_by, witness,
-          session_user,
-          CASE WHEN early THEN 'destroyed before the end of retention under a governance policy, for the reason recorded'
-               ELSE 'destroyed in the normal course of business, under the retention schedule' END,
-          early_reason, archive::text,
-          CASE WHEN archive IS NOT NULL THEN encode(sha256(convert_to(digests, 'UTF8')), 'hex') END,
-          tokens.token_set, tokens.tokens_sha256, '', '')
-  RETURNING certificate_id INTO cert;
-  IF early THEN
-    PERFORM @extschema@._log('early destruction', tbl::text, NULL, format('certificate %s: %s', cert, early_reason));
-  END IF;
+  -- the tokens, then the certificate naming them (their number is its record count) and the
+  -- record of the destruction in the event log: written by patsvc's C code alone
+  PERFORM @extschema@._store_tokens(total::integer);
+  cert := @extschema@._certify(tbl, p.record_class, p.policy_name, p.mode,
+            extract(year FROM first_anchor)::integer, extract(year FROM last_anchor)::integer, method, authorized_by,
+            witness,
+            CASE WHEN early THEN 'destroyed before the end of retention under a governance policy, for the reason recorded'
+                 ELSE 'destroyed in the normal course of business, under the retention schedule' END,
+            early_reason, archive::text,
+            CASE WHEN archive IS NOT NULL THEN encode(sha256(convert_to(digests, 'UTF8')), 'hex') END);
   RETURN cert;
 END $$;
 REVOKE ALL ON FUNCTION @extschema@._destroy(regclass, date, text, text, text, integer, boolean, text, text) FROM PUBLIC;
@@ -1198,6 +1161,57 @@ CREATE EVENT TRIGGER patsvc_guard_drop_extension ON ddl_command_start WHEN TAG I
   EXECUTE FUNCTION @extschema@._guard_drop_extension();
 ALTER EVENT TRIGGER patsvc_guard_drop_extension ENABLE ALWAYS;
 COMMENT ON EVENT TRIGGER patsvc_guard_drop_extension IS 'patsvc retention: no DROP EXTENSION patsvc while tables are protected';
+
+-- ---- ledgers are written by patsvc alone ---------------------------------
+-- Certificates, tokens, events and holds take rows only from patsvc's own C code
+-- (destroy_due/destroy_early, place_hold/release_hold, the event triggers below), from
+-- patsvc's install and update scripts, and from a restore (a superuser in replica mode,
+-- into a table that held no row before the statement): src/retention/ledgers.c.
+CREATE FUNCTION @extschema@._ledger_guard() RETURNS trigger
+  AS 'MODULE_PATHNAME', 'patsvc_ledger_guard' LANGUAGE C;
+COMMENT ON FUNCTION @extschema@._ledger_guard() IS
+  'BEFORE INSERT (and UPDATE) row trigger of patsvc''s certificates, tokens, events and holds: refuses every row patsvc''s own functions did not write (a restore by a superuser in replica mode into an empty table excepted)';
+DO $$
+DECLARE
+  l record;
+BEGIN
+  FOR l IN SELECT * FROM (VALUES
+    ('destruction_certificates', 'INSERT', 'certificates are issued by destroy_due() and destroy_early() alone'),
+    ('destruction_tokens', 'INSERT', 'tokens are drawn by the destruction that issues their certificate'),
+    ('retention_events', 'INSERT', 'events are written by patsvc alone'),
+    ('retention_holds', 'INSERT OR UPDATE', 'holds are placed by place_hold() and released by release_hold() alone'))
+    AS v(t, ops, why)
+  LOOP
+    EXECUTE pg_catalog.format('CREATE TRIGGER patsvc_by_patsvc_only BEFORE %s ON @extschema@.%I
+                                 FOR EACH ROW EXECUTE FUNCTION @extschema@._ledger_guard()', l.ops, l.t);
+    EXECUTE pg_catalog.format('ALTER TABLE @extschema@.%I ENABLE ALWAYS TRIGGER patsvc_by_patsvc_only', l.t);
+    EXECUTE pg_catalog.format('COMMENT ON TRIGGER patsvc_by_patsvc_only ON @extschema@.%I IS %L', l.t, l.why);
+  END LOOP;
+END $$;
+
+-- The event log's entries for changes of the other retention tables, written by a trigger
+-- (so there is an event for every change, and none without one).
+CREATE FUNCTION @extschema@._log_change() RETURNS trigger
+  AS 'MODULE_PATHNAME', 'patsvc_log_change' LANGUAGE C;
+COMMENT ON FUNCTION @extschema@._log_change() IS
+  'AFTER row trigger of retention_policies, retention_patient_facts, protected_tables and retention_archives: logs each change in patsvc.retention_events (rows inserted in replica mode, and facts changed there, were logged where they were written)';
+DO $$
+DECLARE
+  l record;
+BEGIN
+  FOR l IN SELECT * FROM (VALUES
+    ('retention_policies', 'INSERT OR UPDATE OR DELETE', 'logs policies created, changed and dropped'),
+    ('retention_patient_facts', 'INSERT OR UPDATE', 'logs patient facts recorded and changed'),
+    ('protected_tables', 'INSERT', 'logs tables protected'),
+    ('retention_archives', 'INSERT', 'logs archives set'))
+    AS v(t, ops, why)
+  LOOP
+    EXECUTE pg_catalog.format('CREATE TRIGGER patsvc_log_change AFTER %s ON @extschema@.%I
+                                 FOR EACH ROW EXECUTE FUNCTION @extschema@._log_change()', l.ops, l.t);
+    EXECUTE pg_catalog.format('ALTER TABLE @extschema@.%I ENABLE ALWAYS TRIGGER patsvc_log_change', l.t);
+    EXECUTE pg_catalog.format('COMMENT ON TRIGGER patsvc_log_change ON @extschema@.%I IS %L', l.t, l.why);
+  END LOOP;
+END $$;
 
 -- ---- backups --------------------------------------------------------------
 -- pg_dump dumps every retention table and sequence; of the policies only the

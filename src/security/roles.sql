@@ -140,8 +140,8 @@ GRANT EXECUTE ON FUNCTION
   @extschema@.verify_certificates(),
   @extschema@.certificate_tokens(bigint),
   @extschema@.token_set_digest(bigint),
-  -- what create_policy, protect and set_archive call with the caller's rights
-  @extschema@._log(text, text, bigint, text),
+  -- what create_policy, protect and set_archive call with the caller's rights (their
+  -- events are written by patsvc's trigger, as the owner of its tables: no grant)
   @extschema@._policy(text),
   @extschema@._protected(regclass),
   @extschema@.retention_guard_row(),

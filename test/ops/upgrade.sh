@@ -60,10 +60,23 @@ for v in $olds; do
     # rows: same counts everywhere; same contents except where a step rewrote a column
     # (0.2.0: relation oids become names, ready-made policies are marked; appointments and
     # waitlist gain priority, which must be routine everywhere, every other column unchanged)
+    # or added rows (0.2.0: the event log records the destruction of each certificate issued
+    # before, 'certificate carried over', so it grows by one row per certificate, its sequence too)
+    certificates=$(q -d "$db" -Atc "SELECT count(*) FROM patsvc.destruction_certificates")
+    carried=$(q -d "$db" -Atc "SELECT count(*) FROM patsvc.retention_events WHERE event = 'certificate carried over'")
+    events_before=$(sed -n 's/^table patsvc\.retention_events rows=\([0-9]*\) .*/\1/p' "$work/tables.$v.before")
+    events_after=$(sed -n 's/^table patsvc\.retention_events rows=\([0-9]*\) .*/\1/p' "$work/tables.$v.after")
+    if [ "$certificates" = "$carried" ] && [ $((events_before + carried)) = "$events_after" ]; then
+        echo "ok: the update recorded the destruction of each of the $certificates certificates issued before"
+    else
+        echo "FAILED: $certificates certificates, $carried carried over, events $events_before -> $events_after"; fail=1
+    fi
+    events='^(table patsvc\.retention_events|sequence patsvc\.retention_events_event_id_seq) '
     added_cols "- 'priority'" > "$work/added.$v.after"
-    if diff -u <(sed 's/ md5=.*//' "$work/tables.$v.before") <(sed 's/ md5=.*//' "$work/tables.$v.after") &&
-       diff -u <(grep -vE '^table patsvc\.(protected_tables|retention_holds|retention_archives|retention_policies|appointments|waitlist) ' "$work/tables.$v.before") \
-               <(grep -vE '^table patsvc\.(protected_tables|retention_holds|retention_archives|retention_policies|appointments|waitlist) ' "$work/tables.$v.after") &&
+    if diff -u <(grep -vE "$events" "$work/tables.$v.before" | sed 's/ md5=.*//') \
+               <(grep -vE "$events" "$work/tables.$v.after" | sed 's/ md5=.*//') &&
+       diff -u <(grep -vE '^table patsvc\.(protected_tables|retention_holds|retention_archives|retention_policies|appointments|waitlist) ' "$work/tables.$v.before" | grep -vE "$events") \
+               <(grep -vE '^table patsvc\.(protected_tables|retention_holds|retention_archives|retention_policies|appointments|waitlist) ' "$work/tables.$v.after" | grep -vE "$events") &&
        diff -u "$work/added.$v.before" "$work/added.$v.after" &&
        diff -u <(echo 0) <(q -d "$db" -At -c "SELECT (SELECT count(*) FROM patsvc.appointments WHERE priority <> 'routine')
                                                    + (SELECT count(*) FROM patsvc.waitlist WHERE priority <> 'routine')"); then
