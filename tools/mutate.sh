@@ -22,6 +22,7 @@ src/upgrade/0.1.0--0.2.0/10-backups.sql|ALTER TABLE @extschema@.protected_tables
 src/patsvc.c|	if (likely(patsvc_is_own_table(td->tg_relation, tables)))|	if (true)|trigger functions run on any table
 LIST
 )
+mkdir -p build
 want=" $* "
 n=0; survivors=0; stale=0
 while IFS='|' read -r file from to what; do
