@@ -22,7 +22,7 @@ src/upgrade/0.1.0--0.2.0/10-backups.sql|ALTER TABLE @extschema@.protected_tables
 src/patsvc.c|	if (likely(patsvc_is_own_table(td->tg_relation, tables)))|	if (true)|trigger functions run on any table
 LIST
 )
-mkdir -p build
+logdir=${TMPDIR:-/tmp}/patsvc-mutations; mkdir -p "$logdir"
 want=" $* "
 n=0; survivors=0; stale=0
 while IFS='|' read -r file from to what; do
@@ -33,10 +33,10 @@ while IFS='|' read -r file from to what; do
         echo "mutation $n STALE: its text is no longer in $file ($what)"; stale=$((stale + 1)); continue
     fi
     FROM=$from TO=$to perl -0pi -e 's/\Q$ENV{FROM}\E/$ENV{TO}/' "$file"
-    if make test > "build/mutation-$n.log" 2>&1; then
+    if make test > "$logdir/mutation-$n.log" 2>&1; then
         echo "mutation $n SURVIVED: $what ($file)"; survivors=$((survivors + 1))
     else
-        echo "mutation $n killed: $what ($(grep -m1 -E '^FAILED' "build/mutation-$n.log" || echo 'make test failed'))"
+        echo "mutation $n killed: $what ($(grep -m1 -E '^FAILED' "$logdir/mutation-$n.log" || echo 'make test failed'))"
     fi
     git checkout -- "$file"
 done <<< "$MUTATIONS"
