@@ -68,6 +68,12 @@ UPDATE availability SET ends_local = '14:00' WHERE provider_id = 2 AND weekday =
 -- added hours never leave a visit outside
 INSERT INTO availability (provider_id, location_id, weekday, starts_local, ends_local) VALUES (2, 1, 1, '18:00', '20:00');
 
+-- applied anyway: flagged; moving it inside the hours that are left takes it off the worklist
+SELECT apply_schedule_change('UPDATE patsvc.availability SET ends_local = ''14:00'' WHERE provider_id = 2 AND weekday = 1') AS to_rebook;
+SELECT appointment_id, starts_at FROM appointments_needing_rebooking();
+UPDATE appointments SET starts_at = '2027-03-15 17:00Z' WHERE id = 103;
+SELECT count(*) AS still_to_rebook FROM appointments_needing_rebooking();
+
 -- ---- appointment types --------------------------------------------------------
 -- 'room' three hours long: the 15:00 visit would end after 17:00
 UPDATE appointment_types SET duration_minutes = 180 WHERE id = 2;
@@ -89,6 +95,14 @@ SELECT appointment_id, status FROM appointments_needing_rebooking();
 -- ---- overbooked visits: provider rules waived, so provider changes leave them alone
 SELECT book_overbook(1, 2, '2027-03-17 03:00Z', 'visit', '{}', 'night call') AS overbooked;
 INSERT INTO time_off (provider_id, during) VALUES (2, '[2027-03-17 02:00Z, 2027-03-17 04:00Z)');
+
+-- ---- a long list: 60 visits, the detail names 50 and counts the rest ------------
+INSERT INTO providers (id, name) VALUES (3, 'Dr Busy');
+INSERT INTO availability (provider_id, location_id, weekday, starts_local, ends_local) SELECT 3, 1, d, '00:00', '24:00' FROM generate_series(1, 7) d;
+INSERT INTO patients (id, name) SELECT 1000 + g, 'P' || g FROM generate_series(1, 60) g;
+SELECT count(book(1000 + g, 3, '2027-03-18 04:00Z'::timestamptz + g * interval '1 hour', 'visit')) AS booked
+  FROM generate_series(1, 60) g;
+INSERT INTO time_off (provider_id, during) VALUES (3, '[2027-03-18 00:00Z, 2027-03-22 00:00Z)');
 
 -- ---- apply_schedule_change takes one INSERT, UPDATE or DELETE -----------------
 SELECT apply_schedule_change('SELECT 1');
