@@ -87,10 +87,16 @@ UPDATE appointment_types SET duration_minutes = 40 WHERE id = 1;
 -- applied anyway: the earlier one flagged (the later one, 40 minutes from 14:30, still fits), its end follows the new type
 SELECT apply_schedule_change('UPDATE patsvc.appointment_types SET duration_minutes = 40 WHERE id = 1') AS to_rebook;
 SELECT appointment_id, starts_at, ends_at FROM appointments_needing_rebooking();
--- a plain status change keeps the flag; a new start clears it
+-- a plain status change keeps the flag (a new start clears it: 103 above); moving an unflagged visit changes nothing there
 SELECT set_status(203, 'arrived');
 UPDATE appointments SET starts_at = '2027-03-16 16:00Z' WHERE id = 202;
 SELECT appointment_id, status FROM appointments_needing_rebooking();
+
+-- ---- a location's time zone ------------------------------------------------------
+-- Boston's hours read in Los Angeles time start 3 hours later in UTC: the 10:00 visit (EDT) would be at 07:00 local
+SELECT book(1, 1, '2027-03-19 12:30Z', 'visit') AS early;
+UPDATE locations SET time_zone = 'America/Los_Angeles' WHERE id = 1;
+UPDATE locations SET name = 'Boston office' WHERE id = 1;   -- not the zone: not checked
 
 -- ---- overbooked visits: provider rules waived, so provider changes leave them alone
 SELECT book_overbook(1, 2, '2027-03-17 03:00Z', 'visit', '{}', 'night call') AS overbooked;

@@ -9,7 +9,7 @@
 CREATE FUNCTION @extschema@.rebooking_check() RETURNS trigger
   AS 'MODULE_PATHNAME', 'patsvc_rebooking_check' LANGUAGE C;
 COMMENT ON FUNCTION @extschema@.rebooking_check() IS
-  'trigger: after a change of time off, weekly hours, an appointment type or a resource''s kind, takes the booking key lock of the provider or resource and rechecks the future booked visits it concerns with the booking rules; refuses the change with PS211 listing the visits that would need rebooking, or flags them inside patsvc.apply_schedule_change';
+  'trigger: after a change of time off, weekly hours, an appointment type, a resource''s kind or a location''s time zone, takes the booking key lock of the provider or resource and rechecks the future booked visits it concerns with the booking rules; refuses the change with PS211 listing the visits that would need rebooking, or flags them inside patsvc.apply_schedule_change';
 
 CREATE TRIGGER time_off_rebooking AFTER INSERT OR UPDATE ON @extschema@.time_off
   FOR EACH ROW EXECUTE FUNCTION @extschema@.rebooking_check();
@@ -29,10 +29,15 @@ CREATE TRIGGER resources_rebooking AFTER UPDATE OF kind ON @extschema@.resources
 COMMENT ON TRIGGER resources_rebooking ON @extschema@.resources IS
   'a kind change that leaves booked visits without a required kind is refused (PS211) or flags them (see function rebooking_check)';
 
+CREATE TRIGGER locations_rebooking AFTER UPDATE OF time_zone ON @extschema@.locations
+  FOR EACH ROW EXECUTE FUNCTION @extschema@.rebooking_check();
+COMMENT ON TRIGGER locations_rebooking ON @extschema@.locations IS
+  'another time zone that moves weekly hours away from booked visits there is refused (PS211) or flags them (see function rebooking_check)';
+
 CREATE FUNCTION @extschema@.apply_schedule_change(change text) RETURNS bigint[]
   AS 'MODULE_PATHNAME', 'patsvc_apply_schedule_change' LANGUAGE C STRICT;
 COMMENT ON FUNCTION @extschema@.apply_schedule_change(text) IS
-  'runs one INSERT, UPDATE or DELETE (time off, hours, a type, a resource''s kind) with the caller''s rights even when it leaves booked visits outside the rules: those stay booked, flagged (needs_rebooking), and their ids are returned (sorted)';
+  'runs one INSERT, UPDATE or DELETE (time off, hours, a type, a resource''s kind, a location''s time zone) with the caller''s rights even when it leaves booked visits outside the rules: those stay booked, flagged (needs_rebooking), and their ids are returned (sorted)';
 
 CREATE FUNCTION @extschema@.appointments_needing_rebooking()
   RETURNS TABLE (appointment_id bigint, provider_id bigint, patient_id bigint, starts_at timestamptz,

@@ -3,7 +3,8 @@
  *
  * The AFTER ROW trigger rebooking_check on patsvc.time_off (INSERT, UPDATE),
  * patsvc.availability (UPDATE, DELETE), patsvc.appointment_types (UPDATE of
- * length, buffers, kinds, capacity) and patsvc.resources (UPDATE of kind)
+ * length, buffers, kinds, capacity), patsvc.resources (UPDATE of kind) and
+ * patsvc.locations (UPDATE of time_zone)
  * finds the future time-holding appointments the changed row could concern
  * and asks the rules (rules_recheck in rules.c: the same checks the booking
  * trigger runs, one implementation) whether each would still be accepted.
@@ -82,6 +83,10 @@ static CandidatePlan by_resource = {
 };
 static CandidatePlan by_type = {
 	CANDIDATE_COLS " WHERE a.type_id = $1" CANDIDATE_FILTER,
+	1, {INT8OID}
+};
+static CandidatePlan by_location = {
+	CANDIDATE_COLS " WHERE a.location_id = $1 AND NOT a.overbook" CANDIDATE_FILTER,
 	1, {INT8OID}
 };
 static CandidatePlan mark = {
@@ -243,7 +248,8 @@ refuse_or_flag(const char *what, const int64 *ids, int n)
 	remember_flagged(ids, n);
 }
 
-static const char *const changed_tables[] = {"availability", "time_off", "appointment_types", "resources", NULL};
+static const char *const changed_tables[] = {"availability", "time_off", "appointment_types", "resources", "locations",
+NULL};
 
 static void
 check_change(TriggerData *td)
@@ -289,6 +295,14 @@ check_change(TriggerData *td)
 			return;
 		n = affected_appointments(&by_type, key, (Datum) 0, true, &ids);
 		refuse_or_flag("this change of an appointment type", ids, n);
+	}
+	else if (strcmp(relname, "locations") == 0)
+	{
+		/* another time zone moves every weekly hours row there in UTC: locks per appointment */
+		if (oldtup == NULL || newtup == NULL || !column(oldtup, desc, "id", &key))
+			return;
+		n = affected_appointments(&by_location, key, (Datum) 0, false, &ids);
+		refuse_or_flag("this change of a location's time zone", ids, n);
 	}
 	else
 	{
