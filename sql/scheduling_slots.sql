@@ -101,8 +101,9 @@ SELECT book(715, 707, '2027-03-14 10:00Z', 'slots-buffered') IS NOT NULL AS buff
        book(716, 707, '2027-03-14 12:00Z', 'slots-group') IS NOT NULL AS group_1,
        book(717, 707, '2027-03-14 12:00Z', 'slots-group') IS NOT NULL AS group_2,
        book(718, 708, '2027-03-15 13:00Z', 'slots-scan', '{701}') IS NOT NULL AS scanner;
-INSERT INTO time_off (provider_id, during, reason) VALUES
-  (701, '[2027-03-14 06:00Z, 2027-03-14 09:00Z)', 'training'), (708, '[2027-03-15 14:00Z, 2027-03-16 14:00Z)', 'away');
+-- (708's time off covers visits booked above: applied anyway, they stay booked, flagged for rebooking)
+SELECT apply_schedule_change($$INSERT INTO patsvc.time_off (provider_id, during, reason) VALUES
+  (701, '[2027-03-14 06:00Z, 2027-03-14 09:00Z)', 'training'), (708, '[2027-03-15 14:00Z, 2027-03-16 14:00Z)', 'away')$$) AS to_rebook;
 INSERT INTO time_off (resource_id, during, reason) VALUES (701, '[2027-03-16 13:00Z, 2027-03-16 16:00Z)', 'service');
 -- long booked runs (more taken candidates than next_available probes one by one):
 -- provider 706 (Kathmandu) 20 hours of 20-minute visits from 2027-05-03 00:00 local,

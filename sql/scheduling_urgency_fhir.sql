@@ -62,7 +62,8 @@ SELECT * FROM next_available('{61}', '2027-03-22 12:00Z', 'u-visit', '{}', 2);
 SELECT * FROM next_available_urgent('{61}', '2027-03-22 12:00Z', 'u-visit', '{}', 3);
 SELECT * FROM next_available_urgent('{61,62}', '2027-03-22 12:00Z', 'u-visit', '{}', 7);
 -- not during the provider's time off, nor when a requested resource is held or off
-INSERT INTO time_off (provider_id, during) VALUES (61, '[2027-03-22 12:00Z, 2027-03-22 12:30Z)');
+-- (over a visit booked above: applied anyway, it stays booked, flagged for rebooking)
+SELECT apply_schedule_change($$INSERT INTO patsvc.time_off (provider_id, during) VALUES (61, '[2027-03-22 12:00Z, 2027-03-22 12:30Z)')$$) AS to_rebook;
 SELECT count(book(65, 62, '2027-03-22 13:00Z', 'u-scan', '{62}')) AS scanner_held_13_to_13_40;
 -- with the scanner: 12:00 is time off, 13:00 and 13:30 overlap the scanner's hold; 12:30 is left
 SELECT * FROM next_available_urgent('{61}', '2027-03-22 12:00Z', 'u-visit', '{62}', 2);

@@ -165,7 +165,8 @@ CREATE TABLE @extschema@.appointments (
   replaces        bigint REFERENCES @extschema@.appointments,
   series_id       bigint,
   created_at      timestamptz NOT NULL DEFAULT pg_catalog.now(),
-  priority        @extschema@.request_priority NOT NULL DEFAULT 'routine'
+  priority        @extschema@.request_priority NOT NULL DEFAULT 'routine',
+  needs_rebooking timestamptz
 );
 CREATE INDEX appointments_provider_held ON @extschema@.appointments (provider_id, held_from) INCLUDE (held_until);
 CREATE INDEX appointments_patient_start ON @extschema@.appointments (patient_id, starts_at) INCLUDE (ends_at);
@@ -185,6 +186,8 @@ COMMENT ON COLUMN @extschema@.appointments.overbook IS 'true only through patsvc
 COMMENT ON COLUMN @extschema@.appointments.overridden_by IS 'session user who overbooked (set by the trigger)';
 COMMENT ON COLUMN @extschema@.appointments.replaces IS 'the appointment this one replaced when rescheduled';
 COMMENT ON COLUMN @extschema@.appointments.series_id IS 'recurring series this occurrence belongs to';
+COMMENT ON COLUMN @extschema@.appointments.needs_rebooking IS
+  'when patsvc.apply_schedule_change left this booked visit outside the rules (time off, hours, type, resource kind); NULL otherwise, set NULL again when the visit is moved or stops holding time';
 COMMENT ON COLUMN @extschema@.appointments.priority IS 'FHIR priority of the visit (routine, urgent, asap, stat); advice for the front office, no rule depends on it';
 
 -- Internal: which resource holds which time.  Written only by the trigger on

@@ -33,6 +33,7 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/date.h"
+#include "utils/inval.h"
 #include "utils/datetime.h"
 #include "utils/rangetypes.h"
 #include "utils/rel.h"
@@ -816,7 +817,15 @@ rules_check(ApptRow *row, const ApptType *type, RuleMode mode, bool check_patien
 	bool		ok;
 
 	if (mode == RULES_ENFORCE)
+	{
 		lock_keys(row, check_patient);
+		/*
+		 * A schedule change (time off, hours, a type) holds the same key lock
+		 * until it commits (rebook.c); once we have the lock, drop the cached
+		 * rows its commit invalidated (a check of a flag when there are none).
+		 */
+		AcceptInvalidationMessages();
+	}
 	if (!(mode == RULES_PROBE && row->nresources == 0) && !check_resource_kinds(row, type, mode))
 		return false;
 	sched_rels_open();
@@ -972,4 +981,36 @@ rules_replace_holds(int64 appointment, const ApptRow *old, const ApptRow *row)
 	}
 	if (row != NULL && row->nresources > 0)
 		insert_holds(appointment, row);
+}
+
+/*
+ * rebook.c: the key lock a booking of that provider (is_resource: resource)
+ * takes, so a schedule change and a booking of the same key serialize.
+ */
+void
+rules_lock_key(bool is_resource, int64 key)
+{
+	lock_key(is_resource ? DIM_RESOURCE : DIM_PROVIDER, key);
+}
+
+/*
+ * rebook.c: would this appointment, already booked, still be accepted by
+ * the rules as they are now (the same checks as rules_check, one
+ * implementation)?  Takes the row's key locks, drops stale cached rows,
+ * reads the latest committed state plus this transaction's writes, and
+ * answers instead of raising.
+ */
+bool
+rules_recheck(ApptRow *row, const ApptType *type, bool check_patient)
+{
+	bool		ok;
+
+	lock_keys(row, check_patient);
+	AcceptInvalidationMessages();
+	if (!check_resource_kinds(row, type, RULES_PROBE))
+		return false;
+	sched_rels_open();
+	ok = check_all(row, type, RULES_PROBE, check_patient, push_check_snapshot(RULES_ENFORCE, InvalidSnapshot));
+	PopActiveSnapshot();
+	return ok;
 }

@@ -26,6 +26,7 @@
 #define ERRCODE_PATSVC_UNKNOWN_REFERENCE	MAKE_SQLSTATE('P','S','2','0','8')
 #define ERRCODE_PATSVC_INTERNAL_TABLE		MAKE_SQLSTATE('P','S','2','0','9')
 #define ERRCODE_PATSVC_SERIES_CONFLICT		MAKE_SQLSTATE('P','S','2','1','0')
+#define ERRCODE_PATSVC_NEEDS_REBOOKING		MAKE_SQLSTATE('P','S','2','1','1')
 
 /* Longest time one appointment may hold, buffers included (CHECK on the table). */
 #define SCHED_MAX_HELD_USECS	(INT64CONST(24) * USECS_PER_HOUR)
@@ -119,6 +120,9 @@ extern void rules_derive_times(ApptRow *row, const ApptType *type);
 /* Checks rules 1-3 (provider part skipped when row->overbook); returns
  * false on the first violation in probe mode, raises in enforce mode. */
 extern bool rules_check(ApptRow *row, const ApptType *type, RuleMode mode, bool check_patient);
+/* rebook.c: a schedule change takes a booking's key lock, then rechecks booked visits */
+extern void rules_lock_key(bool is_resource, int64 key);
+extern bool rules_recheck(ApptRow *row, const ApptType *type, bool check_patient);
 /* Deletes the holds of old (if not NULL) and inserts the row's (if not NULL). */
 extern void rules_replace_holds(int64 appointment, const ApptRow *old_or_null, const ApptRow *row_or_null);
 

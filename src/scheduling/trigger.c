@@ -71,6 +71,8 @@ find_columns(TupleDesc desc, int *attnums)
 /* The column numbers of one relation, kept until its relcache entry is invalidated. */
 static Oid	columns_relid = InvalidOid;
 static int	columns_attnums[C_COUNT];
+/* needs_rebooking (0.2.0): 0 in a database not yet updated, which has no such column */
+static int	rebooking_attnum = 0;
 
 static void
 forget_columns(Datum arg, Oid relid)
@@ -94,6 +96,7 @@ columns_of(Relation rel)
 	{
 		columns_relid = InvalidOid;
 		find_columns(RelationGetDescr(rel), columns_attnums);
+		rebooking_attnum = Max(SPI_fnumber(RelationGetDescr(rel), "needs_rebooking"), 0);
 		columns_relid = RelationGetRelid(rel);
 	}
 	return columns_attnums;
@@ -357,12 +360,20 @@ enforce(Relation rel, Snapshotted *n, Snapshotted *o)
 }
 
 static HeapTuple
-write_derived(HeapTuple tup, TupleDesc desc, const int *attnums, const Snapshotted *n, bool set_audit)
+write_derived(HeapTuple tup, TupleDesc desc, const int *attnums, const Snapshotted *n, bool set_audit,
+			  bool clear_rebooking)
 {
-	int			cols[8];
-	Datum		values[8];
-	bool		nulls[8] = {0};
+	int			cols[9];
+	Datum		values[9];
+	bool		nulls[9] = {0};
 	int			k = 0;
+
+	if (clear_rebooking)		/* moved or cancelled: off the rebooking worklist */
+	{
+		cols[k] = rebooking_attnum;
+		nulls[k] = true;
+		values[k++] = (Datum) 0;
+	}
 
 	cols[k] = attnums[C_ENDS];
 	values[k++] = TimestampTzGetDatum(n->row.ends);
@@ -424,7 +435,8 @@ patsvc_appointments_enforce(PG_FUNCTION_ARGS)
 	Snapshotted n,
 				o;
 	bool		is_update,
-				set_audit;
+				set_audit,
+				clear_rebooking;
 
 	check_trigger_context(fcinfo, "appointments_enforce", appointments_only);
 	desc = RelationGetDescr(td->tg_relation);
@@ -459,9 +471,14 @@ patsvc_appointments_enforce(PG_FUNCTION_ARGS)
 		status_check_transition(o.row.id, o.status, n.status);
 	}
 	apply_overbook_rule(&n, is_update ? &o : NULL, &set_audit);
+	/* a visit flagged for rebooking (rebook.c) leaves the worklist when it is moved or stops holding time */
+	clear_rebooking = is_update && rebooking_attnum > 0 &&
+		(!status_holds_time(n.status) || moved(&n.row, &o.row) || n.row.patient != o.row.patient ||
+		 !same_resources(&n.row, &o.row)) &&
+		!heap_attisnull(td->tg_newtuple, rebooking_attnum, desc);
 	enforce(td->tg_relation, &n, is_update ? &o : NULL);
 	return PointerGetDatum(write_derived(is_update ? td->tg_newtuple : td->tg_trigtuple, desc, attnums,
-										 &n, set_audit));
+										 &n, set_audit, clear_rebooking));
 }
 
 static void

@@ -105,8 +105,12 @@ GRANT EXECUTE ON FUNCTION
   @extschema@.next_available(bigint[], timestamptz, text, bigint[], integer),
   @extschema@.next_available_urgent(bigint[], timestamptz, text, bigint[], integer),
   @extschema@.appointment_fhir(bigint),
-  @extschema@.slots_fhir(bigint, tstzrange, text)
+  @extschema@.slots_fhir(bigint, tstzrange, text),
+  @extschema@.appointments_needing_rebooking()
   TO patsvc_front_desk, patsvc_scheduler;
+-- a change that leaves booked visits to rebook: calendars (scheduler), types and resources (admin);
+-- the statement runs with the caller's rights, so each needs the table's privilege as well
+GRANT EXECUTE ON FUNCTION @extschema@.apply_schedule_change(text) TO patsvc_scheduler, patsvc_admin;
 -- next_available_urgent reads the resource holds: they show no more than appointments.resources
 GRANT SELECT ON @extschema@.appointment_resources TO patsvc_front_desk, patsvc_scheduler;
 GRANT EXECUTE ON FUNCTION
