@@ -248,6 +248,15 @@ slot_cursor_init(SlotCursor *c, const WeeklyHours *h, int32 duration_min, Timest
 /* starts of the cursor's day: midnight + wall time, or one by one and sorted
  * on an offset change day (a shifted nonexistent time can pass a later one);
  * a night shift runs into the next local date, which must be regular too */
+static bool
+day_regular(SlotCursor *c)
+{
+	const WeeklyHours *h = c->hours;
+
+	return zone_day(h->zone, c->day)->regular &&
+		(h->ends <= USECS_PER_DAY || zone_day(h->zone, c->day + 1)->regular);
+}
+
 static TimestampTz
 day_slot(SlotCursor *c, int k)
 {
@@ -255,7 +264,7 @@ day_slot(SlotCursor *c, int k)
 	const ZoneDay *zd = zone_day(h->zone, c->day);
 	Timestamp	local0 = (Timestamp) c->day * USECS_PER_DAY + h->starts;
 
-	if (zd->regular && (h->ends <= USECS_PER_DAY || zone_day(h->zone, c->day + 1)->regular))
+	if (day_regular(c))
 		return zd->midnight + h->starts + k * c->step;
 	if (k == 0)
 	{
@@ -290,6 +299,45 @@ slot_cursor_next(SlotCursor *c)
 		c->k = 0;
 	}
 	c->day = DATEVAL_NOEND;		/* done */
+	return false;
+}
+
+/*
+ * Moves the cursor to its first candidate at or after t (as calling
+ * slot_cursor_next until then would): on a day without an offset change the
+ * slot is computed, not stepped to, and whole days before t are skipped.
+ */
+bool
+slot_cursor_seek(SlotCursor *c, TimestampTz t)
+{
+	const WeeklyHours *h = c->hours;
+
+	while (c->day <= h->zone->last_day && c->day <= h->valid_until)
+	{
+		if (c->k < c->nslots && day_regular(c))
+		{
+			TimestampTz first = zone_day(h->zone, c->day)->midnight + h->starts;
+
+			if (t > first + c->k * c->step)
+			{
+				int64		k = (t - first + c->step - 1) / c->step;
+
+				if (k >= c->nslots)
+				{
+					c->day += 7;
+					c->k = 0;
+					continue;
+				}
+				c->k = (int) k;
+			}
+			return slot_cursor_next(c);
+		}
+		if (!slot_cursor_next(c))
+			return false;
+		if (c->current >= t)
+			return true;
+	}
+	c->day = DATEVAL_NOEND;
 	return false;
 }
 

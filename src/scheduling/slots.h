@@ -67,6 +67,8 @@ extern void slot_cursor_init(SlotCursor *c, const WeeklyHours *h, int32 duration
 							 TimestampTz w0, TimestampTz w1);
 /* Next candidate in current (never earlier than the one before); false when done. */
 extern bool slot_cursor_next(SlotCursor *c);
+/* First candidate at or after t in current; false when none is left. */
+extern bool slot_cursor_seek(SlotCursor *c, TimestampTz t);
 /* All candidates of the hours rows in [w0, w1), sorted, duplicates removed. */
 extern TimestampTz *slots_expand(const WeeklyHours *hours, int nhours, int32 duration_min,
 								 TimestampTz w0, TimestampTz w1, int *n);
