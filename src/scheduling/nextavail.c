@@ -8,8 +8,9 @@
  * first slots and the slots actually probed are ever computed.
  *
  * Where many candidates are taken (a fully booked morning: 32 probes said
- * no), one query reads the bookings of all asked providers for the next 24
- * hours (and again later, after 32 more refusals it did not foresee); a
+ * no), the bookings of all asked providers are read in bulk for the next 2
+ * hours (one rescanned index scan per provider; again later, after 32 more
+ * refusals it did not foresee, for twice as long, up to a day); a
  * candidate those bookings already refuse (rules 1 and 3, decided exactly as
  * the trigger decides them) is skipped without a probe.  Every slot returned
  * has passed the full probe.
@@ -48,7 +49,8 @@ PG_FUNCTION_INFO_V1(patsvc_next_available_c);
 #define SEARCH_DAYS 92
 /* taken candidates probed one by one before the bookings are read in bulk */
 #define PROBES_BEFORE_BULK 32
-/* time span (from the first candidate's held start) the bulk read covers */
+/* time span (from the first candidate's held start) the bulk read covers: the first, the longest */
+#define BULK_FIRST_SPAN (INT64CONST(2) * USECS_PER_HOUR)
 #define BULK_SPAN USECS_PER_DAY
 
 /* Bookings of all asked providers held in [lo, hi), by provider. */
@@ -57,6 +59,7 @@ typedef struct BulkBusy
 	bool		loaded;
 	TimestampTz lo;
 	TimestampTz hi;
+	int64		span;
 	Busy	   *rows;
 	int			n;
 } BulkBusy;
@@ -132,15 +135,40 @@ make_row(int64 provider, TimestampTz starts, int64 type_id, const ApptType *type
 	rules_derive_times(row, type);
 }
 
+/*
+ * The bookings of the asked providers whose held time touches [from, from +
+ * span) (slots_scan_busy: as the probe reads them).  The span starts at 2
+ * hours and doubles at each read, up to a day.
+ */
 static void
-bulk_load(BulkBusy *bulk, ArrayType *providers, TimestampTz from)
+bulk_load(BulkBusy *bulk, const int64 *provs, int nprovs, TimestampTz from)
 {
 	if (bulk->loaded)
 		pfree(bulk->rows);
+	bulk->span = bulk->loaded ? Min(bulk->span * 2, BULK_SPAN) : BULK_FIRST_SPAN;
 	bulk->lo = from;
-	bulk->hi = from + BULK_SPAN;
-	bulk->rows = slots_load_busy(providers, bulk->lo, bulk->hi, &bulk->n);
+	bulk->hi = from + bulk->span;
+	bulk->rows = slots_scan_busy(provs, nprovs, bulk->lo, bulk->hi, &bulk->n);
 	bulk->loaded = true;
+}
+
+/* the asked providers, sorted, each once */
+static int64 *
+distinct_providers(ArrayType *providers, int *n)
+{
+	Datum	   *ids;
+	bool	   *nulls;
+	int			nids;
+	int64	   *out;
+
+	deconstruct_array(providers, INT8OID, sizeof(int64), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE, &ids, &nulls, &nids);
+	out = palloc(sizeof(int64) * Max(nids, 1));
+	*n = 0;
+	for (int i = 0; i < nids; i++)
+		if (!nulls[i])
+			out[(*n)++] = DatumGetInt64(ids[i]);
+	*n = sched_sort_distinct(out, *n);
+	return out;
 }
 
 /* true when the bulk-read bookings refuse the slot (so would the probe) */
@@ -385,6 +413,8 @@ patsvc_next_available_c(PG_FUNCTION_ARGS)
 				found = 0,
 				taken = 0;
 	BulkBusy	bulk = {0};
+	int64	   *provs = NULL;
+	int			nprovs = 0;
 	ResBusy		res = {0};
 	TimestampTz skip_before = 0;	/* every start before it is refused by the resources */
 	bool		have_last = false;
@@ -467,7 +497,9 @@ patsvc_next_available_c(PG_FUNCTION_ARGS)
 		{
 			if (++taken == PROBES_BEFORE_BULK)
 			{
-				bulk_load(&bulk, providers, row.held_from);
+				if (provs == NULL)
+					provs = distinct_providers(providers, &nprovs);
+				bulk_load(&bulk, provs, nprovs, row.held_from);
 				taken = 0;
 			}
 			continue;

@@ -105,8 +105,8 @@ typedef struct Busy
 	int64		type;
 } Busy;
 
-/* Bookings of the providers whose held time may touch [lo, hi), by provider, then held_from. */
-extern Busy *slots_load_busy(ArrayType *providers, TimestampTz lo, TimestampTz hi, int *n);
+/* Bookings of the providers (sorted, distinct) whose held time may touch [lo, hi), by provider, then held_from. */
+extern Busy *slots_scan_busy(const int64 *provs, int nprovs, TimestampTz lo, TimestampTz hi, int *n);
 /* Rules 1 and 3 for row's provider against that provider's bookings (same answer as the trigger's check). */
 extern bool slots_provider_free(const ApptRow *row, const ApptType *type, const Busy *busy, int nbusy);
 
