@@ -182,6 +182,21 @@ SELECT id, (SELECT count(*) FROM next_available(providers, after, type_code, res
                WITH ORDINALITY AS n(provider, slot, ord)) AS same_as_sql
 FROM na_cases ORDER BY id;
 
+-- 4. free_slots equals the candidates the probe (slot_is_free, the trigger's
+-- rules) finds free: long booked runs, buffers, group places, time off, night shifts
+SELECT v.p AS provider, v.t AS type_id, count(f) AS free,
+       array_agg(f ORDER BY f) IS NOT DISTINCT FROM
+       (SELECT array_agg(c ORDER BY c) FROM candidate_slots(v.p, v.w, v.t) c
+        WHERE slot_is_free(v.p, lower(c), v.t, '{}')) AS same_as_probe
+FROM (VALUES (701, 701, tstzrange('2027-03-13', '2027-03-17')), (706, 701, tstzrange('2027-05-01', '2027-05-12')),
+             (706, 704, tstzrange('2027-05-08', '2027-05-13')), (707, 703, tstzrange('2027-03-13', '2027-03-16')),
+             (707, 704, tstzrange('2027-03-13', '2027-03-16')), (708, 705, tstzrange('2027-03-14', '2027-03-18')),
+             (710, 706, tstzrange('2027-06-06', '2027-06-11')), (712, 701, tstzrange('2027-04-01', '2027-04-08')),
+             (712, 701, tstzrange('2027-06-05', '2027-06-09')), (713, 706, tstzrange('2027-06-05', '2027-06-09')))
+       AS v(p, t, w)
+     LEFT JOIN LATERAL free_slots(v.p, v.w, (SELECT code FROM appointment_types WHERE id = v.t)) f ON true
+GROUP BY v.p, v.t, v.w ORDER BY v.p, v.t, v.w;
+
 -- a few of them spelled out (UTC)
 SET LOCAL TimeZone = 'UTC';
 SELECT * FROM next_available('{701,702,703}', '2027-03-14 05:50Z', 'slots-20', '{}', 4);
