@@ -7,7 +7,13 @@
 #     1,000,000 existing appointments: patsvc vs EXCLUDE vs a plain table
 #     (and, as INFO, the plain table with the three lookup indexes);
 #  3. free_slots (1 provider, 4 weeks) and next_available (500 providers,
-#     7 days) vs SQL references using multiranges.
+#     7 days) vs SQL references using multiranges; then next_available with
+#     a required ultrasound that is free, off 3 hours that morning, off all
+#     week, busy all day, and with a second resource busy the next day, at
+#     40, 100, 250 and 500 providers (the cost should grow linearly).
+# SLOTS_ONLY=1 runs part 3 alone (about a minute instead of about 8): the
+# 1,000,000 appointments are then loaded without checks, as part 2 loads
+# its second half.
 # INFO lines give the floor of 1 and 2: a table with patsvc.appointments'
 # columns and indexes but no trigger (ref_floor), and the same with
 # its 4 foreign keys (ref_floor_fk), loaded and booked the same way.
@@ -66,6 +72,20 @@ SELECT p AS provider_id, d, k,
 FROM generate_series(1, 500) p, generate_series(0, 199) d, generate_series(0, 9) k;
 SQL
 
+SLOTS_ONLY=${SLOTS_ONLY:-0}
+if [ "$SLOTS_ONLY" = 1 ]; then
+q <<'SQL'
+SET session_replication_role = replica;
+INSERT INTO patsvc.appointments (patient_id, provider_id, type_id, location_id, starts_at, ends_at, held_from, held_until, resources)
+SELECT patient_id, provider_id, 1, 1, starts_at, starts_at + interval '20 minutes', starts_at, starts_at + interval '20 minutes',
+       ARRAY[provider_id] FROM bench_rows;
+INSERT INTO patsvc.appointment_resources (appointment_id, resource_id, held_from, held_until)
+SELECT id, provider_id, held_from, held_until FROM patsvc.appointments;
+RESET session_replication_role;
+VACUUM ANALYZE;
+SQL
+echo "existing appointments: $(psql -X -At -c 'SELECT count(*) FROM patsvc.appointments') (SLOTS_ONLY=1: parts 1 and 2 skipped)"
+else
 # 1. bulk load, 500,000 rows (days 0-99), enforcement on; BULK_ROUNDS rounds on emptied tables
 # (CHECKPOINT first), patsvc and EXCLUDE alternating; each side's best round counts (one round of
 # the 35-47 s EXCLUDE load swung by 1.4x between runs), every round is printed
@@ -172,23 +192,27 @@ tps_plain_idx=$(tps plain_idx); tps_floor=$(tps floor); tps_floor_fk=$(tps floor
 echo "INFO booking ceiling: the plain table with the provider, patient and room btree indexes an overlap check reads, nothing else: $tps_plain_idx tps = $(ratio "$tps_plain_idx" "$tps_excl")x EXCLUDE, $(ratio "$tps_plain_idx" "$tps_plain")x plain; patsvc reaches $(ratio "$tps_patsvc" "$tps_plain_idx")x of it"
 echo "INFO booking throughput floor (same columns and indexes as patsvc.appointments, no trigger): $tps_floor tps = $(ratio "$tps_floor" "$tps_excl")x EXCLUDE, $(ratio "$tps_floor" "$tps_plain")x plain; with the same 4 foreign keys: $tps_floor_fk tps = $(ratio "$tps_floor_fk" "$tps_excl")x EXCLUDE, $(ratio "$tps_floor_fk" "$tps_plain")x plain; patsvc reaches $(ratio "$tps_patsvc" "$tps_floor_fk")x the floor with foreign keys"
 
-# 3. slot search: patsvc functions vs multirange SQL references, average of repeated calls
+fi
+
+# 3. slot search: patsvc functions vs multirange SQL references, average of repeated calls;
+# JIT off on both sides (a reference's plan can cost enough to be compiled, a search should not)
+export PGOPTIONS="${PGOPTIONS:-} -c jit=off"
 q <<'SQL'
 -- candidate slots in SQL (per local date, (date + time) AT TIME ZONE zone), so the
 -- reference does not lean on patsvc's C expansion (patsvc.candidate_slots)
 \i test/sql/ref_candidate_slots.sql
 CREATE FUNCTION ref_free_slots(prov bigint, w tstzrange) RETURNS SETOF tstzrange LANGUAGE sql STABLE AS $$
-  WITH hours AS (
+  WITH hours AS MATERIALIZED (
     SELECT range_agg(tstzrange((d::date + a.starts_local) AT TIME ZONE l.time_zone,
                                (d::date + a.ends_local) AT TIME ZONE l.time_zone)) AS m
     FROM patsvc.availability a JOIN patsvc.locations l ON l.id = a.location_id,
          generate_series((lower(w) AT TIME ZONE l.time_zone)::date - 1, (upper(w) AT TIME ZONE l.time_zone)::date, interval '1 day') d
     WHERE a.provider_id = prov AND a.weekday = extract(isodow FROM d)),
-  busy AS (
+  busy AS MATERIALIZED (
     SELECT coalesce(range_agg(tstzrange(held_from, held_until)), '{}'::tstzmultirange) AS m FROM patsvc.appointments
     WHERE provider_id = prov AND held_from < upper(w) AND held_until > lower(w)
       AND status NOT IN ('cancelled', 'noshow', 'entered-in-error') AND NOT overbook),
-  free AS (SELECT hours.m - busy.m AS m FROM hours, busy)
+  free AS MATERIALIZED (SELECT hours.m - busy.m AS m FROM hours, busy)
   SELECT s FROM free, ref_candidate_slots(prov, w, 1) s WHERE free.m @> s
 $$;
 CREATE FUNCTION ref_next_available(provs bigint[], after timestamptz, n int)
@@ -219,3 +243,79 @@ na_same=$(psql -X -At -c "SELECT (SELECT array_agg(n ORDER BY lower(n.slot), n.p
 na=$(psql -X -At -c "SELECT round(time_calls(\$\$SELECT count(*) FROM patsvc.next_available($provs, '2027-02-01 13:00Z', 'visit', '{}', 3)\$\$, 20)::numeric, 3)")
 na_ref=$(psql -X -At -c "SELECT round(time_calls(\$\$SELECT count(*) FROM ref_next_available($provs, '2027-02-01 13:00Z', 3)\$\$, 2)::numeric, 3)")
 echo "RESULT next_available 500 providers x 7 days: $(ratio "$na_ref" "$na")x multirange SQL (target >= 10x, under 5 ms) [patsvc $na ms, reference $na_ref ms, same slots: $na_same]"
+
+# 3b. next_available with a required resource (an ultrasound, 1001; a second
+# resource 1002 in the last case), at 40, 100, 250 and 500 providers, from
+# Monday 2027-02-01 08:00 New York (13:00Z; hours 08:00-17:00 every day, the
+# providers' visits 09:00-15:20 every 40 minutes):
+#   free      the ultrasound has no time off and no holds that week
+#   off3h     off 13:00Z-16:00Z that morning
+#   offweek   off Monday to Friday (2027-02-01 00:00Z to 2027-02-06 00:00Z)
+#   busy      held all Monday 13:00Z-21:00Z by 24 visits of provider 501 (not searched)
+#   busy2     as busy, plus resource 1002 held all Monday 21:00Z-22:00Z and Tuesday 13:00Z-21:00Z
+# The reference: the multirange search above with the resources' blocked
+# time (time off and holds) read once in a MATERIALIZED CTE and subtracted;
+# JIT off on both sides.  Each case's slots are checked equal.
+q <<'SQL'
+INSERT INTO patsvc.resources (id, name, kind) VALUES (1001, 'Ultrasound', 'ultrasound'), (1002, 'ECG', 'ecg');
+INSERT INTO patsvc.appointment_types (id, code, duration_minutes, required_resource_kinds) VALUES (2, 'scan', 20, '{ultrasound}');
+INSERT INTO patsvc.providers (id, name) VALUES (501, 'Sonographer');
+INSERT INTO patsvc.patients (id, name) SELECT p, 'Patient ' || p FROM generate_series(110001, 110100) p;
+CREATE FUNCTION ref_next_available_res(provs bigint[], after timestamptz, n int, res bigint[])
+  RETURNS TABLE(provider bigint, slot tstzrange) LANGUAGE sql STABLE AS $$
+  WITH blocked AS MATERIALIZED (
+    SELECT coalesce(range_agg(r), '{}'::tstzmultirange) AS m FROM (
+      SELECT during AS r FROM patsvc.time_off
+      WHERE resource_id = ANY (res) AND during && tstzrange(after, after + interval '7 days')
+      UNION ALL
+      SELECT tstzrange(h.held_from, h.held_until) FROM patsvc.appointment_resources h
+      JOIN patsvc.appointments a ON a.id = h.appointment_id
+      WHERE h.resource_id = ANY (res) AND h.held_from < after + interval '7 days' AND h.held_until > after
+        AND h.held_from > after - interval '24 hours'
+        AND a.status NOT IN ('cancelled', 'noshow', 'entered-in-error')) x)
+  SELECT p, s FROM blocked, unnest(provs) p, ref_free_slots(p, tstzrange(after, after + interval '7 days')) s
+  WHERE NOT blocked.m && s
+  ORDER BY lower(s), p LIMIT n
+$$;
+-- the resources' situations, one at a time
+CREATE FUNCTION bench_resource_case(c text) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+  DELETE FROM patsvc.time_off WHERE resource_id IN (1001, 1002);
+  SET LOCAL session_replication_role = replica;
+  DELETE FROM patsvc.appointment_resources WHERE resource_id IN (1001, 1002);
+  DELETE FROM patsvc.appointments WHERE provider_id = 501;
+  IF c = 'off3h' THEN
+    INSERT INTO patsvc.time_off (resource_id, during) VALUES (1001, '[2027-02-01 13:00Z, 2027-02-01 16:00Z)');
+  ELSIF c = 'offweek' THEN
+    INSERT INTO patsvc.time_off (resource_id, during) VALUES (1001, '[2027-02-01 00:00Z, 2027-02-06 00:00Z)');
+  ELSIF c IN ('busy', 'busy2') THEN
+    INSERT INTO patsvc.appointments (patient_id, provider_id, type_id, location_id, starts_at, ends_at, held_from, held_until, resources)
+    SELECT 110001 + j, 501, 2, 1, s, s + interval '20 minutes', s, s + interval '20 minutes',
+           CASE WHEN day = 0 THEN '{1001}'::bigint[] ELSE '{1002}' END
+    FROM generate_series(0, 23) j, generate_series(0, CASE WHEN c = 'busy2' THEN 1 ELSE 0 END) day,
+         LATERAL (SELECT timestamptz '2027-02-01 13:00Z' + day * interval '1 day' + j * interval '20 minutes' AS s) x;
+    IF c = 'busy2' THEN
+      INSERT INTO patsvc.appointments (patient_id, provider_id, type_id, location_id, starts_at, ends_at, held_from, held_until, resources)
+      SELECT 110050 + j, 501, 2, 1, s, s + interval '20 minutes', s, s + interval '20 minutes', '{1002}'
+      FROM generate_series(0, 2) j, LATERAL (SELECT timestamptz '2027-02-01 21:00Z' + j * interval '20 minutes' AS s) x;
+    END IF;
+    INSERT INTO patsvc.appointment_resources (appointment_id, resource_id, held_from, held_until)
+    SELECT id, unnest(resources), held_from, held_until FROM patsvc.appointments WHERE provider_id = 501;
+  END IF;
+END $$;
+SQL
+printf '%-8s %9s %12s %12s %8s %s\n' case providers "patsvc ms" "reference ms" ratio "same slots"
+for c in free off3h offweek busy busy2; do
+    q -c "SELECT bench_resource_case('$c')" -c "ANALYZE patsvc.appointment_resources, patsvc.time_off" >/dev/null
+    res="'{1001}'"
+    [ "$c" = busy2 ] && res="'{1001,1002}'"
+    for np in 40 100 250 500; do
+        provs="(SELECT array_agg(p::bigint) FROM generate_series(1, $np) p)"
+        same=$(psql -X -At -c "SELECT (SELECT array_agg(n ORDER BY lower(n.slot), n.provider) FROM patsvc.next_available($provs, '2027-02-01 13:00Z', 'scan', $res, 3) n)
+                                   = (SELECT array_agg(n ORDER BY lower(n.slot), n.provider) FROM ref_next_available_res($provs, '2027-02-01 13:00Z', 3, $res) n)")
+        t=$(psql -X -At -c "SELECT round(time_calls(\$\$SELECT count(*) FROM patsvc.next_available($provs, '2027-02-01 13:00Z', 'scan', $res, 3)\$\$, 20)::numeric, 3)")
+        tr=$(psql -X -At -c "SELECT round(time_calls(\$\$SELECT count(*) FROM ref_next_available_res($provs, '2027-02-01 13:00Z', 3, $res)\$\$, 2)::numeric, 3)")
+        printf '%-8s %9s %12s %12s %7sx %s\n' "$c" "$np" "$t" "$tr" "$(ratio "$tr" "$t")" "$same"
+        [ "$np" = 500 ] && echo "RESULT next_available 500 providers, resource $c: $(ratio "$tr" "$t")x multirange SQL (target >= 10x, under 5 ms) [patsvc $t ms, reference $tr ms, same slots: $same]"
+    done
+done

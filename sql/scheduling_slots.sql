@@ -116,6 +116,34 @@ SELECT count(book(p, 706, timestamptz '2027-05-10 00:00+05:45' + g * interval '1
 FROM generate_series(0, 34) g, (VALUES (704), (705)) AS x(p)
 WHERE g < 34 OR p = 704;
 
+-- a required ultrasound (resource 703), busy, off 3 hours, off all week,
+-- across providers of several zones, two of them on night shifts (rows
+-- crossing local midnight); a second ultrasound (704) off since forever
+INSERT INTO resources (id, name, kind, location_id) VALUES (703, 'Ultrasound', 'ultrasound', 701),
+                                                           (704, 'Ultrasound 2', 'ultrasound', 701);
+INSERT INTO appointment_types (id, code, duration_minutes, buffer_before_minutes, buffer_after_minutes,
+                               required_resource_kinds, capacity)
+VALUES (706, 'slots-us', 30, 5, 10, '{ultrasound}', 1), (707, 'slots-us-group', 60, 0, 0, '{ultrasound}', 2);
+INSERT INTO providers (id, name) SELECT p, 'Provider ' || p FROM generate_series(710, 713) p;
+INSERT INTO availability (provider_id, location_id, weekday, starts_local, ends_local)
+SELECT p, l, d, s, e
+FROM (VALUES (710, 701, time '08:00', time '17:00'), (711, 702, '07:00', '15:00'),
+             (712, 704, '22:00', '06:00'), (713, 701, '20:00', '04:00')) AS h(p, l, s, e),
+     generate_series(1, 7) d;
+-- busy: the ultrasound held back to back 2027-06-07 13:00Z-20:15Z (nine visits, 45 minutes held each)
+SELECT count(book(719, 710, timestamptz '2027-06-07 13:05Z' + g * interval '45 minutes', 'slots-us', '{703}') IS NOT NULL)
+       AS ultrasound_busy
+FROM generate_series(0, 8) g;
+-- one place of a group slot: other providers may share that start (same type), no other start;
+-- the room held by a visit of another type
+SELECT book(720, 711, '2027-06-09 12:00Z', 'slots-us-group', '{703}') IS NOT NULL AS ultrasound_group_place,
+       book(711, 712, '2027-06-07 14:00Z', 'slots-20', '{702}') IS NOT NULL AS room_held;
+INSERT INTO time_off (resource_id, during, reason) VALUES
+  (703, '[2027-06-08 13:00Z, 2027-06-08 16:00Z)', 'off 3 hours'),
+  (703, '[2027-06-14 00:00Z, 2027-06-21 00:00Z]', 'off all week'),
+  (703, '(2027-04-03 12:00Z, 2027-04-04 16:25Z]', 'off over a DST change'),
+  (704, '(, 2027-06-10 14:00Z]', 'off since forever');
+
 -- 3. next_available equals the SQL search: same rows, in the same order
 CREATE TEMP TABLE na_cases (id int, providers bigint[], after timestamptz, type_code text, resources bigint[], max_results int);
 INSERT INTO na_cases VALUES
@@ -135,7 +163,18 @@ INSERT INTO na_cases VALUES
   (14, '{706}', '2027-05-02 18:00Z', 'slots-20', '{}', 5),
   (15, '{706,701}', '2027-05-02 18:15Z', 'slots-buffered', '{}', 20),
   (16, '{706}', '2027-05-09 18:00Z', 'slots-group', '{}', 3),
-  (17, '{706}', '2027-05-09 18:00Z', 'slots-20', '{}', 3);
+  (17, '{706}', '2027-05-09 18:00Z', 'slots-20', '{}', 3),
+  (18, '{710,711,712,713}', '2027-06-07 12:00Z', 'slots-us', '{703}', 40),
+  (19, '{713,712,711,710}', '2027-06-08 12:00Z', 'slots-us', '{703}', 30),
+  (20, '{710,711,712,713}', '2027-06-13 23:00Z', 'slots-us', '{703}', 10),
+  (21, '{710,711,712,713}', '2027-06-09 11:00Z', 'slots-us-group', '{703}', 10),
+  (22, '{712,713,710}', '2027-06-07 00:00Z', 'slots-us', '{703,702}', 40),
+  (23, '{712,713}', '2027-06-06 18:00Z', 'slots-20', '{}', 40),
+  (24, '{712,713,710}', '2027-04-03 08:00Z', 'slots-us', '{703}', 40),
+  (25, '{710,711}', '2027-06-09 12:00Z', 'slots-us', '{704}', 5),
+  (26, '{710,711}', '2027-06-09 12:00Z', 'slots-us', '{704,703}', 5),
+  (27, '{710}', '2027-06-13 12:00Z', 'slots-us', '{703,799}', 2),
+  (28, '{710,711,712,713}', '2027-06-07 12:00Z', 'slots-us', '{702}', 5);
 SELECT id, (SELECT count(*) FROM next_available(providers, after, type_code, resources, max_results)) AS found,
        (SELECT array_agg(n ORDER BY ord) FROM next_available(providers, after, type_code, resources, max_results)
                WITH ORDINALITY AS n(provider, slot, ord))
@@ -143,6 +182,21 @@ SELECT id, (SELECT count(*) FROM next_available(providers, after, type_code, res
        (SELECT array_agg(n ORDER BY ord) FROM pg_temp.sql_next_available(providers, after, type_code, resources, max_results)
                WITH ORDINALITY AS n(provider, slot, ord)) AS same_as_sql
 FROM na_cases ORDER BY id;
+
+-- 4. free_slots equals the candidates the probe (slot_is_free, the trigger's
+-- rules) finds free: long booked runs, buffers, group places, time off, night shifts
+SELECT v.p AS provider, v.t AS type_id, count(f) AS free,
+       array_agg(f ORDER BY f) IS NOT DISTINCT FROM
+       (SELECT array_agg(c ORDER BY c) FROM candidate_slots(v.p, v.w, v.t) c
+        WHERE slot_is_free(v.p, lower(c), v.t, '{}')) AS same_as_probe
+FROM (VALUES (701, 701, tstzrange('2027-03-13', '2027-03-17')), (706, 701, tstzrange('2027-05-01', '2027-05-12')),
+             (706, 704, tstzrange('2027-05-08', '2027-05-13')), (707, 703, tstzrange('2027-03-13', '2027-03-16')),
+             (707, 704, tstzrange('2027-03-13', '2027-03-16')), (708, 705, tstzrange('2027-03-14', '2027-03-18')),
+             (710, 706, tstzrange('2027-06-06', '2027-06-11')), (712, 701, tstzrange('2027-04-01', '2027-04-08')),
+             (712, 701, tstzrange('2027-06-05', '2027-06-09')), (713, 706, tstzrange('2027-06-05', '2027-06-09')))
+       AS v(p, t, w)
+     LEFT JOIN LATERAL free_slots(v.p, v.w, (SELECT code FROM appointment_types WHERE id = v.t)) f ON true
+GROUP BY v.p, v.t, v.w ORDER BY v.p, v.t, v.w;
 
 -- a few of them spelled out (UTC)
 SET LOCAL TimeZone = 'UTC';

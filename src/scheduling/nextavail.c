@@ -8,11 +8,24 @@
  * first slots and the slots actually probed are ever computed.
  *
  * Where many candidates are taken (a fully booked morning: 32 probes said
- * no), one query reads the bookings of all asked providers for the next 24
- * hours (and again later, after 32 more refusals it did not foresee); a
+ * no), the bookings of all asked providers are read in bulk for the next 2
+ * hours (one rescanned index scan per provider; again later, after 32 more
+ * refusals it did not foresee, for twice as long, up to a day); a
  * candidate those bookings already refuse (rules 1 and 3, decided exactly as
  * the trigger decides them) is skipped without a probe.  Every slot returned
  * has passed the full probe.
+ *
+ * The asked resources' time off and holds are read in bulk too, from the
+ * first candidate on, for a span that doubles with each read (2 days, then
+ * 4, ...: a handful of reads in a 92-day search).  A resource refuses a
+ * start for every provider alike, so when it refuses the earliest candidate
+ * the search computes the first start the blocked time leaves free (a held
+ * time of the type's length that no blocked time overlaps) and every cursor
+ * jumps there as it comes up, without a probe and without visiting the
+ * refused candidates one by one: the cost grows with the providers and the
+ * blocked runs passed, not with their product.  Holds a group slot of the
+ * same type may share (capacity > 1) refuse every start but their own, and
+ * are tested one by one.
  */
 #include "postgres.h"
 
@@ -36,7 +49,8 @@ PG_FUNCTION_INFO_V1(patsvc_next_available_c);
 #define SEARCH_DAYS 92
 /* taken candidates probed one by one before the bookings are read in bulk */
 #define PROBES_BEFORE_BULK 32
-/* time span (from the first candidate's held start) the bulk read covers */
+/* time span (from the first candidate's held start) the bulk read covers: the first, the longest */
+#define BULK_FIRST_SPAN (INT64CONST(2) * USECS_PER_HOUR)
 #define BULK_SPAN USECS_PER_DAY
 
 /* Bookings of all asked providers held in [lo, hi), by provider. */
@@ -45,9 +59,35 @@ typedef struct BulkBusy
 	bool		loaded;
 	TimestampTz lo;
 	TimestampTz hi;
+	int64		span;
 	Busy	   *rows;
 	int			n;
 } BulkBusy;
+
+/* the first span of the resources' bulk read; each next read covers twice the last */
+#define RES_FIRST_SPAN (INT64CONST(2) * USECS_PER_DAY)
+
+/* Blocked time of the asked resources: held [from, until) no start may overlap. */
+typedef struct Blocked
+{
+	TimestampTz from;
+	TimestampTz until;
+	TimestampTz starts;			/* group holds: the start they share */
+} Blocked;
+
+/* Time off and holds of the asked resources touching [lo, hi). */
+typedef struct ResBusy
+{
+	bool		loaded;
+	TimestampTz lo;
+	TimestampTz hi;
+	int64		span;
+	Blocked    *runs;			/* merged, disjoint, sorted: refuse every start */
+	int			nruns;
+	int			next;			/* first run not wholly before the last start asked */
+	Blocked    *group;			/* same-type holds of a group type, by from */
+	int			ngroup;
+} ResBusy;
 
 /* (start, provider) order of two cursors' current slots */
 static int
@@ -95,15 +135,40 @@ make_row(int64 provider, TimestampTz starts, int64 type_id, const ApptType *type
 	rules_derive_times(row, type);
 }
 
+/*
+ * The bookings of the asked providers whose held time touches [from, from +
+ * span) (slots_scan_busy: as the probe reads them).  The span starts at 2
+ * hours and doubles at each read, up to a day.
+ */
 static void
-bulk_load(BulkBusy *bulk, ArrayType *providers, TimestampTz from)
+bulk_load(BulkBusy *bulk, const int64 *provs, int nprovs, TimestampTz from)
 {
 	if (bulk->loaded)
 		pfree(bulk->rows);
+	bulk->span = bulk->loaded ? Min(bulk->span * 2, BULK_SPAN) : BULK_FIRST_SPAN;
 	bulk->lo = from;
-	bulk->hi = from + BULK_SPAN;
-	bulk->rows = slots_load_busy(providers, bulk->lo, bulk->hi, &bulk->n);
+	bulk->hi = from + bulk->span;
+	bulk->rows = slots_scan_busy(provs, nprovs, bulk->lo, bulk->hi, &bulk->n);
 	bulk->loaded = true;
+}
+
+/* the asked providers, sorted, each once */
+static int64 *
+distinct_providers(ArrayType *providers, int *n)
+{
+	Datum	   *ids;
+	bool	   *nulls;
+	int			nids;
+	int64	   *out;
+
+	deconstruct_array(providers, INT8OID, sizeof(int64), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE, &ids, &nulls, &nids);
+	out = palloc(sizeof(int64) * Max(nids, 1));
+	*n = 0;
+	for (int i = 0; i < nids; i++)
+		if (!nulls[i])
+			out[(*n)++] = DatumGetInt64(ids[i]);
+	*n = sched_sort_distinct(out, *n);
+	return out;
 }
 
 /* true when the bulk-read bookings refuse the slot (so would the probe) */
@@ -128,6 +193,183 @@ bulk_refuses(const BulkBusy *bulk, const ApptRow *row, const ApptType *type)
 	for (hi = lo; hi < bulk->n && bulk->rows[hi].provider == row->provider; hi++)
 		;
 	return !slots_provider_free(row, type, &bulk->rows[lo], hi - lo);
+}
+
+static int
+cmp_blocked(const void *a, const void *b)
+{
+	const Blocked *x = a,
+			   *y = b;
+
+	return x->from < y->from ? -1 : x->from > y->from;
+}
+
+static TimestampTz
+spi_ts(uint64 row, int attno, bool *isnull)
+{
+	return DatumGetTimestampTz(SPI_getbinval(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, attno, isnull));
+}
+
+static void
+blocked_add(Blocked **v, int *n, int *cap, TimestampTz from, TimestampTz until, TimestampTz starts)
+{
+	if (*n == *cap)
+	{
+		*cap = Max(16, *cap * 2);
+		*v = *v ? repalloc(*v, sizeof(Blocked) * *cap) : palloc(sizeof(Blocked) * *cap);
+	}
+	(*v)[*n].from = from;
+	(*v)[*n].until = until;
+	(*v)[*n].starts = starts;
+	(*n)++;
+}
+
+/*
+ * Reads the resources' time off and time-holding holds touching [lo, lo +
+ * span), the rows check_resource_time_off and check_resource_overlap read
+ * (same snapshot: the probe's, the statement's).  A time off range becomes
+ * [lower, upper), or [lower, upper + 1 microsecond) when upper is
+ * inclusive: a held time [f, u) overlaps it exactly when it overlaps that.
+ */
+static void
+res_load(ResBusy *rb, ArrayType *resources, int64 type_id, const ApptType *type, TimestampTz lo)
+{
+	static SPIPlanPtr off_plan = NULL,
+				hold_plan = NULL;
+	Oid			types[4] = {INT8ARRAYOID, TIMESTAMPTZOID, TIMESTAMPTZOID, TIMESTAMPTZOID};
+	Datum		v[4];
+	Blocked    *all = NULL;
+	int			nall = 0,
+				cap = 0,
+				gcap = 0;
+
+	if (rb->loaded)
+	{
+		pfree(rb->runs);
+		if (rb->group)
+			pfree(rb->group);
+		rb->span *= 2;
+	}
+	else
+		rb->span = RES_FIRST_SPAN;
+	rb->group = NULL;
+	rb->ngroup = 0;
+	rb->lo = lo;
+	rb->hi = lo + rb->span;
+	v[0] = PointerGetDatum(resources);
+	v[1] = TimestampTzGetDatum(rb->lo);
+	v[2] = TimestampTzGetDatum(rb->hi);
+	if (SPI_execute_plan(patsvc_kept_plan(&off_plan, "SELECT lower(during), upper(during), upper_inc(during)"
+										  " FROM patsvc.time_off WHERE resource_id = ANY ($1)"
+										  " AND during && tstzrange($2, $3)", 3, types), v, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute failed");
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		bool		lnull,
+					unull,
+					incnull;
+		TimestampTz from = spi_ts(i, 1, &lnull);
+		TimestampTz until = spi_ts(i, 2, &unull);
+		bool		inc = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 3, &incnull));
+
+		if (lnull)
+			from = DT_NOBEGIN;
+		if (unull || until == DT_NOEND)
+			until = DT_NOEND;
+		else if (inc)
+			until++;
+		blocked_add(&all, &nall, &cap, from, until, 0);
+	}
+	SPI_freetuptable(SPI_tuptable);
+	v[1] = TimestampTzGetDatum(rb->lo - SCHED_MAX_HELD_USECS);
+	v[2] = TimestampTzGetDatum(rb->hi);
+	v[3] = TimestampTzGetDatum(rb->lo);
+	if (SPI_execute_plan(patsvc_kept_plan(&hold_plan, "SELECT h.held_from, h.held_until, a.starts_at, a.type_id"
+										  " FROM patsvc.appointment_resources h JOIN patsvc.appointments a ON a.id = h.appointment_id"
+										  " WHERE h.resource_id = ANY ($1) AND h.held_from > $2 AND h.held_from < $3"
+										  " AND h.held_until > $4 AND a." NOT_HOLDING, 4, types), v, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute failed");
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		bool		isnull;
+		TimestampTz from = spi_ts(i, 1, &isnull);
+		TimestampTz until = spi_ts(i, 2, &isnull);
+		TimestampTz starts = spi_ts(i, 3, &isnull);
+		int64		other = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 4, &isnull));
+
+		if (type->capacity > 1 && other == type_id)
+			blocked_add(&rb->group, &rb->ngroup, &gcap, from, until, starts);
+		else
+			blocked_add(&all, &nall, &cap, from, until, 0);
+	}
+	SPI_freetuptable(SPI_tuptable);
+	if (nall > 0)
+		qsort(all, nall, sizeof(Blocked), cmp_blocked);
+	if (rb->ngroup > 0)
+		qsort(rb->group, rb->ngroup, sizeof(Blocked), cmp_blocked);
+	rb->runs = palloc(sizeof(Blocked) * Max(nall, 1));
+	rb->nruns = 0;
+	for (int i = 0; i < nall; i++)		/* merge overlapping and touching runs */
+	{
+		if (rb->nruns > 0 && all[i].from <= rb->runs[rb->nruns - 1].until)
+			rb->runs[rb->nruns - 1].until = Max(rb->runs[rb->nruns - 1].until, all[i].until);
+		else
+			rb->runs[rb->nruns++] = all[i];
+	}
+	if (all)
+		pfree(all);
+	rb->next = 0;
+	rb->loaded = true;
+}
+
+/*
+ * 0 when the resources' blocked time leaves the row's held time free, as far
+ * as the bulk read knows (the probe still checks); otherwise a start before
+ * which every start is refused alike (> row->starts).  Rows are asked in
+ * start order.
+ */
+static TimestampTz
+res_refuses(ResBusy *rb, ArrayType *resources, int64 type_id, const ApptType *type, const ApptRow *row,
+			TimestampTz until)
+{
+	int64		before = row->starts - row->held_from;
+	int64		length = row->held_until - row->held_from;
+	TimestampTz from = row->held_from;
+
+	if (!rb->loaded || row->held_from < rb->lo || row->held_until > rb->hi)
+		res_load(rb, resources, type_id, type, row->held_from);
+	for (;;)
+	{
+		while (rb->next < rb->nruns && rb->runs[rb->next].until <= from)
+			rb->next++;
+		if (rb->next == rb->nruns || rb->runs[rb->next].from >= from + length)
+			break;
+		/* refused up to the run's end: the next start whose held time begins there */
+		if (rb->runs[rb->next].until >= until - before)
+			return until;		/* past the search */
+		from = rb->runs[rb->next].until;
+	}
+	if (from != row->held_from)
+		return from + before;
+	if (rb->ngroup > 0)
+	{
+		int			lo = 0,
+					hi = rb->ngroup;
+
+		while (lo < hi)			/* first hold that may overlap (held at most 24 hours) */
+		{
+			int			mid = lo + (hi - lo) / 2;
+
+			if (rb->group[mid].from <= row->held_from - SCHED_MAX_HELD_USECS)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		for (; lo < rb->ngroup && rb->group[lo].from < row->held_until; lo++)
+			if (rb->group[lo].until > row->held_from && rb->group[lo].starts != row->starts)
+				return row->starts + 1;
+	}
+	return 0;
 }
 
 static void
@@ -171,6 +413,10 @@ patsvc_next_available_c(PG_FUNCTION_ARGS)
 				found = 0,
 				taken = 0;
 	BulkBusy	bulk = {0};
+	int64	   *provs = NULL;
+	int			nprovs = 0;
+	ResBusy		res = {0};
+	TimestampTz skip_before = 0;	/* every start before it is refused by the resources */
 	bool		have_last = false;
 	TimestampTz last_start = 0;
 	int64		last_provider = 0;
@@ -217,6 +463,14 @@ patsvc_next_available_c(PG_FUNCTION_ARGS)
 		ApptRow		row;
 
 		CHECK_FOR_INTERRUPTS();
+		if (asked.nresources > 0 && starts < skip_before)
+		{
+			if (slot_cursor_seek(&cursors[i], skip_before))
+				binaryheap_replace_first(heap, Int32GetDatum(i));
+			else
+				(void) binaryheap_remove_first(heap);
+			continue;
+		}
 		if (slot_cursor_next(&cursors[i]))
 			binaryheap_replace_first(heap, Int32GetDatum(i));
 		else
@@ -227,13 +481,25 @@ patsvc_next_available_c(PG_FUNCTION_ARGS)
 		last_start = starts;
 		last_provider = provider;
 		make_row(provider, starts, type_id, &type, &asked, &row);
+		if (asked.nresources > 0)
+		{
+			TimestampTz next = res_refuses(&res, resources, type_id, &type, &row, until);
+
+			if (next != 0)
+			{
+				skip_before = next;
+				continue;
+			}
+		}
 		if (bulk_refuses(&bulk, &row, &type))
 			continue;
 		if (!rules_check(&row, &type, RULES_PROBE, false))
 		{
 			if (++taken == PROBES_BEFORE_BULK)
 			{
-				bulk_load(&bulk, providers, row.held_from);
+				if (provs == NULL)
+					provs = distinct_providers(providers, &nprovs);
+				bulk_load(&bulk, provs, nprovs, row.held_from);
 				taken = 0;
 			}
 			continue;

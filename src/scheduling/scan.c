@@ -140,6 +140,20 @@ sched_scan_begin(SchedScan *s, SchedRel heap, SchedRel index, Snapshot snapshot,
 	index_rescan(s->scan, keys, nkeys, NULL, 0);
 }
 
+/* The same scan again for another key and bounds (relations, slot and scan kept). */
+void
+sched_scan_rescan(SchedScan *s, int64 key, const SchedBounds *bounds)
+{
+	ScanKeyData keys[3];
+
+	Assert(bounds != NULL && s->end_in_index == index_position(s->index, bounds->end_att));
+	ScanKeyInit(&keys[0], 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(key));
+	ScanKeyInit(&keys[1], 2, BTGreaterStrategyNumber, F_TIMESTAMPTZ_GT, TimestampTzGetDatum(bounds->lo));
+	ScanKeyInit(&keys[2], 2, BTLessStrategyNumber, F_TIMESTAMPTZ_LT, TimestampTzGetDatum(bounds->hi));
+	s->end_after = bounds->end_after;
+	index_rescan(s->scan, keys, 3, NULL, 0);
+}
+
 /* false when the index entry shows that its rows end at or before end_after */
 static bool
 entry_may_pass(SchedScan *s)

@@ -60,6 +60,8 @@ typedef struct SchedScan
 
 extern void sched_scan_begin(SchedScan *s, SchedRel heap, SchedRel index, Snapshot snapshot,
 							 int64 key, const SchedBounds *bounds);
+/* same heap, index and end column; bounds required, as they were at the begin */
+extern void sched_scan_rescan(SchedScan *s, int64 key, const SchedBounds *bounds);
 extern TupleTableSlot *sched_scan_next(SchedScan *s);
 extern void sched_scan_end(SchedScan *s);
 

@@ -12,7 +12,8 @@
  * free_slots is a sweep: the provider's bookings and time off in the window
  * are read once, then every candidate (inside availability by construction)
  * is tested in memory with the rules the trigger applies (rule 1 with
- * buffers, rule 2 time off, rule 3 capacity).
+ * buffers, rule 2 time off, rule 3 capacity), against the bookings near it
+ * only (a window moving with the candidates over the bookings by held_from).
  */
 #include "postgres.h"
 
@@ -26,6 +27,7 @@
 #include "parser/scansup.h"
 #include "utils/builtins.h"
 #include "utils/memutils.h"
+#include "utils/snapmgr.h"
 #include "utils/datetime.h"
 #include "utils/rangetypes.h"
 #include "utils/timestamp.h"
@@ -33,6 +35,7 @@
 
 #include "patsvc.h"
 #include "scheduling/scheduling.h"
+#include "scheduling/scan.h"
 #include "scheduling/slots.h"
 
 PG_FUNCTION_INFO_V1(patsvc_candidate_slots);
@@ -248,6 +251,15 @@ slot_cursor_init(SlotCursor *c, const WeeklyHours *h, int32 duration_min, Timest
 /* starts of the cursor's day: midnight + wall time, or one by one and sorted
  * on an offset change day (a shifted nonexistent time can pass a later one);
  * a night shift runs into the next local date, which must be regular too */
+static bool
+day_regular(SlotCursor *c)
+{
+	const WeeklyHours *h = c->hours;
+
+	return zone_day(h->zone, c->day)->regular &&
+		(h->ends <= USECS_PER_DAY || zone_day(h->zone, c->day + 1)->regular);
+}
+
 static TimestampTz
 day_slot(SlotCursor *c, int k)
 {
@@ -255,7 +267,7 @@ day_slot(SlotCursor *c, int k)
 	const ZoneDay *zd = zone_day(h->zone, c->day);
 	Timestamp	local0 = (Timestamp) c->day * USECS_PER_DAY + h->starts;
 
-	if (zd->regular && (h->ends <= USECS_PER_DAY || zone_day(h->zone, c->day + 1)->regular))
+	if (day_regular(c))
 		return zd->midnight + h->starts + k * c->step;
 	if (k == 0)
 	{
@@ -290,6 +302,45 @@ slot_cursor_next(SlotCursor *c)
 		c->k = 0;
 	}
 	c->day = DATEVAL_NOEND;		/* done */
+	return false;
+}
+
+/*
+ * Moves the cursor to its first candidate at or after t (as calling
+ * slot_cursor_next until then would): on a day without an offset change the
+ * slot is computed, not stepped to, and whole days before t are skipped.
+ */
+bool
+slot_cursor_seek(SlotCursor *c, TimestampTz t)
+{
+	const WeeklyHours *h = c->hours;
+
+	while (c->day <= h->zone->last_day && c->day <= h->valid_until)
+	{
+		if (c->k < c->nslots && day_regular(c))
+		{
+			TimestampTz first = zone_day(h->zone, c->day)->midnight + h->starts;
+
+			if (t > first + c->k * c->step)
+			{
+				int64		k = (t - first + c->step - 1) / c->step;
+
+				if (k >= c->nslots)
+				{
+					c->day += 7;
+					c->k = 0;
+					continue;
+				}
+				c->k = (int) k;
+			}
+			return slot_cursor_next(c);
+		}
+		if (!slot_cursor_next(c))
+			return false;
+		if (c->current >= t)
+			return true;
+	}
+	c->day = DATEVAL_NOEND;
 	return false;
 }
 
@@ -494,34 +545,53 @@ patsvc_candidate_slots(PG_FUNCTION_ARGS)
 
 /*
  * Time-holding bookings of the providers whose held time may touch [lo, hi),
- * sorted by provider and held_from (the rows check_provider_overlap reads).
+ * read as the probe reads them (check_provider_overlap: the provider index
+ * from held_from - 24 hours, rows ending too early skipped on the index
+ * entry before any heap fetch, time-holding statuses, the active snapshot),
+ * one index scan per provider, rescanned: no query to plan.  provs sorted
+ * and distinct; rows by provider, then held_from.
  */
 Busy *
-slots_load_busy(ArrayType *providers, TimestampTz lo, TimestampTz hi, int *n)
+slots_scan_busy(const int64 *provs, int nprovs, TimestampTz lo, TimestampTz hi, int *n)
 {
-	static SPIPlanPtr plan = NULL;
-	Oid			types[4] = {INT8ARRAYOID, TIMESTAMPTZOID, TIMESTAMPTZOID, TIMESTAMPTZOID};
-	Datum		v[4] = {PointerGetDatum(providers), TimestampTzGetDatum(lo - SCHED_MAX_HELD_USECS),
-	TimestampTzGetDatum(hi), TimestampTzGetDatum(lo)};
-	Busy	   *out;
+	SchedScan	s;
+	int			cap = 64;
+	Busy	   *rows = palloc(sizeof(Busy) * cap);
 
-	run(patsvc_kept_plan(&plan, "SELECT provider_id, starts_at, held_from, held_until, type_id FROM patsvc.appointments"
-							 " WHERE provider_id = ANY ($1) AND held_from > $2 AND held_from < $3 AND held_until > $4"
-							 " AND " NOT_HOLDING " ORDER BY provider_id, held_from", 4, types), v);
-	*n = (int) SPI_processed;
-	out = palloc(sizeof(Busy) * Max(*n, 1));
-	for (int i = 0; i < *n; i++)
+	*n = 0;
+	sched_rels_open();
+	for (int i = 0; i < nprovs; i++)
 	{
-		bool		isnull;
+		SchedBounds b = {lo - SCHED_MAX_HELD_USECS, hi, sched_rels.a_held_until, lo};
+		TupleTableSlot *slot;
 
-		out[i].provider = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
-		out[i].starts = ts_col(i, 2);
-		out[i].from = ts_col(i, 3);
-		out[i].until = ts_col(i, 4);
-		out[i].type = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 5, &isnull));
+		if (i == 0)
+			sched_scan_begin(&s, SR_APPOINTMENTS, SR_APPOINTMENTS_PROVIDER, GetActiveSnapshot(), provs[i], &b);
+		else
+			sched_scan_rescan(&s, provs[i], &b);
+		while ((slot = sched_scan_next(&s)) != NULL)
+		{
+			Busy	   *r;
+
+			if (slot_ts(slot, sched_rels.a_held_until) <= lo ||
+				!slot_status_holds_time(slot, sched_rels.a_status))
+				continue;
+			if (*n == cap)
+			{
+				cap *= 2;
+				rows = repalloc(rows, sizeof(Busy) * cap);
+			}
+			r = &rows[(*n)++];
+			r->provider = provs[i];
+			r->starts = slot_ts(slot, sched_rels.a_starts);
+			r->from = slot_ts(slot, sched_rels.a_held_from);
+			r->until = slot_ts(slot, sched_rels.a_held_until);
+			r->type = slot_int8(slot, sched_rels.a_type);
+		}
 	}
-	SPI_freetuptable(SPI_tuptable);
-	return out;
+	if (nprovs > 0)
+		sched_scan_end(&s);
+	return rows;
 }
 
 static Span *
@@ -611,17 +681,27 @@ patsvc_free_slots_sweep(PG_FUNCTION_ARGS)
 		TimestampTz lo = cand[0] - (int64) type.before_min * USECS_PER_MINUTE;
 		TimestampTz hi = cand[ncand - 1] + (int64) (type.duration_min + type.after_min) * USECS_PER_MINUTE;
 
-		busy = slots_load_busy(one_provider(provider), lo, hi, &nbusy);
+		int			first = 0;	/* first booking that may still overlap a candidate */
+
+		busy = slots_scan_busy(&provider, 1, lo, hi, &nbusy);
 		off = load_time_off(provider, cand[0], hi, &noff);
 		for (int i = 0; i < ncand; i++)
 		{
 			ApptRow		row = {0};
+			int			last;
 
 			row.provider = provider;
 			row.type = type_id;
 			row.starts = cand[i];
 			rules_derive_times(&row, &type);
-			if (!not_off(&row, off, noff) || !slots_provider_free(&row, &type, busy, nbusy))
+			/* bookings by held_from; each held at most 24 hours: those held from a day
+			 * before this candidate on are the only ones that may overlap it, and
+			 * candidates come earliest first */
+			while (first < nbusy && busy[first].from <= row.held_from - SCHED_MAX_HELD_USECS)
+				first++;
+			for (last = first; last < nbusy && busy[last].from < row.held_until; last++)
+				;
+			if (!not_off(&row, off, noff) || !slots_provider_free(&row, &type, &busy[first], last - first))
 				continue;
 			{
 				MemoryContext spi = MemoryContextSwitchTo(caller);

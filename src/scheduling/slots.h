@@ -67,6 +67,8 @@ extern void slot_cursor_init(SlotCursor *c, const WeeklyHours *h, int32 duration
 							 TimestampTz w0, TimestampTz w1);
 /* Next candidate in current (never earlier than the one before); false when done. */
 extern bool slot_cursor_next(SlotCursor *c);
+/* First candidate at or after t in current; false when none is left. */
+extern bool slot_cursor_seek(SlotCursor *c, TimestampTz t);
 /* All candidates of the hours rows in [w0, w1), sorted, duplicates removed. */
 extern TimestampTz *slots_expand(const WeeklyHours *hours, int nhours, int32 duration_min,
 								 TimestampTz w0, TimestampTz w1, int *n);
@@ -103,8 +105,8 @@ typedef struct Busy
 	int64		type;
 } Busy;
 
-/* Bookings of the providers whose held time may touch [lo, hi), by provider, then held_from. */
-extern Busy *slots_load_busy(ArrayType *providers, TimestampTz lo, TimestampTz hi, int *n);
+/* Bookings of the providers (sorted, distinct) whose held time may touch [lo, hi), by provider, then held_from. */
+extern Busy *slots_scan_busy(const int64 *provs, int nprovs, TimestampTz lo, TimestampTz hi, int *n);
 /* Rules 1 and 3 for row's provider against that provider's bookings (same answer as the trigger's check). */
 extern bool slots_provider_free(const ApptRow *row, const ApptType *type, const Busy *busy, int nbusy);
 
