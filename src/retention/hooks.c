@@ -213,17 +213,7 @@ protections_active(void)
 static bool
 registered(Oid relid)
 {
-	Relation	rel = table_open(cache_registry, AccessShareLock);
-	ScanKeyData key;
-	SysScanDesc scan;
-	bool		found;
-
-	ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(relid));
-	scan = systable_beginscan(rel, cache_registry_pkey, true, NULL, 1, &key);
-	found = HeapTupleIsValid(systable_getnext(scan));
-	systable_endscan(scan);
-	table_close(rel, AccessShareLock);
-	return found;
+	return retention_registry_has(cache_registry, cache_registry_pkey, relid);
 }
 
 /* The kind of a relation, from the catalogs: registered (or a partition of one), or one of patsvc's tables. */

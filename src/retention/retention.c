@@ -1231,9 +1231,9 @@ static const char *const untruncatable_ledgers[] = {
 };
 static const char *const registry_only[] = {"protected_tables", NULL};
 
-/* Is relid a row of patsvc.protected_tables?  (An index lookup, no privilege check.) */
-static bool
-registry_has(Oid registry, Oid registry_pkey, Oid relid)
+/* Is relid a row of patsvc.protected_tables?  (An index lookup, no privilege check; also the hooks' check.) */
+bool
+retention_registry_has(Oid registry, Oid registry_pkey, Oid relid)
 {
 	Relation	rel = table_open(registry, AccessShareLock);
 	ScanKeyData key;
@@ -1267,14 +1267,14 @@ relation_is_protected(Relation rel)
 	registry_pkey = OidIsValid(nsp) ? get_relname_relid("protected_tables_pkey", nsp) : InvalidOid;
 	if (!OidIsValid(registry) || !OidIsValid(registry_pkey))
 		return false;
-	found = registry_has(registry, registry_pkey, relid);
+	found = retention_registry_has(registry, registry_pkey, relid);
 	if (!found && rel->rd_rel->relispartition)
 	{
 		List	   *ancestors = get_partition_ancestors(relid);
 		ListCell   *lc;
 
 		foreach(lc, ancestors)
-			if (!found && registry_has(registry, registry_pkey, lfirst_oid(lc)))
+			if (!found && retention_registry_has(registry, registry_pkey, lfirst_oid(lc)))
 				found = true;
 		list_free(ancestors);
 	}

@@ -42,6 +42,9 @@ extern void retention_install_destroy_hook(void);
 /* isolation.c: at REPEATABLE READ / SERIALIZABLE, fail (40001) when holds or facts changed since the snapshot */
 extern void retention_check_snapshot(void);
 
+/* Is relid registered in patsvc.protected_tables (registry and its primary key given)? */
+extern bool retention_registry_has(Oid registry, Oid registry_pkey, Oid relid);
+
 /*
  * ledgers.c: patsvc's ledgers (certificates, tokens, events, holds) take rows
  * only from patsvc's own C code, which permits one kind of write to one
