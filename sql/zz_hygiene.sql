@@ -42,3 +42,11 @@ ORDER BY 1;
 SELECT source AS version_without_update_path
 FROM pg_extension_update_paths('patsvc') p, pg_available_extensions a
 WHERE a.name = 'patsvc' AND p.target = a.default_version AND p.source <> p.target AND p.path IS NULL;
+
+-- 5. Every table and sequence of patsvc is dumped by pg_dump (pg_extension_config_dump):
+--    a table missing there is lost by a backup.
+SELECT c.oid::regclass AS not_dumped_by_pg_dump
+FROM pg_class c, pg_extension e
+WHERE e.extname = 'patsvc' AND c.relnamespace = 'patsvc'::regnamespace AND c.relkind IN ('r', 'p', 'S')
+  AND NOT c.oid = ANY (e.extconfig)
+ORDER BY 1;

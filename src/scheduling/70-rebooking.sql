@@ -4,7 +4,6 @@
 -- the detail), unless made through apply_schedule_change, which flags them
 -- (appointments.needs_rebooking) and returns them.  The rules are checked
 -- by the same C code as bookings (rules.c), under the same per-key locks.
--- (The same statements are in src/upgrade/0.1.0--0.2.0/80-rebooking.sql.)
 
 CREATE FUNCTION @extschema@.rebooking_check() RETURNS trigger
   AS 'MODULE_PATHNAME', 'patsvc_rebooking_check' LANGUAGE C;

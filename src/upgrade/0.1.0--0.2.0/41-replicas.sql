@@ -1,0 +1,1 @@
+../../scheduling/50-replicas.sql

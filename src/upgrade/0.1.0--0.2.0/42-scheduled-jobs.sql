@@ -1,0 +1,1 @@
+../../retention/scheduled-jobs.sql

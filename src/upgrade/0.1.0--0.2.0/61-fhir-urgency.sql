@@ -1,0 +1,1 @@
+../../scheduling/60-fhir-urgency.sql

@@ -1,0 +1,1 @@
+../../scheduling/70-rebooking.sql
