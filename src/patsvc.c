@@ -64,7 +64,7 @@ patsvc_kept_plan(SPIPlanPtr *slot, const char *sql, int nargs, const Oid *types)
  * what it is called: a renamed schema is still found); InvalidOid without the
  * extension.  get_extension_schema() is not exported before PostgreSQL 16.
  */
-Oid
+static Oid
 patsvc_extension_schema(void)
 {
 	Oid			ext = get_extension_oid("patsvc", true);

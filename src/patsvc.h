@@ -52,9 +52,6 @@ extern void patsvc_require_table_privilege(Oid relid, AclMode mode, const char *
  */
 extern SPIPlanPtr patsvc_kept_plan(SPIPlanPtr *slot, const char *sql, int nargs, const Oid *types);
 
-/* The schema of extension patsvc, found through pg_extension; InvalidOid without it. */
-extern Oid	patsvc_extension_schema(void);
-
 /*
  * Retention: installs the hardened-mode hooks when patsvc is loaded through
  * shared_preload_libraries; does nothing otherwise (src/retention/hooks.c).

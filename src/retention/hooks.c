@@ -170,7 +170,7 @@ refresh_globals(void)
 	PG_TRY();
 	{
 		cache_extension = get_extension_oid("patsvc", true);
-		nsp = patsvc_extension_schema();
+		nsp = patsvc_schema_oid();
 		cache_schema = nsp;
 		cache_registry = OidIsValid(nsp) ? get_relname_relid("protected_tables", nsp) : InvalidOid;
 		cache_registry_pkey = OidIsValid(nsp) ? get_relname_relid("protected_tables_pkey", nsp) : InvalidOid;
@@ -520,7 +520,7 @@ in_patsvc_schema(Oid relid)
 {
 	Oid			nsp = OidIsValid(relid) ? get_rel_namespace(relid) : InvalidOid;
 
-	return OidIsValid(nsp) && nsp == patsvc_extension_schema();
+	return OidIsValid(nsp) && nsp == patsvc_schema_oid();
 }
 
 /* Renames: columns of protected tables, guard triggers, patsvc's own objects. */
@@ -534,8 +534,8 @@ check_rename(RenameStmt *stmt)
 	switch (stmt->renameType)
 	{
 		case OBJECT_SCHEMA:
-			if (OidIsValid(patsvc_extension_schema()) &&
-				get_namespace_oid(stmt->subname, true) == patsvc_extension_schema())
+			if (OidIsValid(patsvc_schema_oid()) &&
+				get_namespace_oid(stmt->subname, true) == patsvc_schema_oid())
 				refuse_patsvc_object("rename", psprintf("schema \"%s\"", stmt->subname));
 			return;
 		case OBJECT_EVENT_TRIGGER:

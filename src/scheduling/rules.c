@@ -811,27 +811,37 @@ check_all(ApptRow *row, const ApptType *type, RuleMode mode, bool check_patient,
 	return true;
 }
 
+/*
+ * The checks of one appointment.  locked: take its key locks first (and drop
+ * the cached rows a schedule change committed meanwhile: a schedule change
+ * holds the same key lock until it commits, rebook.c), then read the latest
+ * committed state; otherwise read under the active snapshot (a probe).  mode
+ * says whether a broken rule raises (RULES_ENFORCE) or answers false.
+ */
+static bool
+run_checks(ApptRow *row, const ApptType *type, RuleMode mode, bool check_patient, bool locked)
+{
+	RuleMode	snapshot_mode = locked ? RULES_ENFORCE : RULES_PROBE;
+	bool		ok;
+
+	if (locked)
+	{
+		lock_keys(row, check_patient);
+		AcceptInvalidationMessages();
+	}
+	/* an unlocked probe without resources has no kinds to check */
+	if ((locked || row->nresources > 0) && !check_resource_kinds(row, type, mode))
+		return false;
+	sched_rels_open();
+	ok = check_all(row, type, mode, check_patient, push_check_snapshot(snapshot_mode, InvalidSnapshot));
+	pop_check_snapshot(snapshot_mode);
+	return ok;
+}
+
 bool
 rules_check(ApptRow *row, const ApptType *type, RuleMode mode, bool check_patient)
 {
-	bool		ok;
-
-	if (mode == RULES_ENFORCE)
-	{
-		lock_keys(row, check_patient);
-		/*
-		 * A schedule change (time off, hours, a type) holds the same key lock
-		 * until it commits (rebook.c); once we have the lock, drop the cached
-		 * rows its commit invalidated (a check of a flag when there are none).
-		 */
-		AcceptInvalidationMessages();
-	}
-	if (!(mode == RULES_PROBE && row->nresources == 0) && !check_resource_kinds(row, type, mode))
-		return false;
-	sched_rels_open();
-	ok = check_all(row, type, mode, check_patient, push_check_snapshot(mode, InvalidSnapshot));
-	pop_check_snapshot(mode);
-	return ok;
+	return run_checks(row, type, mode, check_patient, mode == RULES_ENFORCE);
 }
 
 /* The indexes of appointment_resources, opened once per appointment. */
@@ -1003,14 +1013,5 @@ rules_lock_key(bool is_resource, int64 key)
 bool
 rules_recheck(ApptRow *row, const ApptType *type, bool check_patient)
 {
-	bool		ok;
-
-	lock_keys(row, check_patient);
-	AcceptInvalidationMessages();
-	if (!check_resource_kinds(row, type, RULES_PROBE))
-		return false;
-	sched_rels_open();
-	ok = check_all(row, type, RULES_PROBE, check_patient, push_check_snapshot(RULES_ENFORCE, InvalidSnapshot));
-	PopActiveSnapshot();
-	return ok;
+	return run_checks(row, type, RULES_PROBE, check_patient, true);
 }
