@@ -181,3 +181,12 @@ patsvc_require_table_privilege(Oid relid, AclMode mode, const char *privilege, c
 					   PATSVC_SCHEMA, fn, privilege, GetUserNameFromId(roleid, false)),
 			 errhint("%s", hint)));
 }
+
+/* The relation of that name in patsvc's schema; InvalidOid when there is none. */
+Oid
+patsvc_relid(const char *name)
+{
+	Oid			nsp = patsvc_schema_oid();
+
+	return OidIsValid(nsp) ? get_relname_relid(name, nsp) : InvalidOid;
+}

@@ -33,6 +33,9 @@
  * is trusted before it passes.
  */
 extern Oid	patsvc_schema_oid(void);
+
+/* The relation of that name in patsvc's schema; InvalidOid when there is none. */
+extern Oid	patsvc_relid(const char *name);
 extern bool patsvc_is_own_table(Relation rel, const char *const *tables);
 extern void patsvc_trigger_bound(FunctionCallInfo fcinfo, const char *fn, const char *const *tables);
 extern void patsvc_refuse_trigger_table(FunctionCallInfo fcinfo, const char *fn, const char *allowed);

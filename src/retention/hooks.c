@@ -172,9 +172,9 @@ refresh_globals(void)
 		cache_extension = get_extension_oid("patsvc", true);
 		nsp = patsvc_schema_oid();
 		cache_schema = nsp;
-		cache_registry = OidIsValid(nsp) ? get_relname_relid("protected_tables", nsp) : InvalidOid;
-		cache_registry_pkey = OidIsValid(nsp) ? get_relname_relid("protected_tables_pkey", nsp) : InvalidOid;
-		certificates = OidIsValid(nsp) ? get_relname_relid("destruction_certificates", nsp) : InvalidOid;
+		cache_registry = patsvc_relid("protected_tables");
+		cache_registry_pkey = patsvc_relid("protected_tables_pkey");
+		certificates = patsvc_relid("destruction_certificates");
 		cache_guard_fn = OidIsValid(nsp) ?
 			LookupFuncName(list_make2(makeString(get_namespace_name(nsp)), makeString("retention_guard_row")),
 						   0, NULL, true) :

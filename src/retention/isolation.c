@@ -56,8 +56,7 @@ changed_since_snapshot(Oid relid)
 static Oid
 retention_table(const char *name)
 {
-	Oid			nsp = patsvc_schema_oid();
-	Oid			relid = OidIsValid(nsp) ? get_relname_relid(name, nsp) : InvalidOid;
+	Oid			relid = patsvc_relid(name);
 
 	if (!OidIsValid(relid))
 		ereport(ERROR,

@@ -103,8 +103,7 @@ ledger_name(char ledger)
 static Oid
 ledger_relid(char ledger)
 {
-	Oid			nsp = patsvc_schema_oid();
-	Oid			relid = OidIsValid(nsp) ? get_relname_relid(ledger_name(ledger), nsp) : InvalidOid;
+	Oid			relid = patsvc_relid(ledger_name(ledger));
 
 	if (!OidIsValid(relid))
 		ereport(ERROR,

@@ -1053,8 +1053,7 @@ static SPIPlanPtr status_plan = NULL;
 Oid
 retention_tables_owner(void)
 {
-	Oid			nsp = patsvc_schema_oid();
-	Oid			rel = OidIsValid(nsp) ? get_relname_relid("protected_tables", nsp) : InvalidOid;
+	Oid			rel = patsvc_relid("protected_tables");
 	HeapTuple	tup;
 	Oid			owner;
 
@@ -1257,14 +1256,12 @@ static bool
 relation_is_protected(Relation rel)
 {
 	Oid			relid = RelationGetRelid(rel);
-	Oid			nsp,
-				registry,
+	Oid			registry,
 				registry_pkey;
 	bool		found;
 
-	nsp = patsvc_schema_oid();
-	registry = OidIsValid(nsp) ? get_relname_relid("protected_tables", nsp) : InvalidOid;
-	registry_pkey = OidIsValid(nsp) ? get_relname_relid("protected_tables_pkey", nsp) : InvalidOid;
+	registry = patsvc_relid("protected_tables");
+	registry_pkey = patsvc_relid("protected_tables_pkey");
 	if (!OidIsValid(registry) || !OidIsValid(registry_pkey))
 		return false;
 	found = retention_registry_has(registry, registry_pkey, relid);

@@ -77,7 +77,7 @@ patsvc_book_overbook(PG_FUNCTION_ARGS)
 	for (int i = 0; i < 6; i++)
 		values[i] = PG_GETARG_DATUM(i);
 	/* SECURITY DEFINER: the caller must be allowed to book at all */
-	patsvc_require_table_privilege(get_relname_relid("appointments", get_namespace_oid(PATSVC_SCHEMA, false)),
+	patsvc_require_table_privilege(patsvc_relid("appointments"),
 								   ACL_INSERT, "INSERT", "book_overbook",
 								   "Membership in patsvc_scheduler grants both (README, Roles and privileges).");
 	if (SPI_connect() != SPI_OK_CONNECT)

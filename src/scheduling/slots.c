@@ -443,7 +443,7 @@ slots_check_array(ArrayType *arr, int max, const char *what, const char *functio
 void
 slots_require_select(const char *table, const char *function)
 {
-	Oid			rel = get_relname_relid(table, get_namespace_oid(PATSVC_SCHEMA, false));
+	Oid			rel = patsvc_relid(table);
 
 	if (!OidIsValid(rel))
 		elog(ERROR, "table %s.%s is missing", PATSVC_SCHEMA, table);
