@@ -1,7 +1,7 @@
 -- The privilege matrix (issue 10; README, Roles and privileges): every role's
 -- right on every patsvc function, table and sequence, from the catalog.  A
 -- new object, or a changed grant, shows up here as a diff: decide who gets it
--- in src/security/roles.sql and accept the new line deliberately.
+-- in src/security/10-roles.sql and accept the new line deliberately.
 -- Then real calls as a login member of each role along the key paths.
 SET search_path = public, patsvc;
 \set VERBOSITY default

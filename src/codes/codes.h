@@ -14,10 +14,9 @@
 
 #include "fmgr.h"
 
-/* SQLSTATEs of the code-set functions (class PS, range PS1xx) */
-#define ERRCODE_PATSVC_NO_RELEASE_FOR_DATE	MAKE_SQLSTATE('P','S','1','0','1')
-#define ERRCODE_PATSVC_BAD_CODE_SET_FILE	MAKE_SQLSTATE('P','S','1','0','2')
-#define ERRCODE_PATSVC_BAD_RELEASE			MAKE_SQLSTATE('P','S','1','0','3')
+/* SQLSTATEs: src/errcodes.txt (ERRCODE_PATSVC_*, range PS1xx), through core/core.h */
+#include "core/core.h"
+
 
 /* Longest canonical text of any code type, with its terminator. */
 #define CODE_TEXT_MAX 16
@@ -103,14 +102,7 @@ extern Datum code_recv_datum(const CodeType *type, StringInfo buf);
 extern Datum code_send_datum(const CodeType *type, int64 value);
 extern Datum code_is_valid_datum(const CodeType *type, text *txt);
 
-/* The code types other files need (billable lookups, claim checks). */
-extern const CodeType icd10cm_type;
-extern const CodeType hcpcs_type;
-extern const CodeType icd10pcs_type;
-extern const CodeType cpt_type;
-extern const CodeType code_modifier_type;
-extern const CodeType npi_type;
-extern const CodeType ndc_type;
-extern const CodeType mbi_type;
+/* Every code type's CodeType (X_type), one per line of src/codes/types.list. */
+#include "codetypes.h"
 
 #endif							/* PATSVC_CODES_H */

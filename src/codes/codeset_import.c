@@ -32,7 +32,7 @@
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
 
-#include "patsvc.h"
+#include "core/core.h"
 #include "codes/codes.h"
 #include "codes/codeset.h"
 
@@ -635,7 +635,7 @@ patsvc_import_icd10cm_order(PG_FUNCTION_ARGS)
 
 	read_release_args(fcinfo, &a);
 	n = parse_icd10cm_order(&a, cols);
-	SPI_connect();
+	patsvc_spi_connect();
 	loaded = release_prepare(&a);
 	if (loaded < 0)
 	{
@@ -647,7 +647,7 @@ patsvc_import_icd10cm_order(PG_FUNCTION_ARGS)
 					&a, cols, ICD_NCOLS, n);
 		loaded = n;
 	}
-	SPI_finish();
+	patsvc_spi_finish();
 	PG_RETURN_INT32(loaded);
 }
 
@@ -874,7 +874,7 @@ patsvc_import_hcpcs(PG_FUNCTION_ARGS)
 
 	read_release_args(fcinfo, &a);
 	parse_hcpcs(&a, &p);
-	SPI_connect();
+	patsvc_spi_connect();
 	loaded = release_prepare(&a);
 	if (loaded < 0)
 	{
@@ -886,6 +886,6 @@ patsvc_import_hcpcs(PG_FUNCTION_ARGS)
 						&a, p.mods, HC_NCOLS, p.nmods);
 		loaded = p.ncodes;
 	}
-	SPI_finish();
+	patsvc_spi_finish();
 	PG_RETURN_INT32(loaded);
 }

@@ -25,21 +25,21 @@
 #include "utils/memutils.h"
 #include "utils/syscache.h"
 
-#include "patsvc.h"
+#include "core/core.h"
 #include "codes/codes.h"
 #include "codes/codeset.h"
 
 Oid
 codeset_relid(const char *relname)
 {
-	return get_relname_relid(relname, get_namespace_oid(PATSVC_SCHEMA, false));
+	return patsvc_relid(relname);
 }
 
 Oid
 codeset_typid(const char *typname)
 {
 	return GetSysCacheOid2(TYPENAMENSP, Anum_pg_type_oid, CStringGetDatum(typname),
-						   ObjectIdGetDatum(get_namespace_oid(PATSVC_SCHEMA, false)));
+						   ObjectIdGetDatum(patsvc_schema_oid()));
 }
 
 /* A code of one release: valid from..to (inclusive) when flag is set. */
@@ -150,7 +150,7 @@ load_releases(CodeSystem *s)
 	s->code_relid = codeset_relid(s->code_table);
 	generation = s->generation;
 
-	SPI_connect();
+	patsvc_spi_connect();
 	if (SPI_execute(psprintf("SELECT release, pg_catalog.lower(effective), pg_catalog.upper(effective)"
 							 " FROM " PATSVC_SCHEMA ".%s ORDER BY 2", s->release_table),
 					true, 0) != SPI_OK_SELECT)
@@ -166,7 +166,7 @@ load_releases(CodeSystem *s)
 		r->upper = datum_date_or(tup, SPI_tuptable->tupdesc, 3, DATEVAL_NOEND);
 	}
 	s->nreleases = (int) SPI_processed;
-	SPI_finish();
+	patsvc_spi_finish();
 	/* an invalidation that arrived while reading means: read again next time */
 	s->valid = (generation == s->generation);
 }
@@ -179,7 +179,7 @@ load_codes(CodeSystem *s, CachedRelease *r)
 	Oid			argtype = TEXTOID;
 	HTAB	   *codes;
 
-	SPI_connect();
+	patsvc_spi_connect();
 	if (SPI_execute_with_args(s->codes_query, 1, &argtype, &arg, NULL, true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "patsvc: could not read %s", s->code_table);
 	ctl.keysize = sizeof(int64);
@@ -199,7 +199,7 @@ load_codes(CodeSystem *s, CachedRelease *r)
 		c->from = datum_date_or(tup, desc, 3, DATEVAL_NOBEGIN);
 		c->to = datum_date_or(tup, desc, 4, DATEVAL_NOEND);
 	}
-	SPI_finish();
+	patsvc_spi_finish();
 	r->codes = codes;
 }
 
@@ -304,7 +304,7 @@ patsvc_icd10cm_description(PG_FUNCTION_ARGS)
 
 	if (hash_search(r->codes, &code, HASH_FIND, NULL) == NULL)
 		PG_RETURN_NULL();
-	SPI_connect();
+	patsvc_spi_connect();
 	if (icd10cm_system.description_plan == NULL)
 	{
 		Oid			types[2] = {TEXTOID, codeset_typid("icd10cm")};
@@ -323,27 +323,8 @@ patsvc_icd10cm_description(PG_FUNCTION_ARGS)
 		if (!isnull)
 			result = SPI_datumTransfer(result, false, -1);
 	}
-	SPI_finish();
+	patsvc_spi_finish();
 	if (isnull)
 		PG_RETURN_NULL();
 	PG_RETURN_DATUM(result);
-}
-
-/*
- * Statement trigger on every code-set table: any change (the importers, or
- * a DBA's DELETE) tells every backend to drop its cached releases.
- */
-PG_FUNCTION_INFO_V1(patsvc_codeset_changed);
-Datum
-patsvc_codeset_changed(PG_FUNCTION_ARGS)
-{
-	TriggerData *trigdata = (TriggerData *) fcinfo->context;
-
-	static const char *const codeset_tables[] = {
-		"icd10cm_release", "icd10cm_code", "hcpcs_release", "hcpcs_code", "hcpcs_modifier", NULL
-	};
-
-	patsvc_trigger_bound(fcinfo, "codeset_changed", codeset_tables);
-	CacheInvalidateRelcache(trigdata->tg_relation);
-	return PointerGetDatum(NULL);
 }

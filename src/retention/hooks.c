@@ -47,7 +47,7 @@
 #include "utils/builtins.h"
 #include "utils/syscache.h"
 
-#include "patsvc.h"
+#include "core/core.h"
 #include "retention/retention.h"
 
 bool		retention_hooks_installed = false;
@@ -774,7 +774,7 @@ retention_install_hooks(void)
 }
 
 void
-patsvc_retention_init(void)
+retention_init(void)
 {
 	retention_install_destroy_hook();
 	if (!process_shared_preload_libraries_in_progress)

@@ -29,7 +29,7 @@
 #include "utils/lsyscache.h"
 #include "utils/snapmgr.h"
 
-#include "patsvc.h"
+#include "core/core.h"
 #include "retention/retention.h"
 
 /* Does relid hold a row version visible now but not to the transaction's snapshot? */

@@ -47,7 +47,7 @@
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
 
-#include "patsvc.h"
+#include "core/core.h"
 #include "retention/retention.h"
 
 static const struct
@@ -291,25 +291,22 @@ ledger_log(const char *event, const char *table_name, bool has_hold, int64 hold_
 	static const Oid types[4] = {TEXTOID, TEXTOID, INT8OID, TEXTOID};
 	Datum		values[4];
 	char		nulls[4] = {' ', table_name ? ' ' : 'n', has_hold ? ' ' : 'n', detail ? ' ' : 'n'};
-	Oid			save_userid;
-	int			save_sec;
+	PatsvcSavedUser saved;
 	int			rc;
 
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
+	patsvc_spi_connect();
 	patsvc_kept_plan(&log_plan, "INSERT INTO " PATSVC_SCHEMA ".retention_events (event, table_name, hold_id, detail)"
 					 " VALUES ($1, $2, $3, $4)", 4, types);
 	values[0] = CStringGetTextDatum(event);
 	values[1] = table_name ? CStringGetTextDatum(table_name) : (Datum) 0;
 	values[2] = Int64GetDatum(hold_id);
 	values[3] = detail ? CStringGetTextDatum(detail) : (Datum) 0;
-	GetUserIdAndSecContext(&save_userid, &save_sec);
-	SetUserIdAndSecContext(retention_tables_owner(), save_sec | SECURITY_LOCAL_USERID_CHANGE);
+	patsvc_become_owner(retention_tables_owner(), &saved);
 	rc = ledger_execute(LEDGER_EVENTS, CMD_INSERT, log_plan, values, nulls, 0);
-	SetUserIdAndSecContext(save_userid, save_sec);
+	patsvc_restore_user(&saved);
 	if (rc != SPI_OK_INSERT)
 		elog(ERROR, "patsvc: logging event \"%s\" failed", event);
-	SPI_finish();
+	patsvc_spi_finish();
 }
 
 /* ---- the ledger trigger ---------------------------------------------------- */
@@ -513,8 +510,7 @@ patsvc_place_hold(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("a hold needs a patient, a table or both"),
 				 errhint("Pass patient_id => ..., tbl => ... or both.")));
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
+	patsvc_spi_connect();
 	if (!PG_ARGISNULL(3))
 	{
 		values[0] = PG_GETARG_DATUM(3);
@@ -540,7 +536,7 @@ patsvc_place_hold(PG_FUNCTION_ARGS)
 	id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 	ledger_log("hold placed", PG_ARGISNULL(3) ? NULL : retention_qualified_name(PG_GETARG_OID(3)), true, id,
 			   psprintf("case %s: %s", text_to_cstring(case_reference), text_to_cstring(reason)));
-	SPI_finish();
+	patsvc_spi_finish();
 	PG_RETURN_INT64(id);
 }
 
@@ -564,8 +560,7 @@ patsvc_release_hold(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("releasing a hold needs a reason"),
 				 errhint("Say why the hold ends (e.g. the case was closed).")));
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
+	patsvc_spi_connect();
 	patsvc_kept_plan(&hold_release_plan,
 					 "UPDATE " PATSVC_SCHEMA ".retention_holds h"
 					 "   SET released_at = pg_catalog.now(), released_by = session_user, release_reason = $2"
@@ -583,6 +578,6 @@ patsvc_release_hold(PG_FUNCTION_ARGS)
 				 errhint("Look up active holds in patsvc.retention_holds (released_at IS NULL).")));
 	ledger_log("hold released", NULL, !PG_ARGISNULL(0), PG_ARGISNULL(0) ? 0 : PG_GETARG_INT64(0),
 			   text_to_cstring(reason));
-	SPI_finish();
+	patsvc_spi_finish();
 	PG_RETURN_VOID();
 }

@@ -42,7 +42,7 @@
 #include "funcapi.h"
 #include "utils/uuid.h"
 
-#include "patsvc.h"
+#include "core/core.h"
 #include "retention/retention.h"
 
 /* ---- retention periods: years/months/days with mandatory units ---------- */
@@ -413,8 +413,7 @@ run_destruction(FunctionCallInfo fcinfo, const char *query, const Oid *argtypes,
 	*isnull = true;
 	retention_check_snapshot();
 
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
+	patsvc_spi_connect();
 	destroying_guard_fn = LookupFuncName(list_make2(makeString(PATSVC_SCHEMA), makeString("retention_guard_row")),
 										 0, NULL, true);
 	destroying_relid = relid;
@@ -432,7 +431,7 @@ run_destruction(FunctionCallInfo fcinfo, const char *query, const Oid *argtypes,
 		pending_tokens.valid = false;
 	}
 	PG_END_TRY();
-	SPI_finish();
+	patsvc_spi_finish();
 	return result;					/* an int8: by value */
 }
 
@@ -609,8 +608,7 @@ patsvc_destroy_ranges(PG_FUNCTION_ARGS)
 				 errhint("Call patsvc.destroy_due().")));
 	if (step < 1 || get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "patsvc_destroy_ranges: bad call");
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
+	patsvc_spi_connect();
 	plan = SPI_prepare_cursor(sql, 4, (Oid *) types, CURSOR_OPT_GENERIC_PLAN);
 	if (plan == NULL)
 		elog(ERROR, "SPI_prepare failed for \"%s\": %s", sql, SPI_result_code_string(SPI_result));
@@ -628,7 +626,7 @@ patsvc_destroy_ranges(PG_FUNCTION_ARGS)
 		n += (int64) SPI_processed;
 		CHECK_FOR_INTERRUPTS();
 	}
-	SPI_finish();
+	patsvc_spi_finish();
 	result[0] = Int64GetDatum(n);
 	result[1] = DateADTGetDatum(anchors_lo);
 	result[2] = DateADTGetDatum(anchors_hi);
@@ -736,8 +734,7 @@ patsvc_store_tokens(PG_FUNCTION_ARGS)
 				 errhint("Call patsvc.destroy_due().")));
 	if (n < 1 || get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "patsvc_store_tokens: bad call");
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
+	patsvc_spi_connect();
 	patsvc_kept_plan(&token_set_plan, "SELECT pg_catalog.nextval('" PATSVC_SCHEMA ".destruction_token_sets_seq')",
 					 0, NULL);
 	if (SPI_execute_plan(token_set_plan, NULL, NULL, false, 1) != SPI_OK_SELECT || SPI_processed != 1)
@@ -769,7 +766,7 @@ patsvc_store_tokens(PG_FUNCTION_ARGS)
 		token_draw.sha = NULL;
 	}
 	PG_END_TRY();
-	SPI_finish();
+	patsvc_spi_finish();
 	hex_encode((const char *) digest, sizeof(digest), hex);
 	hex[sizeof(hex) - 1] = '\0';
 	result[1] = CStringGetTextDatum(hex);
@@ -826,8 +823,7 @@ patsvc_certify(PG_FUNCTION_ARGS)
 	values[14] = Int64GetDatum(pending_tokens.token_set);
 	values[15] = CStringGetTextDatum(pending_tokens.sha256);
 	nulls[4] = nulls[14] = nulls[15] = ' ';
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
+	patsvc_spi_connect();
 	patsvc_kept_plan(&certificate_plan,
 					 "INSERT INTO " PATSVC_SCHEMA ".destruction_certificates AS c"
 					 " (certificate_id, destroyed_at, table_name, record_class, policy_name, policy_mode, record_count,"
@@ -848,7 +844,7 @@ patsvc_certify(PG_FUNCTION_ARGS)
 	if (!PG_ARGISNULL(10))
 		ledger_log("early destruction", table_name, false, 0,
 				   psprintf("certificate " INT64_FORMAT ": %s", id, TextDatumGetCString(PG_GETARG_DATUM(10))));
-	SPI_finish();
+	patsvc_spi_finish();
 	PG_RETURN_INT64(id);
 }
 
@@ -876,8 +872,7 @@ patsvc_token_set_digest(PG_FUNCTION_ARGS)
 
 	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "patsvc_token_set_digest: bad call");
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
+	patsvc_spi_connect();
 	patsvc_kept_plan(&token_set_read_plan, "SELECT record_tokens FROM " PATSVC_SCHEMA ".destruction_tokens"
 					 " WHERE token_set = $1 ORDER BY chunk", 1, types);
 	portal = SPI_cursor_open(NULL, token_set_read_plan, values, NULL, true);
@@ -899,7 +894,7 @@ patsvc_token_set_digest(PG_FUNCTION_ARGS)
 	}
 	SPI_cursor_close(portal);
 	hex = sha256_end_hex(ctx);
-	SPI_finish();
+	patsvc_spi_finish();
 	result[0] = Int64GetDatum(n);
 	result[1] = CStringGetTextDatum(hex);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(desc), result, nulls)));
@@ -929,8 +924,7 @@ patsvc_retention_status(PG_FUNCTION_ARGS)
 	Oid			relid = PG_GETARG_OID(0);
 	MemoryContext caller = CurrentMemoryContext;
 	Oid			owner = retention_tables_owner();
-	Oid			save_userid;
-	int			save_sec;
+	PatsvcSavedUser saved;
 	Oid			types[4] = {OIDOID, InvalidOid, InvalidOid, InvalidOid};
 	Datum		values[4];
 	char	   *pcol,
@@ -946,16 +940,14 @@ patsvc_retention_status(PG_FUNCTION_ARGS)
 	int			lbs[1] = {1};
 
 	InitMaterializedSRF(fcinfo, 0);
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	GetUserIdAndSecContext(&save_userid, &save_sec);
+	patsvc_spi_connect();
 
 	/* the protection, as the owner */
 	values[0] = ObjectIdGetDatum(relid);
-	SetUserIdAndSecContext(owner, save_sec | SECURITY_LOCAL_USERID_CHANGE);
+	patsvc_become_owner(owner, &saved);
 	spi_run("SELECT patient_column::text, anchor_column::text FROM " PATSVC_SCHEMA ".protected_tables"
 			" WHERE relid = $1", 1, types, values, NULL);
-	SetUserIdAndSecContext(save_userid, save_sec);
+	patsvc_restore_user(&saved);
 	if (SPI_processed != 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_PATSVC_TABLE_NOT_PROTECTED),
@@ -964,7 +956,7 @@ patsvc_retention_status(PG_FUNCTION_ARGS)
 				 errhint("Protect it first with patsvc.protect().")));
 	pcol = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
 	acol = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
-	if (pg_class_aclcheck(relid, save_userid, ACL_SELECT) != ACLCHECK_OK)
+	if (pg_class_aclcheck(relid, saved.userid, ACL_SELECT) != ACLCHECK_OK)
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("permission denied for table %s", get_rel_name(relid)),
@@ -1004,7 +996,7 @@ patsvc_retention_status(PG_FUNCTION_ARGS)
 												   TYPALIGN_INT));
 
 	/* their facts and holds, as the owner; only patsvc's own SQL runs here */
-	SetUserIdAndSecContext(owner, save_sec | SECURITY_LOCAL_USERID_CHANGE);
+	patsvc_become_owner(owner, &saved);
 	spi_run("SELECT u.c, u.p, a.anchor_date, a.retain_until, a.held"
 			"  FROM unnest($2, $3, $4) WITH ORDINALITY AS u(c, p, v, o)"
 			"  CROSS JOIN " PATSVC_SCHEMA ".protected_tables t"
@@ -1020,7 +1012,7 @@ patsvc_retention_status(PG_FUNCTION_ARGS)
 			"     OR EXISTS (SELECT 1 FROM " PATSVC_SCHEMA ".retention_holds h"
 			"                 WHERE h.released_at IS NULL AND h.patient_id IS NULL AND h.relid = t.relid)) AS held) a"
 			" WHERE t.relid = $1 ORDER BY u.o", 4, types, values, NULL);
-	SetUserIdAndSecContext(save_userid, save_sec);
+	patsvc_restore_user(&saved);
 	for (uint64 i = 0; i < SPI_processed; i++)
 	{
 		Datum		out[5];
@@ -1033,7 +1025,7 @@ patsvc_retention_status(PG_FUNCTION_ARGS)
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, out, nulls);
 		MemoryContextSwitchTo(spi);
 	}
-	SPI_finish();
+	patsvc_spi_finish();
 	return (Datum) 0;
 }
 
@@ -1078,8 +1070,7 @@ row_status(Oid relid, const char *patient, const char *anchor)
 	char		nulls[3] = {' ', patient ? ' ' : 'n', anchor ? ' ' : 'n'};
 	RowStatus	st = {0};
 	bool		isnull;
-	Oid			save_userid;
-	int			save_sec;
+	PatsvcSavedUser saved;
 	int			rc;
 
 	static const Oid types[3] = {OIDOID, TEXTOID, TEXTOID};
@@ -1091,10 +1082,9 @@ row_status(Oid relid, const char *patient, const char *anchor)
 	values[2] = anchor ? CStringGetTextDatum(anchor) : (Datum) 0;
 	/* as the owner of patsvc's tables: row_retention_status runs with its
 	 * caller's rights and refuses roles that may not read every patient's facts */
-	GetUserIdAndSecContext(&save_userid, &save_sec);
-	SetUserIdAndSecContext(retention_tables_owner(), save_sec | SECURITY_LOCAL_USERID_CHANGE);
+	patsvc_become_owner(retention_tables_owner(), &saved);
 	rc = SPI_execute_plan(status_plan, values, nulls, true, 1);
-	SetUserIdAndSecContext(save_userid, save_sec);
+	patsvc_restore_user(&saved);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "row_retention_status failed");
 	if (SPI_processed != 1 || SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3) == NULL)
@@ -1195,8 +1185,7 @@ check_update(Relation rel, TriggerData *td, const char *pcol, const char *acol)
 	/* the common case: a record amended, its retention columns untouched */
 	if (text_equal(old_patient, new_patient) && text_equal(old_anchor, new_anchor))
 		return;
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
+	patsvc_spi_connect();
 	before = row_status(RelationGetRelid(rel), old_patient, old_anchor);
 	if (before.held)
 		ereport(ERROR,
@@ -1214,7 +1203,7 @@ check_update(Relation rel, TriggerData *td, const char *pcol, const char *acol)
 										  format_date(before.retain_until))
 				 : errdetail("The record's retention end is not yet computable, so it is kept for ever; retention may be lengthened, never shortened."),
 				 errhint("Leave the patient and anchor columns as they are, or move them to later dates.")));
-	SPI_finish();
+	patsvc_spi_finish();
 }
 
 /* ---- where the guard triggers run ------------------------------------------ */
@@ -1228,7 +1217,6 @@ static const char *const untruncatable_ledgers[] = {
 	"destruction_certificates", "destruction_tokens", "retention_events", "protected_tables",
 	"retention_archives", "retention_holds", NULL
 };
-static const char *const registry_only[] = {"protected_tables", NULL};
 
 /* Is relid a row of patsvc.protected_tables?  (An index lookup, no privilege check; also the hooks' check.) */
 bool
@@ -1309,8 +1297,7 @@ patsvc_retention_guard_row(PG_FUNCTION_ARGS)
 	{
 		if (retention_destroying(RelationGetRelid(rel)))
 			return PointerGetDatum(td->tg_trigtuple);
-		if (SPI_connect() != SPI_OK_CONNECT)
-			elog(ERROR, "SPI_connect failed");
+		patsvc_spi_connect();
 		refuse_delete(rel, row_status(RelationGetRelid(rel),
 									  column_text(td->tg_trigtuple, RelationGetDescr(rel), pcol),
 									  column_text(td->tg_trigtuple, RelationGetDescr(rel), acol)));
@@ -1359,20 +1346,5 @@ patsvc_append_only_guard(PG_FUNCTION_ARGS)
 			 errmsg("table \"%s\" is append-only", RelationGetRelationName(td->tg_relation)),
 			 errdetail("Its rows are kept permanently as evidence and cannot be changed or removed."),
 			 errhint("Add a new row instead of changing an old one.")));
-	return PointerGetDatum(NULL);
-}
-
-/*
- * AFTER INSERT OR UPDATE OR DELETE FOR EACH STATEMENT on patsvc.protected_tables:
- * every backend's hardened-mode cache of protected relations is rebuilt.
- */
-PG_FUNCTION_INFO_V1(patsvc_retention_registry_changed);
-Datum
-patsvc_retention_registry_changed(PG_FUNCTION_ARGS)
-{
-	TriggerData *td = (TriggerData *) fcinfo->context;
-
-	patsvc_trigger_bound(fcinfo, "_registry_changed", registry_only);
-	CacheInvalidateRelcacheByRelid(RelationGetRelid(td->tg_relation));
 	return PointerGetDatum(NULL);
 }

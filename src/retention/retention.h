@@ -15,20 +15,9 @@
 #include "executor/spi.h"
 #include "nodes/nodes.h"
 
-/* SQLSTATEs of retention and destruction (class PS, range PS3xx) */
-#define ERRCODE_PATSVC_RETENTION_NOT_OVER		MAKE_SQLSTATE('P','S','3','0','1')
-#define ERRCODE_PATSVC_RECORD_ON_HOLD			MAKE_SQLSTATE('P','S','3','0','2')
-#define ERRCODE_PATSVC_DESTROY_ONLY_THROUGH_PATSVC MAKE_SQLSTATE('P','S','3','0','3')
-#define ERRCODE_PATSVC_RETENTION_WOULD_SHORTEN	MAKE_SQLSTATE('P','S','3','0','4')
-#define ERRCODE_PATSVC_PROTECTED_OBJECT			MAKE_SQLSTATE('P','S','3','0','5')
-#define ERRCODE_PATSVC_COMPLIANCE_NO_EARLY		MAKE_SQLSTATE('P','S','3','0','6')
-#define ERRCODE_PATSVC_TABLE_NOT_PROTECTED		MAKE_SQLSTATE('P','S','3','0','7')
-#define ERRCODE_PATSVC_TABLE_ALREADY_PROTECTED	MAKE_SQLSTATE('P','S','3','0','8')
-#define ERRCODE_PATSVC_HOLD_NOT_ACTIVE			MAKE_SQLSTATE('P','S','3','0','9')
-#define ERRCODE_PATSVC_UNKNOWN_POLICY			MAKE_SQLSTATE('P','S','3','1','0')
-#define ERRCODE_PATSVC_RETENTION_UNKNOWN		MAKE_SQLSTATE('P','S','3','1','1')
-#define ERRCODE_PATSVC_DESTROY_UNSAFE			MAKE_SQLSTATE('P','S','3','1','2')
-#define ERRCODE_PATSVC_ARCHIVE_MISMATCH			MAKE_SQLSTATE('P','S','3','1','3')
+/* SQLSTATEs: src/errcodes.txt (ERRCODE_PATSVC_*, range PS3xx), through core/core.h */
+#include "core/core.h"
+
 
 /* Name prefix of the guard triggers protect() creates. */
 #define RETENTION_TRIGGER_PREFIX "patsvc_retention_"
@@ -38,6 +27,9 @@ extern bool retention_destroying(Oid relid);
 
 /* every mode: the executor hook that spares patsvc's own destroying statements the guard (retention.c) */
 extern void retention_install_destroy_hook(void);
+
+/* Called from _PG_init (src/retention/area.mk): the destroy hook always, the hardened-mode hooks when preloaded. */
+extern void retention_init(void);
 
 /* isolation.c: at REPEATABLE READ / SERIALIZABLE, fail (40001) when holds or facts changed since the snapshot */
 extern void retention_check_snapshot(void);

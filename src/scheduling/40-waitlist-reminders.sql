@@ -144,7 +144,7 @@ CREATE FUNCTION @extschema@.appointment_gets_reminders(status text, type_id bigi
 COMMENT ON FUNCTION @extschema@.appointment_gets_reminders(text, bigint) IS
   'true if an appointment in this status (one that holds time) and of this type (one with reminder rules: per-backend cache, dropped by trigger reminder_rules_changed) gets reminders';
 CREATE TRIGGER reminder_rules_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE
-  ON @extschema@.reminder_rules FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.scheduling_cache_changed();
+  ON @extschema@.reminder_rules FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.cache_changed();
 COMMENT ON TRIGGER reminder_rules_changed ON @extschema@.reminder_rules IS
   'any change to reminder rules drops every backend''s cached answers of appointment_gets_reminders (sent at commit)';
 CREATE TRIGGER reminders_schedule AFTER INSERT OR UPDATE OF starts_at, type_id ON @extschema@.appointments

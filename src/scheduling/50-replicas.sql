@@ -21,7 +21,7 @@ BEGIN
   FOREACH t IN ARRAY ARRAY['appointment_types', 'resources', 'availability', 'locations', 'time_off',
                            'reminder_rules'] LOOP
     EXECUTE pg_catalog.format('CREATE TRIGGER replica_changed AFTER INSERT OR UPDATE OR DELETE ON @extschema@.%I'
-                              ' FOR EACH ROW EXECUTE FUNCTION @extschema@.scheduling_cache_changed()', t);
+                              ' FOR EACH ROW EXECUTE FUNCTION @extschema@.cache_changed()', t);
     EXECUTE pg_catalog.format('ALTER TABLE @extschema@.%I ENABLE REPLICA TRIGGER replica_changed', t);
     EXECUTE pg_catalog.format('COMMENT ON TRIGGER replica_changed ON @extschema@.%I IS %L', t,
       'rows applied by logical replication (session_replication_role = replica) drop every backend''s caches of this table, as trigger '
@@ -30,7 +30,7 @@ BEGIN
   -- patients and providers: a replicated delete or re-key must make every backend forget the rows it knew
   FOREACH t IN ARRAY ARRAY['patients', 'providers'] LOOP
     EXECUTE pg_catalog.format('CREATE TRIGGER replica_changed AFTER UPDATE OR DELETE ON @extschema@.%I'
-                              ' FOR EACH ROW EXECUTE FUNCTION @extschema@.scheduling_cache_changed()', t);
+                              ' FOR EACH ROW EXECUTE FUNCTION @extschema@.cache_changed()', t);
     EXECUTE pg_catalog.format('ALTER TABLE @extschema@.%I ENABLE REPLICA TRIGGER replica_changed', t);
     EXECUTE pg_catalog.format('COMMENT ON TRIGGER replica_changed ON @extschema@.%I IS %L', t,
       'rows updated or deleted by logical replication (session_replication_role = replica) make every backend forget the '
@@ -39,7 +39,7 @@ BEGIN
   -- code sets (codeset_lookup.c)
   FOREACH t IN ARRAY ARRAY['icd10cm_release', 'icd10cm_code', 'hcpcs_release', 'hcpcs_code', 'hcpcs_modifier'] LOOP
     EXECUTE pg_catalog.format('CREATE TRIGGER codeset_replica_changed AFTER INSERT OR UPDATE OR DELETE ON @extschema@.%I'
-                              ' FOR EACH ROW EXECUTE FUNCTION @extschema@.codeset_changed()', t);
+                              ' FOR EACH ROW EXECUTE FUNCTION @extschema@.cache_changed()', t);
     EXECUTE pg_catalog.format('ALTER TABLE @extschema@.%I ENABLE REPLICA TRIGGER codeset_replica_changed', t);
     EXECUTE pg_catalog.format('COMMENT ON TRIGGER codeset_replica_changed ON @extschema@.%I IS %L', t,
       'rows applied by logical replication (session_replication_role = replica) drop every backend''s cached releases, as trigger codeset_changed does for ordinary writes');

@@ -1,5 +1,5 @@
 -- ---- backups --------------------------------------------------------------
--- Every scheduling table holds the clinic's data: pg_dump dumps all its rows,
+-- Every scheduling table (the registry's: src/registry/10-registry.sql) holds the clinic's data: pg_dump dumps all its rows,
 -- and the sequences behind them (identity columns, series numbers), so a
 -- restore gives back the same ids and goes on numbering after them.  A restore
 -- runs with session_replication_role = replica (README, "Replicas and
@@ -10,7 +10,7 @@ DO $$
 DECLARE
   t text;
 BEGIN
-  FOREACH t IN ARRAY ARRAY['providers', 'locations', 'resources', 'patients', 'availability', 'time_off',
+  FOREACH t IN ARRAY ARRAY['resources', 'availability', 'time_off',
                            'appointment_types', 'appointments', 'waitlist', 'waitlist_offers',
                            'reminder_rules', 'reminders'] LOOP
     PERFORM pg_catalog.pg_extension_config_dump(('@extschema@.' || t)::pg_catalog.regclass, '');

@@ -8,13 +8,8 @@
  * Every write to patsvc.appointments needs its type's duration, buffers,
  * capacity and required resource kinds, the kinds of its resources and its
  * provider's hours; reading them with SPI for each row cost more than the
- * checks themselves.  The caches live in CacheMemoryContext and are dropped
- * by a relcache invalidation of a table they read: the statement trigger
- * scheduling_cache_changed sends one for every change (plain row changes
- * send none), to every backend at commit and to this backend at the end of
- * the changing command.  Entries are read with the latest snapshot: the
- * invalidation is sent after the change became visible, so a reload after
- * it never caches old values.  Loads connect to SPI themselves.
+ * checks themselves.  They are row caches of the core (src/core/rowcache.h):
+ * trigger cache_changed() on each table they read drops them.
  */
 #include "postgres.h"
 
@@ -33,7 +28,8 @@
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
 
-#include "patsvc.h"
+#include "core/core.h"
+#include "core/rowcache.h"
 #include "scheduling/scheduling.h"
 
 typedef struct CachedType
@@ -54,24 +50,6 @@ typedef struct CachedHours
 	int			n;
 	SchedHours *rows;			/* allocated in the cache's context */
 } CachedHours;
-
-/* Rows of patsvc tables by bigint id, dropped by a relcache invalidation. */
-typedef struct RowCache
-{
-	const char *relname;		/* table in schema patsvc */
-	const char *relname2;		/* a second table the rows come from, or NULL */
-	const char *sql;			/* reads the rows of one id ($1) */
-	long		limit;			/* rows read per id (0: all) */
-	Size		entrysize;		/* hash entry, beginning with the int64 id */
-	long		nelem;
-	MemoryContext cxt;
-	HTAB	   *htab;
-	Oid			relid;
-	Oid			relid2;
-	bool		valid;
-	uint64		generation;		/* bumped by every invalidation */
-	SPIPlanPtr	plan;
-} RowCache;
 
 static RowCache types = {
 	.relname = "appointment_types",
@@ -134,125 +112,6 @@ static RowCache resource_time_off = {
 	.nelem = 256,
 	.limit = 1,
 };
-
-static RowCache *const all_caches[] = {&types, &resources, &hours, &reminder_types, &provider_time_off,
-&resource_time_off};
-
-static void
-sched_relcache_callback(Datum arg, Oid relid)
-{
-	for (int i = 0; i < lengthof(all_caches); i++)
-		if (relid == InvalidOid || relid == all_caches[i]->relid ||
-			(all_caches[i]->relid2 != InvalidOid && relid == all_caches[i]->relid2))
-		{
-			all_caches[i]->valid = false;
-			all_caches[i]->generation++;
-		}
-}
-
-/* Makes the cache usable: registers the callback once, empties a stale cache. */
-static void
-row_cache_open(RowCache *c)
-{
-	static bool registered = false;
-	HASHCTL		ctl;
-
-	if (!registered)
-	{
-		CacheRegisterRelcacheCallback(sched_relcache_callback, (Datum) 0);
-		registered = true;
-	}
-	if (c->valid)
-		return;
-	if (c->cxt == NULL)
-	{
-		c->cxt = AllocSetContextCreate(CacheMemoryContext, "patsvc row cache", ALLOCSET_SMALL_SIZES);
-		MemoryContextSetIdentifier(c->cxt, c->relname);
-	}
-	MemoryContextReset(c->cxt);
-	ctl.keysize = sizeof(int64);
-	ctl.entrysize = c->entrysize;
-	ctl.hcxt = c->cxt;
-	c->htab = hash_create(c->relname, c->nelem, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
-	c->relid = get_relname_relid(c->relname, get_namespace_oid(PATSVC_SCHEMA, false));
-	c->relid2 = c->relname2 == NULL ? InvalidOid
-		: get_relname_relid(c->relname2, get_namespace_oid(PATSVC_SCHEMA, false));
-	c->valid = true;
-}
-
-/* Loads connect to SPI themselves: callers need not be inside SPI. */
-static void
-spi_connect(void)
-{
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-}
-
-/* Runs the cache's query for one id (inside SPI) with the latest snapshot; true when found. */
-static bool
-row_cache_read(RowCache *c, int64 id)
-{
-	static const Oid argtypes[1] = {INT8OID};
-	Datum		v[1] = {Int64GetDatum(id)};
-	int			rc;
-
-	rc = SPI_execute_snapshot(patsvc_kept_plan(&c->plan, c->sql, 1, argtypes), v, NULL,
-							  GetLatestSnapshot(), InvalidSnapshot, true, false, c->limit);
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(rc));
-	return SPI_processed > 0;
-}
-
-/* An entry for id, unless an invalidation arrived since generation (then keep nothing). */
-static void *
-row_cache_enter(RowCache *c, int64 id, uint64 generation)
-{
-	bool		found;
-
-	if (generation != c->generation || !c->valid)
-		return NULL;
-	return hash_search(c->htab, &id, HASH_ENTER, &found);
-}
-
-/*
- * Reads one id's rows into entry (an entry of the cache's kind; allocations
- * in the cache's context); runs inside SPI, returns false when there are none
- * to cache.
- */
-typedef bool (*RowLoader) (int64 id, void *entry);
-
-/*
- * The cached entry of id, loaded first when absent; NULL when load() finds
- * nothing (nothing is cached then).  scratch (entrysize bytes) holds a row
- * read while an invalidation arrived: it serves this call only.  Either way
- * the result lives until the next invalidation is processed, so callers
- * copy what they keep before doing anything that could process one.
- */
-static void *
-row_cache_lookup(RowCache *c, int64 id, RowLoader load, void *scratch)
-{
-	void	   *entry;
-	uint64		generation;
-	bool		found;
-
-	row_cache_open(c);
-	entry = hash_search(c->htab, &id, HASH_FIND, NULL);
-	if (entry != NULL)
-		return entry;
-	generation = c->generation;
-	memset(scratch, 0, c->entrysize);
-	*(int64 *) scratch = id;
-	spi_connect();
-	found = load(id, scratch);
-	SPI_finish();
-	if (!found)
-		return NULL;
-	entry = row_cache_enter(c, id, generation);
-	if (entry == NULL)
-		return scratch;
-	memcpy(entry, scratch, c->entrysize);
-	return entry;
-}
 
 /* Reads one type (inside SPI) into a CachedType; false when it does not exist. */
 static bool
@@ -395,14 +254,11 @@ rules_provider_hours(int64 provider, SchedHours **rows)
 static bool
 read_flag_as_owner(RowCache *c, int64 id, void *entry)
 {
-	Oid			save_userid;
-	int			save_sec;
+	PatsvcSavedUser saved;
 
-	GetUserIdAndSecContext(&save_userid, &save_sec);
-	SetUserIdAndSecContext(sched_appointments_owner(),
-						   save_sec | SECURITY_LOCAL_USERID_CHANGE | SECURITY_NOFORCE_RLS);
+	patsvc_become_owner(sched_appointments_owner(), &saved);
 	((CachedFlag *) entry)->set = row_cache_read(c, id);
-	SetUserIdAndSecContext(save_userid, save_sec);
+	patsvc_restore_user(&saved);
 	return true;
 }
 
@@ -455,28 +311,4 @@ rules_has_time_off(bool is_resource, int64 id)
 		: row_cache_lookup(&provider_time_off, id, read_provider_time_off, &scratch);
 
 	return entry->set;
-}
-
-/*
- * Trigger on the tables the caches read: the statement triggers *_changed
- * for every write, the ENABLE REPLICA row triggers replica_changed for rows
- * applied by logical replication (whose apply worker fires no statement
- * trigger).  Any change tells every backend (at commit) and this one (at the
- * end of the command) to drop its cached rows of that table.
- */
-PG_FUNCTION_INFO_V1(patsvc_scheduling_cache_changed);
-Datum
-patsvc_scheduling_cache_changed(PG_FUNCTION_ARGS)
-{
-	TriggerData *trigdata = (TriggerData *) fcinfo->context;
-
-	/* patients and providers: their replica_changed makes backends forget the rows found present (refs.c) */
-	static const char *const cached_tables[] = {
-		"appointment_types", "resources", "availability", "locations", "time_off", "reminder_rules",
-		"patients", "providers", NULL
-	};
-
-	patsvc_trigger_bound(fcinfo, "scheduling_cache_changed", cached_tables);
-	CacheInvalidateRelcache(trigdata->tg_relation);
-	return PointerGetDatum(NULL);
 }

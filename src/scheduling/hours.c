@@ -23,7 +23,7 @@
 #include "utils/date.h"
 #include "utils/rel.h"
 
-#include "patsvc.h"
+#include "core/core.h"
 #include "scheduling/scheduling.h"
 
 PG_FUNCTION_INFO_V1(patsvc_availability_check_hours);

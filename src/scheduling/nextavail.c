@@ -40,7 +40,7 @@
 #include "utils/timestamp.h"
 #include "utils/typcache.h"
 
-#include "patsvc.h"
+#include "core/core.h"
 #include "scheduling/scheduling.h"
 #include "scheduling/slots.h"
 
@@ -167,7 +167,7 @@ distinct_providers(ArrayType *providers, int *n)
 	for (int i = 0; i < nids; i++)
 		if (!nulls[i])
 			out[(*n)++] = DatumGetInt64(ids[i]);
-	*n = sched_sort_distinct(out, *n);
+	*n = patsvc_sort_distinct(out, *n);
 	return out;
 }
 
@@ -420,8 +420,7 @@ patsvc_next_available_c(PG_FUNCTION_ARGS)
 	bool		have_last = false;
 	TimestampTz last_start = 0;
 	int64		last_provider = 0;
-	Oid			save_userid;
-	int			save_sec;
+	PatsvcSavedUser saved;
 
 	if (TIMESTAMP_NOT_FINITE(after))
 		ereport(ERROR,
@@ -439,10 +438,8 @@ patsvc_next_available_c(PG_FUNCTION_ARGS)
 	slots_require_select("appointments", "next_available_sweep");
 	until = after + (int64) SEARCH_DAYS * USECS_PER_DAY;
 	InitMaterializedSRF(fcinfo, 0);
-	GetUserIdAndSecContext(&save_userid, &save_sec);
-	SetUserIdAndSecContext(sched_appointments_owner(), save_sec | SECURITY_LOCAL_USERID_CHANGE | SECURITY_NOFORCE_RLS);
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
+	patsvc_become_owner(sched_appointments_owner(), &saved);
+	patsvc_spi_connect();
 	rules_load_type(type_id, &type);
 	read_resources(resources, &asked);
 	hours = slots_load_hours(providers, after, until, &nhours);
@@ -507,7 +504,7 @@ patsvc_next_available_c(PG_FUNCTION_ARGS)
 		emit(rsinfo, caller, &row);
 		found++;
 	}
-	SPI_finish();
-	SetUserIdAndSecContext(save_userid, save_sec);
+	patsvc_spi_finish();
+	patsvc_restore_user(&saved);
 	return (Datum) 0;
 }

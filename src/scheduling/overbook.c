@@ -18,13 +18,12 @@
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
 
-#include "patsvc.h"
+#include "core/core.h"
 #include "scheduling/scheduling.h"
 #include "scheduling/slots.h"
 
 PG_FUNCTION_INFO_V1(patsvc_book_overbook);
 PG_FUNCTION_INFO_V1(patsvc_slot_is_free);
-PG_FUNCTION_INFO_V1(patsvc_is_time_zone);
 
 static int	overbook_depth = 0;
 
@@ -80,8 +79,7 @@ patsvc_book_overbook(PG_FUNCTION_ARGS)
 	patsvc_require_table_privilege(patsvc_relid("appointments"),
 								   ACL_INSERT, "INSERT", "book_overbook",
 								   "Membership in patsvc_scheduler grants both (README, Roles and privileges).");
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
+	patsvc_spi_connect();
 	overbook_depth++;
 	PG_TRY();
 	{
@@ -97,29 +95,8 @@ patsvc_book_overbook(PG_FUNCTION_ARGS)
 		overbook_depth--;
 	}
 	PG_END_TRY();
-	SPI_finish();
+	patsvc_spi_finish();
 	PG_RETURN_INT64(id);
-}
-
-/* owner of patsvc.appointments: the rules run as this role */
-Oid
-sched_appointments_owner(void)
-{
-	Oid			nsp = get_namespace_oid(PATSVC_SCHEMA, false);
-	Oid			rel = get_relname_relid("appointments", nsp);
-
-	if (!OidIsValid(rel))
-		elog(ERROR, "table %s.appointments is missing", PATSVC_SCHEMA);
-	{
-		HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(rel));
-		Oid			owner;
-
-		if (!HeapTupleIsValid(tup))
-			elog(ERROR, "cache lookup failed for relation %u", rel);
-		owner = ((Form_pg_class) GETSTRUCT(tup))->relowner;
-		ReleaseSysCache(tup);
-		return owner;
-	}
 }
 
 /*
@@ -134,8 +111,7 @@ patsvc_slot_is_free(PG_FUNCTION_ARGS)
 	ApptRow		row = {0};
 	ApptType	type;
 	bool		result;
-	Oid			save_userid;
-	int			save_sec;
+	PatsvcSavedUser saved;
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
 		PG_RETURN_NULL();
@@ -160,22 +136,12 @@ patsvc_slot_is_free(PG_FUNCTION_ARGS)
 			if (!nulls[i])
 				row.resources[row.nresources++] = DatumGetInt64(elems[i]);
 	}
-	GetUserIdAndSecContext(&save_userid, &save_sec);
-	SetUserIdAndSecContext(sched_appointments_owner(), save_sec | SECURITY_LOCAL_USERID_CHANGE | SECURITY_NOFORCE_RLS);
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
+	patsvc_become_owner(sched_appointments_owner(), &saved);
+	patsvc_spi_connect();
 	rules_load_type(row.type, &type);
 	rules_derive_times(&row, &type);
 	result = rules_check(&row, &type, RULES_PROBE, false);
-	SPI_finish();
-	SetUserIdAndSecContext(save_userid, save_sec);
+	patsvc_spi_finish();
+	patsvc_restore_user(&saved);
 	PG_RETURN_BOOL(result);
-}
-
-Datum
-patsvc_is_time_zone(PG_FUNCTION_ARGS)
-{
-	char	   *name = text_to_cstring(PG_GETARG_TEXT_PP(0));
-
-	PG_RETURN_BOOL(name[0] != '\0' && pg_tzset(name) != NULL);
 }

@@ -38,7 +38,7 @@
 #include "utils/timestamp.h"
 #include "utils/typcache.h"
 
-#include "patsvc.h"
+#include "core/core.h"
 #include "scheduling/scheduling.h"
 
 PG_FUNCTION_INFO_V1(patsvc_rebooking_check);
@@ -139,7 +139,7 @@ read_candidate(HeapTuple tup, TupleDesc desc, ApptRow *row)
 	row->resources = palloc(sizeof(int64) * Max(n, 1));
 	for (int i = 0; i < n; i++)
 		row->resources[i] = DatumGetInt64(elems[i]);
-	row->nresources = sched_sort_distinct(row->resources, n);
+	row->nresources = patsvc_sort_distinct(row->resources, n);
 	row->overbook = DatumGetBool(SPI_getbinval(tup, desc, 8, &isnull));
 }
 
@@ -319,8 +319,7 @@ Datum
 patsvc_rebooking_check(PG_FUNCTION_ARGS)
 {
 	TriggerData *td = (TriggerData *) fcinfo->context;
-	Oid			save_userid;
-	int			save_sec;
+	PatsvcSavedUser saved;
 
 	patsvc_trigger_bound(fcinfo, "rebooking_check", changed_tables);
 	if (!TRIGGER_FIRED_AFTER(td->tg_event) || !TRIGGER_FIRED_FOR_ROW(td->tg_event))
@@ -330,13 +329,11 @@ patsvc_rebooking_check(PG_FUNCTION_ARGS)
 				 errhint("Use it only in the triggers patsvc's install script creates.")));
 	/* this backend's caches of the table drop at the next command counter increment */
 	CacheInvalidateRelcache(td->tg_relation);
-	GetUserIdAndSecContext(&save_userid, &save_sec);
-	SetUserIdAndSecContext(sched_appointments_owner(), save_sec | SECURITY_LOCAL_USERID_CHANGE | SECURITY_NOFORCE_RLS);
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
+	patsvc_become_owner(sched_appointments_owner(), &saved);
+	patsvc_spi_connect();
 	check_change(td);
-	SPI_finish();
-	SetUserIdAndSecContext(save_userid, save_sec);
+	patsvc_spi_finish();
+	patsvc_restore_user(&saved);
 	return PointerGetDatum(NULL);
 }
 
@@ -376,12 +373,11 @@ patsvc_apply_schedule_change(PG_FUNCTION_ARGS)
 	{
 		int			rc;
 
-		if (SPI_connect() != SPI_OK_CONNECT)
-			elog(ERROR, "SPI_connect failed");
+		patsvc_spi_connect();
 		rc = SPI_execute(sql, false, 0);
 		if (rc < 0)
 			elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(rc));
-		SPI_finish();
+		patsvc_spi_finish();
 	}
 	PG_FINALLY();
 	{
@@ -389,7 +385,7 @@ patsvc_apply_schedule_change(PG_FUNCTION_ARGS)
 	}
 	PG_END_TRY();
 	result = flagged;
-	n = result == NULL ? 0 : sched_sort_distinct(result, nflagged);
+	n = result == NULL ? 0 : patsvc_sort_distinct(result, nflagged);
 	flagged = NULL;
 	nflagged = capflagged = 0;
 	PG_RETURN_ARRAYTYPE_P(int8_array(result, n));

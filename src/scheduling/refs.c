@@ -54,7 +54,7 @@
 #include "utils/snapmgr.h"
 
 #include "scheduling/scan.h"
-#include "patsvc.h"
+#include "core/core.h"
 #include "scheduling/scheduling.h"
 
 const SchedRef sched_ref_patient = {SR_PATIENTS, SR_PATIENTS_PKEY, "appointments", "patient_id", "patients", true};

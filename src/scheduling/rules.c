@@ -41,7 +41,7 @@
 #include "utils/typcache.h"
 #include "utils/timestamp.h"
 
-#include "patsvc.h"
+#include "core/core.h"
 #include "scheduling/scan.h"
 #include "scheduling/scheduling.h"
 
@@ -945,12 +945,11 @@ insert_holds(int64 appointment, const ApptRow *row)
 		int			rc;
 
 		table_close(rel, NoLock);
-		if (SPI_connect() != SPI_OK_CONNECT)
-			elog(ERROR, "SPI_connect failed");
+		patsvc_spi_connect();
 		rc = SPI_execute_plan(get_plan(&plan_holds_insert), ins, NULL, false, 0);
 		if (rc != SPI_OK_INSERT)
 			elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(rc));
-		SPI_finish();
+		patsvc_spi_finish();
 		return;
 	}
 	natts = RelationGetDescr(rel)->natts;
@@ -982,12 +981,11 @@ rules_replace_holds(int64 appointment, const ApptRow *old, const ApptRow *row)
 			PointerGetDatum(int8_array(old->resources, old->nresources)),
 		TimestampTzGetDatum(old->held_from)};
 
-		if (SPI_connect() != SPI_OK_CONNECT)
-			elog(ERROR, "SPI_connect failed");
+		patsvc_spi_connect();
 		rc = SPI_execute_plan(get_plan(&plan_holds_delete), del, NULL, false, 0);
 		if (rc != SPI_OK_DELETE)
 			elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(rc));
-		SPI_finish();
+		patsvc_spi_finish();
 	}
 	if (row != NULL && row->nresources > 0)
 		insert_holds(appointment, row);

@@ -24,8 +24,10 @@
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
+#include "utils/syscache.h"
+#include "catalog/pg_class.h"
 
-#include "patsvc.h"
+#include "core/core.h"
 #include "scheduling/scan.h"
 #include "scheduling/scheduling.h"
 
@@ -69,7 +71,6 @@ void
 sched_rels_open(void)
 {
 	static bool registered = false;
-	Oid			nsp;
 
 	if (rels_valid)
 		return;
@@ -78,10 +79,9 @@ sched_rels_open(void)
 		CacheRegisterRelcacheCallback(rels_invalidate, (Datum) 0);
 		registered = true;
 	}
-	nsp = get_namespace_oid(PATSVC_SCHEMA, false);
 	for (int i = 0; i < SR_COUNT; i++)
 	{
-		sched_rels.oid[i] = get_relname_relid(rel_names[i], nsp);
+		sched_rels.oid[i] = patsvc_relid(rel_names[i]);
 		if (!OidIsValid(sched_rels.oid[i]))
 			elog(ERROR, "relation %s.%s does not exist", PATSVC_SCHEMA, rel_names[i]);
 	}
@@ -225,4 +225,24 @@ slot_status_holds_time(TupleTableSlot *slot, AttrNumber att)
 	if (isnull)
 		return false;			/* NULL NOT IN (...) is not true in SQL either */
 	return status_text_holds_time(DatumGetTextPP(d));
+}
+
+/* owner of patsvc.appointments: the rules run as this role */
+Oid
+sched_appointments_owner(void)
+{
+	Oid			rel = patsvc_relid("appointments");
+
+	if (!OidIsValid(rel))
+		elog(ERROR, "table %s.appointments is missing", PATSVC_SCHEMA);
+	{
+		HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(rel));
+		Oid			owner;
+
+		if (!HeapTupleIsValid(tup))
+			elog(ERROR, "cache lookup failed for relation %u", rel);
+		owner = ((Form_pg_class) GETSTRUCT(tup))->relowner;
+		ReleaseSysCache(tup);
+		return owner;
+	}
 }

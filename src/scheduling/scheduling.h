@@ -15,18 +15,9 @@
 
 #include "datatype/timestamp.h"
 
-/* SQLSTATEs of scheduling (class PS, range PS2xx); overlaps use 23P01. */
-#define ERRCODE_PATSVC_OUTSIDE_AVAILABILITY	MAKE_SQLSTATE('P','S','2','0','1')
-#define ERRCODE_PATSVC_PROVIDER_TIME_OFF	MAKE_SQLSTATE('P','S','2','0','2')
-#define ERRCODE_PATSVC_RESOURCE_TIME_OFF	MAKE_SQLSTATE('P','S','2','0','3')
-#define ERRCODE_PATSVC_CAPACITY_FULL		MAKE_SQLSTATE('P','S','2','0','4')
-#define ERRCODE_PATSVC_ILLEGAL_TRANSITION	MAKE_SQLSTATE('P','S','2','0','5')
-#define ERRCODE_PATSVC_OVERBOOK_NOT_ALLOWED	MAKE_SQLSTATE('P','S','2','0','6')
-#define ERRCODE_PATSVC_MISSING_RESOURCE		MAKE_SQLSTATE('P','S','2','0','7')
-#define ERRCODE_PATSVC_UNKNOWN_REFERENCE	MAKE_SQLSTATE('P','S','2','0','8')
-#define ERRCODE_PATSVC_INTERNAL_TABLE		MAKE_SQLSTATE('P','S','2','0','9')
-#define ERRCODE_PATSVC_SERIES_CONFLICT		MAKE_SQLSTATE('P','S','2','1','0')
-#define ERRCODE_PATSVC_NEEDS_REBOOKING		MAKE_SQLSTATE('P','S','2','1','1')
+/* SQLSTATEs: src/errcodes.txt (ERRCODE_PATSVC_*, range PS2xx; overlaps use 23P01), through core/core.h */
+#include "core/core.h"
+
 
 /* Longest time one appointment may hold, buffers included (CHECK on the table). */
 #define SCHED_MAX_HELD_USECS	(INT64CONST(24) * USECS_PER_HOUR)
@@ -126,11 +117,7 @@ extern bool rules_recheck(ApptRow *row, const ApptType *type, bool check_patient
 /* Deletes the holds of old (if not NULL) and inserts the row's (if not NULL). */
 extern void rules_replace_holds(int64 appointment, const ApptRow *old_or_null, const ApptRow *row_or_null);
 
-/* trigger.c: int64 sorting shared by the scheduling code */
-extern int	sched_cmp_int64(const void *a, const void *b);
-extern int	sched_sort_distinct(int64 *values, int n);
-
-/* overbook.c: owner of patsvc.appointments, the role the rules run as */
+/* scan.c: owner of patsvc.appointments, the role the rules run as */
 extern Oid sched_appointments_owner(void);
 
 /* overbook.c: true while patsvc.book_overbook is inserting its row. */

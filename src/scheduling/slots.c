@@ -33,7 +33,7 @@
 #include "utils/timestamp.h"
 #include "utils/typcache.h"
 
-#include "patsvc.h"
+#include "core/core.h"
 #include "scheduling/scheduling.h"
 #include "scheduling/scan.h"
 #include "scheduling/slots.h"
@@ -190,7 +190,7 @@ slots_load_hours(ArrayType *providers, TimestampTz w0, TimestampTz w1, int *n)
 	for (int i = 0; i < nids; i++)
 		if (!nulls[i])
 			sorted[nsorted++] = DatumGetInt64(ids[i]);
-	nsorted = sched_sort_distinct(sorted, nsorted);
+	nsorted = patsvc_sort_distinct(sorted, nsorted);
 	for (int i = 0; i < nsorted; i++)
 	{
 		SchedHours *rows;
@@ -275,7 +275,7 @@ day_slot(SlotCursor *c, int k)
 			c->irregular = palloc(sizeof(TimestampTz) * Max(c->nslots, 1));
 		for (int i = 0; i < c->nslots; i++)
 			c->irregular[i] = sched_zone_to_utc(&h->zone->zone, local0 + i * c->step);
-		qsort(c->irregular, c->nslots, sizeof(TimestampTz), sched_cmp_int64);
+		qsort(c->irregular, c->nslots, sizeof(TimestampTz), patsvc_cmp_int64);
 	}
 	return c->irregular[k];
 }
@@ -366,7 +366,7 @@ slots_expand(const WeeklyHours *hours, int nhours, int32 duration_min, Timestamp
 			out[m++] = c.current;
 		}
 	}
-	qsort(out, m, sizeof(TimestampTz), sched_cmp_int64);
+	qsort(out, m, sizeof(TimestampTz), patsvc_cmp_int64);
 	*n = 0;
 	for (int i = 0; i < m; i++)
 		if (i == 0 || out[i] != out[i - 1])
@@ -519,8 +519,7 @@ patsvc_candidate_slots(PG_FUNCTION_ARGS)
 	slots_check_window(DatumGetRangeTypeP(window), &w0, &w1);
 	slots_require_select("availability", "candidate_slots");
 	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
+	patsvc_spi_connect();
 	run(patsvc_kept_plan(&plan, "SELECT duration_minutes FROM patsvc.appointment_types WHERE id = $1", 1, types), v);
 	if (SPI_processed == 1)
 	{
@@ -539,7 +538,7 @@ patsvc_candidate_slots(PG_FUNCTION_ARGS)
 		}
 		MemoryContextSwitchTo(spi);
 	}
-	SPI_finish();
+	patsvc_spi_finish();
 	return (Datum) 0;
 }
 
@@ -663,17 +662,14 @@ patsvc_free_slots_sweep(PG_FUNCTION_ARGS)
 				noff;
 	TimestampTz w0,
 				w1;
-	Oid			save_userid;
-	int			save_sec;
+	PatsvcSavedUser saved;
 	MemoryContext caller = CurrentMemoryContext;
 
 	slots_check_window(DatumGetRangeTypeP(window), &w0, &w1);
 	slots_require_select("appointments", "free_slots_sweep");
 	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
-	GetUserIdAndSecContext(&save_userid, &save_sec);
-	SetUserIdAndSecContext(sched_appointments_owner(), save_sec | SECURITY_LOCAL_USERID_CHANGE | SECURITY_NOFORCE_RLS);
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
+	patsvc_become_owner(sched_appointments_owner(), &saved);
+	patsvc_spi_connect();
 	rules_load_type(type_id, &type);
 	cand = load_candidates(provider, w0, w1, type.duration_min, &ncand);
 	if (cand != NULL && ncand > 0)
@@ -713,7 +709,7 @@ patsvc_free_slots_sweep(PG_FUNCTION_ARGS)
 			}
 		}
 	}
-	SPI_finish();
-	SetUserIdAndSecContext(save_userid, save_sec);
+	patsvc_spi_finish();
+	patsvc_restore_user(&saved);
 	return (Datum) 0;
 }

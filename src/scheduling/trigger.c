@@ -18,7 +18,7 @@
 #include "utils/timestamp.h"
 
 #include "scheduling/scan.h"
-#include "patsvc.h"
+#include "core/core.h"
 #include "scheduling/scheduling.h"
 
 PG_FUNCTION_INFO_V1(patsvc_appointments_enforce);
@@ -108,29 +108,6 @@ get(HeapTuple tup, TupleDesc desc, const int *attnums, ApptCol c, bool *isnull)
 	return heap_getattr(tup, attnums[c], desc, isnull);
 }
 
-/* qsort comparator for int64 (and TimestampTz, an int64) */
-int
-sched_cmp_int64(const void *a, const void *b)
-{
-	int64		x = *(const int64 *) a,
-				y = *(const int64 *) b;
-
-	return x < y ? -1 : x > y;
-}
-
-/* Sorts values and drops duplicates in place; returns how many are left. */
-int
-sched_sort_distinct(int64 *values, int n)
-{
-	int			k = 0;
-
-	qsort(values, n, sizeof(int64), sched_cmp_int64);
-	for (int i = 0; i < n; i++)
-		if (k == 0 || values[k - 1] != values[i])
-			values[k++] = values[i];
-	return k;
-}
-
 /* resources: sorted, duplicates dropped, no NULLs */
 static void
 read_resources(Datum d, ApptRow *row)
@@ -160,7 +137,7 @@ read_resources(Datum d, ApptRow *row)
 					 errhint("List the ids of patsvc.resources the appointment holds.")));
 		row->resources[i] = DatumGetInt64(elems[i]);
 	}
-	row->nresources = sched_sort_distinct(row->resources, n);
+	row->nresources = patsvc_sort_distinct(row->resources, n);
 }
 
 /* The trigger runs before the NOT NULL checks: a NULL it must read is refused here, as they would. */
@@ -341,13 +318,10 @@ check_references(const Snapshotted *n, const Snapshotted *o, bool checked, bool 
 static void
 enforce(Relation rel, Snapshotted *n, Snapshotted *o)
 {
-	Oid			save_userid;
-	int			save_sec;
+	PatsvcSavedUser saved;
 	ApptType	type;
 	bool		checked = needs_check(n, o);
-
-	GetUserIdAndSecContext(&save_userid, &save_sec);
-	SetUserIdAndSecContext(rel->rd_rel->relowner, save_sec | SECURITY_LOCAL_USERID_CHANGE | SECURITY_NOFORCE_RLS);
+	patsvc_become_owner(rel->rd_rel->relowner, &saved);
 	rules_load_type(n->row.type, &type);
 	rules_derive_times(&n->row, &type);
 	if (checked)
@@ -356,7 +330,7 @@ enforce(Relation rel, Snapshotted *n, Snapshotted *o)
 		replace_holds(n->row.id, o != NULL && status_holds_time(o->status) && o->row.nresources > 0 ? &o->row : NULL,
 					  status_holds_time(n->status) ? &n->row : NULL);
 	check_references(n, o, checked, checked && !n->row.overbook);
-	SetUserIdAndSecContext(save_userid, save_sec);
+	patsvc_restore_user(&saved);
 }
 
 static HeapTuple
@@ -447,14 +421,11 @@ patsvc_appointments_enforce(PG_FUNCTION_ARGS)
 		sched_refs_forget();	/* it may be the appointment another one replaces */
 		if (o.row.nresources > 0)
 		{
-			Oid			save_userid;
-			int			save_sec;
+			PatsvcSavedUser saved;
 
-			GetUserIdAndSecContext(&save_userid, &save_sec);
-			SetUserIdAndSecContext(td->tg_relation->rd_rel->relowner,
-								   save_sec | SECURITY_LOCAL_USERID_CHANGE | SECURITY_NOFORCE_RLS);
+			patsvc_become_owner(td->tg_relation->rd_rel->relowner, &saved);
 			replace_holds(o.row.id, &o.row, NULL);
-			SetUserIdAndSecContext(save_userid, save_sec);
+			patsvc_restore_user(&saved);
 		}
 		return PointerGetDatum(td->tg_trigtuple);
 	}

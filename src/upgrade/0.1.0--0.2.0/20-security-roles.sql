@@ -1,5 +1,5 @@
 -- ===== security: trigger functions bound to their tables, roles and grants (issue 10) =====
--- What src/security/roles.sql and the changed definitions below do in a fresh
+-- What src/security/10-roles.sql and the changed definitions below do in a fresh
 -- install.  The C trigger functions check their table in the new library
 -- (same symbols); the two SECURITY DEFINER plpgsql triggers check TG_RELID.
 
@@ -68,5 +68,5 @@ END $$;
 -- retention_archives is not for PUBLIC (the README always said so)
 REVOKE SELECT ON @extschema@.retention_archives FROM PUBLIC;
 
--- Roles and grants: 99-roles.sql, which is src/security/roles.sql itself (run last,
+-- Roles and grants: 99-roles.sql, which is src/security/10-roles.sql itself (run last,
 -- as in a fresh install, so both end with the same privileges).

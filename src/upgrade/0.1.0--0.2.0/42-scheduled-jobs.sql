@@ -1,1 +1,1 @@
-../../retention/scheduled-jobs.sql
+../../retention/90-scheduled-jobs.sql

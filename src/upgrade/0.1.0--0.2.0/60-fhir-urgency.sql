@@ -1,7 +1,7 @@
 -- patsvc 0.1.0 -> 0.2.0, issue 17 sections 5 (urgency) and 6 (FHIR out).  Same
 -- definitions as the install script (src/scheduling/10-model.sql, 20-api.sql,
--- 40-waitlist-reminders.sql, 60-fhir-urgency.sql, src/security/roles.sql).
--- Grants: 99-roles.sql (src/security/roles.sql, run last as in a fresh install).
+-- 40-waitlist-reminders.sql, 60-fhir-urgency.sql, src/security/10-roles.sql).
+-- Grants: 99-roles.sql (src/security/10-roles.sql, run last as in a fresh install).
 
 -- priority: an enum-like domain and its order
 -- FHIR's RequestPriority value set, most urgent last; an enum-like domain (its check is

@@ -14,7 +14,7 @@ CREATE FUNCTION @extschema@.availability_check_hours() RETURNS trigger
   AS 'MODULE_PATHNAME', 'patsvc_availability_check_hours' LANGUAGE C;
 COMMENT ON FUNCTION @extschema@.availability_check_hours() IS
   'trigger: refuses weekly hours without a length or starting at 24:00 with 23514 naming availability_check, a detail and a hint (an end not after the start is a night shift ending the next day)';
--- a trigger function: no role is granted it (src/security/roles.sql revokes it from PUBLIC)
+-- a trigger function: no role is granted it (src/security/10-roles.sql revokes it from PUBLIC)
 REVOKE ALL ON FUNCTION @extschema@.availability_check_hours() FROM PUBLIC;
 CREATE TRIGGER availability_check_hours BEFORE INSERT OR UPDATE OF starts_local, ends_local
   ON @extschema@.availability FOR EACH ROW EXECUTE FUNCTION @extschema@.availability_check_hours();

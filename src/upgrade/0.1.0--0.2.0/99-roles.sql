@@ -1,1 +1,1 @@
-../../security/roles.sql
+../../security/10-roles.sql

@@ -325,13 +325,8 @@ COMMENT ON FUNCTION @extschema@.retention_guard_truncate() IS 'statement trigger
 CREATE FUNCTION @extschema@.append_only_guard() RETURNS trigger
   AS 'MODULE_PATHNAME', 'patsvc_append_only_guard' LANGUAGE C;
 COMMENT ON FUNCTION @extschema@.append_only_guard() IS 'row trigger of patsvc''s ledgers: UPDATE and DELETE refused';
-CREATE FUNCTION @extschema@._registry_changed() RETURNS trigger
-  AS 'MODULE_PATHNAME', 'patsvc_retention_registry_changed' LANGUAGE C;
-COMMENT ON FUNCTION @extschema@._registry_changed() IS
-  'statement trigger of patsvc.protected_tables: makes every session reload its list of protected tables (hardened mode)';
-
 CREATE TRIGGER patsvc_registry_changed AFTER INSERT OR UPDATE OR DELETE ON @extschema@.protected_tables
-  FOR EACH STATEMENT EXECUTE FUNCTION @extschema@._registry_changed();
+  FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.cache_changed();
 ALTER TABLE @extschema@.protected_tables ENABLE ALWAYS TRIGGER patsvc_registry_changed;
 COMMENT ON TRIGGER patsvc_registry_changed ON @extschema@.protected_tables IS 'reloads the hardened-mode cache';
 

@@ -132,22 +132,17 @@ GRANT SELECT ON @extschema@.icd10cm_release, @extschema@.icd10cm_code,
                 @extschema@.hcpcs_release, @extschema@.hcpcs_code, @extschema@.hcpcs_modifier TO PUBLIC;
 
 -- Any change to a code-set table drops every backend's cached releases.
-CREATE FUNCTION @extschema@.codeset_changed() RETURNS trigger
-  AS 'MODULE_PATHNAME', 'patsvc_codeset_changed' LANGUAGE C;
-COMMENT ON FUNCTION @extschema@.codeset_changed() IS
-  'statement trigger of the code-set tables: invalidates the backend caches of icd10cm_billable and hcpcs_active';
-REVOKE ALL ON FUNCTION @extschema@.codeset_changed() FROM PUBLIC;
 
 CREATE TRIGGER codeset_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.icd10cm_release
-  FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.codeset_changed();
+  FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.cache_changed();
 CREATE TRIGGER codeset_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.icd10cm_code
-  FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.codeset_changed();
+  FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.cache_changed();
 CREATE TRIGGER codeset_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.hcpcs_release
-  FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.codeset_changed();
+  FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.cache_changed();
 CREATE TRIGGER codeset_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.hcpcs_code
-  FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.codeset_changed();
+  FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.cache_changed();
 CREATE TRIGGER codeset_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.hcpcs_modifier
-  FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.codeset_changed();
+  FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.cache_changed();
 COMMENT ON TRIGGER codeset_changed ON @extschema@.icd10cm_release IS 'drops cached ICD-10-CM releases in every backend';
 COMMENT ON TRIGGER codeset_changed ON @extschema@.icd10cm_code IS 'drops cached ICD-10-CM releases in every backend';
 COMMENT ON TRIGGER codeset_changed ON @extschema@.hcpcs_release IS 'drops cached HCPCS releases in every backend';

@@ -1,0 +1,98 @@
+/*
+ * core.h -- the small core every area of patsvc builds on (src/core/).
+ *
+ * Areas (codes, registry, scheduling, retention, ...) include this header and
+ * their own; never another area's internals (a code type is used through
+ * src/codes/codes.h, its public header).  What lives here:
+ *   catalog.c   patsvc's schema and relations; trigger functions bound to
+ *               patsvc's tables (PS001); the privilege a SECURITY DEFINER
+ *               function stands in for
+ *   spi.c       SPI connect/finish that report errors properly, plans kept
+ *               for the backend's life, running as a table's owner
+ *   rowcache.c  per-backend caches of rows by bigint id, dropped by relcache
+ *               invalidations (rowcache.h)
+ *   invalidate.c the one cache-invalidation trigger function, cache_changed()
+ *   sort.c      int64 sorting and de-duplication
+ * patsvc's own SQLSTATEs (class PS) are generated from src/errcodes.txt into
+ * errcodes.h, included here: every area uses them by name.
+ */
+#ifndef PATSVC_CORE_H
+#define PATSVC_CORE_H
+
+#include "postgres.h"
+
+#define PATSVC_SCHEMA "patsvc"
+
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "nodes/parsenodes.h"
+#include "utils/relcache.h"
+
+#include "errcodes.h"			/* generated from src/errcodes.txt */
+
+/* ---- catalog.c ------------------------------------------------------------ */
+
+/* OID of patsvc's schema (InvalidOid without the extension), cached until pg_namespace changes. */
+extern Oid	patsvc_schema_oid(void);
+
+/* The relation of that name in patsvc's schema; InvalidOid when there is none. */
+extern Oid	patsvc_relid(const char *name);
+
+/*
+ * Trigger functions bound to their tables.  patsvc_trigger_bound raises
+ * PS001 unless the function was called as a trigger on one of the tables of
+ * patsvc's schema named in tables (a NULL-terminated list; NULL itself: any
+ * table of patsvc's schema, which only the extension creates); fn is the SQL
+ * name of the trigger function, for the message.  Nothing else (column
+ * names, types) is trusted before it passes.
+ */
+extern bool patsvc_is_own_table(Relation rel, const char *const *tables);
+extern void patsvc_trigger_bound(FunctionCallInfo fcinfo, const char *fn, const char *const *tables);
+extern void patsvc_refuse_trigger_table(FunctionCallInfo fcinfo, const char *fn, const char *allowed);
+
+/*
+ * SECURITY DEFINER functions that stand in for a privilege on a table check
+ * that the role calling them (the outer user: current_user before any
+ * SECURITY DEFINER function) holds it, beyond EXECUTE; 42501 otherwise, with
+ * hint.  privilege is its name for the message (DELETE), mode the AclMode.
+ */
+extern void patsvc_require_table_privilege(Oid relid, AclMode mode, const char *privilege, const char *fn,
+										   const char *hint);
+
+/* ---- spi.c ---------------------------------------------------------------- */
+
+/* SPI_connect / SPI_finish; a failure is reported as an internal error (XX000) naming SPI's reason. */
+extern void patsvc_spi_connect(void);
+extern void patsvc_spi_finish(void);
+
+/*
+ * The plan in *slot, prepared on first use (generic: patsvc's queries are
+ * index lookups whatever the values) and kept for the backend's life.
+ */
+extern SPIPlanPtr patsvc_kept_plan(SPIPlanPtr *slot, const char *sql, int nargs, const Oid *types);
+
+/*
+ * Running as a table's owner, as the foreign-key triggers do: patsvc reads
+ * and writes its internal tables with the owner's rights (callers need no
+ * privilege on them), row-level security forced on them does not apply.
+ * Every patsvc_become_owner is followed by patsvc_restore_user with the same
+ * PatsvcSavedUser; on error, the transaction's abort restores the user.
+ */
+typedef struct PatsvcSavedUser
+{
+	Oid			userid;
+	int			sec_context;
+} PatsvcSavedUser;
+
+extern void patsvc_become_owner(Oid owner, PatsvcSavedUser *saved);
+extern void patsvc_restore_user(const PatsvcSavedUser *saved);
+
+/* ---- sort.c --------------------------------------------------------------- */
+
+/* qsort comparator for int64 (and TimestampTz, an int64) */
+extern int	patsvc_cmp_int64(const void *a, const void *b);
+
+/* Sorts values and drops duplicates in place; returns how many are left. */
+extern int	patsvc_sort_distinct(int64 *values, int n);
+
+#endif							/* PATSVC_CORE_H */

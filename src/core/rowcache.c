@@ -1,0 +1,111 @@
+/*
+ * rowcache.c -- per-backend caches of rows by bigint id (rowcache.h).
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "utils/inval.h"
+#include "utils/memutils.h"
+#include "utils/snapmgr.h"
+
+#include "core/core.h"
+#include "core/rowcache.h"
+
+static RowCache *all_caches = NULL;
+
+static void
+row_cache_invalidate(Datum arg, Oid relid)
+{
+	for (RowCache *c = all_caches; c != NULL; c = c->next)
+		if (relid == InvalidOid || relid == c->relid || (c->relid2 != InvalidOid && relid == c->relid2))
+		{
+			c->valid = false;
+			c->generation++;
+		}
+}
+
+/* Makes the cache usable: registers the callback once, empties a stale cache. */
+static void
+row_cache_open(RowCache *c)
+{
+	static bool registered = false;
+	HASHCTL		ctl;
+
+	if (!registered)
+	{
+		CacheRegisterRelcacheCallback(row_cache_invalidate, (Datum) 0);
+		registered = true;
+	}
+	if (!c->listed)
+	{
+		c->next = all_caches;
+		all_caches = c;
+		c->listed = true;
+	}
+	if (c->valid)
+		return;
+	if (c->cxt == NULL)
+	{
+		c->cxt = AllocSetContextCreate(CacheMemoryContext, "patsvc row cache", ALLOCSET_SMALL_SIZES);
+		MemoryContextSetIdentifier(c->cxt, c->relname);
+	}
+	MemoryContextReset(c->cxt);
+	ctl.keysize = sizeof(int64);
+	ctl.entrysize = c->entrysize;
+	ctl.hcxt = c->cxt;
+	c->htab = hash_create(c->relname, c->nelem, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	c->relid = patsvc_relid(c->relname);
+	c->relid2 = c->relname2 == NULL ? InvalidOid : patsvc_relid(c->relname2);
+	c->valid = true;
+}
+
+bool
+row_cache_read(RowCache *c, int64 id)
+{
+	static const Oid argtypes[1] = {INT8OID};
+	Datum		v[1] = {Int64GetDatum(id)};
+	int			rc;
+
+	rc = SPI_execute_snapshot(patsvc_kept_plan(&c->plan, c->sql, 1, argtypes), v, NULL,
+							  GetLatestSnapshot(), InvalidSnapshot, true, false, c->limit);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(rc));
+	return SPI_processed > 0;
+}
+
+/* An entry for id, unless an invalidation arrived since generation (then keep nothing). */
+static void *
+row_cache_enter(RowCache *c, int64 id, uint64 generation)
+{
+	bool		found;
+
+	if (generation != c->generation || !c->valid)
+		return NULL;
+	return hash_search(c->htab, &id, HASH_ENTER, &found);
+}
+
+void *
+row_cache_lookup(RowCache *c, int64 id, RowLoader load, void *scratch)
+{
+	void	   *entry;
+	uint64		generation;
+	bool		found;
+
+	row_cache_open(c);
+	entry = hash_search(c->htab, &id, HASH_FIND, NULL);
+	if (entry != NULL)
+		return entry;
+	generation = c->generation;
+	memset(scratch, 0, c->entrysize);
+	*(int64 *) scratch = id;
+	patsvc_spi_connect();
+	found = load(id, scratch);
+	patsvc_spi_finish();
+	if (!found)
+		return NULL;
+	entry = row_cache_enter(c, id, generation);
+	if (entry == NULL)
+		return scratch;
+	memcpy(entry, scratch, c->entrysize);
+	return entry;
+}

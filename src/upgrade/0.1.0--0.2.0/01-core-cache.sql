@@ -1,0 +1,1 @@
+../../core/10-cache.sql
