@@ -49,16 +49,29 @@ DOCS        = README.md
 EXTRA_CLEAN = build results output_iso regression.diffs regression.out
 
 # ---- tests -----------------------------------------------------------------
-# pg_regress: sql/*.sql vs expected/*.out.  Files named hardened_* need
-# shared_preload_libraries=patsvc and run in a second cluster (tools/test.sh).
-REGRESS_ALL      = $(basename $(notdir $(sort $(wildcard sql/*.sql))))
-REGRESS_HARDENED = $(filter hardened_%,$(REGRESS_ALL))
-REGRESS         ?= $(filter-out hardened_%,$(REGRESS_ALL))
-REGRESS_OPTS     = --load-extension=$(EXTENSION)
-# isolation: test/specs/*.spec vs test/expected/*.out; hardened_* likewise in the second cluster
+# pgvector's layout: pg_regress test/sql/*.sql vs test/expected/*.out
+# (--inputdir=test), isolation test/specs/*.spec vs test/expected/*.out;
+# results land in results/ and output_iso/ of the checkout (EXTRA_CLEAN).
+# Names start with their area: codes_, sched_, retention_, security_,
+# replicas_, hygiene_ (the same prefixes as test/pgtap, test/ops, test/stress
+# and bench).
+# Hardened tests: a name containing "_hardened" after its area (say
+# retention_hardened_bypass) needs shared_preload_libraries=patsvc and runs
+# in a second cluster (tools/test.sh); make's filter takes one % only, so
+# the selection is a findstring over the names.
+# Order: pg_regress runs the files in list order in one shared database, so
+# the list is sorted by name, and REGRESS_LAST (the hygiene check of the
+# whole installed extension) is taken out and put at the end explicitly.
+hardened_only = $(foreach t,$(1),$(if $(findstring _hardened,$(t)),$(t)))
+without_hardened = $(foreach t,$(1),$(if $(findstring _hardened,$(t)),,$(t)))
+REGRESS_LAST     = hygiene_catalog
+REGRESS_ALL      = $(basename $(notdir $(sort $(wildcard test/sql/*.sql))))
+REGRESS_HARDENED = $(call hardened_only,$(REGRESS_ALL))
+REGRESS         ?= $(filter-out $(REGRESS_LAST),$(call without_hardened,$(REGRESS_ALL))) $(REGRESS_LAST)
+REGRESS_OPTS     = --inputdir=test --load-extension=$(EXTENSION)
 ISOLATION_ALL      = $(basename $(notdir $(sort $(wildcard test/specs/*.spec))))
-ISOLATION_HARDENED = $(filter hardened_%,$(ISOLATION_ALL))
-ISOLATION       ?= $(filter-out hardened_%,$(ISOLATION_ALL))
+ISOLATION_HARDENED = $(call hardened_only,$(ISOLATION_ALL))
+ISOLATION       ?= $(call without_hardened,$(ISOLATION_ALL))
 ISOLATION_OPTS   = --inputdir=test --load-extension=$(EXTENSION)
 
 PGXS := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)
@@ -120,11 +133,11 @@ stage:
 	@bash -c 'source tools/lib.sh && ensure_deps && build_stage'
 
 print-hardened:
-	@echo $(REGRESS_HARDENED)
+	@echo $(strip $(REGRESS_HARDENED))
 
 print-hardened-isolation:
-	@echo $(ISOLATION_HARDENED)
+	@echo $(strip $(ISOLATION_HARDENED))
 
 # the pg_regress and isolation tests one installcheck is meant to run (tools/suites.sh)
 print-planned:
-	@echo $(REGRESS) $(ISOLATION)
+	@echo $(strip $(REGRESS) $(ISOLATION))

@@ -200,7 +200,7 @@ export PGOPTIONS="${PGOPTIONS:-} -c jit=off"
 q <<'SQL'
 -- candidate slots in SQL (per local date, (date + time) AT TIME ZONE zone), so the
 -- reference does not lean on patsvc's C expansion (patsvc.candidate_slots)
-\i test/sql/ref_candidate_slots.sql
+\i test/lib/ref_candidate_slots.sql
 CREATE FUNCTION ref_free_slots(prov bigint, w tstzrange) RETURNS SETOF tstzrange LANGUAGE sql STABLE AS $$
   WITH hours AS MATERIALIZED (
     SELECT range_agg(tstzrange((d::date + a.starts_local) AT TIME ZONE l.time_zone,

@@ -16,7 +16,7 @@ export PATSVC_CMS_DIR
 export PATH=$PG_BIN:$PATH
 
 # Debian packages: server, headers, pgTAP, pg_prove, a C compiler, pg_cron
-# (test/ops/cron.sh runs the README's scheduled-job recipes under it).
+# (test/ops/ops_cron.sh runs the README's scheduled-job recipes under it).
 PATSVC_PACKAGES="make gcc libc6-dev postgresql-$PG_MAJOR postgresql-server-dev-$PG_MAJOR
   postgresql-$PG_MAJOR-pgtap libtap-parser-sourcehandler-pgtap-perl postgresql-common
   postgresql-$PG_MAJOR-cron"

@@ -60,7 +60,9 @@ if [ "$mode" = plain ]; then
     check_all_ran "$logs/plain.regress.log" $(make -s --no-print-directory print-planned)
     keep_diffs
     shopt -s nullglob
-    pgtap test/pgtap/*.sql
+    plain_pgtap=()
+    for f in test/pgtap/*.sql; do [[ $(basename "$f") == *_hardened* ]] || plain_pgtap+=("$f"); done
+    pgtap "${plain_pgtap[@]}"
     scripts stress test/stress/*.sh
     scripts ops test/ops/*.sh
 else
@@ -77,9 +79,9 @@ else
         check_all_ran "$logs/hardened.regress.log" $hardened $hardened_iso
         keep_diffs
     fi
-    pgtap test/pgtap/hardened/*.sql
+    pgtap test/pgtap/*_hardened*.sql
     # backups must also restore where the hardened hooks are active
-    scripts ops test/ops/dump_restore.sh
+    scripts ops test/ops/ops_dump_restore.sh
 fi
 [ -e "$logs/$mode.pgtap.log" ] && grep -E '^(not ok|Result|Files=)' "$logs/$mode.pgtap.log"
 exit 0

@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
 # make test: install what is missing, build strictly, then run every suite in
 # throw-away clusters and finish with one line "N passed, N failed, N skipped".
-#   cluster 1 (plain):    pg_regress sql/*.sql, isolation test/specs/*.spec,
+#   cluster 1 (plain):    pg_regress test/sql/*.sql, isolation test/specs/*.spec,
 #                         pgTAP test/pgtap/*.sql, scripts test/stress/*.sh and
 #                         test/ops/*.sh; wal_level=logical (it publishes to the
-#                         subscriber of test/ops/logical_replication.sh) and
+#                         subscriber of test/ops/replicas_logical_replication.sh) and
 #                         pg_cron preloaded (cron.database_name=postgres; only
-#                         test/ops/cron.sh creates the extension: every other
+#                         test/ops/ops_cron.sh creates the extension: every other
 #                         suite runs without it)
-#   cluster 2 (preload):  shared_preload_libraries=patsvc, pg_regress
-#                         sql/hardened_*.sql and pgTAP test/pgtap/hardened/*.sql
+#   cluster 2 (preload):  shared_preload_libraries=patsvc, the tests whose name
+#                         holds "_hardened" (pg_regress, isolation, pgTAP: see
+#                         the Makefile) and test/ops/ops_dump_restore.sh
+# Which is which: print-hardened, print-hardened-isolation and print-planned
+# of the Makefile, and test/pgtap/*_hardened*.sql.
 source "$(dirname "$0")/lib.sh"
 cd "$PATSVC_ROOT"
 
@@ -25,14 +28,13 @@ LOGS=$PATSVC_ROOT/build/test-logs
 rm -rf "$LOGS" results output_iso regression.diffs regression.out
 mkdir -p "$LOGS"
 
-hardened_regress=$(make -s --no-print-directory print-hardened 2>/dev/null || true)
+hardened=$(make -s --no-print-directory print-hardened print-hardened-isolation 2>/dev/null || true)
 
 log "cluster 1: pg_regress, isolation, pgTAP"
 with_cluster -o wal_level=logical -o shared_preload_libraries=pg_cron -o cron.database_name=postgres \
     -o cron.use_background_workers=on -- bash tools/suites.sh plain "$LOGS" ||
     echo "cluster 1 could not run its suites (exit $?)" > "$LOGS/plain.cluster.setup-failed"
-if [ -n "$hardened_regress" ] || compgen -G 'test/specs/hardened_*.spec' >/dev/null ||
-   compgen -G 'test/pgtap/hardened/*.sql' >/dev/null; then
+if [ -n "${hardened//[[:space:]]/}" ] || compgen -G 'test/pgtap/*_hardened*.sql' >/dev/null; then
     log "cluster 2 (shared_preload_libraries=patsvc): hardened suites"
     # The staged library by path: the server looks in $libdir before extension_destdir applies.
     with_cluster -o "shared_preload_libraries=$STAGE$($PG_CONFIG --pkglibdir)/patsvc" \

@@ -12,7 +12,7 @@
 --   3. each area's section grants each role exactly what its job needs.
 -- Tables are revoked from PUBLIC where they are created; PUBLIC reads only
 -- reference data without patient information (code sets, retention policies,
--- the list of protected tables).  test sql/security_matrix.sql lists every
+-- the list of protected tables).  test test/sql/security_matrix.sql lists every
 -- role's right on every function and table: a new object shows up there.
 
 -- ---- 1. the roles (cluster-wide: created if missing, never dropped) -------

@@ -1,5 +1,5 @@
 -- What a clinic's database does, printed so two databases can be compared
--- (the original and its restored copy, test/ops/dump_restore.sh): every line
+-- (the original and its restored copy, test/ops/ops_dump_restore.sh): every line
 -- must be the same.  Changes are made and printed; the caller throws the
 -- database away afterwards.  Errors print their SQLSTATE and message only.
 \set VERBOSITY sqlstate

@@ -1,5 +1,5 @@
 -- A canonical description of everything extension patsvc owns in this
--- database: one line per fact, sorted, no OIDs.  test/ops/upgrade.sh prints
+-- database: one line per fact, sorted, no OIDs.  test/ops/ops_upgrade.sh prints
 -- it for a fresh install and for an upgraded one and diffs the two.
 \pset format unaligned
 \pset tuples_only on

@@ -1,6 +1,6 @@
 -- One line per table of schemas patsvc and public: its row count and an md5 of
 -- its rows' text in sorted order; one line per sequence: where it stands.
--- Two databases are the same when these lines are (test/ops/dump_restore.sh).
+-- Two databases are the same when these lines are (test/ops/ops_dump_restore.sh).
 \pset format unaligned
 \pset tuples_only on
 SET TimeZone = 'UTC';

@@ -1,3 +1,3 @@
 -- patsvc 0.1.0 -> 0.2.0.  Each file in this folder is one concern's part of
 -- the step, in name order; together they bring a 0.1.0 database to exactly
--- what a fresh 0.2.0 install creates (test/ops/upgrade.sh compares them).
+-- what a fresh 0.2.0 install creates (test/ops/ops_upgrade.sh compares them).

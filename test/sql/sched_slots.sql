@@ -11,35 +11,10 @@ SET TimeZone = 'Pacific/Auckland';   -- neither of the zones below
 CREATE TEMP TABLE slots_sequences AS
 SELECT format('%I.%I', schemaname, sequencename) AS seq, last_value, start_value FROM pg_sequences WHERE schemaname = 'patsvc';
 BEGIN;
+
 -- candidate_slots as it was written in SQL (created in public, rolled back with the rest)
-\i test/sql/ref_candidate_slots.sql
--- candidate_slots written in plain SQL, the reference that the regression
--- test sql/scheduling_slots.sql and the benchmark bench/sched_booking.sh
--- compare patsvc's C expansion (slots.c) with: one slot per type length from
--- each weekly hours row's start, per local date of its weekday and validity,
--- converted as (date + time) AT TIME ZONE zone.  A row whose ends_local is
--- not after its starts_local is a night shift: it ends at that wall time the
--- next day, so its slots run on past local midnight (date + 1 day + time).
--- Created in the first schema of the search_path.
-CREATE FUNCTION ref_candidate_slots(provider bigint, search_window tstzrange, appointment_type bigint)
-  RETURNS SETOF tstzrange LANGUAGE sql STABLE
-AS $$
-  SELECT DISTINCT tstzrange(x.s, x.s + make_interval(mins => t.duration_minutes))
-  FROM patsvc.appointment_types t,
-       patsvc.availability a JOIN patsvc.locations l ON l.id = a.location_id,
-       LATERAL generate_series((lower(search_window) AT TIME ZONE l.time_zone)::date - 1,
-                               (upper(search_window) AT TIME ZONE l.time_zone)::date, interval '1 day') AS d(day),
-       LATERAL generate_series(0, (EXTRACT(epoch FROM a.ends_local - a.starts_local
-                                  + CASE WHEN a.ends_local <= a.starts_local THEN interval '1 day'
-                                         ELSE interval '0' END)::integer / 60)
-                                  / t.duration_minutes - 1) AS k(n),
-       LATERAL (SELECT ((d.day::date + a.starts_local) + k.n * make_interval(mins => t.duration_minutes))
-                       AT TIME ZONE l.time_zone) AS x(s)
-  WHERE t.id = appointment_type AND a.provider_id = provider
-    AND a.weekday = EXTRACT(isodow FROM d.day) AND d.day::date BETWEEN a.valid_from AND a.valid_until
-    AND x.s >= lower(search_window) AND x.s < upper(search_window)
-  ORDER BY 1
-$$;
+\i test/lib/ref_candidate_slots.sql
+
 -- next_available written in SQL: those candidates of each provider in the
 -- 92 days after the start, earliest first (ties by provider), each probed
 -- with slot_is_free (the trigger's rules), until enough are free
@@ -63,6 +38,7 @@ BEGIN
     END IF;
   END LOOP;
 END $$;
+
 INSERT INTO locations (id, name, time_zone) VALUES
   (701, 'New York', 'America/New_York'), (702, 'Berlin', 'Europe/Berlin'),
   (703, 'Abbreviation-named', 'CET'),            -- AT TIME ZONE reads CET as the fixed +01 abbreviation
@@ -91,6 +67,7 @@ SELECT 708, 701, d, '09:00', '12:30', '2027-03-10', '2027-11-10' FROM generate_s
 -- provider 709: Berlin, Sundays only
 INSERT INTO availability (provider_id, location_id, weekday, starts_local, ends_local)
 VALUES (709, 702, 7, '10:00', '14:00');
+
 -- 1. candidate_slots equals its SQL definition for every provider and type, all of 2027 and around
 SELECT p AS provider, t AS type_id, count(c) AS slots,
        array_agg(c ORDER BY c) IS NOT DISTINCT FROM
@@ -99,36 +76,6 @@ SELECT p AS provider, t AS type_id, count(c) AS slots,
 FROM generate_series(701, 709) p, generate_series(701, 703) t
      LEFT JOIN LATERAL candidate_slots(p, tstzrange('2026-12-30', '2028-01-02'), t) c ON true
 GROUP BY p, t ORDER BY p, t;
- provider | type_id | slots | same_as_sql 
-----------+---------+-------+-------------
-      701 |     701 | 26493 | t
-      701 |     702 | 13983 | t
-      701 |     703 | 17662 | t
-      702 |     701 | 26493 | t
-      702 |     702 | 13983 | t
-      702 |     703 | 17662 | t
-      703 |     701 | 26496 | t
-      703 |     702 | 13984 | t
-      703 |     703 | 17664 | t
-      704 |     701 | 26496 | t
-      704 |     702 | 13984 | t
-      704 |     703 | 17663 | t
-      705 |     701 | 26493 | t
-      705 |     702 | 13982 | t
-      705 |     703 | 17662 | t
-      706 |     701 | 26496 | t
-      706 |     702 | 13984 | t
-      706 |     703 | 17664 | t
-      707 |     701 | 19809 | t
-      707 |     702 |  9000 | t
-      707 |     703 | 13206 | t
-      708 |     701 |  1760 | t
-      708 |     702 |   704 | t
-      708 |     703 |  1232 | t
-      709 |     701 |   624 | t
-      709 |     702 |   260 | t
-      709 |     703 |   416 | t
-(27 rows)
 
 -- on the change days themselves (window = the local day), in UTC
 SET LOCAL TimeZone = 'UTC';
@@ -141,53 +88,22 @@ FROM (VALUES (701, date '2027-03-14'), (701, '2027-11-07'), (702, '2027-03-28'),
               FROM locations l WHERE l.id = v.p) AS w,
      LATERAL candidate_slots(v.p, w.w, 702) c
 GROUP BY v.p, v.d, w.w ORDER BY v.p, v.d;
- provider | local_date | slots |         first_start          |          last_start          | same_count_as_sql 
-----------+------------+-------+------------------------------+------------------------------+-------------------
-      701 | 03-14-2027 |    37 | Sun Mar 14 05:00:00 2027 UTC | Mon Mar 15 03:15:00 2027 UTC | t
-      701 | 11-07-2027 |    38 | Sun Nov 07 04:00:00 2027 UTC | Mon Nov 08 04:15:00 2027 UTC | t
-      702 | 03-28-2027 |    37 | Sat Mar 27 23:00:00 2027 UTC | Sun Mar 28 21:15:00 2027 UTC | t
-      702 | 10-31-2027 |    38 | Sat Oct 30 22:00:00 2027 UTC | Sun Oct 31 22:15:00 2027 UTC | t
-      703 | 03-28-2027 |    38 | Sat Mar 27 23:00:00 2027 UTC | Sun Mar 28 22:15:00 2027 UTC | t
-      704 | 04-04-2027 |    38 | Sat Apr 03 13:00:00 2027 UTC | Sun Apr 04 12:45:00 2027 UTC | t
-      704 | 10-03-2027 |    38 | Sat Oct 02 13:30:00 2027 UTC | Sun Oct 03 12:15:00 2027 UTC | t
-      705 | 04-04-2027 |    38 | Sun Apr 04 04:00:00 2027 UTC | Mon Apr 05 03:15:00 2027 UTC | t
-      705 | 09-05-2027 |    36 | Sun Sep 05 04:00:00 2027 UTC | Mon Sep 06 02:15:00 2027 UTC | t
-(9 rows)
-
 SET LOCAL TimeZone = 'Pacific/Auckland';
--- unknown type: no slots (empty and unbounded windows are refused: sql/security_bounds.sql)
+
+-- unknown type: no slots (empty and unbounded windows are refused: test/sql/security_bounds.sql)
 SELECT (SELECT count(*) FROM candidate_slots(701, tstzrange('2027-03-01', '2027-03-02'), 799)) AS unknown_type;
- unknown_type 
---------------
-            0
-(1 row)
 
 -- 2. bookings, time off, a full group slot, a booked scanner
 SELECT count(book(700 + g, 700 + 1 + g % 3, s, 'slots-20') IS NOT NULL) AS booked
 FROM generate_series(1, 12) g,
      LATERAL (SELECT timestamptz '2027-03-14 04:00Z' + g * interval '20 minutes' AS s) x;
- booked 
---------
-     12
-(1 row)
-
 SELECT book(715, 707, '2027-03-14 10:00Z', 'slots-buffered') IS NOT NULL AS buffered,
        book(716, 707, '2027-03-14 12:00Z', 'slots-group') IS NOT NULL AS group_1,
        book(717, 707, '2027-03-14 12:00Z', 'slots-group') IS NOT NULL AS group_2,
        book(718, 708, '2027-03-15 13:00Z', 'slots-scan', '{701}') IS NOT NULL AS scanner;
- buffered | group_1 | group_2 | scanner 
-----------+---------+---------+---------
- t        | t       | t       | t
-(1 row)
-
 -- (708's time off covers visits booked above: applied anyway, they stay booked, flagged for rebooking)
 SELECT apply_schedule_change($$INSERT INTO patsvc.time_off (provider_id, during, reason) VALUES
   (701, '[2027-03-14 06:00Z, 2027-03-14 09:00Z)', 'training'), (708, '[2027-03-15 14:00Z, 2027-03-16 14:00Z)', 'away')$$) AS to_rebook;
- to_rebook 
------------
- {6,9,12}
-(1 row)
-
 INSERT INTO time_off (resource_id, during, reason) VALUES (701, '[2027-03-16 13:00Z, 2027-03-16 16:00Z)', 'service');
 -- long booked runs (more taken candidates than next_available probes one by one):
 -- provider 706 (Kathmandu) 20 hours of 20-minute visits from 2027-05-03 00:00 local,
@@ -195,19 +111,10 @@ INSERT INTO time_off (resource_id, during, reason) VALUES (701, '[2027-03-16 13:
 SELECT count(book(703, 706, timestamptz '2027-05-03 00:00+05:45' + g * interval '20 minutes', 'slots-20') IS NOT NULL)
        AS booked_run
 FROM generate_series(0, 59) g;
- booked_run 
-------------
-         60
-(1 row)
-
 SELECT count(book(p, 706, timestamptz '2027-05-10 00:00+05:45' + g * interval '1 hour', 'slots-group') IS NOT NULL)
        AS booked_group_places
 FROM generate_series(0, 34) g, (VALUES (704), (705)) AS x(p)
 WHERE g < 34 OR p = 704;
- booked_group_places 
----------------------
-                  69
-(1 row)
 
 -- a required ultrasound (resource 703), busy, off 3 hours, off all week,
 -- across providers of several zones, two of them on night shifts (rows
@@ -227,25 +134,16 @@ FROM (VALUES (710, 701, time '08:00', time '17:00'), (711, 702, '07:00', '15:00'
 SELECT count(book(719, 710, timestamptz '2027-06-07 13:05Z' + g * interval '45 minutes', 'slots-us', '{703}') IS NOT NULL)
        AS ultrasound_busy
 FROM generate_series(0, 8) g;
- ultrasound_busy 
------------------
-               9
-(1 row)
-
 -- one place of a group slot: other providers may share that start (same type), no other start;
 -- the room held by a visit of another type
 SELECT book(720, 711, '2027-06-09 12:00Z', 'slots-us-group', '{703}') IS NOT NULL AS ultrasound_group_place,
        book(711, 712, '2027-06-07 14:00Z', 'slots-20', '{702}') IS NOT NULL AS room_held;
- ultrasound_group_place | room_held 
-------------------------+-----------
- t                      | t
-(1 row)
-
 INSERT INTO time_off (resource_id, during, reason) VALUES
   (703, '[2027-06-08 13:00Z, 2027-06-08 16:00Z)', 'off 3 hours'),
   (703, '[2027-06-14 00:00Z, 2027-06-21 00:00Z]', 'off all week'),
   (703, '(2027-04-03 12:00Z, 2027-04-04 16:25Z]', 'off over a DST change'),
   (704, '(, 2027-06-10 14:00Z]', 'off since forever');
+
 -- 3. next_available equals the SQL search: same rows, in the same order
 CREATE TEMP TABLE na_cases (id int, providers bigint[], after timestamptz, type_code text, resources bigint[], max_results int);
 INSERT INTO na_cases VALUES
@@ -284,37 +182,6 @@ SELECT id, (SELECT count(*) FROM next_available(providers, after, type_code, res
        (SELECT array_agg(n ORDER BY ord) FROM pg_temp.sql_next_available(providers, after, type_code, resources, max_results)
                WITH ORDINALITY AS n(provider, slot, ord)) AS same_as_sql
 FROM na_cases ORDER BY id;
- id | found | same_as_sql 
-----+-------+-------------
-  1 |    40 | t
-  2 |    25 | t
-  3 |    12 | t
-  4 |     3 | t
-  5 |     6 | t
-  6 |     5 | t
-  7 |     1 | t
-  8 |    60 | t
-  9 |    30 | t
- 10 |    20 | t
- 11 |    20 | t
- 12 |     2 | t
- 13 |     0 | t
- 14 |     5 | t
- 15 |    20 | t
- 16 |     3 | t
- 17 |     3 | t
- 18 |    40 | t
- 19 |    30 | t
- 20 |    10 | t
- 21 |    10 | t
- 22 |    40 | t
- 23 |    40 | t
- 24 |    40 | t
- 25 |     5 | t
- 26 |     5 | t
- 27 |     0 | t
- 28 |     0 | t
-(28 rows)
 
 -- 4. free_slots equals the candidates the probe (slot_is_free, the trigger's
 -- rules) finds free: long booked runs, buffers, group places, time off, night shifts
@@ -330,70 +197,18 @@ FROM (VALUES (701, 701, tstzrange('2027-03-13', '2027-03-17')), (706, 701, tstzr
        AS v(p, t, w)
      LEFT JOIN LATERAL free_slots(v.p, v.w, (SELECT code FROM appointment_types WHERE id = v.t)) f ON true
 GROUP BY v.p, v.t, v.w ORDER BY v.p, v.t, v.w;
- provider | type_id | free | same_as_probe 
-----------+---------+------+---------------
-      701 |     701 |  278 | t
-      706 |     701 |  627 | t
-      706 |     704 |   86 | t
-      707 |     703 |   99 | t
-      707 |     704 |   50 | t
-      708 |     705 |    6 | t
-      710 |     706 |   75 | t
-      712 |     701 |  170 | t
-      712 |     701 |   94 | t
-      713 |     706 |   64 | t
-(10 rows)
 
 -- a few of them spelled out (UTC)
 SET LOCAL TimeZone = 'UTC';
 SELECT * FROM next_available('{701,702,703}', '2027-03-14 05:50Z', 'slots-20', '{}', 4);
- provider |                              slot                               
-----------+-----------------------------------------------------------------
-      702 | ["Sun Mar 14 06:00:00 2027 UTC","Sun Mar 14 06:20:00 2027 UTC")
-      703 | ["Sun Mar 14 06:00:00 2027 UTC","Sun Mar 14 06:20:00 2027 UTC")
-      703 | ["Sun Mar 14 06:20:00 2027 UTC","Sun Mar 14 06:40:00 2027 UTC")
-      702 | ["Sun Mar 14 06:40:00 2027 UTC","Sun Mar 14 07:00:00 2027 UTC")
-(4 rows)
-
 SELECT * FROM next_available('{707}', '2027-03-14 11:00Z', 'slots-group', '{}', 3);
- provider |                              slot                               
-----------+-----------------------------------------------------------------
-      707 | ["Sun Mar 14 11:00:00 2027 UTC","Sun Mar 14 12:00:00 2027 UTC")
-      707 | ["Sun Mar 14 13:00:00 2027 UTC","Sun Mar 14 14:00:00 2027 UTC")
-      707 | ["Sun Mar 14 14:00:00 2027 UTC","Sun Mar 14 15:00:00 2027 UTC")
-(3 rows)
-
 SELECT * FROM next_available('{708}', '2027-11-09 12:00Z', 'slots-20', '{}', 30) ORDER BY slot DESC LIMIT 2;
- provider |                              slot                               
-----------+-----------------------------------------------------------------
-      708 | ["Wed Nov 10 17:00:00 2027 UTC","Wed Nov 10 17:20:00 2027 UTC")
-      708 | ["Wed Nov 10 16:40:00 2027 UTC","Wed Nov 10 17:00:00 2027 UTC")
-(2 rows)
-
 SELECT * FROM next_available('{706}', '2027-05-02 18:00Z', 'slots-20', '{}', 2);
- provider |                              slot                               
-----------+-----------------------------------------------------------------
-      706 | ["Mon May 03 14:15:00 2027 UTC","Mon May 03 14:35:00 2027 UTC")
-      706 | ["Mon May 03 14:35:00 2027 UTC","Mon May 03 14:55:00 2027 UTC")
-(2 rows)
-
 SELECT * FROM next_available('{706}', '2027-05-09 18:00Z', 'slots-group', '{}', 2);
- provider |                              slot                               
-----------+-----------------------------------------------------------------
-      706 | ["Tue May 11 04:15:00 2027 UTC","Tue May 11 05:15:00 2027 UTC")
-      706 | ["Tue May 11 05:15:00 2027 UTC","Tue May 11 06:15:00 2027 UTC")
-(2 rows)
 
 -- a start that is not a finite time
 SELECT * FROM next_available('{701}', 'infinity', 'slots-20');
-ERROR:  search start infinity is not a finite time
-HINT:  Give after as a date and time.
 ROLLBACK;
 SELECT count(setval(seq, coalesce(last_value, start_value), last_value IS NOT NULL)) > 0 AS sequences_restored
 FROM slots_sequences;
- sequences_restored 
---------------------
- t
-(1 row)
-
 DROP TABLE slots_sequences;

@@ -1,7 +1,7 @@
 -- Replicas (README "Replicas and backups"): per-node identity ranges
 -- (set_identity_range) and the triggers that keep every backend's caches right
 -- when rows are applied by logical replication.  The publisher/subscriber and
--- standby tests themselves are test/ops/logical_replication.sh and hot_standby.sh.
+-- standby tests themselves are test/ops/replicas_logical_replication.sh and replicas_hot_standby.sh.
 SET search_path = public, patsvc;
 \set VERBOSITY default
 \set SHOW_CONTEXT never

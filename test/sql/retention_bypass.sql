@@ -5,7 +5,7 @@
 -- through (a hole in this mode); the rows of the protected tables and of the
 -- ledgers are counted before and after each attempt, inside it, and what
 -- changed is shown beside ALLOWED.
--- The same file runs in basic mode (retention_bypass) and, as hardened_retention_bypass,
+-- The same file runs in basic mode (retention_bypass) and, as retention_hardened_bypass,
 -- in a cluster with shared_preload_libraries = patsvc; the expected outputs differ.
 SET search_path = public, patsvc;
 \set VERBOSITY default

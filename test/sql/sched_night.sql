@@ -74,7 +74,7 @@ SELECT book(92, 95, '2027-01-12 10:50Z', 'night-visit');
 SELECT book(92, 95, '2027-01-12 11:00Z', 'night-visit') IS NOT NULL AS adjacent_tuesday_0600;
 
 -- ---- slots across midnight: C equals its SQL reference ---------------------
-\i test/sql/ref_candidate_slots.sql
+\i test/lib/ref_candidate_slots.sql
 -- candidates, every provider, four weeks over both DST changes of each zone, and odd windows
 SELECT v.p AS provider, w.w AS search_window,
        (SELECT array_agg(s ORDER BY s) FROM candidate_slots(v.p, w.w, 91) s)

@@ -1,6 +1,7 @@
--- Catalog hygiene of the whole extension; runs last (file name).  Every
+-- Catalog hygiene of the whole extension; runs last (Makefile: REGRESS_LAST).  Every
 -- query below lists offenders, so the expected output is the list of
 -- deliberate exceptions (usually none).
+
 -- 1. Every member of the extension has a COMMENT.
 SELECT pg_describe_object(d.classid, d.objid, 0) AS member_without_comment
 FROM pg_depend d JOIN pg_extension e ON d.refobjid = e.oid AND d.refclassid = 'pg_extension'::regclass
@@ -15,9 +16,6 @@ WHERE e.extname = 'patsvc' AND d.deptype = 'e'
         SELECT 1 FROM pg_class s JOIN pg_depend o ON o.objid = s.oid AND o.deptype IN ('a', 'i')
         WHERE s.oid = d.objid AND s.relkind = 'S'))
 ORDER BY 1;
- member_without_comment 
-------------------------
-(0 rows)
 
 -- Triggers on patsvc's own tables are not extension members: check them too.
 SELECT tgrelid::regclass AS tbl, tgname AS trigger_without_comment
@@ -25,9 +23,6 @@ FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
 WHERE c.relnamespace = 'patsvc'::regnamespace AND NOT t.tgisinternal
   AND obj_description(t.oid, 'pg_trigger') IS NULL
 ORDER BY 1, 2;
- tbl | trigger_without_comment 
------+-------------------------
-(0 rows)
 
 -- 2. What PUBLIC may touch among patsvc's tables and views: only reference
 --    data without patient information may appear here.
@@ -35,16 +30,6 @@ SELECT c.relname AS readable_by_public, string_agg(DISTINCT a.privilege_type, ',
 FROM pg_class c, aclexplode(c.relacl) a
 WHERE c.relnamespace = 'patsvc'::regnamespace AND a.grantee = 0
 GROUP BY c.relname ORDER BY 1;
- readable_by_public | privileges 
---------------------+------------
- hcpcs_code         | SELECT
- hcpcs_modifier     | SELECT
- hcpcs_release      | SELECT
- icd10cm_code       | SELECT
- icd10cm_release    | SELECT
- protected_tables   | SELECT
- retention_policies | SELECT
-(7 rows)
 
 -- 3. SECURITY DEFINER functions pin search_path to pg_catalog, pg_temp.
 SELECT p.oid::regprocedure AS definer_without_pinned_search_path
@@ -52,17 +37,11 @@ FROM pg_proc p
 WHERE p.pronamespace = 'patsvc'::regnamespace AND p.prosecdef
   AND NOT coalesce('search_path=pg_catalog, pg_temp' = ANY (p.proconfig), false)
 ORDER BY 1;
- definer_without_pinned_search_path 
-------------------------------------
-(0 rows)
 
 -- 4. Every installable version can reach the default version.
 SELECT source AS version_without_update_path
 FROM pg_extension_update_paths('patsvc') p, pg_available_extensions a
 WHERE a.name = 'patsvc' AND p.target = a.default_version AND p.source <> p.target AND p.path IS NULL;
- version_without_update_path 
------------------------------
-(0 rows)
 
 -- 5. Every table and sequence of patsvc is dumped by pg_dump (pg_extension_config_dump):
 --    a table missing there is lost by a backup.
@@ -71,7 +50,3 @@ FROM pg_class c, pg_extension e
 WHERE e.extname = 'patsvc' AND c.relnamespace = 'patsvc'::regnamespace AND c.relkind IN ('r', 'p', 'S')
   AND NOT c.oid = ANY (e.extconfig)
 ORDER BY 1;
- not_dumped_by_pg_dump 
------------------------
-(0 rows)
-

@@ -1,5 +1,5 @@
 -- candidate_slots written in plain SQL, the reference that the regression
--- test sql/scheduling_slots.sql and the benchmark bench/sched_booking.sh
+-- tests (test/sql/sched_slots.sql, sched_night.sql) and the benchmark bench/sched_booking.sh
 -- compare patsvc's C expansion (slots.c) with: one slot per type length from
 -- each weekly hours row's start, per local date of its weekday and validity,
 -- converted as (date + time) AT TIME ZONE zone.  A row whose ends_local is
