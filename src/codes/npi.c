@@ -9,31 +9,17 @@
 
 #include "utils/builtins.h"
 
+#include "core/core.h"
 #include "codes/codes.h"
 
 #define NPI_LEN 10
 #define NPI_BODY_LEN 9
 
-/* Check digit of a 9-digit body (digits as characters). */
+/* Check digit of a 9-digit body (digits as characters): Luhn, after the 80840 prefix (sum 24). */
 static int
 npi_check_digit_of(const char *body)
 {
-	int			sum = 24;		/* the 80840 prefix's contribution */
-
-	for (int i = 0; i < NPI_BODY_LEN; i++)
-	{
-		int			d = body[i] - '0';
-
-		/* double every other digit, starting with the rightmost of the body */
-		if ((NPI_BODY_LEN - 1 - i) % 2 == 0)
-		{
-			d *= 2;
-			if (d > 9)
-				d -= 9;
-		}
-		sum += d;
-	}
-	return (10 - sum % 10) % 10;
+	return patsvc_luhn_check_digit(body, NPI_BODY_LEN, 24);
 }
 
 /* Digits only, first digit 1 or 2, of length want. */

@@ -13,6 +13,7 @@
  *               invalidations (rowcache.h)
  *   invalidate.c the one cache-invalidation trigger function, cache_changed()
  *   sort.c      int64 sorting and de-duplication
+ *   checkdigit.c the Luhn check digit (NPI, medical record numbers)
  * patsvc's own SQLSTATEs (class PS) are generated from src/errcodes.txt into
  * errcodes.h, included here: every area uses them by name.
  */
@@ -94,5 +95,13 @@ extern int	patsvc_cmp_int64(const void *a, const void *b);
 
 /* Sorts values and drops duplicates in place; returns how many are left. */
 extern int	patsvc_sort_distinct(int64 *values, int n);
+
+/* ---- checkdigit.c --------------------------------------------------------- */
+
+/*
+ * The Luhn check digit of n digits (characters '0'..'9'), sum being the
+ * contribution of digits that stand in front of them (0 for none).
+ */
+extern int	patsvc_luhn_check_digit(const char *digits, int n, int sum);
 
 #endif							/* PATSVC_CORE_H */

@@ -56,6 +56,7 @@ BEGIN
                 'is_time_zone', 'enforcement_level', 'retention_period', 'is_calendar_period',
                 'retention_anchor_date', 'compute_retain_until', 'anchor_cutoff', 'tokens_digest', 'random_tokens',
                 'certificate_text', 'certificate_hash', 'priority_rank', 'fhir_instant',
+                'mrn_canonical', 'jaro_winkler', 'name_phonetic',
                 -- called by trigger WHEN clauses, with the rights of whoever writes the table
                 'is_destroying', 'appointment_gets_reminders']::pg_catalog.name[])
             ORDER BY p.oid
@@ -73,6 +74,20 @@ GRANT EXECUTE ON FUNCTION @extschema@.import_icd10cm_order(text, date, date, tex
 -- (front desk, scheduler), reading what was booked (biller, records).
 GRANT SELECT, INSERT, UPDATE, DELETE ON @extschema@.providers, @extschema@.locations, @extschema@.resources,
   @extschema@.appointment_types, @extschema@.reminder_rules TO patsvc_admin;
+
+-- registry: the front desk registers and updates patients (next_mrn() is the
+-- default of patients.mrn, so inserting needs it); everyone who reads patients
+-- may look one up by MRN; the history of demographics is read by the front
+-- desk (to see and undo a wrong edit), records staff and the privacy officer.
+GRANT EXECUTE ON FUNCTION @extschema@.register_patient(text, text, date, text, text, text, text, text, text, text, text, text, text, text, text, text, text, boolean),
+                          @extschema@.update_patient(bigint, jsonb, boolean),
+                          @extschema@.next_mrn() TO patsvc_front_desk;
+GRANT EXECUTE ON FUNCTION @extschema@.patient_by_mrn(text)
+  TO patsvc_front_desk, patsvc_scheduler, patsvc_biller, patsvc_records;
+GRANT SELECT ON @extschema@.patient_changes TO patsvc_front_desk, patsvc_records, patsvc_privacy_officer;
+GRANT SELECT ON @extschema@.patient_distinct_pairs TO patsvc_front_desk, patsvc_records;
+GRANT SELECT, INSERT, DELETE ON @extschema@.given_name_variants TO patsvc_admin;
+GRANT SELECT ON @extschema@.given_name_variants TO patsvc_front_desk;
 
 GRANT SELECT, INSERT, UPDATE ON @extschema@.patients TO patsvc_front_desk;
 GRANT SELECT ON @extschema@.patients TO patsvc_scheduler, patsvc_biller, patsvc_records;

@@ -70,3 +70,15 @@ SELECT id FROM public.visit_notes ORDER BY id;
 -- a record due later (its patient's facts arrive after the destruction)
 INSERT INTO retention_patient_facts (patient_id, birth_date, last_encounter) VALUES ('MRN-500', '1940-02-02', '2012-03-03');
 INSERT INTO public.visit_notes VALUES (7, 'MRN-500', '2012-03-03', 'discharge summary');
+
+-- registration (0.2.0 on; a clinic loaded into 0.1.0 has none of it): patients
+-- registered with demographics, a confirmed look-alike, a change of address
+SELECT to_regprocedure('patsvc.update_patient(bigint, jsonb, boolean)') IS NOT NULL AS has_registration \gset
+\if :has_registration
+SELECT patient_mrn IS NOT NULL AS registered
+  FROM register_patient('Okafor', 'Margaret', '1971-09-23', 'female', mobile_phone => '617 555 0173', zip => '02115');
+SELECT patient_mrn IS NOT NULL AS registered
+  FROM register_patient('Okafor', 'Peggy', '1971-09-23', 'female', confirm_new => true);
+SELECT update_patient(id, '{"city": "Boston"}') FROM patients WHERE given_name = 'Margaret';
+INSERT INTO given_name_variants (variant, name) VALUES ('gus', 'augustus'), ('augustus', 'augustus');
+\endif

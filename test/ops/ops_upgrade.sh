@@ -42,8 +42,10 @@ for v in $olds; do
     q -d "$db" -v fixtures=test/fixtures -f test/ops/clinic.sql > /dev/null
     q -d "$db" -f test/ops/tables.sql > "$work/tables.$v.before"
     # tables that gain a column: their rows as json, to compare without the new columns
+    # (patients gain demographics and a generated MRN: compare their 0.1.0 columns)
     added_cols() { q -d "$db" -At -c "SELECT 'appointments ' || md5(string_agg((to_jsonb(a) $1)::text, ',' ORDER BY a.id)) FROM patsvc.appointments a
-                                     UNION ALL SELECT 'waitlist ' || md5(string_agg((to_jsonb(w) $1)::text, ',' ORDER BY w.id)) FROM patsvc.waitlist w"; }
+                                     UNION ALL SELECT 'waitlist ' || md5(string_agg((to_jsonb(w) $1)::text, ',' ORDER BY w.id)) FROM patsvc.waitlist w
+                                     UNION ALL SELECT 'patients ' || md5(string_agg(jsonb_build_object('id', p.id, 'name', p.name)::text, ',' ORDER BY p.id)) FROM patsvc.patients p"; }
     added_cols "" > "$work/added.$v.before"
     IFS=- read -r -a steps <<< "${path//--/-}"
     for step in "${steps[@]:1}"; do
@@ -71,15 +73,17 @@ for v in $olds; do
     else
         echo "FAILED: $certificates certificates, $carried carried over, events $events_before -> $events_after"; fail=1
     fi
-    events='^(table patsvc\.retention_events|sequence patsvc\.retention_events_event_id_seq) '
+    # the event log grows (above); tables and sequences new in 0.2.0 (registration) were not there before
+    events='^(table patsvc\.retention_events|sequence patsvc\.retention_events_event_id_seq|table patsvc\.(given_name_variants|patient_changes|patient_distinct_pairs)|sequence patsvc\.(patient_changes_id_seq|patient_mrn_seq)) '
     added_cols "- 'priority' - 'needs_rebooking'" > "$work/added.$v.after"
     if diff -u <(grep -vE "$events" "$work/tables.$v.before" | sed 's/ md5=.*//') \
                <(grep -vE "$events" "$work/tables.$v.after" | sed 's/ md5=.*//') &&
-       diff -u <(grep -vE '^table patsvc\.(protected_tables|retention_holds|retention_archives|retention_policies|appointments|waitlist) ' "$work/tables.$v.before" | grep -vE "$events") \
-               <(grep -vE '^table patsvc\.(protected_tables|retention_holds|retention_archives|retention_policies|appointments|waitlist) ' "$work/tables.$v.after" | grep -vE "$events") &&
+       diff -u <(grep -vE '^table patsvc\.(protected_tables|retention_holds|retention_archives|retention_policies|appointments|waitlist|patients) ' "$work/tables.$v.before" | grep -vE "$events") \
+               <(grep -vE '^table patsvc\.(protected_tables|retention_holds|retention_archives|retention_policies|appointments|waitlist|patients) ' "$work/tables.$v.after" | grep -vE "$events") &&
        diff -u "$work/added.$v.before" "$work/added.$v.after" &&
        diff -u <(echo 0) <(q -d "$db" -At -c "SELECT (SELECT count(*) FROM patsvc.appointments WHERE priority <> 'routine')
-                                                   + (SELECT count(*) FROM patsvc.waitlist WHERE priority <> 'routine')"); then
+                                                   + (SELECT count(*) FROM patsvc.waitlist WHERE priority <> 'routine')
+                                                   + (SELECT count(*) - count(DISTINCT mrn) FROM patsvc.patients)"); then
         echo "ok: $v's data kept by the update"
     else
         echo "FAILED: the update from $v changed data (above)"; fail=1

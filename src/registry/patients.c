@@ -1,0 +1,440 @@
+/*
+ * patients.c -- patients_check: the BEFORE INSERT OR UPDATE trigger on
+ * patsvc.patients that every write goes through (register_patient,
+ * update_patient, plain INSERT/UPDATE, COPY).  It
+ *   1. checks and normalizes each demographic field (demographics.c);
+ *   2. derives the name and the phonetic keys duplicate detection blocks on;
+ *   3. refuses a likely duplicate (PS412) unless the writer confirmed a
+ *      distinct person (distinct_confirmed_at set: recorded with the
+ *      session user, and each pair shown is recorded in
+ *      patient_distinct_pairs, never shown again), race-free: before looking, it takes transaction
+ *      advisory locks on the person's blocking keys (birth date, phonetic
+ *      family name, phones, e-mail), so of two sessions registering the same
+ *      person at once the second waits for the first, and reads with the
+ *      latest snapshot, so it sees the first one's row once it commits.
+ * Rows without a birth date, family and given name (a bare name, as
+ * scheduling's tests write) are not matched.
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "catalog/pg_type.h"
+#include "commands/trigger.h"
+#include "common/hashfn.h"
+#include "executor/spi.h"
+#include "lib/stringinfo.h"
+#include "miscadmin.h"
+#include "utils/array.h"
+#include "utils/datum.h"
+#include "catalog/pg_collation.h"
+#include "utils/builtins.h"
+#include "utils/formatting.h"
+#include "utils/datetime.h"
+#include "utils/date.h"
+#include "utils/datetime.h"
+#include "utils/fmgrprotos.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
+#include "utils/timestamp.h"
+
+#include "registry/demographics.h"
+#include "registry/registry.h"
+
+/* advisory-lock namespace of duplicate detection ('PSRG') */
+#define DUP_LOCK_CLASS 0x50535247
+#define DUP_MAX_CANDIDATES 500
+
+/* The person as matching sees it. */
+typedef struct Person
+{
+	int64		id;				/* 0: not yet assigned */
+	char	   *mrn;
+	char	   *family;			/* name_key() of the names */
+	char	   *given;
+	char	   *middle;
+	char	   *family_ph;
+	char	   *given_ph;
+	bool		has_dob;
+	DateADT		dob;
+	char	   *sex;
+	char	   *zip;
+	char	   *phones[3];
+	char	   *email;
+} Person;
+
+static char *
+get_text(HeapTuple tup, TupleDesc desc, const char *col)
+{
+	bool		isnull;
+	Datum		d = heap_getattr(tup, SPI_fnumber(desc, col), desc, &isnull);
+
+	return isnull ? NULL : TextDatumGetCString(d);
+}
+
+static void
+read_person(HeapTuple tup, TupleDesc desc, Person *p)
+{
+	bool		isnull;
+	Datum		d;
+	char	   *s;
+
+	memset(p, 0, sizeof(Person));
+	d = heap_getattr(tup, SPI_fnumber(desc, "id"), desc, &isnull);
+	p->id = isnull ? 0 : DatumGetInt64(d);
+	p->mrn = get_text(tup, desc, "mrn");
+	s = get_text(tup, desc, "family_name");
+	p->family = s ? name_key(s) : NULL;
+	s = get_text(tup, desc, "given_name");
+	p->given = s ? name_key(s) : NULL;
+	s = get_text(tup, desc, "middle_name");
+	p->middle = s ? name_key(s) : NULL;
+	p->family_ph = get_text(tup, desc, "family_phonetic");
+	p->given_ph = get_text(tup, desc, "given_phonetic");
+	d = heap_getattr(tup, SPI_fnumber(desc, "birth_date"), desc, &isnull);
+	p->has_dob = !isnull;
+	p->dob = isnull ? 0 : DatumGetDateADT(d);
+	p->sex = get_text(tup, desc, "sex");
+	p->zip = get_text(tup, desc, "zip");
+	p->phones[0] = get_text(tup, desc, "home_phone");
+	p->phones[1] = get_text(tup, desc, "mobile_phone");
+	p->phones[2] = get_text(tup, desc, "work_phone");
+	p->email = get_text(tup, desc, "email");
+	if (p->email)
+		p->email = str_tolower(p->email, strlen(p->email), DEFAULT_COLLATION_OID);
+}
+
+/* ---- birth dates close to one another ------------------------------------- */
+
+/* Day and month swapped (a different valid date), as DateADT; false when none. */
+static bool
+dob_swapped(DateADT dob, DateADT *out)
+{
+	int			y, m, d;
+
+	j2date(dob + POSTGRES_EPOCH_JDATE, &y, &m, &d);
+	if (d > 12 || d == m)
+		return false;
+	*out = date2j(y, d, m) - POSTGRES_EPOCH_JDATE;
+	return true;
+}
+
+/*
+ * Dates one digit off (YYYYMMDD, one digit replaced), valid, within 10
+ * years: a typo, not a parent or child with the same name.
+ */
+static int
+dob_one_digit_off(DateADT dob, DateADT *out, int max)
+{
+	int			y, m, d, n = 0;
+	char		digits[9];
+
+	j2date(dob + POSTGRES_EPOCH_JDATE, &y, &m, &d);
+	snprintf(digits, sizeof(digits), "%04d%02d%02d", y, m, d);
+	for (int pos = 0; pos < 8; pos++)
+		for (char c = '0'; c <= '9'; c++)
+		{
+			char		v[9];
+			int			vy, vm, vd;
+
+			if (c == digits[pos] || n >= max)
+				continue;
+			memcpy(v, digits, 9);
+			v[pos] = c;
+			if (sscanf(v, "%4d%2d%2d", &vy, &vm, &vd) != 3 || vm < 1 || vm > 12 || vd < 1 ||
+				vd > day_tab[isleap(vy)][vm - 1] || abs(vy - y) > 10)
+				continue;
+			out[n++] = date2j(vy, vm, vd) - POSTGRES_EPOCH_JDATE;
+		}
+	return n;
+}
+
+static bool
+dob_in(DateADT dob, const DateADT *list, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (list[i] == dob)
+			return true;
+	return false;
+}
+
+/* ---- names ---------------------------------------------------------------- */
+
+static bool
+streq(const char *a, const char *b)
+{
+	return a != NULL && b != NULL && strcmp(a, b) == 0;
+}
+
+/* One part of a hyphenated or two-word family name equal to a part of the other's (Smith, Smith-Jones). */
+static bool
+family_parts_meet(const char *raw_a, const char *raw_b)
+{
+	char	   *a = pstrdup(raw_a),
+			   *b = pstrdup(raw_b),
+			   *sa,
+			   *sb,
+			   *pa,
+			   *pb;
+
+	for (pa = strtok_r(a, "- ", &sa); pa; pa = strtok_r(NULL, "- ", &sa))
+	{
+		char	   *bcopy = pstrdup(b);
+
+		for (pb = strtok_r(bcopy, "- ", &sb); pb; pb = strtok_r(NULL, "- ", &sb))
+			if (strlen(pa) > 1 && strcmp(name_key(pa), name_key(pb)) == 0)
+				return true;
+	}
+	return false;
+}
+
+/* ---- matching -------------------------------------------------------------- */
+
+typedef struct Why
+{
+	bool		family_similar;
+	bool		given_similar;
+	bool		given_same;		/* equal, or a nickname of the other */
+} Why;
+
+static const char *
+match_reason(const Person *n, const char *n_family_raw, const Person *c, const char *c_family_raw,
+			 bool nickname, const DateADT *close, int nclose, bool has_swap, DateADT swapped)
+{
+	Why			w;
+	bool		same_dob = c->has_dob && c->dob == n->dob;
+	bool		swap = has_swap && c->has_dob && c->dob == swapped;
+	bool		off = c->has_dob && dob_in(c->dob, close, nclose);
+	bool		contact = false;
+
+	w.family_similar = streq(n->family, c->family) || streq(n->family_ph, c->family_ph) ||
+		(n->family && c->family && jaro_winkler(n->family, c->family) >= 0.92) ||
+		(n_family_raw && c_family_raw && family_parts_meet(n_family_raw, c_family_raw));
+	w.given_same = streq(n->given, c->given) || nickname;
+	w.given_similar = w.given_same || streq(n->given_ph, c->given_ph) ||
+		(n->given && c->given && jaro_winkler(n->given, c->given) >= 0.90);
+	for (int i = 0; i < 3; i++)
+		for (int j = 0; j < 3; j++)
+			if (streq(n->phones[i], c->phones[j]))
+				contact = true;
+	if (streq(n->email, c->email))
+		contact = true;
+
+	if (same_dob && streq(n->family, c->family) && streq(n->given, c->given))
+		return "same name and birth date";
+	/* beyond that, a man and a woman (both recorded) are different people: Williamina is not William */
+	if (n->sex && c->sex && strcmp(n->sex, c->sex) != 0 && strcmp(n->sex, "unknown") != 0 &&
+		strcmp(c->sex, "unknown") != 0)
+		return NULL;
+	if (same_dob && w.family_similar && w.given_similar)
+		return "similar name (spelling, sound, nickname or hyphenated family name) and same birth date";
+	if (swap && w.family_similar && w.given_similar)
+		return "similar name, birth date with day and month swapped";
+	if (off && w.family_similar && w.given_similar)
+		return "similar name, birth date one digit off";
+	if (contact && (same_dob || swap || off) && w.given_similar)
+		return "same phone or e-mail, similar given name, close birth date";
+	if (same_dob && w.given_same && !w.family_similar &&
+		((n->zip && c->zip && strncmp(n->zip, c->zip, 5) == 0) || streq(n->middle, c->middle)))
+		return "same given name, birth date and ZIP code or middle name (family name changed)";
+	return NULL;
+}
+
+/* Takes the transaction advisory locks of the person's blocking keys, in one order (no deadlocks). */
+static void
+lock_blocking_keys(const Person *p)
+{
+	uint32		keys[6];
+	int			n = 0;
+	char	   *dob = psprintf("d%d", p->dob);
+
+	keys[n++] = hash_bytes((const unsigned char *) dob, strlen(dob));
+	if (p->family_ph && p->family_ph[0])
+		keys[n++] = hash_bytes((const unsigned char *) p->family_ph, strlen(p->family_ph)) ^ 0x1;
+	for (int i = 0; i < 3; i++)
+		if (p->phones[i])
+			keys[n++] = hash_bytes((const unsigned char *) p->phones[i], strlen(p->phones[i])) ^ 0x2;
+	if (p->email)
+		keys[n++] = hash_bytes((const unsigned char *) p->email, strlen(p->email)) ^ 0x3;
+	for (int i = 1; i < n; i++)		/* insertion sort: at most 6 */
+		for (int j = i; j > 0 && keys[j - 1] > keys[j]; j--)
+		{
+			uint32		t = keys[j];
+
+			keys[j] = keys[j - 1];
+			keys[j - 1] = t;
+		}
+	for (int i = 0; i < n; i++)
+		if (i == 0 || keys[i] != keys[i - 1])
+			DirectFunctionCall2(pg_advisory_xact_lock_int4, Int32GetDatum(DUP_LOCK_CLASS),
+								Int32GetDatum((int32) keys[i]));
+}
+
+static SPIPlanPtr candidates_plan = NULL;
+
+/*
+ * Raises PS412 when registered patients look like the same person as row.
+ * Runs as the table's owner (callers may lack SELECT on every patient), with
+ * the latest snapshot (a concurrent registration it waited for is seen).
+ */
+static SPIPlanPtr pair_plan = NULL;
+
+/* Records that patients a and b were confirmed to be different people (by the session user, now). */
+static void
+record_distinct_pair(int64 a, int64 b)
+{
+	static const Oid types[2] = {INT8OID, INT8OID};
+	Datum		v[2] = {Int64GetDatum(Min(a, b)), Int64GetDatum(Max(a, b))};
+
+	patsvc_kept_plan(&pair_plan, "INSERT INTO " PATSVC_SCHEMA ".patient_distinct_pairs (patient_low, patient_high)"
+					 " VALUES ($1, $2) ON CONFLICT DO NOTHING", 2, types);
+	if (SPI_execute_plan(pair_plan, v, NULL, false, 0) != SPI_OK_INSERT)
+		elog(ERROR, "patsvc: recording a distinct pair failed");
+}
+
+static void
+refuse_duplicates(HeapTuple row, TupleDesc desc, Oid owner, bool confirmed)
+{
+	static const Oid types[7] = {INT8OID, DATEOID, TEXTOID, DATEARRAYOID, TEXTARRAYOID, TEXTOID, TEXTOID};
+	Person		n;
+	DateADT		close[80];
+	int			nclose;
+	DateADT		swapped = 0;
+	bool		has_swap;
+	Datum		values[7];
+	char		nulls[7] = {' ', ' ', ' ', ' ', ' ', ' ', ' '};
+	Datum		dates[81];
+	Datum		phones[3];
+	int			nphones = 0;
+	StringInfoData found;
+	int			nfound = 0;
+	char	   *n_family_raw = get_text(row, desc, "family_name");
+	PatsvcSavedUser saved;
+	SPITupleTable *candidates;
+
+	read_person(row, desc, &n);
+	has_swap = dob_swapped(n.dob, &swapped);
+	nclose = dob_one_digit_off(n.dob, close, lengthof(close));
+	for (int i = 0; i < nclose; i++)
+		dates[i] = DateADTGetDatum(close[i]);
+	if (has_swap)
+		dates[nclose] = DateADTGetDatum(swapped);
+	for (int i = 0; i < 3; i++)
+		if (n.phones[i])
+			phones[nphones++] = CStringGetTextDatum(n.phones[i]);
+
+	lock_blocking_keys(&n);
+	values[0] = Int64GetDatum(n.id);
+	values[1] = DateADTGetDatum(n.dob);
+	values[2] = CStringGetTextDatum(n.family_ph ? n.family_ph : "");
+	values[3] = PointerGetDatum(construct_array(dates, nclose + (has_swap ? 1 : 0), DATEOID, sizeof(DateADT), true,
+												TYPALIGN_INT));
+	values[4] = PointerGetDatum(construct_array(phones, nphones, TEXTOID, -1, false, TYPALIGN_INT));
+	values[5] = n.email ? CStringGetTextDatum(n.email) : (Datum) 0;
+	nulls[5] = n.email ? ' ' : 'n';
+	values[6] = CStringGetTextDatum(n.given ? n.given : "");
+
+	patsvc_become_owner(owner, &saved);
+	patsvc_spi_connect();
+	patsvc_kept_plan(&candidates_plan,
+					 "SELECT p.*, EXISTS (SELECT 1 FROM " PATSVC_SCHEMA ".given_name_variants a"
+					 "   JOIN " PATSVC_SCHEMA ".given_name_variants b ON b.name = a.name"
+					 "  WHERE a.variant = $7 AND b.variant = pg_catalog.lower(p.given_name)) AS nickname"
+					 "  FROM " PATSVC_SCHEMA ".patients p"
+					 " WHERE p.id OPERATOR(pg_catalog.<>) $1"
+					 "   AND NOT EXISTS (SELECT 1 FROM " PATSVC_SCHEMA ".patient_distinct_pairs d"
+					 "        WHERE d.patient_low OPERATOR(pg_catalog.=) LEAST($1, p.id)"
+					 "          AND d.patient_high OPERATOR(pg_catalog.=) GREATEST($1, p.id))"
+					 "   AND (p.birth_date OPERATOR(pg_catalog.=) $2"
+					 "        OR (p.family_phonetic OPERATOR(pg_catalog.=) $3 AND p.birth_date OPERATOR(pg_catalog.=) ANY ($4))"
+					 "        OR p.home_phone OPERATOR(pg_catalog.=) ANY ($5)"
+					 "        OR p.mobile_phone OPERATOR(pg_catalog.=) ANY ($5)"
+					 "        OR p.work_phone OPERATOR(pg_catalog.=) ANY ($5)"
+					 "        OR pg_catalog.lower(p.email) OPERATOR(pg_catalog.=) $6)"
+					 " ORDER BY p.id LIMIT 500", 7, types);
+	if (SPI_execute_snapshot(candidates_plan, values, nulls, GetLatestSnapshot(), InvalidSnapshot,
+							 true, false, DUP_MAX_CANDIDATES) != SPI_OK_SELECT)
+		elog(ERROR, "patsvc: the duplicate search failed");
+	candidates = SPI_tuptable;
+	initStringInfo(&found);
+	for (uint64 i = 0, found_rows = SPI_processed; i < found_rows && nfound < 10; i++)
+	{
+		HeapTuple	t = candidates->vals[i];
+		TupleDesc	d = candidates->tupdesc;
+		Person		c;
+		bool		isnull;
+		bool		nick = DatumGetBool(heap_getattr(t, SPI_fnumber(d, "nickname"), d, &isnull));
+		const char *why;
+
+		read_person(t, d, &c);
+		why = match_reason(&n, n_family_raw, &c, get_text(t, d, "family_name"), nick, close, nclose,
+						   has_swap, swapped);
+		if (why == NULL)
+			continue;
+		if (confirmed)
+		{
+			record_distinct_pair(n.id, c.id);
+			continue;
+		}
+		appendStringInfo(&found, "%spatient %lld (MRN %s): %s", nfound == 0 ? "" : "; ",
+						 (long long) c.id, c.mrn ? c.mrn : "none", why);
+		nfound++;
+	}
+	patsvc_spi_finish();
+	patsvc_restore_user(&saved);
+	if (nfound > 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_PATSVC_LIKELY_DUPLICATE),
+				 errmsg("this patient may already be registered"),
+				 errdetail("Possible %s: %s.", nfound == 1 ? "match" : "matches", found.data),
+				 errhint("Use the registered patient; if this is a different person, register with confirm_new => true "
+						 "(patsvc.register_patient) or confirm_distinct => true (patsvc.update_patient): "
+						 "the confirmation is recorded with your user name.")));
+}
+
+/* Fields whose change makes update_patient check for duplicates again. */
+static bool
+identity_changed(HeapTuple old, HeapTuple new, TupleDesc desc)
+{
+	static const char *const cols[] = {"family_name", "given_name", "middle_name", "birth_date", "home_phone",
+	"mobile_phone", "work_phone", "email", NULL};
+
+	for (int i = 0; cols[i]; i++)
+	{
+		int			att = SPI_fnumber(desc, cols[i]);
+		bool		n1, n2;
+		Datum		a = heap_getattr(old, att, desc, &n1);
+		Datum		b = heap_getattr(new, att, desc, &n2);
+
+		if (n1 != n2 || (!n1 && !datumIsEqual(a, b, TupleDescAttr(desc, att - 1)->attbyval,
+											   TupleDescAttr(desc, att - 1)->attlen)))
+			return true;
+	}
+	return false;
+}
+
+PG_FUNCTION_INFO_V1(patsvc_patients_check);
+Datum
+patsvc_patients_check(PG_FUNCTION_ARGS)
+{
+	static const char *const tables[] = {"patients", NULL};
+	TriggerData *td = (TriggerData *) fcinfo->context;
+	TupleDesc	desc;
+	HeapTuple	row,
+				old = NULL;
+	bool		confirmed;
+	bool		isnull;
+
+	patsvc_trigger_bound(fcinfo, "patients_check", tables);
+	desc = RelationGetDescr(td->tg_relation);
+	if (TRIGGER_FIRED_BY_UPDATE(td->tg_event))
+		old = td->tg_trigtuple;
+	row = demographics_normalize(TRIGGER_FIRED_BY_UPDATE(td->tg_event) ? td->tg_newtuple : td->tg_trigtuple,
+								 old, desc, &confirmed);
+	if (!heap_attisnull(row, SPI_fnumber(desc, "birth_date"), desc) &&
+		!heap_attisnull(row, SPI_fnumber(desc, "family_name"), desc) &&
+		!heap_attisnull(row, SPI_fnumber(desc, "given_name"), desc) &&
+		(old == NULL || confirmed || identity_changed(old, row, desc)))
+		refuse_duplicates(row, desc, td->tg_relation->rd_rel->relowner, confirmed);
+	(void) isnull;
+	return PointerGetDatum(row);
+}

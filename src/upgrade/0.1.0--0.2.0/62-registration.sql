@@ -1,0 +1,1 @@
+../../registry/20-registration.sql
