@@ -46,9 +46,11 @@ CREATE FUNCTION @extschema@.compute_retain_until(anchor text, period interval, m
 COMMENT ON FUNCTION @extschema@.compute_retain_until(text, interval, integer, integer, date, date, date, date) IS
   'first date a record may be destroyed: anchor + period (calendar arithmetic), and with a minors rule not before the patient reaches minors_until_age; NULL when a needed fact is unknown';
 
--- The last anchor date d with d + period <= as_of.  d + period is monotone in d, so the
--- eligible anchors are exactly those <= this date: one comparison per row instead of
--- calendar arithmetic, with month ends and Feb 29 handled exactly.
+-- The last anchor date d whose retain-until, as compute_retain_until() computes it for a
+-- record anchored on d (no patient facts, no minors rule), is on or before as_of.
+-- Retain-until is monotone in d, so the eligible anchors are exactly those <= this date:
+-- the destruction batches of such policies compare one column per row instead of computing
+-- each row's date, with month ends and Feb 29 handled exactly as compute_retain_until does.
 CREATE FUNCTION @extschema@.anchor_cutoff(period interval, as_of date) RETURNS date
   LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE d date;
@@ -58,14 +60,14 @@ BEGIN
     RAISE EXCEPTION USING ERRCODE = '22008', MESSAGE = pg_catalog.format('as_of %s is not a finite date', as_of),
       HINT = 'Give a calendar date such as CURRENT_DATE.';
   END IF;
-  d := (as_of - period)::date;
-  WHILE (d + period)::date > as_of LOOP
+  d := (as_of - period)::date;  -- a first guess, made exact below
+  WHILE @extschema@.compute_retain_until('column', period, NULL, NULL, NULL, NULL, NULL, d) > as_of LOOP
     d := d - 1;
   END LOOP;
-  WHILE ((d + 1) + period)::date <= as_of LOOP
+  WHILE @extschema@.compute_retain_until('column', period, NULL, NULL, NULL, NULL, NULL, d + 1) <= as_of LOOP
     d := d + 1;
   END LOOP;
   RETURN d;
 END $$;
 COMMENT ON FUNCTION @extschema@.anchor_cutoff(interval, date) IS
-  'the last anchor date whose anchor + period is on or before as_of (calendar arithmetic); 22008 for an infinite as_of';
+  'the last anchor date whose retain-until (compute_retain_until, no patient facts, no minors rule) is on or before as_of; 22008 for an infinite as_of';

@@ -47,6 +47,22 @@ REVOKE ALL ON FUNCTION @extschema@.is_held(oid, text) FROM PUBLIC;
 COMMENT ON FUNCTION @extschema@.is_held(oid, text) IS
   'true when an active hold covers this patient''s records in this table (internal)';
 
+-- The hold check of the queries patsvc builds (retention status, destruction batches), written
+-- once: SQL text true when an active hold covers the row whose patient id (text) is the
+-- expression patient, in the protected table the expression relid names.  A hold by patient
+-- is looked up through its index (retention_holds_active_patient), a hold of the whole table
+-- once per statement.
+CREATE FUNCTION @extschema@._held_sql(patient text, relid text) RETURNS text
+  LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE SET search_path = pg_catalog, pg_temp
+  AS $$ SELECT pg_catalog.format(
+    '(%1$s IN (SELECT h.patient_id FROM @extschema@.retention_holds h'
+    ' WHERE h.released_at IS NULL AND h.patient_id IS NOT NULL AND (h.relid IS NULL OR h.relid = %2$s))'
+    ' OR EXISTS (SELECT 1 FROM @extschema@.retention_holds h'
+    ' WHERE h.released_at IS NULL AND h.patient_id IS NULL AND h.relid = %2$s))', $1, $2) $$;
+REVOKE ALL ON FUNCTION @extschema@._held_sql(text, text) FROM PUBLIC;
+COMMENT ON FUNCTION @extschema@._held_sql(text, text) IS
+  'the SQL text of the hold check of a row (its patient id expression, its protected table''s relid expression) in the queries patsvc builds (internal)';
+
 CREATE FUNCTION @extschema@.place_hold(case_reference text, reason text, patient_id text DEFAULT NULL,
                                        tbl regclass DEFAULT NULL) RETURNS bigint
   AS 'MODULE_PATHNAME', 'patsvc_place_hold' LANGUAGE C VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp;

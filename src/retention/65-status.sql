@@ -40,15 +40,11 @@ CREATE FUNCTION @extschema@._status_query(relid oid, from_rel oid, cond text) RE
     '  CROSS JOIN LATERAL (SELECT'
     '       @extschema@.retention_anchor_date($1, $3, f.birth_date, f.death_date, f.last_encounter, %3$s) AS anchor_date,'
     '       @extschema@.compute_retain_until($1, $2, $3, $4, f.birth_date, f.death_date, f.last_encounter, %3$s) AS retain_until,'
-    '       (t.%1$I::text IN (SELECT h.patient_id FROM @extschema@.retention_holds h'
-    '                          WHERE h.released_at IS NULL AND h.patient_id IS NOT NULL'
-    '                            AND (h.relid IS NULL OR h.relid = $5))'
-    '        OR EXISTS (SELECT 1 FROM @extschema@.retention_holds h'
-    '                    WHERE h.released_at IS NULL AND h.patient_id IS NULL AND h.relid = $5)) AS held) a'
+    '       %5$s AS held) a'
     ' WHERE %4$s',
     t.patient_column, $2::regclass,
     CASE WHEN t.anchor_column IS NULL THEN 'NULL::date' ELSE format('t.%I::date', t.anchor_column) END,
-    $3)
+    $3, @extschema@._held_sql(format('t.%I::text', t.patient_column), '$5'))
   FROM @extschema@.protected_tables t WHERE t.relid = $1 $$;
 COMMENT ON FUNCTION @extschema@._status_query(oid, oid, text) IS
   'the SQL reading a protected table with each row''s retention status (internal)';

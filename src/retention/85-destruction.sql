@@ -27,14 +27,11 @@ CREATE FUNCTION @extschema@._destroy_batch_query(relid oid, leaf oid, early bool
   format(
     'WITH d AS (DELETE FROM ONLY %1$s t'
     '  WHERE t.ctid >= $7 AND t.ctid < $8'
-    '    AND NOT (t.%2$I::text IN (SELECT h.patient_id FROM @extschema@.retention_holds h'
-    '                               WHERE h.released_at IS NULL AND h.patient_id IS NOT NULL'
-    '                                 AND (h.relid IS NULL OR h.relid = $5))'
-    '             OR EXISTS (SELECT 1 FROM @extschema@.retention_holds h'
-    '                         WHERE h.released_at IS NULL AND h.patient_id IS NULL AND h.relid = $5))'
+    '    AND NOT %2$s'
     '    AND %3$s <= $10'
     '  RETURNING %3$s AS anchor_date%4$s)%5$s',
-    $2::regclass, t.patient_column, format('t.%I::date', t.anchor_column),
+    $2::regclass, @extschema@._held_sql(format('t.%I::text', t.patient_column), '$5'),
+    format('@extschema@.retention_anchor_date($1, $3, NULL, NULL, NULL, t.%I::date)', t.anchor_column),
     CASE WHEN a.archive_relid IS NOT NULL THEN ', t AS r' ELSE '' END, @extschema@._destroy_batch_tail(a.archive_relid))
   ELSE format(
     'WITH d AS (DELETE FROM ONLY %1$s t USING ('
@@ -42,11 +39,7 @@ CREATE FUNCTION @extschema@._destroy_batch_query(relid oid, leaf oid, early bool
     '      FROM ONLY %1$s l LEFT JOIN @extschema@.retention_patient_facts f ON f.patient_id = l.%2$I::text'
     '     WHERE l.ctid >= $7 AND l.ctid < $8) s'
     '  WHERE t.ctid = s.c AND t.ctid >= $7 AND t.ctid < $8 AND s.pid = t.%2$I::text'
-    '    AND NOT (t.%2$I::text IN (SELECT h.patient_id FROM @extschema@.retention_holds h'
-    '                               WHERE h.released_at IS NULL AND h.patient_id IS NOT NULL'
-    '                                 AND (h.relid IS NULL OR h.relid = $5))'
-    '             OR EXISTS (SELECT 1 FROM @extschema@.retention_holds h'
-    '                         WHERE h.released_at IS NULL AND h.patient_id IS NULL AND h.relid = $5))'
+    '    AND NOT %7$s'
     '    AND %4$s'
     '  RETURNING @extschema@.retention_anchor_date($1, $3, s.birth_date, s.death_date, s.last_encounter, %3$s) AS anchor_date%5$s)%6$s',
     $2::regclass, t.patient_column,
@@ -54,7 +47,8 @@ CREATE FUNCTION @extschema@._destroy_batch_query(relid oid, leaf oid, early bool
     CASE WHEN $3 THEN format('t.%I::text = $9', t.patient_column)
          ELSE format('@extschema@.compute_retain_until($1, $2, $3, $4, s.birth_date, s.death_date, s.last_encounter, %s) <= $6',
                      CASE WHEN t.anchor_column IS NULL THEN 'NULL::date' ELSE format('t.%I::date', t.anchor_column) END) END,
-    CASE WHEN a.archive_relid IS NOT NULL THEN ', t AS r' ELSE '' END, @extschema@._destroy_batch_tail(a.archive_relid))
+    CASE WHEN a.archive_relid IS NOT NULL THEN ', t AS r' ELSE '' END, @extschema@._destroy_batch_tail(a.archive_relid),
+    @extschema@._held_sql(format('t.%I::text', t.patient_column), '$5'))
   END
   FROM @extschema@.protected_tables t JOIN @extschema@.retention_policies p ON p.policy_name = t.policy_name
   LEFT JOIN @extschema@.retention_archives a ON a.relid = t.relid
@@ -74,16 +68,14 @@ COMMENT ON FUNCTION @extschema@._destroy_batch_query(oid, oid, boolean) IS
 CREATE FUNCTION @extschema@._destroy_fast_batch(relid oid, leaf oid, early boolean) RETURNS text
   LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
   AS $$ SELECT format('DELETE FROM ONLY %1$s t WHERE t.ctid >= $2 AND t.ctid < $3'
-                      ' AND CASE WHEN t.%3$I::date <= $4%4$s THEN @extschema@._destroying_anchor(t.%3$I::date) ELSE false END',
-                      $2::regclass, t.patient_column, t.anchor_column,
+                      ' AND CASE WHEN %2$s <= $4%3$s THEN @extschema@._destroying_anchor(%2$s) ELSE false END',
+                      $2::regclass,
+                      -- the anchor kind is a constant: the planner folds this to the anchor column
+                      format('@extschema@.retention_anchor_date(%L, NULL, NULL, NULL, NULL, t.%I::date)',
+                             p.anchor, t.anchor_column),
                       CASE WHEN EXISTS (SELECT 1 FROM @extschema@.retention_holds h
                                          WHERE h.released_at IS NULL AND (h.relid IS NULL OR h.relid = $1))
-                           THEN format(' AND NOT (t.%1$I::text IN (SELECT h.patient_id FROM @extschema@.retention_holds h'
-                                       '                            WHERE h.released_at IS NULL AND h.patient_id IS NOT NULL'
-                                       '                              AND (h.relid IS NULL OR h.relid = $1))'
-                                       '          OR EXISTS (SELECT 1 FROM @extschema@.retention_holds h'
-                                       '                      WHERE h.released_at IS NULL AND h.patient_id IS NULL AND h.relid = $1))',
-                                       t.patient_column)
+                           THEN ' AND NOT ' || @extschema@._held_sql(format('t.%I::text', t.patient_column), '$1')
                            ELSE '' END)
           FROM @extschema@.protected_tables t JOIN @extschema@.retention_policies p ON p.policy_name = t.policy_name
          WHERE t.relid = $1 AND NOT $3 AND p.anchor IN ('creation', 'column') AND p.minors_until_age IS NULL

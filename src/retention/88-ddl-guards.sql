@@ -19,6 +19,12 @@ END $$;
 COMMENT ON FUNCTION @extschema@._guard_drop() IS
   'sql_drop event trigger: refuses any command that drops a protected table or its retention guard trigger';
 
+-- Retention's own tables are listed once, in C (src/retention/tables.c): SQL asks it.
+CREATE FUNCTION @extschema@._retention_tables() RETURNS text[]
+  AS 'MODULE_PATHNAME', 'patsvc_retention_tables' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@._retention_tables() IS
+  'the names of retention''s own tables in patsvc''s schema (registry, ledgers, holds, policies, facts, archives), from the one list in C that the guards and hooks use (internal)';
+
 CREATE FUNCTION @extschema@._guard_ddl() RETURNS event_trigger
   LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -34,10 +40,7 @@ BEGIN
               WHERE NOT c.in_extension AND c.command_tag = 'ALTER TABLE'
                 AND c.object_type IN ('table', 'table column', 'table constraint')
                 AND pg_catalog.split_part(c.object_identity, '.', 1) = '@extschema@'
-                AND pg_catalog.split_part(c.object_identity, '.', 2) IN
-                    ('protected_tables', 'retention_holds', 'retention_events', 'retention_policies',
-                     'retention_patient_facts', 'retention_archives', 'destruction_certificates',
-                     'destruction_tokens')) THEN
+                AND pg_catalog.split_part(c.object_identity, '.', 2) = ANY (@extschema@._retention_tables())) THEN
     RAISE EXCEPTION 'cannot alter patsvc''s retention tables' USING ERRCODE = 'PS305',
       DETAIL = 'patsvc finds its registry, ledgers and holds by name; renaming or changing one would switch retention off.',
       HINT = 'Upgrade patsvc with ALTER EXTENSION patsvc UPDATE.';

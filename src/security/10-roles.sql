@@ -57,7 +57,9 @@ BEGIN
                 'retention_anchor_date', 'compute_retain_until', 'anchor_cutoff', 'tokens_digest', 'random_tokens',
                 'certificate_text', 'certificate_hash', 'priority_rank', 'fhir_instant',
                 -- called by trigger WHEN clauses, with the rights of whoever writes the table
-                'is_destroying', 'appointment_gets_reminders']::pg_catalog.name[])
+                'is_destroying', 'appointment_gets_reminders',
+                -- called by the event trigger _guard_ddl, with the rights of whoever runs DDL
+                '_retention_tables']::pg_catalog.name[])
             ORDER BY p.oid
   LOOP
     EXECUTE pg_catalog.format('REVOKE ALL ON FUNCTION %s FROM PUBLIC', f);
