@@ -65,11 +65,13 @@ retention_destroying(Oid relid)
 /*
  * Runs query (patsvc's own SQL implementation of a destruction) with the
  * arguments of the calling function, the flag set for relid only; the flag
- * is cleared however the query ends.
+ * is cleared however the query ends.  Returns the calling function's result
+ * (the certificate id, an int8: by value; fcinfo->isnull when there is none).
  */
 static Datum
-run_destruction(FunctionCallInfo fcinfo, const char *query, const Oid *argtypes, bool *isnull)
+run_destruction(FunctionCallInfo fcinfo, const char *query, const Oid *argtypes)
 {
+	bool	   *isnull = &fcinfo->isnull;
 	Oid			relid = PG_GETARG_OID(0);
 	int			nargs = PG_NARGS();
 	Datum	   *values = palloc(sizeof(Datum) * nargs);
@@ -114,7 +116,7 @@ run_destruction(FunctionCallInfo fcinfo, const char *query, const Oid *argtypes,
 	}
 	PG_END_TRY();
 	patsvc_spi_finish();
-	return result;					/* an int8: by value */
+	return result;
 }
 
 PG_FUNCTION_INFO_V1(patsvc_destroy_due);
@@ -122,8 +124,6 @@ Datum
 patsvc_destroy_due(PG_FUNCTION_ARGS)
 {
 	static const Oid argtypes[] = {REGCLASSOID, DATEOID, TEXTOID, TEXTOID, TEXTOID, INT4OID, BOOLOID};
-	bool		isnull;
-	Datum		result;
 
 	if (PG_NARGS() != lengthof(argtypes) || PG_ARGISNULL(0))
 		PG_RETURN_NULL();
@@ -134,13 +134,10 @@ patsvc_destroy_due(PG_FUNCTION_ARGS)
 				 errmsg("as_of %s is not a finite date",
 						DatumGetCString(DirectFunctionCall1(date_out, PG_GETARG_DATUM(1)))),
 				 errhint("Give the date the destruction is run for, normally CURRENT_DATE.")));
-	result = run_destruction(fcinfo,
-							 "SELECT " PATSVC_SCHEMA "._destroy(tbl => $1, as_of => $2, authorized_by => $3,"
-							 " method => $4, witness => $5, batch_size => $6, dry_run => $7)",
-							 argtypes, &isnull);
-	if (isnull)
-		PG_RETURN_NULL();
-	PG_RETURN_DATUM(result);
+	return run_destruction(fcinfo,
+						   "SELECT " PATSVC_SCHEMA "._destroy(tbl => $1, as_of => $2, authorized_by => $3,"
+						   " method => $4, witness => $5, batch_size => $6, dry_run => $7)",
+						   argtypes);
 }
 
 PG_FUNCTION_INFO_V1(patsvc_destroy_early);
@@ -148,18 +145,13 @@ Datum
 patsvc_destroy_early(PG_FUNCTION_ARGS)
 {
 	static const Oid argtypes[] = {REGCLASSOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID};
-	bool		isnull;
-	Datum		result;
 
 	if (PG_NARGS() != lengthof(argtypes) || PG_ARGISNULL(0))
 		PG_RETURN_NULL();
-	result = run_destruction(fcinfo,
-							 "SELECT " PATSVC_SCHEMA "._destroy(tbl => $1, early_patient => $2, early_reason => $3,"
-							 " authorized_by => $4, method => $5, witness => $6)",
-							 argtypes, &isnull);
-	if (isnull)
-		PG_RETURN_NULL();
-	PG_RETURN_DATUM(result);
+	return run_destruction(fcinfo,
+						   "SELECT " PATSVC_SCHEMA "._destroy(tbl => $1, early_patient => $2, early_reason => $3,"
+						   " authorized_by => $4, method => $5, witness => $6)",
+						   argtypes);
 }
 
 /* ---- the destroying statements ------------------------------------------ */

@@ -23,15 +23,19 @@
 #include "core/core.h"
 #include "retention/retention.h"
 
+/*
+ * In the order the messages naming several of them list them (e.g. the
+ * tables append_only_guard() works on).
+ */
 static const RetentionTable retention_tables[] = {
-	{"protected_tables", 0, RT_APPEND_ONLY | RT_SEALED | RT_LOGGED},
 	{"destruction_certificates", LEDGER_CERTIFICATES, RT_APPEND_ONLY | RT_SEALED},
 	{"destruction_tokens", LEDGER_TOKENS, RT_APPEND_ONLY | RT_SEALED},
 	{"retention_events", LEDGER_EVENTS, RT_APPEND_ONLY | RT_SEALED},
-	{"retention_archives", 0, RT_APPEND_ONLY | RT_SEALED | RT_LOGGED},
-	{"retention_holds", LEDGER_HOLDS, RT_SEALED},
 	{"retention_policies", 0, RT_LOGGED},
 	{"retention_patient_facts", 0, RT_LOGGED},
+	{"protected_tables", 0, RT_APPEND_ONLY | RT_SEALED | RT_LOGGED},
+	{"retention_archives", 0, RT_APPEND_ONLY | RT_SEALED | RT_LOGGED},
+	{"retention_holds", LEDGER_HOLDS, RT_SEALED},
 };
 
 /* one NULL-terminated list of names per combination of flags, made on first use */
