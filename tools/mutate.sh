@@ -16,7 +16,7 @@ src/scheduling/slots.c|		if (!(busy[i].from < row->held_until && busy[i].until >
 src/scheduling/rules.c|	row->held_from = row->starts - (int64) type->before_min * USECS_PER_MINUTE;|	row->held_from = row->starts;|the overlap check ignores the before-buffer
 src/retention/hooks.c|	else if (access == OAT_TRUNCATE && classId == RelationRelationId && protected_kind(objectId) != 0)|	else if (false && access == OAT_TRUNCATE)|hardened mode lets TRUNCATE through (when the BEFORE TRUNCATE trigger is gone)
 src/retention/isolation.c|	if (!IsolationUsesXactSnapshot())|	if (true)|a destruction at REPEATABLE READ ignores holds committed after its snapshot
-src/retention/10-retention.sql|  IF TG_OP = 'DELETE' OR NEW.patient_id <> OLD.patient_id|  IF NEW.patient_id <> OLD.patient_id|patient facts can be deleted (and recorded again earlier)
+src/retention/40-facts.sql|  IF TG_OP = 'DELETE' OR NEW.patient_id <> OLD.patient_id|  IF NEW.patient_id <> OLD.patient_id|patient facts can be deleted (and recorded again earlier)
 src/scheduling/90-dump.sql|'appointments', 'waitlist'|'waitlist'|pg_dump loses the appointments
 src/upgrade/0.1.0--0.2.0/10-backups.sql|ALTER TABLE @extschema@.protected_tables ALTER COLUMN relid TYPE pg_catalog.regclass;||the upgrade forgets a column type
 src/patsvc.c|	if (likely(patsvc_is_own_table(td->tg_relation, tables)))|	if (true)|trigger functions run on any table

@@ -109,17 +109,14 @@ static Oid	cache_guard_fn = InvalidOid;	/* patsvc.retention_guard_row() */
 static Oid	cache_schema = InvalidOid;	/* namespace patsvc (InvalidOid: none) */
 static Oid	cache_extension = InvalidOid;
 
-/* patsvc's own tables and what they are (looked up by name in patsvc's schema) */
-static const struct
+/* What one of retention's own tables (tables.c) is, for the hooks. */
+static char
+table_kind(const RetentionTable *t)
 {
-	const char *name;
-	char		kind;
-}			patsvc_tables[] = {
-	{"protected_tables", KIND_LEDGER}, {"destruction_certificates", KIND_CERTIFICATES},
-	{"destruction_tokens", KIND_TOKENS}, {"retention_events", KIND_EVENTS},
-	{"retention_archives", KIND_LEDGER}, {"retention_holds", KIND_HOLDS},
-	{"retention_policies", KIND_GUARDED}, {"retention_patient_facts", KIND_GUARDED},
-};
+	if (t->ledger != 0)
+		return t->ledger;		/* KIND_CERTIFICATES, KIND_TOKENS, KIND_EVENTS, KIND_HOLDS */
+	return (t->flags & RT_APPEND_ONLY) ? KIND_LEDGER : KIND_GUARDED;
+}
 
 /*
  * Relcache invalidation callback (no catalog access here): every invalidation
@@ -221,7 +218,6 @@ static char
 classify(Oid relid)
 {
 	Oid			nsp = get_rel_namespace(relid);
-	int			i;
 
 	if (!OidIsValid(nsp))
 		return 0;				/* no such relation (any more) */
@@ -242,11 +238,10 @@ classify(Oid relid)
 	}
 	if (nsp == cache_schema)
 	{
-		char	   *name = get_rel_name(relid);
+		const RetentionTable *t = retention_table_named(get_rel_name(relid));
 
-		for (i = 0; name != NULL && i < lengthof(patsvc_tables); i++)
-			if (strcmp(name, patsvc_tables[i].name) == 0)
-				return patsvc_tables[i].kind;
+		if (t != NULL)
+			return table_kind(t);
 	}
 	return 0;
 }
@@ -591,17 +586,15 @@ check_new_trigger_or_rule(RangeVar *relation, const char *what)
 {
 	Oid			relid;
 	char	   *name;
-	int			i;
 
 	if (creating_extension || relation == NULL)
 		return;
 	relid = RangeVarGetRelid(relation, NoLock, true);
 	if (!in_patsvc_schema(relid) || (name = get_rel_name(relid)) == NULL)
 		return;
-	for (i = 0; i < lengthof(patsvc_tables); i++)
-		if (strcmp(name, patsvc_tables[i].name) == 0)
-			refuse(psprintf("cannot create a %s on patsvc's table \"%s\"", what, name),
-				   "Code of one's own on patsvc's retention tables would run while patsvc writes them.");
+	if (retention_table_named(name) != NULL)
+		refuse(psprintf("cannot create a %s on patsvc's table \"%s\"", what, name),
+			   "Code of one's own on patsvc's retention tables would run while patsvc writes them.");
 }
 
 /* ALTER ... SET SCHEMA of patsvc's relations (or anything into/out of it that patsvc owns). */

@@ -10,8 +10,8 @@
  * ends.  Who writes what:
  *
  *   destruction_certificates  patsvc._certify(), inside destroy_due() and
- *                             destroy_early() (retention.c), one per run
- *   destruction_tokens        patsvc._store_tokens(), inside them (retention.c)
+ *                             destroy_early() (certificates.c), one per run
+ *   destruction_tokens        patsvc._store_tokens(), inside them (tokens.c)
  *   retention_events          ledger_log(): the hold functions below, the
  *                             destruction, and the trigger _log_change() on
  *                             policies, patient facts, protections, archives
@@ -50,29 +50,15 @@
 #include "core/core.h"
 #include "retention/retention.h"
 
-static const struct
-{
-	char		ledger;
-	const char *name;
-}			ledgers[] = {
-	{LEDGER_CERTIFICATES, "destruction_certificates"},
-	{LEDGER_TOKENS, "destruction_tokens"},
-	{LEDGER_EVENTS, "retention_events"},
-	{LEDGER_HOLDS, "retention_holds"},
-};
-
-static const char *const written_ledgers[] = {
-	"destruction_certificates", "destruction_tokens", "retention_events", "retention_holds", NULL
-};
-
 /* The writes patsvc's C code is making right now: one bit per ledger and kind of write. */
 static uint32 ledger_scope = 0;
 
+/* The ledger's place in retention's table list (tables.c): its bits in ledger_scope. */
 static int
 ledger_index(char ledger)
 {
-	for (int i = 0; i < lengthof(ledgers); i++)
-		if (ledgers[i].ledger == ledger)
+	for (int i = 0; i < retention_table_count(); i++)
+		if (retention_table_at(i)->ledger == ledger)
 			return i;
 	elog(ERROR, "patsvc: unknown ledger '%c'", ledger);
 	return -1;					/* keep the compiler quiet */
@@ -88,16 +74,15 @@ scope_bit(char ledger, CmdType op)
 char
 ledger_of_name(const char *relname)
 {
-	for (int i = 0; i < lengthof(ledgers); i++)
-		if (strcmp(relname, ledgers[i].name) == 0)
-			return ledgers[i].ledger;
-	return 0;
+	const RetentionTable *t = retention_table_named(relname);
+
+	return t != NULL ? t->ledger : 0;
 }
 
 static const char *
 ledger_name(char ledger)
 {
-	return ledgers[ledger_index(ledger)].name;
+	return retention_table_at(ledger_index(ledger))->name;
 }
 
 static Oid
@@ -323,7 +308,7 @@ patsvc_ledger_guard(PG_FUNCTION_ARGS)
 	char		ledger;
 	CmdType		op;
 
-	patsvc_trigger_bound(fcinfo, "_ledger_guard", written_ledgers);
+	patsvc_trigger_bound(fcinfo, "_ledger_guard", retention_table_names(RT_BY_PATSVC));
 	if (!TRIGGER_FIRED_BEFORE(td->tg_event) || !TRIGGER_FIRED_FOR_ROW(td->tg_event) ||
 		!(TRIGGER_FIRED_BY_INSERT(td->tg_event) || TRIGGER_FIRED_BY_UPDATE(td->tg_event)))
 		ereport(ERROR,
@@ -339,9 +324,6 @@ patsvc_ledger_guard(PG_FUNCTION_ARGS)
 
 /* ---- events of changes to patsvc's other retention tables ------------------ */
 
-static const char *const logged_tables[] = {
-	"retention_policies", "retention_patient_facts", "protected_tables", "retention_archives", NULL
-};
 
 /* A column's text ("" for NULL, as format('%s') writes it). */
 static char *
@@ -390,7 +372,7 @@ patsvc_log_change(PG_FUNCTION_ARGS)
 				new;
 	bool		replica = SessionReplicationRole == SESSION_REPLICATION_ROLE_REPLICA;
 
-	patsvc_trigger_bound(fcinfo, "_log_change", logged_tables);
+	patsvc_trigger_bound(fcinfo, "_log_change", retention_table_names(RT_LOGGED));
 	if (!TRIGGER_FIRED_AFTER(td->tg_event) || !TRIGGER_FIRED_FOR_ROW(td->tg_event) ||
 		TRIGGER_FIRED_BY_TRUNCATE(td->tg_event))
 		ereport(ERROR,

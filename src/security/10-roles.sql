@@ -58,7 +58,9 @@ BEGIN
                 'certificate_text', 'certificate_hash', 'priority_rank', 'fhir_instant',
                 'mrn_canonical', 'jaro_winkler', 'name_phonetic',
                 -- called by trigger WHEN clauses, with the rights of whoever writes the table
-                'is_destroying', 'appointment_gets_reminders']::pg_catalog.name[])
+                'is_destroying', 'appointment_gets_reminders',
+                -- called by the event trigger _guard_ddl, with the rights of whoever runs DDL
+                '_retention_tables']::pg_catalog.name[])
             ORDER BY p.oid
   LOOP
     EXECUTE pg_catalog.format('REVOKE ALL ON FUNCTION %s FROM PUBLIC', f);

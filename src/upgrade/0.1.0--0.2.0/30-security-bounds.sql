@@ -1,6 +1,6 @@
 -- patsvc 0.1.0 -> 0.2.0, security part 2 (issue 10): what the reading functions reveal,
 -- and bounded work.  Same definitions as the install script (src/scheduling/20-api.sql,
--- src/retention/10-retention.sql); CREATE OR REPLACE keeps each function's privileges.
+-- src/retention/*.sql); CREATE OR REPLACE keeps each function's privileges.
 
 -- one window rule (C, slots.c) for every function taking a search window
 CREATE OR REPLACE FUNCTION @extschema@.check_search_window(search_window tstzrange) RETURNS void
