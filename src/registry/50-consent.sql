@@ -196,7 +196,7 @@ AS $$
 BEGIN
   IF o.revoked_at IS NOT NULL THEN
     RAISE EXCEPTION USING ERRCODE = 'PS402',
-      MESSAGE = format('consent %s was revoked at %s and cannot change', o.id, o.revoked_at),
+      MESSAGE = format('consent %s is revoked and cannot change', o.id),
       DETAIL = 'A revocation is final: it is never undone or changed.',
       HINT = 'Record a new consent with patsvc.record_consent if the patient consents again.';
   END IF;
