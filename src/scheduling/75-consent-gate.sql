@@ -43,7 +43,7 @@ BEGIN
    LIMIT 1 FOR SHARE;
   IF NOT FOUND THEN
     RAISE EXCEPTION USING ERRCODE = 'PS401',
-      MESSAGE = format('appointment %s cannot be %s without consent to treat in force on %s',
+      MESSAGE = format('appointment %s cannot become %s without consent to treat in force on %s',
                        NEW.id, NEW.status, visit_on),
       DETAIL = format('Appointment type "%s" requires consent to treat (consent type treatment) in force on the visit''s date, in the time zone of its location.',
                       type_code),
