@@ -83,6 +83,7 @@ REVOKE ALL ON @extschema@.consents FROM PUBLIC;
 CREATE FUNCTION @extschema@.consent_problem(c @extschema@.consents, OUT message text, OUT hint text)
   LANGUAGE plpgsql
   SET search_path = pg_catalog, pg_temp
+  SET DateStyle = 'ISO, YMD'   -- dates in messages as 2027-03-15, whatever the session's style
 AS $$
 BEGIN
   IF c.patient_id IS NULL THEN
@@ -192,6 +193,7 @@ CREATE FUNCTION @extschema@.consent_revocation(o @extschema@.consents, n @extsch
   RETURNS @extschema@.consents
   LANGUAGE plpgsql
   SET search_path = pg_catalog, pg_temp
+  SET DateStyle = 'ISO, YMD'   -- dates in messages as 2027-03-15, whatever the session's style
 AS $$
 BEGIN
   IF o.revoked_at IS NOT NULL THEN

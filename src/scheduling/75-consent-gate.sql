@@ -13,6 +13,7 @@ COMMENT ON COLUMN @extschema@.appointment_types.requires_consent_to_treat IS
 CREATE FUNCTION @extschema@.appointments_consent_gate() RETURNS trigger
   LANGUAGE plpgsql SECURITY DEFINER
   SET search_path = pg_catalog, pg_temp
+  SET DateStyle = 'ISO, YMD'   -- dates in messages as 2027-03-15, whatever the session's style
 AS $$
 DECLARE
   type_code text;
