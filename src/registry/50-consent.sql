@@ -288,8 +288,10 @@ $$;
 COMMENT ON FUNCTION @extschema@.record_consent(bigint, text, timestamptz, text, text, text, date, date, text, text) IS
   'records a signed consent and returns its id; valid_from NULL: the date it was signed in the session''s time zone; refused with PS403 (which rule) or 23503 (unknown patient); runs as the caller: needs INSERT on consents';
 
+-- SECURITY DEFINER: revoking is a right in itself (EXECUTE); nobody but patsvc's
+-- owner has UPDATE on consents, and consents_guard allows it only this change.
 CREATE FUNCTION @extschema@.revoke_consent(consent bigint, reason text) RETURNS timestamptz
-  LANGUAGE plpgsql
+  LANGUAGE plpgsql SECURITY DEFINER
   SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
@@ -309,7 +311,7 @@ BEGIN
   RETURN at;
 END $$;
 COMMENT ON FUNCTION @extschema@.revoke_consent(bigint, text) IS
-  'revokes a consent now, with a reason, and returns the time; it is not in force from today (session time zone) on; refused for an unknown id (PS404), a revoked consent (PS402) or an empty reason (22023); runs as the caller: needs UPDATE of revoked_at, revoked_reason on consents';
+  'revokes a consent now, with a reason, and returns the time; it is not in force from today (session time zone) on; refused for an unknown id (PS404), a revoked consent (PS402) or an empty reason (22023); a right in itself (runs as the owner; revoked_by is the session user)';
 
 -- Backups: consents and their ids are dumped by pg_dump.
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.consents', '');
