@@ -29,6 +29,11 @@ BEGIN
       HINT = format('Drop trigger "%s" from table "%s"; patsvc''s trigger functions are not for other tables.',
                     TG_NAME, TG_TABLE_NAME);
   END IF;
+  -- the INSERT trigger's WHEN lets through every status but booked (the cheapest test
+  -- on the booking path): only these three are gated
+  IF NEW.status NOT IN ('arrived', 'checked-in', 'fulfilled') THEN
+    RETURN NEW;
+  END IF;
   SELECT t.code, t.requires_consent_to_treat INTO type_code, needs
     FROM @extschema@.appointment_types t WHERE t.id = NEW.type_id;
   IF NOT coalesce(needs, false) THEN
@@ -56,10 +61,13 @@ COMMENT ON FUNCTION @extschema@.appointments_consent_gate() IS
   'trigger: refuses (PS401) an appointment of a type requiring consent to treat that becomes arrived, checked-in or fulfilled without consent to treat in force on its local date; locks the consent it relies on (FOR SHARE) against a concurrent revocation';
 
 -- After appointments_enforce (triggers fire in name order), so the status
--- transition is legal and the location derived; WHEN keeps every other write
--- (bookings, moves, cancellations) from calling it.
+-- transition is legal and the location derived; WHEN keeps bookings, moves
+-- and cancellations from calling it.  PostgreSQL prepares a trigger's WHEN
+-- again for every INSERT statement, and every booking is one: the INSERT
+-- trigger's WHEN is the one comparison "not booked" (an IN list cost a
+-- booking about 4 us, this about 1.5 us of some 36 us, best of 7 rounds).
 CREATE TRIGGER appointments_gate_consent BEFORE INSERT ON @extschema@.appointments
-  FOR EACH ROW WHEN (NEW.status IN ('arrived', 'checked-in', 'fulfilled'))
+  FOR EACH ROW WHEN (NEW.status <> 'booked')
   EXECUTE FUNCTION @extschema@.appointments_consent_gate();
 COMMENT ON TRIGGER appointments_gate_consent ON @extschema@.appointments IS
   'a visit written directly as arrived, checked-in or fulfilled needs consent to treat when its type requires it (see function appointments_consent_gate)';

@@ -163,6 +163,9 @@ INSERT INTO appointments (patient_id, provider_id, type_id, starts_at, status) V
 RETURNING patient_id, status;
 INSERT INTO appointments (patient_id, provider_id, type_id, starts_at, status) VALUES (4, 1, 1, '2027-03-17 14:00Z', 'checked-in')
 RETURNING patient_id, status;
+-- a visit that does not start yet needs no consent
+INSERT INTO appointments (patient_id, provider_id, type_id, starts_at, status) VALUES (6, 1, 1, '2027-03-17 15:00Z', 'pending')
+RETURNING patient_id, status;
 -- a change of another column of a checked-in visit is not a check-in
 UPDATE appointments SET priority = 'urgent' WHERE patient_id = 4 AND status = 'checked-in' AND starts_at = '2027-03-17 14:00Z'
 RETURNING patient_id, priority;
