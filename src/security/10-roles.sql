@@ -72,6 +72,22 @@ END $$;
 GRANT EXECUTE ON FUNCTION @extschema@.import_icd10cm_order(text, date, date, text),
                           @extschema@.import_hcpcs(text, date, date, text) TO patsvc_admin;
 
+-- registry, consents (PHI): the front desk records and reads them (INSERT:
+-- trigger consents_guard calls consent_problem with the caller's rights) and
+-- revokes them (revoke_consent runs as the owner: no role has UPDATE);
+-- records staff read them (releases of information); consent_in_force
+-- answers yes or no without the table (it runs as the owner) for those who
+-- check in, bill or release records.
+GRANT SELECT, INSERT ON @extschema@.consents TO patsvc_front_desk;
+GRANT SELECT ON @extschema@.consents TO patsvc_records;
+GRANT EXECUTE ON FUNCTION
+  @extschema@.record_consent(bigint, text, timestamptz, text, text, text, date, date, text, text),
+  @extschema@.revoke_consent(bigint, text),
+  @extschema@.consent_problem(@extschema@.consents)
+  TO patsvc_front_desk;
+GRANT EXECUTE ON FUNCTION @extschema@.consent_in_force(bigint, text, date)
+  TO patsvc_front_desk, patsvc_scheduler, patsvc_biller, patsvc_records;
+
 -- scheduling: the practice's set-up (admin), calendars (scheduler), bookings
 -- (front desk, scheduler), reading what was booked (biller, records).
 GRANT SELECT, INSERT, UPDATE, DELETE ON @extschema@.providers, @extschema@.locations, @extschema@.resources,

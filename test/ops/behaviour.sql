@@ -43,3 +43,13 @@ SELECT count(*) AS offers FROM waitlist_offers;
 -- code sets
 SELECT icd10cm_billable('R05', '2021-06-01') AS r05_2021, icd10cm_billable('R05', '2022-06-01') AS r05_2022,
        hcpcs_active('A7011', '2020-06-01') AS a7011;
+-- consents: in force on dates; check-in refused without consent to treat, allowed with it; evidence kept
+SELECT consent_in_force(1, 'treatment', '2027-03-15') AS ann, consent_in_force(3, 'treatment', '2027-03-15') AS cid,
+       consent_in_force(1, 'release-of-information', '2027-03-02') AS roi_ended,
+       consent_in_force(4, 'telehealth', '2026-03-31') AS tele_before, consent_in_force(4, 'telehealth', '2026-04-01') AS tele_revoked;
+SELECT set_status(id, 'checked-in') FROM appointments WHERE patient_id = 3 AND type_id = 1 AND status = 'booked';
+SELECT set_status(id, 'checked-in') FROM appointments WHERE patient_id = 1 AND status = 'arrived';
+SELECT id, patient_id, consent_type, signed_by, signer_relationship, valid_from, valid_until, revoked_on
+FROM consents ORDER BY id;
+DELETE FROM consents WHERE patient_id = 1;
+SELECT revoke_consent(id, 'again') FROM consents WHERE revoked_at IS NOT NULL;

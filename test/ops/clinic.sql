@@ -3,9 +3,10 @@
 -- hours, time off, types, bookings (one overbooked, a series, a reschedule,
 -- a cancellation that made a waitlist offer), reminders (some claimed), a
 -- protected table with facts, a hold, a released hold, a destruction with its
--- certificate and tokens, an archive.  Uses only the 0.1.0 API, so it also
--- loads into a 0.1.0 database.  Run with psql -v ON_ERROR_STOP=1
--- -v fixtures=<folder of test/fixtures>.
+-- certificate and tokens, an archive; then what later versions added
+-- (clinic_0.2.0.sql: consents).  Up to that part it uses only the 0.1.0 API,
+-- so with -v clinic_base_only=1 it also loads into a 0.1.0 database.  Run with
+-- psql -v ON_ERROR_STOP=1 -v fixtures=<folder of test/fixtures>.
 SET search_path = public, patsvc;
 \pset tuples_only on
 SET TimeZone = 'UTC';
@@ -71,14 +72,9 @@ SELECT id FROM public.visit_notes ORDER BY id;
 INSERT INTO retention_patient_facts (patient_id, birth_date, last_encounter) VALUES ('MRN-500', '1940-02-02', '2012-03-03');
 INSERT INTO public.visit_notes VALUES (7, 'MRN-500', '2012-03-03', 'discharge summary');
 
--- registration (0.2.0 on; a clinic loaded into 0.1.0 has none of it): patients
--- registered with demographics, a confirmed look-alike, a change of address
-SELECT to_regprocedure('patsvc.update_patient(bigint, jsonb, boolean)') IS NOT NULL AS has_registration \gset
-\if :has_registration
-SELECT patient_mrn IS NOT NULL AS registered
-  FROM register_patient('Okafor', 'Margaret', '1971-09-23', 'female', mobile_phone => '617 555 0173', zip => '02115');
-SELECT patient_mrn IS NOT NULL AS registered
-  FROM register_patient('Okafor', 'Peggy', '1971-09-23', 'female', confirm_new => true);
-SELECT update_patient(id, '{"city": "Boston"}') FROM patients WHERE given_name = 'Margaret';
-INSERT INTO given_name_variants (variant, name) VALUES ('gus', 'augustus'), ('augustus', 'augustus');
+-- what later versions add (test/ops/ops_upgrade.sh loads an older version's clinic
+-- with -v clinic_base_only=1 and this part after updating it)
+\if :{?clinic_base_only}
+\else
+\ir clinic_0.2.0.sql
 \endif

@@ -1,0 +1,1 @@
+../../registry/50-consent.sql

@@ -1,0 +1,1 @@
+../../scheduling/75-consent-gate.sql

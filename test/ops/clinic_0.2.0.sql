@@ -1,0 +1,28 @@
+-- The clinic's use of what 0.2.0 added (consents, the consent-to-treat gate),
+-- after test/ops/clinic.sql: that file includes this one, and
+-- test/ops/ops_upgrade.sh runs it in a database updated from an older version
+-- (whose clinic.sql ran with -v clinic_base_only=1), so both hold the same clinic.
+SET search_path = public, patsvc;
+SET TimeZone = 'UTC';
+SET datestyle = ISO, YMD;
+\set ON_ERROR_STOP 1
+
+-- consents: to treat (one signed by a parent), a release of information, one revoked
+UPDATE appointment_types SET requires_consent_to_treat = true WHERE code = 'visit';
+SELECT record_consent(1, 'treatment', '2026-03-01 14:00Z') IS NOT NULL AS consent;
+SELECT record_consent(2, 'treatment', '2026-03-01 14:10Z', 'guardian', 'Mia Lopez', 'parent',
+                      document_ref => 'scan:2026-03-01/0042') IS NOT NULL AS consent;
+SELECT record_consent(1, 'release-of-information', '2026-03-01 14:05Z', recipient => 'Mass General, medical records',
+                      valid_until => '2027-03-01') IS NOT NULL AS consent;
+SELECT record_consent(4, 'telehealth', '2026-03-02 09:00Z') AS telehealth \gset
+UPDATE consents SET revoked_at = '2026-04-01 12:00Z', revoked_reason = 'withdrawn in writing' WHERE id = :telehealth;
+SELECT set_status(id, 'arrived') IS NOT NULL AS arrived FROM appointments WHERE patient_id = 1 AND status = 'booked';
+
+-- registration: patients registered with demographics, a confirmed look-alike,
+-- a change of address, a nickname of the clinic's own
+SELECT patient_mrn IS NOT NULL AS registered
+  FROM register_patient('Okafor', 'Margaret', '1971-09-23', 'female', mobile_phone => '617 555 0173', zip => '02115');
+SELECT patient_mrn IS NOT NULL AS registered
+  FROM register_patient('Okafor', 'Peggy', '1971-09-23', 'female', confirm_new => true);
+SELECT update_patient(id, '{"city": "Boston"}') FROM patients WHERE given_name = 'Margaret';
+INSERT INTO given_name_variants (variant, name) VALUES ('gus', 'augustus'), ('augustus', 'augustus');
