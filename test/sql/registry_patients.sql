@@ -6,6 +6,9 @@ SET search_path = public, patsvc;
 \set VERBOSITY default
 \set SHOW_CONTEXT never
 SET TimeZone = 'UTC';
+-- ids and MRNs from 1 (the output shows them): start from an empty registry
+TRUNCATE patients, consents, patient_changes, patient_distinct_pairs, reminders, waitlist_offers, waitlist, appointments, appointment_resources RESTART IDENTITY;
+SELECT setval('patsvc.patient_mrn_seq', 1, false) AS mrn_from;
 
 -- a patient, fields as the front desk types them
 SELECT patient_id > 0 AS registered, patient_mrn ~ '^P[0-9]{9}$' AS mrn_shape
@@ -95,5 +98,4 @@ SELECT round(jaro_winkler('Martha', 'Marhta')::numeric, 3) AS jw, round(jaro_win
        name_phonetic('Smith') = name_phonetic('Smyth') AS same_sound, name_phonetic('Schmidt') AS schmidt;
 
 -- leave no rows behind (the next files use their own patients)
-DELETE FROM patients WHERE family_name IS NOT NULL OR id IN (900001, 900002);
-TRUNCATE patient_changes, patient_distinct_pairs;
+TRUNCATE patients, consents, patient_changes, patient_distinct_pairs, reminders, waitlist_offers, waitlist, appointments, appointment_resources RESTART IDENTITY;
