@@ -85,6 +85,8 @@ CREATE FUNCTION @extschema@.consent_problem(c @extschema@.consents, OUT message 
   SET search_path = pg_catalog, pg_temp
   SET DateStyle = 'ISO, YMD'   -- dates in messages as 2027-03-15, whatever the session's style
 AS $$
+DECLARE
+  born date;
 BEGIN
   IF c.patient_id IS NULL THEN
     message := 'a consent needs a patient';
@@ -133,7 +135,17 @@ BEGIN
     message := 'a consent is recorded in force';
     hint := 'Record it, then revoke it with patsvc.revoke_consent(id, reason).';
   END IF;
-  -- TODO(birth_date): a minor's consent is signed by a guardian (README, Consent)
+  -- A minor's consent is signed by a guardian: the patient's own signature
+  -- counts from the 18th birthday (the age of majority in most states; the
+  -- exceptions for emancipated minors and for care minors may consent to
+  -- alone are not modelled: record those with signed_by representative).
+  IF message IS NULL AND c.signed_by = 'patient' THEN
+    SELECT p.birth_date INTO born FROM @extschema@.patients p WHERE p.id = c.patient_id;
+    IF born IS NOT NULL AND (c.signed_at AT TIME ZONE current_setting('TimeZone'))::date < born + interval '18 years' THEN
+      message := format('patient %s was a minor when this consent was signed', c.patient_id);
+      hint := 'A minor''s consent is signed by a guardian: give signed_by => ''guardian'' with signer_name and signer_relationship (parent, legal-guardian, ...).';
+    END IF;
+  END IF;
 END $$;
 COMMENT ON FUNCTION @extschema@.consent_problem(@extschema@.consents) IS
   'internal: what a new consent row breaks (message and hint), NULLs when it is valid; used by trigger consents_guard';

@@ -1,0 +1,88 @@
+-- ---- facts from the registry and the schedule -----------------------------
+-- A registered patient's birth date and date of death (patsvc.patients) and
+-- the date of each fulfilled visit (patsvc.appointments) feed the patient
+-- facts retention counts from, so "last encounter", minors and death-anchored
+-- policies count right without a clerk typing facts.  Facts only move later:
+-- a correction of a birth date to an earlier day leaves the fact where it was
+-- (retention is then counted from the later date, the longer way).
+-- The facts of a registered patient are kept under two keys: the patient's
+-- id as text (tables whose patient column references patients.id) and the
+-- medical record number (tables keyed by the MRN as text).
+
+CREATE FUNCTION @extschema@._record_patient_facts(patient bigint, mrn text, birth date, death date, encounter date)
+  RETURNS void LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+  INSERT INTO @extschema@.retention_patient_facts AS f (patient_id, birth_date, death_date, last_encounter)
+  SELECT k, birth, death, encounter FROM pg_catalog.unnest(ARRAY[patient::text, mrn]) k WHERE k IS NOT NULL
+  ON CONFLICT (patient_id) DO UPDATE
+     SET birth_date = GREATEST(f.birth_date, EXCLUDED.birth_date),
+         death_date = GREATEST(f.death_date, EXCLUDED.death_date),
+         last_encounter = GREATEST(f.last_encounter, EXCLUDED.last_encounter)
+   WHERE (f.birth_date, f.death_date, f.last_encounter)
+         IS DISTINCT FROM (GREATEST(f.birth_date, EXCLUDED.birth_date), GREATEST(f.death_date, EXCLUDED.death_date),
+                           GREATEST(f.last_encounter, EXCLUDED.last_encounter))
+$$;
+COMMENT ON FUNCTION @extschema@._record_patient_facts(bigint, text, date, date, date) IS
+  'records a registered patient''s birth, death or encounter date as retention facts, under the id and the MRN, each only moving later (as the owner: whoever registers or checks out needs no right on the facts)';
+
+CREATE FUNCTION @extschema@._patient_facts_from_registry() RETURNS trigger
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+  IF TG_RELID OPERATOR(pg_catalog.<>) '@extschema@.patients'::pg_catalog.regclass THEN
+    RAISE EXCEPTION USING ERRCODE = 'PS001',
+      MESSAGE = pg_catalog.format('trigger function @extschema@._patient_facts_from_registry() cannot run on table "%s"', TG_TABLE_NAME),
+      DETAIL = 'It works only on @extschema@.patients, where patsvc attaches it.',
+      HINT = 'Drop the trigger; patsvc''s trigger functions are not for other tables.';
+  END IF;
+  PERFORM @extschema@._record_patient_facts(NEW.id, NEW.mrn, NEW.birth_date, NEW.deceased_date, NULL);
+  RETURN NULL;
+END $$;
+COMMENT ON FUNCTION @extschema@._patient_facts_from_registry() IS
+  'trigger: a patient''s birth date and date of death become retention facts (under id and MRN)';
+CREATE TRIGGER retention_facts AFTER INSERT OR UPDATE OF birth_date, deceased_date, mrn ON @extschema@.patients
+  FOR EACH ROW WHEN (NEW.birth_date IS NOT NULL OR NEW.deceased_date IS NOT NULL)
+  EXECUTE FUNCTION @extschema@._patient_facts_from_registry();
+COMMENT ON TRIGGER retention_facts ON @extschema@.patients IS
+  'birth and death dates feed retention_patient_facts (only moving later)';
+
+CREATE FUNCTION @extschema@._patient_facts_from_visit() RETURNS trigger
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  visit_date date;
+  mrn text;
+BEGIN
+  IF TG_RELID OPERATOR(pg_catalog.<>) '@extschema@.appointments'::pg_catalog.regclass THEN
+    RAISE EXCEPTION USING ERRCODE = 'PS001',
+      MESSAGE = pg_catalog.format('trigger function @extschema@._patient_facts_from_visit() cannot run on table "%s"', TG_TABLE_NAME),
+      DETAIL = 'It works only on @extschema@.appointments, where patsvc attaches it.',
+      HINT = 'Drop the trigger; patsvc''s trigger functions are not for other tables.';
+  END IF;
+  -- the visit's date where it took place (the session's zone when it has no location)
+  SELECT (NEW.starts_at AT TIME ZONE l.time_zone)::date INTO visit_date
+    FROM @extschema@.locations l WHERE l.id OPERATOR(pg_catalog.=) NEW.location_id;
+  IF visit_date IS NULL THEN
+    visit_date := NEW.starts_at::date;
+  END IF;
+  SELECT p.mrn INTO mrn FROM @extschema@.patients p WHERE p.id OPERATOR(pg_catalog.=) NEW.patient_id;
+  PERFORM @extschema@._record_patient_facts(NEW.patient_id, mrn, NULL, NULL, visit_date);
+  RETURN NULL;
+END $$;
+COMMENT ON FUNCTION @extschema@._patient_facts_from_visit() IS
+  'trigger: the local date of a fulfilled visit becomes the patient''s last encounter, if later (under id and MRN)';
+CREATE TRIGGER retention_last_encounter AFTER INSERT OR UPDATE OF status ON @extschema@.appointments
+  FOR EACH ROW WHEN (NEW.status = 'fulfilled')
+  EXECUTE FUNCTION @extschema@._patient_facts_from_visit();
+COMMENT ON TRIGGER retention_last_encounter ON @extschema@.appointments IS
+  'a fulfilled visit moves the patient''s last encounter (retention_patient_facts) later';
+
+-- Visits fulfilled before these triggers existed (a database updated from
+-- 0.1.0): their latest date is each patient's last encounter.
+SELECT count(@extschema@._record_patient_facts(v.patient_id, p.mrn, NULL, NULL, v.last_visit)) AS patients_with_visits
+  FROM (SELECT a.patient_id,
+               max((a.starts_at AT TIME ZONE COALESCE(l.time_zone, pg_catalog.current_setting('TimeZone')))::date) AS last_visit
+          FROM @extschema@.appointments a LEFT JOIN @extschema@.locations l ON l.id = a.location_id
+         WHERE a.status = 'fulfilled'
+         GROUP BY a.patient_id) v
+  JOIN @extschema@.patients p ON p.id = v.patient_id;

@@ -1,0 +1,1 @@
+../../retention/93-registry-facts.sql
