@@ -104,6 +104,9 @@ GRANT EXECUTE ON FUNCTION @extschema@.patient_by_mrn(text)
   TO patsvc_front_desk, patsvc_scheduler, patsvc_biller, patsvc_records;
 GRANT SELECT ON @extschema@.patient_changes TO patsvc_front_desk, patsvc_records, patsvc_privacy_officer;
 GRANT SELECT ON @extschema@.patient_distinct_pairs TO patsvc_front_desk, patsvc_records;
+GRANT SELECT, INSERT, UPDATE ON @extschema@.patient_guardians TO patsvc_front_desk;
+GRANT SELECT ON @extschema@.patient_guardians TO patsvc_records;
+GRANT EXECUTE ON FUNCTION @extschema@.add_guardian(bigint, text, text, text, text, bigint, date, date) TO patsvc_front_desk;
 GRANT SELECT, INSERT, DELETE ON @extschema@.given_name_variants TO patsvc_admin;
 GRANT SELECT ON @extschema@.given_name_variants TO patsvc_front_desk;
 

@@ -26,3 +26,4 @@ SELECT patient_mrn IS NOT NULL AS registered
   FROM register_patient('Okafor', 'Peggy', '1971-09-23', 'female', confirm_new => true);
 SELECT update_patient(id, '{"city": "Boston"}') FROM patients WHERE given_name = 'Margaret';
 INSERT INTO given_name_variants (variant, name) VALUES ('gus', 'augustus'), ('augustus', 'augustus');
+SELECT add_guardian(id, 'Mia Lopez', 'parent', phone => '617 555 0111') > 0 AS guardian FROM patients WHERE given_name = 'Peggy';

@@ -210,4 +210,4 @@ SET session_replication_role = replica;
 DELETE FROM consents;
 RESET session_replication_role;
 TRUNCATE reminders, reminder_rules, waitlist_offers, waitlist, appointments, appointment_resources, time_off, availability,
-         appointment_types, resources, consents, patients, providers, locations RESTART IDENTITY;
+         appointment_types, resources, consents, patient_guardians, patients, providers, locations RESTART IDENTITY;

@@ -7,7 +7,7 @@ SET search_path = public, patsvc;
 \set SHOW_CONTEXT never
 SET TimeZone = 'UTC';
 -- ids and MRNs from 1 (the output shows them): start from an empty registry
-TRUNCATE patients, consents, patient_changes, patient_distinct_pairs, reminders, waitlist_offers, waitlist, appointments, appointment_resources RESTART IDENTITY;
+TRUNCATE patients, consents, patient_guardians, patient_changes, patient_distinct_pairs, reminders, waitlist_offers, waitlist, appointments, appointment_resources RESTART IDENTITY;
 SELECT setval('patsvc.patient_mrn_seq', 1, false) AS mrn_from;
 
 -- a patient, fields as the front desk types them
@@ -93,9 +93,17 @@ SELECT count(*) = :before AS nothing_written FROM patients;
 INSERT INTO patients (id, name) VALUES (900001, 'Legacy Name'), (900002, 'Legacy Name');
 SELECT count(DISTINCT mrn) AS distinct_mrns FROM patients WHERE id IN (900001, 900002);
 
+-- guardians: who may act for a patient (a minor's parents)
+SELECT patient_id AS kid FROM register_patient('Lopez', 'Mateo', '2019-08-09', 'male') \gset
+SELECT add_guardian(:kid, 'Mia Lopez', 'parent', phone => '+1 617-555-0111') > 0 AS guardian;
+SELECT name, relationship, phone, valid_until FROM patient_guardians WHERE patient_id = :kid;
+SELECT add_guardian(:kid, 'Mia Lopez', 'aunt');
+SELECT add_guardian(:kid, 'Mia Lopez', 'parent', phone => '555-0111');
+SELECT add_guardian(-5, 'Mia Lopez', 'parent');
+
 -- the matching helpers
 SELECT round(jaro_winkler('Martha', 'Marhta')::numeric, 3) AS jw, round(jaro_winkler('Dixon', 'Dicksonx')::numeric, 3) AS jw2,
        name_phonetic('Smith') = name_phonetic('Smyth') AS same_sound, name_phonetic('Schmidt') AS schmidt;
 
 -- leave no rows behind (the next files use their own patients)
-TRUNCATE patients, consents, patient_changes, patient_distinct_pairs, reminders, waitlist_offers, waitlist, appointments, appointment_resources RESTART IDENTITY;
+TRUNCATE patients, consents, patient_guardians, patient_changes, patient_distinct_pairs, reminders, waitlist_offers, waitlist, appointments, appointment_resources RESTART IDENTITY;

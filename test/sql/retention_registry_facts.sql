@@ -27,8 +27,8 @@ SELECT patient_id, birth_date, death_date, last_encounter FROM retention_patient
 INSERT INTO locations (id, name, time_zone) VALUES (88, 'Facts LA', 'America/Los_Angeles');
 INSERT INTO providers (id, name) VALUES (88, 'Dr Facts');
 INSERT INTO appointment_types (id, code, duration_minutes) VALUES (88, 'facts-visit', 30);
-INSERT INTO availability (provider_id, location_id, weekday, starts_local, ends_local)
-SELECT 88, 88, d, '00:00', '24:00' FROM generate_series(1, 7) d;
+INSERT INTO availability (id, provider_id, location_id, weekday, starts_local, ends_local)
+SELECT 880 + d, 88, 88, d, '00:00', '24:00' FROM generate_series(1, 7) d;   -- explicit ids: later files count theirs from 1
 INSERT INTO appointments (id, patient_id, provider_id, type_id, location_id, starts_at, resources)
 VALUES (88001, 880002, 88, 88, 88, '2025-03-04 07:00Z', '{}'),   -- 2025-03-03 23:00 in Los Angeles
        (88002, 880002, 88, 88, 88, '2025-01-10 18:00Z', '{}');

@@ -242,4 +242,4 @@ DROP OWNED BY sched_front_desk, sched_charge_nurse;
 DROP ROLE sched_front_desk;
 DROP ROLE sched_charge_nurse;
 TRUNCATE reminders, reminder_rules, waitlist_offers, waitlist, appointments, appointment_resources, time_off, availability, appointment_types, resources,
-         consents, patients, providers, locations RESTART IDENTITY;
+         consents, patient_guardians, patients, providers, locations RESTART IDENTITY;

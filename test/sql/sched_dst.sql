@@ -58,4 +58,4 @@ SELECT * FROM next_available('{13}', '2027-03-14 00:00Z', 'dst-visit', '{}', 5);
 SELECT * FROM next_available('{13}', '2027-11-07 00:00Z', 'dst-visit', '{}', 1);
 
 TRUNCATE reminders, reminder_rules, waitlist_offers, waitlist, appointments, appointment_resources, time_off, availability, appointment_types, resources,
-         consents, patients, providers, locations RESTART IDENTITY;
+         consents, patient_guardians, patients, providers, locations RESTART IDENTITY;

@@ -151,5 +151,5 @@ SELECT book(92, 92, '2027-10-30 19:40Z', 'night-visit');
 SELECT provider_id, starts_at, ends_at, location_id FROM appointments WHERE provider_id IN (91, 92) ORDER BY starts_at;
 
 TRUNCATE reminders, reminder_rules, waitlist_offers, waitlist, appointments, appointment_resources, time_off, availability, appointment_types, resources,
-         consents, patients, providers, locations RESTART IDENTITY;
+         consents, patient_guardians, patients, providers, locations RESTART IDENTITY;
 DROP FUNCTION ref_candidate_slots(bigint, tstzrange, bigint);

@@ -128,4 +128,4 @@ DROP OWNED BY rebook_nobody;
 DROP ROLE rebook_nobody;
 
 TRUNCATE reminders, reminder_rules, waitlist_offers, waitlist, appointments, appointment_resources, time_off, availability, appointment_types, resources,
-         consents, patients, providers, locations RESTART IDENTITY;
+         consents, patient_guardians, patients, providers, locations RESTART IDENTITY;

@@ -26,5 +26,5 @@ SELECT book_series(22, 21, '2027-03-01 15:00Z', 'therapy', 0);
 SELECT book_series(22, 21, '2027-03-01 15:00Z', 'therapy', 2, 7, '{}', 'Mars/Base');
 
 TRUNCATE reminders, reminder_rules, waitlist_offers, waitlist, appointments, appointment_resources, time_off, availability, appointment_types, resources,
-         consents, patients, providers, locations RESTART IDENTITY;
+         consents, patient_guardians, patients, providers, locations RESTART IDENTITY;
 SELECT setval('series_id_seq', 1, false) IS NOT NULL AS reset;

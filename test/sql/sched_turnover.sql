@@ -42,4 +42,4 @@ SELECT * FROM free_slots(961, '[2027-03-15 08:00Z, 2027-03-15 12:00Z)', 'buf-non
 
 -- the next file starts from an empty schedule, with ids from 1
 TRUNCATE reminders, reminder_rules, waitlist_offers, waitlist, appointments, appointment_resources, time_off,
-         availability, appointment_types, resources, consents, patients, providers, locations RESTART IDENTITY;
+         availability, appointment_types, resources, consents, patient_guardians, patients, providers, locations RESTART IDENTITY;

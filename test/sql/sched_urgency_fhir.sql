@@ -231,4 +231,4 @@ REVOKE ALL ON ALL FUNCTIONS IN SCHEMA patsvc FROM regress_fhir_reader;
 DROP ROLE regress_fhir_reader;
 
 TRUNCATE reminders, reminder_rules, waitlist_offers, waitlist, appointments, appointment_resources, time_off,
-         availability, appointment_types, resources, consents, patients, providers, locations RESTART IDENTITY;
+         availability, appointment_types, resources, consents, patient_guardians, patients, providers, locations RESTART IDENTITY;

@@ -63,4 +63,4 @@ SELECT a.status, a.type_id, count(r.id) AS reminders FROM appointments a LEFT JO
  WHERE a.starts_at >= '2027-03-22' GROUP BY a.id ORDER BY a.starts_at;
 
 TRUNCATE reminders, reminder_rules, waitlist_offers, waitlist, appointments, appointment_resources, time_off,
-         availability, appointment_types, resources, consents, patients, providers, locations RESTART IDENTITY;
+         availability, appointment_types, resources, consents, patient_guardians, patients, providers, locations RESTART IDENTITY;

@@ -1,0 +1,1 @@
+../../registry/40-guardians.sql
