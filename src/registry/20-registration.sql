@@ -20,7 +20,7 @@ COMMENT ON FUNCTION @extschema@.mrn_canonical(text) IS
 CREATE FUNCTION @extschema@.jaro_winkler(text, text) RETURNS double precision
   AS 'MODULE_PATHNAME', 'patsvc_jaro_winkler' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.jaro_winkler(text, text) IS
-  'Jaro-Winkler similarity (0 to 1) of two names compared as lower-case letters only (Martha, Marhta: 0.96)';
+  'Jaro-Winkler similarity (0 to 1) of two names compared as lower-case letters only, Latin letters with diacritics as their base letters (Martha, Marhta: 0.96; José, Jose: 1)';
 
 CREATE FUNCTION @extschema@.name_phonetic(text) RETURNS text
   AS 'MODULE_PATHNAME', 'patsvc_name_phonetic' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;

@@ -9,21 +9,84 @@
 #include "postgres.h"
 
 #include "fmgr.h"
+#include "mb/pg_wchar.h"
 #include "utils/builtins.h"
 
 #include "registry/registry.h"
 
+/*
+ * Latin letters with diacritics as their base letters (José, Jose; Müller,
+ * Muller; Dvořák, Dvorak): Latin-1 Supplement U+00C0-U+00FF and Latin
+ * Extended-A U+0100-U+017F.  One letter per code point; '2' marks the two
+ * letter ones (Æ ae, Þ th, ß ss, Ĳ ij, Œ oe: see fold_pair), '-' a sign that
+ * is no letter (×, ÷).
+ */
+static const char latin1_fold[] = "aaaaaa2ceeeeiiiidnooooo-ouuuuy22aaaaaa2ceeeeiiiidnooooo-ouuuuy2y";
+static const char latin_ext_a_fold[] =
+	"aaaaaacccccccc" "dddd" "eeeeeeeeee" "gggggggg" "hhhh" "iiiiiiiiii" "22" "jj" "kkk" "llllllllll"
+	"nnnnnnnnn" "oooooo" "22" "rrrrrr" "ssssssss" "tttttt" "uuuuuuuuuuuu" "ww" "yyy" "zzzzzz" "s";
+
+static const char *
+fold_pair(int cp)
+{
+	switch (cp)
+	{
+		case 0xC6: case 0xE6: return "ae";
+		case 0xDE: case 0xFE: return "th";
+		case 0xDF: return "ss";
+		case 0x132: case 0x133: return "ij";
+		default: return "oe";		/* U+0152, U+0153 */
+	}
+}
+
+/* Appends the folded form of code point cp (a letter with a diacritic) to out; false when cp is not one. */
+static bool
+fold_latin(int cp, char *out, int *n)
+{
+	char		c;
+
+	if (cp >= 0xC0 && cp <= 0xFF)
+		c = latin1_fold[cp - 0xC0];
+	else if (cp >= 0x100 && cp <= 0x17F)
+		c = latin_ext_a_fold[cp - 0x100];
+	else if (cp >= 0x300 && cp <= 0x36F)
+		return true;			/* a combining mark (José written decomposed): dropped */
+	else
+		return false;
+	if (c == '2')
+	{
+		memcpy(out + *n, fold_pair(cp), 2);
+		*n += 2;
+	}
+	else if (c != '-')
+		out[(*n)++] = c;
+	return true;
+}
+
+/*
+ * The comparison key of a name: lower-case ASCII letters, Latin letters with
+ * diacritics folded to their base letters (in UTF-8 and LATIN1 databases),
+ * letters of other scripts kept as they are, everything else dropped.
+ */
 char *
 name_key(const char *name)
 {
-	char	   *out = palloc(strlen(name) + 1);
+	int			encoding = GetDatabaseEncoding();
+	char	   *out = palloc(2 * strlen(name) + 1);	/* a 2-byte letter folds to at most 2 */
 	int			n = 0;
 
 	for (const unsigned char *c = (const unsigned char *) name; *c; c++)
 	{
 		if (*c >= 'A' && *c <= 'Z')
 			out[n++] = *c + ('a' - 'A');
-		else if ((*c >= 'a' && *c <= 'z') || *c >= 0x80)
+		else if (*c >= 'a' && *c <= 'z')
+			out[n++] = *c;
+		else if (encoding == PG_UTF8 && (c[0] & 0xE0) == 0xC0 && (c[1] & 0xC0) == 0x80 &&
+				 fold_latin(((c[0] & 0x1F) << 6) | (c[1] & 0x3F), out, &n))
+			c++;
+		else if (encoding == PG_LATIN1 && *c >= 0xC0 && fold_latin(*c, out, &n))
+			;
+		else if (*c >= 0x80)
 			out[n++] = *c;			/* letters of other scripts kept as they are */
 	}
 	out[n] = '\0';

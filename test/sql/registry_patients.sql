@@ -104,6 +104,11 @@ SELECT add_guardian(-5, 'Mia Lopez', 'parent');
 -- the matching helpers
 SELECT round(jaro_winkler('Martha', 'Marhta')::numeric, 3) AS jw, round(jaro_winkler('Dixon', 'Dicksonx')::numeric, 3) AS jw2,
        name_phonetic('Smith') = name_phonetic('Smyth') AS same_sound, name_phonetic('Schmidt') AS schmidt;
+-- Latin letters with diacritics compare as their base letters (precomposed or decomposed); other scripts as they are
+SELECT jaro_winkler('José', 'JOSE') AS jose, jaro_winkler(E'Jose\u0301', 'José') AS decomposed,
+       name_phonetic('Müller') = name_phonetic('Muller') AS muller, name_phonetic('Dvořák') AS dvorak,
+       jaro_winkler('Straße', 'Strasse') AS strasse, jaro_winkler('Nguyễn', 'Nguyen') < 1 AS beyond_latin_a,
+       jaro_winkler('李', '李') AS han;
 
 -- leave no rows behind (the next files use their own patients)
 TRUNCATE patients, consents, patient_guardians, patient_changes, patient_distinct_pairs, reminders, waitlist_offers, waitlist, appointments, appointment_resources RESTART IDENTITY;
