@@ -17,7 +17,8 @@
  * appointment_type_id and SELECT on appointment_types, and no row-level
  * security applies to appointment_types.  Otherwise (column privileges only,
  * a missing privilege, policies) book() runs that very statement, which
- * raises what the plpgsql function raised, in the same order.
+ * raises what the plpgsql function raised, in the same order; so does a code
+ * no type has (PS208 from appointment_type_id(), after the row's id was drawn).
  */
 #include "postgres.h"
 
@@ -126,31 +127,34 @@ read_type_id(const char *code, int64 *id)
 	return !isnull;
 }
 
-/* appointment_type_id(code) (inside SPI): the id, PS208 when no type has the code. */
-static int64
-type_id_of_code(const char *code, Oid types_relid)
+/*
+ * The id of the type with this code (inside SPI); false when there is none:
+ * then the statement by code raises appointment_type_id()'s PS208, after the
+ * new row's id was drawn, as the plpgsql book() did.
+ */
+static bool
+type_id_of_code(const char *code, Oid types_relid, int64 *id)
 {
 	bool		keep = strlen(code) < TYPE_CODE_KEYLEN;
 	CachedTypeCode *entry;
 	uint64		generation;
-	int64		id;
 
 	type_codes_open(types_relid);
 	if (keep && (entry = hash_search(type_codes, code, HASH_FIND, NULL)) != NULL)
-		return entry->id;
+	{
+		*id = entry->id;
+		return true;
+	}
 	generation = type_codes_generation;
-	if (!read_type_id(code, &id))
-		ereport(ERROR,
-				(errcode(ERRCODE_PATSVC_UNKNOWN_REFERENCE),
-				 errmsg("appointment type %s does not exist", code),
-				 errhint("Use a code of patsvc.appointment_types.")));
+	if (!read_type_id(code, id))
+		return false;
 	/* an invalidation during the read: it may be older than the change, keep nothing */
 	if (keep && !IsolationUsesXactSnapshot() && generation == type_codes_generation && type_codes != NULL)
 	{
 		entry = hash_search(type_codes, code, HASH_ENTER, NULL);
-		entry->id = id;
+		entry->id = *id;
 	}
-	return id;
+	return true;
 }
 
 /* ---- the cached path's conditions ------------------------------------------ */
@@ -223,7 +227,14 @@ patsvc_book(PG_FUNCTION_ARGS)
 	}
 	patsvc_spi_connect();
 	if (!by_code && !PG_ARGISNULL(3))
-		values[3] = Int64GetDatum(type_id_of_code(text_to_cstring(PG_GETARG_TEXT_PP(3)), types));
+	{
+		int64		type_id;
+
+		if (type_id_of_code(text_to_cstring(PG_GETARG_TEXT_PP(3)), types, &type_id))
+			values[3] = Int64GetDatum(type_id);
+		else
+			by_code = true;
+	}
 	rc = SPI_execute_plan(book_plan(by_code), values, nulls, false, 0);
 	if (rc != SPI_OK_INSERT_RETURNING)
 		elog(ERROR, "book: insert failed: %s", SPI_result_code_string(rc));
