@@ -59,27 +59,15 @@ COMMENT ON FUNCTION @extschema@.find_appointment(bigint) IS
   'the appointment row, locked FOR UPDATE; PS208 if there is none';
 
 CREATE FUNCTION @extschema@.cancel(appointment bigint, reason text) RETURNS void
-  LANGUAGE plpgsql
-  SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-  PERFORM @extschema@.find_appointment(appointment);
-  UPDATE @extschema@.appointments a SET status = 'cancelled', cancel_reason = reason
-   WHERE a.id OPERATOR(pg_catalog.=) appointment;
-END $$;
+  AS 'MODULE_PATHNAME', 'patsvc_cancel' LANGUAGE C VOLATILE;
+-- C (src/scheduling/cancel.c), as the caller: find_appointment's locking read, then the UPDATE
 COMMENT ON FUNCTION @extschema@.cancel(bigint, text) IS
   'cancels an appointment (frees its time); PS205 if its status cannot become cancelled';
 
 CREATE FUNCTION @extschema@.set_status(appointment bigint, status text) RETURNS void
-  LANGUAGE plpgsql
-  SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-  -- the status name and the transition are checked by trigger appointments_enforce
-  PERFORM @extschema@.find_appointment(appointment);
-  UPDATE @extschema@.appointments a SET status = set_status.status
-   WHERE a.id OPERATOR(pg_catalog.=) appointment;
-END $$;
+  AS 'MODULE_PATHNAME', 'patsvc_set_status' LANGUAGE C VOLATILE;
+-- C (src/scheduling/cancel.c), as the caller: find_appointment's locking read, then the UPDATE;
+-- the status name and the transition are checked by trigger appointments_enforce
 COMMENT ON FUNCTION @extschema@.set_status(bigint, text) IS
   'moves an appointment to another FHIR status; PS205 if the transition is not allowed';
 
