@@ -3,9 +3,11 @@
 #  1. bulk load of 500,000 non-conflicting appointments: patsvc (trigger
 #     enforcing provider, patient, room, hours) vs the btree_gist EXCLUDE
 #     reference (provider, patient and room constraints);
-#  2. single-appointment booking throughput, pgbench -c 2, on top of
-#     1,000,000 existing appointments: patsvc vs EXCLUDE vs a plain table
-#     (and, as INFO, the plain table with the three lookup indexes);
+#  2. single-appointment booking throughput, pgbench -M prepared -c 2, one
+#     statement per transaction, on top of 1,000,000 existing appointments:
+#     SELECT patsvc.book(...) and the bare INSERT into patsvc.appointments vs
+#     EXCLUDE, the ceiling (plain table + the three lookup indexes) and a
+#     plain table;
 #  3. free_slots (1 provider, 4 weeks) and next_available (500 providers,
 #     7 days) vs SQL references using multiranges; then next_available with
 #     a required ultrasound that is free, off 3 hours that morning, off all
@@ -132,65 +134,103 @@ INSERT INTO ref_floor_fk (patient_id, provider_id, type_id, location_id, starts_
 SELECT patient_id, provider_id, 1, 1, starts_at, starts_at + interval '20 minutes', starts_at, starts_at + interval '20 minutes',
        ARRAY[provider_id] FROM bench_rows WHERE d >= 100;
 VACUUM ANALYZE;
--- one booking per transaction into a free 20-minute gap; a collision with another client is refused and counted
-CREATE FUNCTION try_book(kind text, pat bigint, prov bigint, d int, k int) RETURNS void LANGUAGE plpgsql AS $$
-DECLARE
-  s timestamptz := ((date '2027-01-04' + d + time '09:00') AT TIME ZONE 'America/New_York')
-                   + k * interval '40 minutes' + interval '20 minutes';
-BEGIN
-  IF kind = 'patsvc' THEN
-    INSERT INTO patsvc.appointments (patient_id, provider_id, type_id, starts_at, resources) VALUES (pat, prov, 1, s, ARRAY[prov]);
-  ELSIF kind = 'floor' THEN
-    INSERT INTO ref_floor (patient_id, provider_id, type_id, location_id, starts_at, ends_at, held_from, held_until, resources)
-    VALUES (pat, prov, 1, 1, s, s + interval '20 minutes', s, s + interval '20 minutes', ARRAY[prov]);
-  ELSIF kind = 'floor_fk' THEN
-    INSERT INTO ref_floor_fk (patient_id, provider_id, type_id, location_id, starts_at, ends_at, held_from, held_until, resources)
-    VALUES (pat, prov, 1, 1, s, s + interval '20 minutes', s, s + interval '20 minutes', ARRAY[prov]);
-  ELSIF kind = 'plain_idx' THEN
-    INSERT INTO ref_plain_idx (patient_id, provider_id, room_id, during) VALUES (pat, prov, prov, tstzrange(s, s + interval '20 minutes'));
-  ELSIF kind = 'excl' THEN
-    INSERT INTO ref_excl (patient_id, provider_id, room_id, during) VALUES (pat, prov, prov, tstzrange(s, s + interval '20 minutes'));
-  ELSE
-    INSERT INTO ref_plain (patient_id, provider_id, room_id, during) VALUES (pat, prov, prov, tstzrange(s, s + interval '20 minutes'));
-  END IF;
-EXCEPTION WHEN exclusion_violation OR SQLSTATE 'PS204' THEN
-  NULL;
-END $$;
 SQL
 echo "existing appointments: $(psql -X -At -c 'SELECT count(*) FROM patsvc.appointments')"
 
-# 2. booking throughput: ROUNDS rounds of SECS seconds, the variants interleaved in each round (a
-# single 15 s run of each swung by 1.4x on this machine); a variant's tps = its transactions over
-# all rounds / its time over all rounds
+# 2. booking throughput: each variant is ONE prepared statement per pgbench transaction (no
+# wrapper function, no exception block), ROUNDS rounds of SECS seconds, the variants interleaved
+# in each round (a single 15 s run of each swung by 1.4x on this machine); a variant's tps = its
+# transactions over all rounds / its time over all rounds.
+#   book       SELECT patsvc.book(patient, provider, start, 'visit', ARRAY[room])
+#   insert     INSERT INTO patsvc.appointments (the same row, type id 1, no wrapper)
+#   excl       INSERT INTO ref_excl (btree_gist EXCLUDE on provider, patient, room: the reference)
+#   plain_idx  INSERT INTO ref_plain_idx (PK and the 3 btree lookup indexes, no check: the ceiling)
+#   plain      INSERT INTO ref_plain (PK only)
+#   floor, floor_fk  INFO: patsvc.appointments' columns and indexes without the trigger, without
+#              and with its 4 foreign keys
+# Errors: every booking goes to a free 20-minute gap no other booking of the run takes, so no
+# variant ever conflicts and every variant runs exactly the same statements' inputs.  A day
+# (from Monday 2027-01-04, 08:00-17:00 New York) has 17 such gaps around the existing
+# 09:00 + 40 min * k visits: 08:00, 08:20, 08:40, 09:20 + 40 min * k (k = 0..9), 15:40, 16:00,
+# 16:20, 16:40; 200 days x 17 gaps x 500 providers = 1,700,000 slots s, numbered
+# provider = s % 500 + 1, gap = s / 500 % 17, day = s / 8500, patient = 105001 + s % 5000
+# (patients without other visits; one patient's slots are 5,000 apart, never the same gap of
+# the same day; room = provider).  book and insert share patsvc.appointments, so each (round, variant)
+# gets its own range of 1,700,000 / (2 x ROUNDS) slots, and each pgbench client takes every
+# second number of it (:client_id, a counter :n kept per client), shuffled by permute(); the
+# unchecked tables (plain, ceiling, floors), faster, may wrap around to slots used before.  A
+# refused booking (23P01, PS2xx) would abort the client: pgbench then exits non-zero and the
+# bench stops with the error, for every variant alike, instead of measuring refusals.
 SECS=${SECS:-10}
 ROUNDS=${ROUNDS:-3}
-kinds="patsvc excl plain plain_idx floor floor_fk"
+kinds="book insert excl plain_idx plain floor floor_fk"
+allot=$(( 1700000 / (2 * ROUNDS) ))
+day0=$(psql -X -At -c "SELECT extract(epoch FROM timestamptz '2027-01-04 08:00 America/New_York')::bigint")
+# the start's epoch as pgbench computes it (New York is UTC-4 from day 69, 2027-03-14, on)
+ok=$(psql -X -At -c "SELECT bool_and(extract(epoch FROM (date '2027-01-04' + d + time '08:00') AT TIME ZONE 'America/New_York')
+                                     = $day0 + d * 86400 - CASE WHEN d >= 69 THEN 3600 ELSE 0 END)
+                     FROM generate_series(0, 199) d")
+[ "$ok" = t ] || { echo "bench error: the slot times computed by pgbench are not 08:00 New York" >&2; exit 1; }
+stmt() { # the one statement of a variant
+    local s="to_timestamp(:t)" e="to_timestamp(:t + 1200)"
+    local cols="(patient_id, provider_id, type_id, location_id, starts_at, ends_at, held_from, held_until, resources)"
+    case $1 in
+    book) echo "SELECT patsvc.book(:pat, :prov, $s, 'visit', ARRAY[:prov::bigint]);" ;;
+    insert) echo "INSERT INTO patsvc.appointments (patient_id, provider_id, type_id, starts_at, resources) VALUES (:pat, :prov, 1, $s, ARRAY[:prov::bigint]);" ;;
+    excl) echo "INSERT INTO ref_excl (patient_id, provider_id, room_id, during) VALUES (:pat, :prov, :prov, tstzrange($s, $e));" ;;
+    plain_idx) echo "INSERT INTO ref_plain_idx (patient_id, provider_id, room_id, during) VALUES (:pat, :prov, :prov, tstzrange($s, $e));" ;;
+    plain) echo "INSERT INTO ref_plain (patient_id, provider_id, room_id, during) VALUES (:pat, :prov, :prov, tstzrange($s, $e));" ;;
+    floor|floor_fk) echo "INSERT INTO ref_$1 $cols VALUES (:pat, :prov, 1, 1, $s, $e, $s, $e, ARRAY[:prov::bigint]);" ;;
+    esac
+}
 for kind in $kinds; do
     cat > "$work/$kind.sql" <<PGB
-\set prov random(1, 500)
-\set pat random(105001, 110000)
-\set d random(0, 199)
-\set k random(0, 9)
-SELECT try_book('$kind', :pat, :prov, :d, :k);
+\set i (2 * :n + :client_id) % $allot
+\set n :n + 1
+\set s :base + permute(:i, $allot)
+\set prov :s % 500 + 1
+\set g (:s / 500) % 17
+\set d :s / 8500
+\set pat 105001 + :s % 5000
+\set m case when :g < 3 then 20 * :g when :g < 13 then 80 + 40 * (:g - 3) else 460 + 20 * (:g - 13) end
+\set t $day0 + :d * 86400 - case when :d >= 69 then 3600 else 0 end + 60 * :m
+$(stmt "$kind")
 PGB
     echo 0 > "$work/$kind.tx"
 done
 for round in $(seq 1 "$ROUNDS"); do
     line="round $round:"
     for kind in $kinds; do
-        n=$(pgbench -n -c 2 -j 2 -T "$SECS" -f "$work/$kind.sql" 2>&1 | sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p')
+        lane=0
+        [ "$kind" = insert ] && lane=1
+        base=$(( ((round - 1) * 2 + lane) * allot ))
+        if ! pgbench -n -M prepared -c 2 -j 2 -T "$SECS" -D n=0 -D base="$base" -f "$work/$kind.sql" > "$work/out" 2>&1; then
+            echo "bench error: pgbench $kind failed (a refused booking aborts it):" >&2
+            tail -n 20 "$work/out" >&2
+            exit 1
+        fi
+        n=$(sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' "$work/out")
+        # the checked tables' slots must not wrap around (the plain tables may reuse theirs)
+        case $kind in book|insert|excl)
+            [ "$n" -lt $(( allot * 49 / 50 )) ] ||
+                { echo "bench error: $kind used nearly all its $allot slots: raise ROUNDS or lower SECS" >&2; exit 1; } ;;
+        esac
         echo $(( $(cat "$work/$kind.tx") + n )) > "$work/$kind.tx"
-        line="$line $kind $(( n / SECS )) tps"
+        line="$line $kind $(( n / SECS ))"
     done
-    echo "$line"
+    echo "$line (tps)"
 done
 tps() { awk -v n="$(cat "$work/$1.tx")" -v t="$(( SECS * ROUNDS ))" 'BEGIN { printf "%.0f", n / t }'; }
-tps_patsvc=$(tps patsvc); tps_excl=$(tps excl); tps_plain=$(tps plain)
-echo "RESULT booking throughput at 1,000,000 appointments: $(ratio "$tps_patsvc" "$tps_excl")x btree_gist EXCLUDE (target >= 2x) [patsvc $tps_patsvc tps, EXCLUDE $tps_excl tps, pgbench -c 2, $ROUNDS x $SECS s]"
-echo "RESULT booking throughput at 1,000,000 appointments: $(ratio "$tps_patsvc" "$tps_plain")x plain INSERT (target >= 0.6x) [patsvc $tps_patsvc tps, plain $tps_plain tps]"
-tps_plain_idx=$(tps plain_idx); tps_floor=$(tps floor); tps_floor_fk=$(tps floor_fk)
-echo "INFO booking ceiling: the plain table with the provider, patient and room btree indexes an overlap check reads, nothing else: $tps_plain_idx tps = $(ratio "$tps_plain_idx" "$tps_excl")x EXCLUDE, $(ratio "$tps_plain_idx" "$tps_plain")x plain; patsvc reaches $(ratio "$tps_patsvc" "$tps_plain_idx")x of it"
-echo "INFO booking throughput floor (same columns and indexes as patsvc.appointments, no trigger): $tps_floor tps = $(ratio "$tps_floor" "$tps_excl")x EXCLUDE, $(ratio "$tps_floor" "$tps_plain")x plain; with the same 4 foreign keys: $tps_floor_fk tps = $(ratio "$tps_floor_fk" "$tps_excl")x EXCLUDE, $(ratio "$tps_floor_fk" "$tps_plain")x plain; patsvc reaches $(ratio "$tps_patsvc" "$tps_floor_fk")x the floor with foreign keys"
+for kind in $kinds; do eval "tps_$kind=$(tps "$kind")"; done
+# shellcheck disable=SC2154  # set by the eval above
+{
+echo "RESULT booking throughput at 1,000,000 appointments, book(): $(ratio "$tps_book" "$tps_excl")x btree_gist EXCLUDE (target >= 1.6x, goal 2x) [book $tps_book tps, EXCLUDE $tps_excl tps, pgbench -M prepared -c 2, one statement per transaction, $ROUNDS x $SECS s]"
+echo "RESULT booking throughput, book() vs its INSERT: $(ratio "$tps_book" "$tps_insert")x (target >= 0.95x) [book $tps_book tps, INSERT INTO patsvc.appointments $tps_insert tps]"
+echo "INFO INSERT INTO patsvc.appointments: $tps_insert tps = $(ratio "$tps_insert" "$tps_excl")x EXCLUDE"
+echo "INFO ceiling, plain table + PK + the provider, patient and room btree indexes, no check: $tps_plain_idx tps = $(ratio "$tps_plain_idx" "$tps_excl")x EXCLUDE; book() reaches $(ratio "$tps_book" "$tps_plain_idx")x of it"
+echo "INFO plain table, PK only: $tps_plain tps = $(ratio "$tps_plain" "$tps_excl")x EXCLUDE; book() $(ratio "$tps_book" "$tps_plain")x of it"
+echo "INFO floor (patsvc.appointments' columns and indexes, no trigger): $tps_floor tps = $(ratio "$tps_floor" "$tps_excl")x EXCLUDE; with its 4 foreign keys: $tps_floor_fk tps = $(ratio "$tps_floor_fk" "$tps_excl")x EXCLUDE; book() $(ratio "$tps_book" "$tps_floor_fk")x of it"
+}
 
 fi
 
