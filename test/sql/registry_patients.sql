@@ -7,7 +7,7 @@ SET search_path = public, patsvc;
 \set SHOW_CONTEXT never
 SET TimeZone = 'UTC';
 -- ids and MRNs from 1 (the output shows them): start from an empty registry
-TRUNCATE patients, consents, patient_changes, patient_distinct_pairs, reminders, waitlist_offers, waitlist, appointments, appointment_resources RESTART IDENTITY;
+TRUNCATE patients, consents, patient_changes, patient_distinct_pairs, patient_merges, reminders, waitlist_offers, waitlist, appointments, appointment_resources RESTART IDENTITY;
 SELECT setval('patsvc.patient_mrn_seq', 1, false) AS mrn_from;
 
 -- a patient, fields as the front desk types them
@@ -98,4 +98,4 @@ SELECT round(jaro_winkler('Martha', 'Marhta')::numeric, 3) AS jw, round(jaro_win
        name_phonetic('Smith') = name_phonetic('Smyth') AS same_sound, name_phonetic('Schmidt') AS schmidt;
 
 -- leave no rows behind (the next files use their own patients)
-TRUNCATE patients, consents, patient_changes, patient_distinct_pairs, reminders, waitlist_offers, waitlist, appointments, appointment_resources RESTART IDENTITY;
+TRUNCATE patients, consents, patient_changes, patient_distinct_pairs, patient_merges, reminders, waitlist_offers, waitlist, appointments, appointment_resources RESTART IDENTITY;
