@@ -103,6 +103,18 @@ SELECT * FROM clinic_log ORDER BY line;
 SELECT survivor, duplicate, moved FROM patient_merges WHERE id = :merge2;
 SELECT mrn, patient_id FROM patient_mrn_aliases ORDER BY mrn;
 
+-- ---- retention: the survivor's facts become the later of both (inside a transaction rolled back:
+-- facts are never deleted)
+BEGIN;
+SELECT patient_id AS ret_s FROM register_patient('Quinn', 'Ada', '1950-02-03', 'female') \gset
+SELECT patient_id AS ret_d FROM register_patient('Quin', 'Addie', '1950-02-03', 'female', confirm_new => true) \gset
+INSERT INTO retention_patient_facts VALUES (:'ret_s', '1950-02-03', NULL, '2019-05-01'),
+                                           (:'ret_d', '1950-02-03', '2024-01-09', '2023-11-30');
+SELECT merge_patients(:ret_s, :ret_d, 'same person') > 0 AS merged;
+SELECT patient_id = :'ret_s' AS survivor, birth_date, death_date, last_encounter
+  FROM retention_patient_facts WHERE patient_id IN (:'ret_s', :'ret_d') ORDER BY 1 DESC;
+ROLLBACK;
+
 -- ---- every column of patsvc holding patient ids refuses merged patients ------------------
 SELECT c.relid, c.column_name, c.source,
        EXISTS (SELECT FROM pg_trigger t JOIN pg_proc f ON f.oid = t.tgfoid
