@@ -147,6 +147,6 @@ SET session_replication_role = replica;
 DELETE FROM consents;
 DELETE FROM patient_merges;
 RESET session_replication_role;
-TRUNCATE reminders, reminder_rules, waitlist_offers, waitlist, appointments, appointment_resources, availability, appointment_types,
-         consents, patient_changes, patient_distinct_pairs, patient_merges, patients, providers, locations RESTART IDENTITY;
+TRUNCATE reminders, reminder_rules, waitlist_offers, waitlist, appointments, appointment_resources, availability, time_off, appointment_types,
+         resources, consents, patient_changes, patient_distinct_pairs, patient_merges, patients, providers, locations RESTART IDENTITY;
 SELECT setval('patsvc.patient_mrn_seq', 1, false) AS mrn_reset;
