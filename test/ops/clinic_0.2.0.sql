@@ -26,3 +26,12 @@ SELECT patient_mrn IS NOT NULL AS registered
   FROM register_patient('Okafor', 'Peggy', '1971-09-23', 'female', confirm_new => true);
 SELECT update_patient(id, '{"city": "Boston"}') FROM patients WHERE given_name = 'Margaret';
 INSERT INTO given_name_variants (variant, name) VALUES ('gus', 'augustus'), ('augustus', 'augustus');
+
+-- merging duplicates: "Maggie Okafor" registered again, with a consent; merged into Margaret
+-- (patient_merges and patients.merged_into go through dump and restore, the MRN keeps resolving)
+SELECT patient_id AS maggie, patient_mrn AS maggie_mrn
+  FROM register_patient('Okafor', 'Maggie', '1971-09-23', 'female', confirm_new => true) \gset
+SELECT record_consent(:maggie, 'privacy-notice', '2026-03-03 10:00Z') IS NOT NULL AS consent;
+SELECT merge_patients(p.id, :maggie, 'same person, registered twice') IS NOT NULL AS merged
+  FROM patients p WHERE p.given_name = 'Margaret';
+SELECT patient_by_mrn(:'maggie_mrn') = (SELECT id FROM patients WHERE given_name = 'Margaret') AS alias_resolves;
