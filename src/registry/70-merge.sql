@@ -168,37 +168,11 @@ $$;
 COMMENT ON FUNCTION @extschema@.patient_reference_columns() IS
   'every column that holds patients.id: each one-column foreign key on patients(id), in any schema, and the columns registered in patient_references; merge_patients moves the rows of each';
 
--- No new row may name a merged patient (TG_ARGV[0]: the column).
+-- No new row may name a merged patient (C, merge.c: it is on the booking path).
 CREATE FUNCTION @extschema@.patient_reference_guard() RETURNS trigger
-  LANGUAGE plpgsql SECURITY DEFINER
-  SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-  pid bigint;
-  into_id bigint;
-BEGIN
-  IF TG_NARGS <> 1 OR TG_LEVEL <> 'ROW' OR TG_WHEN <> 'BEFORE' OR TG_OP NOT IN ('INSERT', 'UPDATE') THEN
-    RAISE EXCEPTION USING ERRCODE = 'PS001',
-      MESSAGE = format('trigger function patsvc.patient_reference_guard() cannot run as trigger "%s" on table "%s"',
-                       TG_NAME, TG_TABLE_NAME),
-      DETAIL = 'It runs BEFORE INSERT OR UPDATE FOR EACH ROW, with the name of the patient column as its argument.',
-      HINT = 'Create it as patsvc does for consents.patient_id.';
-  END IF;
-  pid := (to_jsonb(NEW) OPERATOR(pg_catalog.->>) TG_ARGV[0])::bigint;
-  IF pid IS NULL OR (TG_OP = 'UPDATE' AND pid = (to_jsonb(OLD) OPERATOR(pg_catalog.->>) TG_ARGV[0])::bigint) THEN
-    RETURN NEW;
-  END IF;
-  SELECT p.merged_into INTO into_id FROM @extschema@.patients p WHERE p.id = pid;
-  IF into_id IS NOT NULL THEN
-    RAISE EXCEPTION USING ERRCODE = 'PS422',
-      MESSAGE = format('patient %s was merged into patient %s', pid, into_id),
-      DETAIL = format('Rows of %s name the patient that was kept, not a merged duplicate.', TG_TABLE_NAME),
-      HINT = format('Use patient %s.', into_id);
-  END IF;
-  RETURN NEW;
-END $$;
+  AS 'MODULE_PATHNAME', 'patsvc_patient_reference_guard' LANGUAGE C;
 COMMENT ON FUNCTION @extschema@.patient_reference_guard() IS
-  'trigger on each column holding patients.id (argument: the column): a new or changed row naming a merged patient is refused (PS422, naming the survivor); runs as the owner to read patients.merged_into';
+  'trigger on each column holding patients.id (argument: the column): a new or changed row naming a merged patient is refused (PS422, naming the survivor); reads patients.merged_into as the owner of patients, with the latest snapshot';
 
 CREATE TRIGGER patient_reference_guard BEFORE INSERT OR UPDATE OF patient_id ON @extschema@.consents
   FOR EACH ROW EXECUTE FUNCTION @extschema@.patient_reference_guard('patient_id');

@@ -102,6 +102,17 @@ SELECT * FROM clinic_notes ORDER BY id;
 SELECT * FROM clinic_log ORDER BY line;
 SELECT survivor, duplicate, moved FROM patient_merges WHERE id = :merge2;
 SELECT mrn, patient_id FROM patient_mrn_aliases ORDER BY mrn;
+-- a clinic's table takes the same guard (README); attached wrongly, it says so
+CREATE TRIGGER patient_reference_guard BEFORE INSERT OR UPDATE OF pat ON clinic_notes
+  FOR EACH ROW EXECUTE FUNCTION patsvc.patient_reference_guard('pat');
+INSERT INTO clinic_notes VALUES (3, :peggy, 'late note');
+INSERT INTO clinic_notes VALUES (3, :mags, 'late note');
+CREATE TRIGGER wrong_column BEFORE INSERT ON clinic_notes FOR EACH ROW EXECUTE FUNCTION patsvc.patient_reference_guard('note');
+INSERT INTO clinic_notes VALUES (4, :mags, 'x');
+DROP TRIGGER wrong_column ON clinic_notes;
+CREATE TRIGGER wrong_time AFTER INSERT ON clinic_notes FOR EACH ROW EXECUTE FUNCTION patsvc.patient_reference_guard('pat');
+INSERT INTO clinic_notes VALUES (4, :mags, 'x');
+DROP TRIGGER wrong_time ON clinic_notes;
 
 -- ---- retention: the survivor's facts become the later of both (inside a transaction rolled back:
 -- facts are never deleted)
