@@ -49,8 +49,12 @@ SELECT count(*) AS merges FROM patient_merges;
 SELECT id, merged_into FROM patients ORDER BY id;
 -- a cancelled visit holds no time: now the merge goes through
 SELECT cancel(:p_overlapping, 'booked twice');
+-- a visit of Peggy's left outside the rules by a schedule change moves with her and stays on the
+-- rebooking worklist (a new patient alone checks the patient's rule only)
+SELECT apply_schedule_change($$INSERT INTO patsvc.time_off (provider_id, during, reason)
+                               VALUES (2, '[2027-03-16 13:00Z, 2027-03-16 16:00Z)', 'course')$$) AS to_rebook;
 SELECT merge_patients(:margaret, :peggy, 'same person, registered twice') AS merge_id \gset
-SELECT id, patient_id, status, starts_at FROM appointments ORDER BY id;
+SELECT id, patient_id, status, starts_at, needs_rebooking IS NOT NULL AS to_rebook FROM appointments ORDER BY id;
 SELECT id, patient_id FROM waitlist ORDER BY id;
 SELECT id, patient_id, consent_type, revoked_at FROM consents ORDER BY id;
 SELECT id, merged_into, mrn = :'peggy_mrn' AS keeps_mrn FROM patients ORDER BY id;
