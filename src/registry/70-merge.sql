@@ -156,6 +156,7 @@ AS $$
     JOIN pg_attribute a ON a.attrelid OPERATOR(pg_catalog.=) c.conrelid
                        AND a.attnum OPERATOR(pg_catalog.=) c.conkey[1]
    WHERE c.contype OPERATOR(pg_catalog.=) 'f'
+     AND c.conparentid OPERATOR(pg_catalog.=) 0   -- a partitioned table's key once, not per partition
      AND c.confrelid OPERATOR(pg_catalog.=) '@extschema@.patients'::regclass
      AND pg_catalog.array_length(c.conkey, 1) OPERATOR(pg_catalog.=) 1
      AND c.confkey[1] OPERATOR(pg_catalog.=) (SELECT attnum FROM pg_attribute
