@@ -181,6 +181,12 @@ COMMENT ON TRIGGER patient_reference_guard ON @extschema@.consents IS 'no consen
 CREATE TRIGGER patient_reference_guard BEFORE INSERT OR UPDATE OF merged_into ON @extschema@.patients
   FOR EACH ROW EXECUTE FUNCTION @extschema@.patient_reference_guard('merged_into');
 COMMENT ON TRIGGER patient_reference_guard ON @extschema@.patients IS 'a patient is merged into one in use (PS422)';
+-- patient_reference_guard asks a per-backend cache whether any patient was
+-- ever merged: a change of merged_into drops it in every backend
+CREATE TRIGGER merged_changed AFTER UPDATE OF merged_into ON @extschema@.patients
+  FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.cache_changed();
+COMMENT ON TRIGGER merged_changed ON @extschema@.patients IS
+  'a merge (merged_into set) drops every backend''s cached "no patient was ever merged"';
 CREATE TRIGGER patient_reference_guard BEFORE INSERT OR UPDATE OF patient_id ON @extschema@.patient_guardians
   FOR EACH ROW EXECUTE FUNCTION @extschema@.patient_reference_guard('patient_id');
 COMMENT ON TRIGGER patient_reference_guard ON @extschema@.patient_guardians IS 'no guardian of a merged patient (PS422)';

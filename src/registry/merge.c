@@ -3,7 +3,10 @@
  * every column that holds patients.id (its argument names the column).  A
  * new or changed value naming a merged patient (patients.merged_into set,
  * by merge_patients, 70-merge.sql) is refused with PS422, naming the patient
- * kept.  It runs on the booking path (appointments), so it is C: one kept
+ * kept.  It runs on the booking path (appointments), so it is C, and asks
+ * first a per-backend cache whether any patient was ever merged (the
+ * statement trigger merged_changed drops it when merged_into changes): a
+ * registry without merges costs a hash lookup per row.  Otherwise one kept
  * plan, read as the owner of patients (writers of a clinic's table may not
  * read patients), with the latest snapshot, so a merge that committed while
  * this writer waited for the merge's table lock is seen at every isolation
@@ -21,6 +24,7 @@
 #include "utils/syscache.h"
 
 #include "core/core.h"
+#include "core/rowcache.h"
 
 static SPIPlanPtr merged_plan = NULL;
 
@@ -48,6 +52,40 @@ rel_owner(Oid relid)
 	owner = ((Form_pg_class) GETSTRUCT(t))->relowner;
 	ReleaseSysCache(t);
 	return owner;
+}
+
+/* Has any patient been merged?  (One entry, id 0; the query ignores $1.) */
+typedef struct AnyMerged
+{
+	int64		id;
+	bool		any;
+} AnyMerged;
+
+static RowCache any_merged_cache = {
+	.relname = "patients",
+	.sql = "SELECT 1 FROM " PATSVC_SCHEMA ".patients WHERE merged_into IS NOT NULL AND $1 IS NOT NULL",
+	.entrysize = sizeof(AnyMerged),
+	.nelem = 4,
+	.limit = 1,
+};
+
+static bool
+read_any_merged(int64 unused, void *entry)
+{
+	PatsvcSavedUser saved;
+
+	patsvc_become_owner(rel_owner(patsvc_relid("patients")), &saved);
+	((AnyMerged *) entry)->any = row_cache_read(&any_merged_cache, 0);
+	patsvc_restore_user(&saved);
+	return true;
+}
+
+static bool
+any_patient_merged(void)
+{
+	AnyMerged	scratch;
+
+	return ((AnyMerged *) row_cache_lookup(&any_merged_cache, 0, read_any_merged, &scratch))->any;
 }
 
 /* The patient a merged patient was merged into; 0 for one in use (or none). */
@@ -114,6 +152,8 @@ patsvc_patient_reference_guard(PG_FUNCTION_ARGS)
 		if (!old_null && old == patient)
 			return PointerGetDatum(row);
 	}
+	if (!any_patient_merged())
+		return PointerGetDatum(row);
 	into = merged_into(patient);
 	if (into != 0)
 		ereport(ERROR,

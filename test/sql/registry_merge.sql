@@ -7,7 +7,7 @@ SET search_path = public, patsvc;
 \set VERBOSITY default
 \set SHOW_CONTEXT never
 SET TimeZone = 'UTC';
-TRUNCATE patients, consents, patient_changes, patient_distinct_pairs, patient_merges, reminders, waitlist_offers,
+TRUNCATE patients, consents, patient_guardians, patient_changes, patient_distinct_pairs, patient_merges, reminders, waitlist_offers,
          waitlist, appointments, appointment_resources RESTART IDENTITY;
 SELECT setval('patsvc.patient_mrn_seq', 1, false) AS mrn_from;
 
@@ -123,8 +123,9 @@ DROP TRIGGER wrong_time ON clinic_notes;
 BEGIN;
 SELECT patient_id AS ret_s FROM register_patient('Quinn', 'Ada', '1950-02-03', 'female') \gset
 SELECT patient_id AS ret_d FROM register_patient('Quin', 'Addie', '1950-02-03', 'female', confirm_new => true) \gset
-INSERT INTO retention_patient_facts VALUES (:'ret_s', '1950-02-03', NULL, '2019-05-01'),
-                                           (:'ret_d', '1950-02-03', '2024-01-09', '2023-11-30');
+-- (registration recorded both birth dates as facts already: the visits and the death are added)
+UPDATE retention_patient_facts SET last_encounter = '2019-05-01' WHERE patient_id = :'ret_s';
+UPDATE retention_patient_facts SET death_date = '2024-01-09', last_encounter = '2023-11-30' WHERE patient_id = :'ret_d';
 SELECT merge_patients(:ret_s, :ret_d, 'same person') > 0 AS merged;
 SELECT patient_id = :'ret_s' AS survivor, birth_date, death_date, last_encounter
   FROM retention_patient_facts WHERE patient_id IN (:'ret_s', :'ret_d') ORDER BY 1 DESC;
@@ -163,5 +164,5 @@ DELETE FROM consents;
 DELETE FROM patient_merges;
 RESET session_replication_role;
 TRUNCATE reminders, reminder_rules, waitlist_offers, waitlist, appointments, appointment_resources, availability, time_off, appointment_types,
-         resources, consents, patient_changes, patient_distinct_pairs, patient_merges, patients, providers, locations RESTART IDENTITY;
+         resources, consents, patient_guardians, patient_changes, patient_distinct_pairs, patient_merges, patients, providers, locations RESTART IDENTITY;
 SELECT setval('patsvc.patient_mrn_seq', 1, false) AS mrn_reset;
