@@ -113,8 +113,7 @@ DECLARE
   phf text[] := '{}'; phg text[] := '{}';
   i int; j int;
   nick text;
-  by_dob boolean;
-  by_name boolean;
+  ids bigint[] := '{}';
 BEGIN
   IF query IS NULL OR pg_catalog.btrim(query) OPERATOR(pg_catalog.=) '' THEN
     RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'the search is empty',
@@ -214,43 +213,57 @@ BEGIN
     END IF;
   END LOOP;
   -- where candidates come from: identifiers if any were typed, else the
-  -- birth date, else the names
-  by_dob := dob IS NOT NULL AND pg_catalog.cardinality(mrns || phones || emails) OPERATOR(pg_catalog.=) 0;
-  by_name := dob IS NULL AND pg_catalog.cardinality(mrns || phones || emails) OPERATOR(pg_catalog.=) 0;
+  -- birth date, else the names (each a small query on one index; without a
+  -- birth date, the first 100 of each reading in alphabetical order, which
+  -- holds the best-ranked: an equal name sorts before the longer ones it
+  -- is a prefix of, and 50 of each pair of sound-alike codes)
+  IF pg_catalog.cardinality(mrns || phones || emails) OPERATOR(pg_catalog.>) 0 THEN
+    ids := ARRAY(SELECT p.id FROM @extschema@.patients p
+                  WHERE p.mrn OPERATOR(pg_catalog.=) ANY (mrns) OR p.home_phone OPERATOR(pg_catalog.=) ANY (phones)
+                     OR p.mobile_phone OPERATOR(pg_catalog.=) ANY (phones) OR p.work_phone OPERATOR(pg_catalog.=) ANY (phones)
+                     OR pg_catalog.lower(p.email) OPERATOR(pg_catalog.=) ANY (emails));
+  ELSIF dob IS NOT NULL THEN
+    ids := ARRAY(SELECT p.id FROM @extschema@.patients p WHERE p.birth_date OPERATOR(pg_catalog.=) ANY (ARRAY[dob, dob_swap]));
+  ELSE
+    FOR i IN 1 .. pg_catalog.cardinality(pf) LOOP
+      IF pg[i] IS NOT NULL THEN
+        ids := ids OPERATOR(pg_catalog.||) ARRAY(
+          SELECT p.id FROM @extschema@.patients p
+           WHERE pg_catalog.lower(p.family_name) OPERATOR(pg_catalog.~>=~) pf[i]
+             AND pg_catalog.lower(p.family_name) OPERATOR(pg_catalog.~<~) pfh[i]
+             AND pg_catalog.lower(p.given_name) OPERATOR(pg_catalog.~>=~) pg[i]
+             AND pg_catalog.lower(p.given_name) OPERATOR(pg_catalog.~<~) pgh[i]
+           ORDER BY pg_catalog.lower(p.family_name) USING OPERATOR(pg_catalog.~<~),
+                    pg_catalog.lower(p.given_name) USING OPERATOR(pg_catalog.~<~)
+           LIMIT 100);
+      ELSE
+        ids := ids OPERATOR(pg_catalog.||) ARRAY(
+          SELECT p.id FROM @extschema@.patients p
+           WHERE pg_catalog.lower(p.family_name) OPERATOR(pg_catalog.~>=~) pf[i]
+             AND pg_catalog.lower(p.family_name) OPERATOR(pg_catalog.~<~) pfh[i]
+           ORDER BY pg_catalog.lower(p.family_name) USING OPERATOR(pg_catalog.~<~),
+                    pg_catalog.lower(p.given_name) USING OPERATOR(pg_catalog.~<~)
+           LIMIT 100);
+      END IF;
+    END LOOP;
+    FOR i IN 1 .. pg_catalog.cardinality(phf) LOOP
+      CONTINUE WHEN phf[i] OPERATOR(pg_catalog.=) '';
+      IF phg[i] IS NOT NULL THEN
+        ids := ids OPERATOR(pg_catalog.||) ARRAY(
+          SELECT p.id FROM @extschema@.patients p
+           WHERE p.family_phonetic OPERATOR(pg_catalog.=) phf[i] AND p.given_phonetic OPERATOR(pg_catalog.=) phg[i]
+           LIMIT 50);
+      ELSE
+        ids := ids OPERATOR(pg_catalog.||) ARRAY(
+          SELECT p.id FROM @extschema@.patients p WHERE p.family_phonetic OPERATOR(pg_catalog.=) phf[i]
+           ORDER BY p.family_phonetic, p.given_phonetic LIMIT 50);
+      END IF;
+    END LOOP;
+  END IF;
   RETURN QUERY
   WITH pairs AS (
     SELECT * FROM ROWS FROM (pg_catalog.unnest(pf), pg_catalog.unnest(pfh), pg_catalog.unnest(pfp), pg_catalog.unnest(pg),
                              pg_catalog.unnest(pgh), pg_catalog.unnest(pgp), pg_catalog.unnest(pgn)) AS q(f, fh, fp, g, gh, gp, gn)
-  ), cand AS (
-    SELECT p.id FROM @extschema@.patients p WHERE p.mrn OPERATOR(pg_catalog.=) ANY (mrns)
-    UNION SELECT p.id FROM @extschema@.patients p WHERE p.home_phone OPERATOR(pg_catalog.=) ANY (phones)
-    UNION SELECT p.id FROM @extschema@.patients p WHERE p.mobile_phone OPERATOR(pg_catalog.=) ANY (phones)
-    UNION SELECT p.id FROM @extschema@.patients p WHERE p.work_phone OPERATOR(pg_catalog.=) ANY (phones)
-    UNION SELECT p.id FROM @extschema@.patients p WHERE pg_catalog.lower(p.email) OPERATOR(pg_catalog.=) ANY (emails)
-    UNION SELECT p.id FROM @extschema@.patients p
-           WHERE by_dob AND p.birth_date OPERATOR(pg_catalog.=) ANY (ARRAY[dob, dob_swap])
-    UNION SELECT x.id FROM pairs q CROSS JOIN LATERAL (
-            SELECT p.id FROM @extschema@.patients p
-             WHERE by_name AND q.g IS NOT NULL
-               AND pg_catalog.lower(p.family_name) OPERATOR(pg_catalog.~>=~) q.f
-               AND pg_catalog.lower(p.family_name) OPERATOR(pg_catalog.~<~) q.fh
-               AND pg_catalog.lower(p.given_name) OPERATOR(pg_catalog.~>=~) q.g
-               AND pg_catalog.lower(p.given_name) OPERATOR(pg_catalog.~<~) q.gh
-             LIMIT 500) x
-    UNION SELECT x.id FROM pairs q CROSS JOIN LATERAL (
-            SELECT p.id FROM @extschema@.patients p
-             WHERE by_name AND q.g IS NULL
-               AND pg_catalog.lower(p.family_name) OPERATOR(pg_catalog.~>=~) q.f
-               AND pg_catalog.lower(p.family_name) OPERATOR(pg_catalog.~<~) q.fh
-             ORDER BY pg_catalog.lower(p.family_name) USING OPERATOR(pg_catalog.~<~),
-                      pg_catalog.lower(p.given_name) USING OPERATOR(pg_catalog.~<~)
-             LIMIT 200) x
-    UNION SELECT x.id FROM ROWS FROM (pg_catalog.unnest(phf), pg_catalog.unnest(phg)) AS s(fp, gp) CROSS JOIN LATERAL (
-            SELECT p.id FROM @extschema@.patients p
-             WHERE by_name AND s.fp OPERATOR(pg_catalog.<>) ''
-               AND p.family_phonetic OPERATOR(pg_catalog.=) s.fp
-               AND (s.gp IS NULL OR p.given_phonetic OPERATOR(pg_catalog.=) s.gp)
-             LIMIT 200) x
   ), scored AS (
     SELECT p.id, p.mrn, p.name, p.birth_date, p.family_name, p.given_name,
            p.mrn OPERATOR(pg_catalog.=) ANY (mrns) AS m_mrn,
@@ -259,7 +272,7 @@ BEGIN
            CASE WHEN p.birth_date OPERATOR(pg_catalog.=) dob THEN 2
                 WHEN p.birth_date OPERATOR(pg_catalog.=) dob_swap THEN 1 ELSE 0 END AS m_dob,
            n.lf, n.lg
-      FROM cand JOIN @extschema@.patients p ON p.id OPERATOR(pg_catalog.=) cand.id
+      FROM @extschema@.patients p
       LEFT JOIN LATERAL (
         SELECT l.lf, l.lg FROM (
           SELECT @extschema@._find_level(q.f, q.fp, NULL, p.family_name, p.family_phonetic) AS lf,
@@ -268,6 +281,7 @@ BEGIN
             FROM pairs q) l
          WHERE l.lf OPERATOR(pg_catalog.>) 0 AND (l.lg IS NULL OR l.lg OPERATOR(pg_catalog.>) 0)
          ORDER BY l.lf OPERATOR(pg_catalog.+) COALESCE(l.lg, 0) DESC LIMIT 1) n ON true
+     WHERE p.id OPERATOR(pg_catalog.=) ANY (ids)
   )
   SELECT s.id, s.mrn, s.name, s.birth_date,
          -- identifier 100 (MRN) or 90 (phone, e-mail), birth date 20 (10 swapped),
