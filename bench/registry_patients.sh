@@ -51,6 +51,10 @@ RESET session_replication_role;
 CREATE TABLE ref_patients (LIKE patsvc.patients INCLUDING DEFAULTS INCLUDING IDENTITY, PRIMARY KEY (id), UNIQUE (mrn));
 INSERT INTO ref_patients OVERRIDING SYSTEM VALUE SELECT * FROM patsvc.patients;
 SELECT setval(pg_get_serial_sequence('ref_patients', 'id'), (SELECT max(id) FROM ref_patients));
+-- INFO: the same columns and every index of patsvc.patients, no trigger (where the time goes)
+CREATE TABLE ref_patients_idx (LIKE patsvc.patients INCLUDING DEFAULTS INCLUDING IDENTITY INCLUDING INDEXES);
+INSERT INTO ref_patients_idx OVERRIDING SYSTEM VALUE SELECT * FROM patsvc.patients;
+SELECT setval(pg_get_serial_sequence('ref_patients_idx', 'id'), (SELECT max(id) FROM ref_patients_idx));
 VACUUM ANALYZE;
 CHECKPOINT;
 SQL
@@ -73,10 +77,11 @@ cat > "$work/plain.sql" <<PGB
 $new_person
 INSERT INTO ref_patients (family_name, given_name, name, birth_date, sex, mobile_phone) VALUES ((SELECT name FROM bench_family WHERE rank = :f), (SELECT name FROM bench_given WHERE rank = :g), (SELECT name FROM bench_given WHERE rank = :g) || ' ' || (SELECT name FROM bench_family WHERE rank = :f), date '1935-01-01' + :d, 'unknown', '617' || :ph);
 PGB
-echo 0 > "$work/patsvc.tx"; echo 0 > "$work/plain.tx"
+sed 's/INSERT INTO ref_patients /INSERT INTO ref_patients_idx /' "$work/plain.sql" > "$work/indexed.sql"
+echo 0 > "$work/patsvc.tx"; echo 0 > "$work/plain.tx"; echo 0 > "$work/indexed.tx"
 for round in $(seq 1 "$ROUNDS"); do
     line="round $round:"
-    for kind in patsvc plain; do
+    for kind in patsvc plain indexed; do
         out=$(pgbench -n -c 2 -j 2 -T "$SECS" -f "$work/$kind.sql" 2>&1)
         n=$(sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' <<< "$out")
         failed=$(sed -n 's/^number of failed transactions: \([0-9]*\).*/\1/p' <<< "$out")
@@ -91,6 +96,8 @@ done
 tps() { awk -v n="$(cat "$work/$1.tx")" -v t="$(( SECS * ROUNDS ))" 'BEGIN { printf "%.0f", n / t }'; }
 tps_patsvc=$(tps patsvc); tps_plain=$(tps plain)
 echo "RESULT register_patient at $N patients: $(ratio "$tps_patsvc" "$tps_plain")x plain INSERT (target >= 0.5x) [patsvc $tps_patsvc tps, plain $tps_plain tps, pgbench -c 2, $ROUNDS x $SECS s]"
+tps_indexed=$(tps indexed)
+echo "INFO the same INSERT into a table with every index of patsvc.patients ($(psql -X -At -c "SELECT count(*) FROM pg_indexes WHERE schemaname = 'patsvc' AND tablename = 'patients'")), no trigger: $tps_indexed tps = $(ratio "$tps_indexed" "$tps_plain")x plain; register_patient reaches $(ratio "$tps_patsvc" "$tps_indexed")x of it"
 echo "INFO pairs recorded by confirm_new (new people that looked like registered ones): $(psql -X -At -c 'SELECT count(*) FROM patsvc.patient_distinct_pairs')"
 
 # 2. find_patients: typical queries, taken from registered patients (new rows
