@@ -109,6 +109,7 @@ DECLARE
   -- name pairs (family token, given token; given NULL for a lone name)
   pf text[] := '{}'; pfh text[] := '{}'; pfp text[] := '{}';
   pg text[] := '{}'; pgh text[] := '{}'; pgp text[] := '{}'; pgn text[] := '{}';
+  pb integer[] := '{}';        -- 1 for the reading in typed order (family first), breaking ties
   -- sound-alike pairs for the index: family code, given code (NULL: any)
   phf text[] := '{}'; phg text[] := '{}';
   i int; j int;
@@ -187,11 +188,13 @@ BEGIN
       CONTINUE WHEN i OPERATOR(pg_catalog.=) j OR (comma AND j OPERATOR(pg_catalog.<=) pg_catalog.cardinality(fam_side));
       pf := pf OPERATOR(pg_catalog.||) names[i];
       pg := pg OPERATOR(pg_catalog.||) names[j];
+      pb := pb OPERATOR(pg_catalog.||) (CASE WHEN i OPERATOR(pg_catalog.<) j THEN 1 ELSE 0 END);
     END LOOP;
     IF pg_catalog.cardinality(names) OPERATOR(pg_catalog.=) 1
        OR (comma AND pg_catalog.cardinality(names) OPERATOR(pg_catalog.=) pg_catalog.cardinality(fam_side)) THEN
       pf := pf OPERATOR(pg_catalog.||) names[i];
       pg := pg OPERATOR(pg_catalog.||) NULL::text;
+      pb := pb OPERATOR(pg_catalog.||) 1;
     END IF;
   END LOOP;
   FOR i IN 1 .. pg_catalog.cardinality(pf) LOOP
@@ -263,7 +266,7 @@ BEGIN
   RETURN QUERY
   WITH pairs AS (
     SELECT * FROM ROWS FROM (pg_catalog.unnest(pf), pg_catalog.unnest(pfh), pg_catalog.unnest(pfp), pg_catalog.unnest(pg),
-                             pg_catalog.unnest(pgh), pg_catalog.unnest(pgp), pg_catalog.unnest(pgn)) AS q(f, fh, fp, g, gh, gp, gn)
+                             pg_catalog.unnest(pgh), pg_catalog.unnest(pgp), pg_catalog.unnest(pgn), pg_catalog.unnest(pb)) AS q(f, fh, fp, g, gh, gp, gn, b)
   ), scored AS (
     SELECT p.id, p.mrn, p.name, p.birth_date, p.family_name, p.given_name,
            p.mrn OPERATOR(pg_catalog.=) ANY (mrns) AS m_mrn,
@@ -271,25 +274,27 @@ BEGIN
            pg_catalog.lower(p.email) OPERATOR(pg_catalog.=) ANY (emails) AS m_email,
            CASE WHEN p.birth_date OPERATOR(pg_catalog.=) dob THEN 2
                 WHEN p.birth_date OPERATOR(pg_catalog.=) dob_swap THEN 1 ELSE 0 END AS m_dob,
-           n.lf, n.lg
+           n.lf, n.lg, n.b
       FROM @extschema@.patients p
       LEFT JOIN LATERAL (
-        SELECT l.lf, l.lg FROM (
+        SELECT l.lf, l.lg, l.b FROM (
           SELECT @extschema@._find_level(q.f, q.fp, NULL, p.family_name, p.family_phonetic) AS lf,
                  CASE WHEN q.g IS NULL THEN NULL
-                      ELSE @extschema@._find_level(q.g, q.gp, q.gn, p.given_name, p.given_phonetic) END AS lg
+                      ELSE @extschema@._find_level(q.g, q.gp, q.gn, p.given_name, p.given_phonetic) END AS lg, q.b
             FROM pairs q) l
          WHERE l.lf OPERATOR(pg_catalog.>) 0 AND (l.lg IS NULL OR l.lg OPERATOR(pg_catalog.>) 0)
-         ORDER BY l.lf OPERATOR(pg_catalog.+) COALESCE(l.lg, 0) DESC LIMIT 1) n ON true
+         ORDER BY l.lf OPERATOR(pg_catalog.+) COALESCE(l.lg, 0) DESC, l.b DESC LIMIT 1) n ON true
      WHERE p.id OPERATOR(pg_catalog.=) ANY (ids)
   )
   SELECT s.id, s.mrn, s.name, s.birth_date,
          -- identifier 100 (MRN) or 90 (phone, e-mail), birth date 20 (10 swapped),
-         -- each name 2 per level (equal 10, prefix 8, sound 6, nickname 4, typo 2)
+         -- each name 2 per level (equal 10, prefix 8, sound 6, nickname 4, typo 2),
+         -- 1 when the names match in the order typed (family name first)
          ((CASE WHEN s.m_mrn THEN 100 WHEN s.m_phone OR s.m_email THEN 90 ELSE 0 END)
           OPERATOR(pg_catalog.+) (s.m_dob OPERATOR(pg_catalog.*) 10)
           OPERATOR(pg_catalog.+) (COALESCE(s.lf, 0) OPERATOR(pg_catalog.*) 2)
-          OPERATOR(pg_catalog.+) (COALESCE(s.lg, 0) OPERATOR(pg_catalog.*) 2))::real,
+          OPERATOR(pg_catalog.+) (COALESCE(s.lg, 0) OPERATOR(pg_catalog.*) 2)
+          OPERATOR(pg_catalog.+) COALESCE(s.b, 0))::real,
          pg_catalog.array_to_string(ARRAY[
            CASE WHEN s.m_mrn THEN 'MRN' END,
            CASE WHEN s.m_phone THEN 'phone' END,

@@ -21,7 +21,8 @@ SELECT patient_id FROM register_patient('Garcia', 'Maria', '1962-02-01', 'female
 SELECT patient_id FROM register_patient('O''Brien', 'Katherine', '2001-12-11', 'female');       -- 7
 SELECT patient_id FROM register_patient('Nguyen', 'Thomas', '1980-01-02', 'male');              -- 8
 
--- names in any order, prefixes ("jo" is John, Joan, Joanna); an exact family name first
+-- names in any order, prefixes ("jo" is John, Joan, Joanna); of equal matches, the
+-- reading in the order typed (family name first) first
 SELECT * FROM find_patients('smith jo');
 SELECT * FROM find_patients('JO SMITH');
 -- comma form: family name before the comma, given after (Johnson Smith is not "smith, jo")
