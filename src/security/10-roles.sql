@@ -104,6 +104,15 @@ GRANT EXECUTE ON FUNCTION @extschema@.register_patient(text, text, date, text, t
                           @extschema@.next_mrn() TO patsvc_front_desk;
 GRANT EXECUTE ON FUNCTION @extschema@.patient_by_mrn(text)
   TO patsvc_front_desk, patsvc_scheduler, patsvc_biller, patsvc_records;
+-- find_patients runs with the caller's rights: it finds what the caller may
+-- read (SELECT on patients) and reads the nicknames (no patient data)
+GRANT EXECUTE ON FUNCTION @extschema@.find_patients(text, date, integer),
+                          @extschema@._find_patients(text, date, integer),
+                          @extschema@._find_level(text, text, text, text, text),
+                          @extschema@._find_prefix_end(text),
+                          @extschema@._find_date(text)
+  TO patsvc_front_desk, patsvc_scheduler, patsvc_biller, patsvc_records;
+GRANT SELECT ON @extschema@.given_name_variants TO patsvc_scheduler, patsvc_biller, patsvc_records;
 GRANT SELECT ON @extschema@.patient_changes TO patsvc_front_desk, patsvc_records, patsvc_privacy_officer;
 GRANT SELECT ON @extschema@.patient_distinct_pairs TO patsvc_front_desk, patsvc_records;
 GRANT SELECT, INSERT, UPDATE ON @extschema@.patient_guardians TO patsvc_front_desk;
