@@ -9,6 +9,9 @@ SELECT * FROM register_patient('Okafor', 'Margaret', '1971-09-23', 'female', mob
 SELECT id, mrn, name, mobile_phone, email, state, zip FROM patients WHERE family_name = 'Okafor';
 -- She comes back a month later; the new clerk types "Peggy Okafer": caught inside the insert
 SELECT * FROM register_patient('Okafer', 'Peggy', '1971-09-23', 'female');
+-- Found the way the front desk types: part of the name and the birth date, or a phone number
+SELECT patient_id, mrn, name, birth_date, why FROM find_patients('okafor marg 9/23/1971');
+SELECT patient_id, mrn, name, why FROM find_patients('(617) 555-0173');
 -- Found by the MRN on her card, typed loosely
 SELECT patient_by_mrn(lower(mrn)) AS found FROM patients WHERE family_name = 'Okafor';
 -- A mistyped MRN is caught by its check digit
