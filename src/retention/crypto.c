@@ -123,9 +123,12 @@ cache_forget(void)
 static SPIPlanPtr key_select_plan = NULL;
 static SPIPlanPtr key_insert_plan = NULL;
 
-/* The patient's key into key; false when there is none. */
+/*
+ * The patient's key into key; false when there is none.  read_only: with the
+ * statement's snapshot; otherwise with a new one (sees a key just committed).
+ */
 static bool
-key_lookup(text *patient, uint8 *key)
+key_lookup(text *patient, uint8 *key, bool read_only)
 {
 	static const Oid types[1] = {TEXTOID};
 	Datum		values[1] = {PointerGetDatum(patient)};
@@ -134,7 +137,7 @@ key_lookup(text *patient, uint8 *key)
 
 	patsvc_kept_plan(&key_select_plan, "SELECT key FROM " PATSVC_SCHEMA ".patient_keys WHERE patient_id = $1",
 					 1, types);
-	if (keys_execute(key_select_plan, values, NULL, true) != SPI_OK_SELECT)
+	if (keys_execute(key_select_plan, values, NULL, read_only) != SPI_OK_SELECT)
 		elog(ERROR, "patsvc: reading a patient key failed");
 	if (SPI_processed == 0)
 		return false;
@@ -153,7 +156,7 @@ key_get_or_create(text *patient, uint8 *key)
 	bytea	   *k;
 	Datum		values[2];
 
-	if (key_lookup(patient, key))
+	if (key_lookup(patient, key, true))
 		return;
 	k = palloc(VARHDRSZ + SEAL_KEY_LEN);
 	SET_VARSIZE(k, VARHDRSZ + SEAL_KEY_LEN);
@@ -167,7 +170,7 @@ key_get_or_create(text *patient, uint8 *key)
 	if (keys_execute(key_insert_plan, values, NULL, false) != SPI_OK_INSERT)
 		elog(ERROR, "patsvc: storing a patient key failed");
 	explicit_bzero(VARDATA(k), SEAL_KEY_LEN);
-	if (!key_lookup(patient, key))	/* a concurrent session's key won the race: use it */
+	if (!key_lookup(patient, key, false))	/* ours, or a concurrent session's that won the race */
 		elog(ERROR, "patsvc: the new patient key is not visible");
 }
 
@@ -337,7 +340,7 @@ patsvc_unseal(PG_FUNCTION_ARGS)
 
 		patsvc_spi_connect();
 		require_encrypted(relid, ACL_SELECT, "SELECT", "unseal");
-		found = key_lookup(patient, key);
+		found = key_lookup(patient, key, true);
 		patsvc_spi_finish();
 		if (!found)
 			ereport(ERROR,
