@@ -53,3 +53,6 @@ SELECT id, patient_id, consent_type, signed_by, signer_relationship, valid_from,
 FROM consents ORDER BY id;
 DELETE FROM consents WHERE patient_id = 1;
 SELECT revoke_consent(id, 'again') FROM consents WHERE revoked_at IS NOT NULL;
+-- encrypted columns read back (in a restored copy: with the key vault imported)
+SELECT id, mrn, unseal('public.lab_results', mrn, result) AS result, unseal('public.lab_results', mrn, comment) AS comment
+FROM public.lab_results ORDER BY id;

@@ -27,3 +27,14 @@ SELECT patient_mrn IS NOT NULL AS registered
 SELECT update_patient(id, '{"city": "Boston"}') FROM patients WHERE given_name = 'Margaret';
 INSERT INTO given_name_variants (variant, name) VALUES ('gus', 'augustus'), ('augustus', 'augustus');
 SELECT add_guardian(id, 'Mia Lopez', 'parent', phone => '617 555 0111') > 0 AS guardian FROM patients WHERE given_name = 'Peggy';
+
+-- cryptographic erase: a protected table with two encrypted columns (ciphertext in the
+-- dump, the keys backed up apart: ops_dump_restore.sh imports the vault into each copy)
+CREATE TABLE public.lab_results (id int PRIMARY KEY, mrn text NOT NULL, taken date NOT NULL,
+                                 result bytea, comment bytea);
+SELECT protect('public.lab_results', 'tx_physician', 'mrn', 'taken');
+SELECT encrypt_columns('public.lab_results', ARRAY['result', 'comment']);
+INSERT INTO public.lab_results
+SELECT v.id, v.mrn, v.taken, seal('public.lab_results', v.mrn, v.r), seal('public.lab_results', v.mrn, v.c)
+  FROM (VALUES (1, 'MRN-100', DATE '2026-03-02', 'HbA1c 6.1 %', 'repeat in 6 months'),
+               (2, 'MRN-200', DATE '2026-03-03', 'LDL 130 mg/dL', NULL)) v(id, mrn, taken, r, c);
