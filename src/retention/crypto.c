@@ -31,6 +31,7 @@
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
+#include "utils/hsearch.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
 
@@ -83,41 +84,108 @@ keys_execute(SPIPlanPtr plan, Datum *values, const char *nulls, bool read_only)
 /* ---- keys ------------------------------------------------------------------ */
 
 /*
- * One key remembered for one statement, one table and one use (seal or
- * unseal): the encrypted columns of a row share it, and its checks were made.
+ * Keys remembered for one statement (the client's statement and the command
+ * within it), by table, use (seal or unseal) and patient: the checks were
+ * made and the key read for that statement, so a statement reads each
+ * patient's key once.  The cache is emptied (and the keys zeroed) when the
+ * next statement asks, and by every shredding and import.
  */
+#define KEY_NAME_LEN	256
+#define KEY_CACHE_MAX	50000
+
+typedef struct KeyEntry
+{
+	char		name[KEY_NAME_LEN];	/* relid/use/patient */
+	uint8		key[SEAL_KEY_LEN];
+} KeyEntry;
+
+static HTAB *key_cache = NULL;
 static LocalTransactionId cached_lxid = InvalidLocalTransactionId;
 static CommandId cached_cid = InvalidCommandId;
-static Oid	cached_relid = InvalidOid;
-static bool cached_sealing = false;
-static char *cached_patient = NULL;
-static uint8 cached_key[SEAL_KEY_LEN];
+static TimestampTz cached_stmt = 0;
 
+/* Same transaction, command and client statement as when the cache was filled. */
 static bool
-cache_hit(Oid relid, bool sealing, const char *patient)
+cache_current(void)
 {
-	return cached_patient != NULL && cached_lxid == MyProc->lxid && cached_cid == GetCurrentCommandId(false) &&
-		cached_relid == relid && cached_sealing == sealing && strcmp(cached_patient, patient) == 0;
+	return cached_lxid == MyProc->lxid && cached_cid == GetCurrentCommandId(false) &&
+		cached_stmt == GetCurrentStatementStartTimestamp();
 }
 
 static void
-cache_set(Oid relid, bool sealing, const char *patient, const uint8 *key)
+cache_stamp(void)
 {
-	cached_relid = relid;
-	cached_sealing = sealing;
-	if (cached_patient != NULL)
-		pfree(cached_patient);
-	cached_patient = MemoryContextStrdup(TopMemoryContext, patient);
-	memcpy(cached_key, key, SEAL_KEY_LEN);
 	cached_lxid = MyProc->lxid;
 	cached_cid = GetCurrentCommandId(false);
+	cached_stmt = GetCurrentStatementStartTimestamp();
 }
 
 static void
 cache_forget(void)
 {
-	cached_lxid = InvalidLocalTransactionId;
-	explicit_bzero(cached_key, SEAL_KEY_LEN);
+	HASH_SEQ_STATUS seq;
+	KeyEntry   *e;
+
+	if (key_cache == NULL || hash_get_num_entries(key_cache) == 0)
+		return;
+	hash_seq_init(&seq, key_cache);
+	while ((e = hash_seq_search(&seq)) != NULL)
+	{
+		explicit_bzero(e->key, SEAL_KEY_LEN);
+		hash_search(key_cache, e->name, HASH_REMOVE, NULL);
+	}
+}
+
+/* The cache's name for the key, or false when the patient id is too long to cache. */
+static bool
+cache_name(Oid relid, bool sealing, const char *patient, char *name)
+{
+	return snprintf(name, KEY_NAME_LEN, "%u/%c/%s", relid, sealing ? 's' : 'u', patient) < KEY_NAME_LEN;
+}
+
+static bool
+cache_find(Oid relid, bool sealing, const char *patient, uint8 *key)
+{
+	char		name[KEY_NAME_LEN];
+	KeyEntry   *e;
+
+	if (!cache_current())
+	{
+		cache_forget();
+		cache_stamp();
+		return false;
+	}
+	if (key_cache == NULL || !cache_name(relid, sealing, patient, name))
+		return false;
+	e = hash_search(key_cache, name, HASH_FIND, NULL);
+	if (e == NULL)
+		return false;
+	memcpy(key, e->key, SEAL_KEY_LEN);
+	return true;
+}
+
+static void
+cache_set(Oid relid, bool sealing, const char *patient, const uint8 *key)
+{
+	char		name[KEY_NAME_LEN];
+	KeyEntry   *e;
+
+	if (!cache_name(relid, sealing, patient, name))
+		return;
+	if (key_cache == NULL)
+	{
+		HASHCTL		ctl;
+
+		ctl.keysize = KEY_NAME_LEN;
+		ctl.entrysize = sizeof(KeyEntry);
+		key_cache = hash_create("patsvc patient keys of a statement", 256, &ctl, HASH_ELEM | HASH_STRINGS);
+	}
+	if (hash_get_num_entries(key_cache) >= KEY_CACHE_MAX)
+		cache_forget();
+	/* a key made or read by this statement: the command id may have moved (SPI's INSERT) */
+	cache_stamp();
+	e = hash_search(key_cache, name, HASH_ENTER, NULL);
+	memcpy(e->key, key, SEAL_KEY_LEN);
 }
 
 static SPIPlanPtr key_select_plan = NULL;
@@ -302,7 +370,7 @@ patsvc_seal(PG_FUNCTION_ARGS)
 	uint8		key[SEAL_KEY_LEN];
 	bytea	   *out;
 
-	if (!cache_hit(relid, true, p))
+	if (!cache_find(relid, true, p, key))
 	{
 		patsvc_spi_connect();
 		if (pg_class_aclcheck(relid, GetOuterUserId(), ACL_UPDATE) == ACLCHECK_OK)
@@ -313,9 +381,9 @@ patsvc_seal(PG_FUNCTION_ARGS)
 		key_get_or_create(patient, key);
 		patsvc_spi_finish();
 		cache_set(relid, true, p, key);
-		explicit_bzero(key, SEAL_KEY_LEN);
 	}
-	out = encrypt(cached_key, (bytea *) PG_GETARG_TEXT_PP(2));
+	out = encrypt(key, (bytea *) PG_GETARG_TEXT_PP(2));
+	explicit_bzero(key, SEAL_KEY_LEN);
 	PG_RETURN_BYTEA_P(out);
 }
 
@@ -334,7 +402,7 @@ patsvc_unseal(PG_FUNCTION_ARGS)
 	uint8		key[SEAL_KEY_LEN];
 	bytea	   *plain;
 
-	if (!cache_hit(relid, false, p))
+	if (!cache_find(relid, false, p, key))
 	{
 		bool		found;
 
@@ -349,9 +417,9 @@ patsvc_unseal(PG_FUNCTION_ARGS)
 					 errdetail("The key was destroyed with the patient's last encrypted record (cryptographic erase) or by patsvc.shred_patient(), or was never imported into this database."),
 					 errhint("If this database was restored, import the current key vault with patsvc.import_patient_keys(); a shredded key is gone for good.")));
 		cache_set(relid, false, p, key);
-		explicit_bzero(key, SEAL_KEY_LEN);
 	}
-	plain = decrypt(cached_key, PG_GETARG_BYTEA_PP(2));
+	plain = decrypt(key, PG_GETARG_BYTEA_PP(2));
+	explicit_bzero(key, SEAL_KEY_LEN);
 	pg_verify_mbstr(GetDatabaseEncoding(), VARDATA_ANY(plain), VARSIZE_ANY_EXHDR(plain), false);
 	PG_RETURN_TEXT_P((text *) plain);
 }
