@@ -99,7 +99,8 @@ build/areas.h: $(wildcard src/*/area.mk)
 	  for a in $(INIT_AREAS); do printf ' %s_init();' "$$a"; done; \
 	  echo ' } while (0)'; } > $@
 
-$(OBJS): $(GENERATED_HEADERS)
+# the objects and their LLVM bitcode (with_llvm builds both, in parallel) need the generated headers first
+$(OBJS) $(OBJS:.o=.bc): $(GENERATED_HEADERS)
 
 # README's SQLSTATE table, rewritten from src/errcodes.txt
 .PHONY: readme-sqlstates

@@ -23,3 +23,15 @@ SELECT id, mrn, distinct_confirmed_by FROM patients WHERE given_name = 'Daniel' 
 -- A change of address is kept with who made it
 SELECT update_patient(id, '{"address_line1": "12 Elm St", "city": "Boston"}') FROM patients WHERE family_name = 'Okafor' AND given_name = 'Margaret';
 SELECT changed_by, old_values, new_values FROM patient_changes ORDER BY id;
+-- Another clerk registered "Peggy Okafer" anyway (confirm_new) and booked her a visit; records staff
+-- find the duplicate and merge her into Margaret: the visit moves, her MRN keeps finding Margaret,
+-- the merge is audited, and nothing new can be written for the merged record
+SELECT patient_id AS peggy, patient_mrn AS peggy_mrn
+  FROM register_patient('Okafer', 'Peggy', '1971-09-23', 'female', confirm_new => true) \gset
+SELECT book(:peggy, 1, '2027-03-18 18:00Z', 'visit') AS peggy_visit \gset
+SELECT merge_patients(id, :peggy, 'same person: Peggy is a nickname of Margaret, family name misspelled') AS merge_id
+  FROM patients WHERE family_name = 'Okafor' AND given_name = 'Margaret';
+SELECT id, patient_id, starts_at FROM appointments WHERE id = :peggy_visit;
+SELECT patient_by_mrn(:'peggy_mrn') AS peggy_card_finds, (SELECT id FROM patients WHERE given_name = 'Margaret') AS margaret;
+SELECT survivor, duplicate, reason, merged_by, moved FROM patient_merges;
+SELECT book(:peggy, 1, '2027-03-19 18:00Z', 'visit');

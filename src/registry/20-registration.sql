@@ -302,7 +302,8 @@ DECLARE
   canonical text := @extschema@.mrn_canonical(mrn);
   found_id bigint;
 BEGIN
-  SELECT p.id INTO found_id FROM @extschema@.patients p WHERE p.mrn OPERATOR(pg_catalog.=) canonical;
+  -- a merged duplicate's MRN names the patient it was merged into (patient_mrn_aliases)
+  SELECT COALESCE(p.merged_into, p.id) INTO found_id FROM @extschema@.patients p WHERE p.mrn OPERATOR(pg_catalog.=) canonical;
   IF NOT FOUND THEN
     RAISE EXCEPTION USING ERRCODE = 'PS413', MESSAGE = pg_catalog.format('no patient has medical record number %s', canonical),
       HINT = 'Check the number; patsvc.find_patients searches by name, birth date and phone.';
@@ -310,7 +311,7 @@ BEGIN
   RETURN found_id;
 END $$;
 COMMENT ON FUNCTION @extschema@.patient_by_mrn(text) IS
-  'the patient with this medical record number as staff type it (case, spaces, dashes ignored); 22P02 for a wrong check digit, PS413 when none has it';
+  'the patient with this medical record number as staff type it (case, spaces, dashes ignored), the survivor for the MRN of a merged duplicate; 22P02 for a wrong check digit, PS413 when none has it';
 
 -- backups: the history and a clinic's own name variants are users' data
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.patient_changes', '');

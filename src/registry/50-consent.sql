@@ -183,6 +183,13 @@ BEGIN
     NEW.recorded_at := now();
     RETURN NEW;
   ELSIF TG_OP = 'UPDATE' THEN
+    -- the one other change: merge_patients moves a merged duplicate's consents to the patient kept
+    IF NEW.patient_id IS DISTINCT FROM OLD.patient_id
+       AND (to_jsonb(NEW) - 'patient_id') = (to_jsonb(OLD) - 'patient_id') THEN
+      IF @extschema@.merge_moving(OLD.patient_id, NEW.patient_id) THEN
+        RETURN NEW;
+      END IF;
+    END IF;
     RETURN @extschema@.consent_revocation(OLD, NEW);
   ELSIF TG_OP = 'DELETE' THEN
     RAISE EXCEPTION USING ERRCODE = 'PS402',
@@ -198,7 +205,7 @@ BEGIN
   RETURN NULL;
 END $$;
 COMMENT ON FUNCTION @extschema@.consents_guard() IS
-  'trigger: a new consent gets valid_from, recorded_by and recorded_at and is refused with an explanation (PS403, 23503) when it breaks a rule; UPDATE only revokes (consent_revocation); DELETE and TRUNCATE of rows are refused (PS402)';
+  'trigger: a new consent gets valid_from, recorded_by and recorded_at and is refused with an explanation (PS403, 23503) when it breaks a rule; UPDATE only revokes (consent_revocation), or moves the consent of a merged duplicate inside its merge (merge_moving); DELETE and TRUNCATE of rows are refused (PS402)';
 
 -- The one change a consent takes: revoked_at and revoked_reason set once.
 CREATE FUNCTION @extschema@.consent_revocation(o @extschema@.consents, n @extschema@.consents)

@@ -12,6 +12,7 @@
  *      family name, phones, e-mail), so of two sessions registering the same
  *      person at once the second waits for the first, and reads with the
  *      latest snapshot, so it sees the first one's row once it commits.
+ * A merged duplicate (merged_into set, 70-merge.sql) is never a candidate.
  * Rows without a birth date, family and given name (a bare name, as
  * scheduling's tests write) are not matched.
  */
@@ -341,6 +342,7 @@ refuse_duplicates(HeapTuple row, TupleDesc desc, Oid owner, bool confirmed)
 					 "  WHERE a.variant = $7 AND b.variant = pg_catalog.lower(p.given_name)) AS nickname"
 					 "  FROM " PATSVC_SCHEMA ".patients p"
 					 " WHERE p.id OPERATOR(pg_catalog.<>) $1"
+					 "   AND p.merged_into IS NULL"
 					 "   AND NOT EXISTS (SELECT 1 FROM " PATSVC_SCHEMA ".patient_distinct_pairs d"
 					 "        WHERE d.patient_low OPERATOR(pg_catalog.=) LEAST($1, p.id)"
 					 "          AND d.patient_high OPERATOR(pg_catalog.=) GREATEST($1, p.id))"

@@ -10,8 +10,13 @@
 -- medical record number (tables keyed by the MRN as text).
 
 CREATE FUNCTION @extschema@._record_patient_facts(patient bigint, mrn text, birth date, death date, encounter date)
-  RETURNS void LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+  RETURNS void LANGUAGE plpgsql
+-- plpgsql, not sql: its plan is kept for the session (a SQL function is
+-- planned again on every call).  Not SECURITY DEFINER: its callers are (the
+-- two triggers below), and the update from 0.1.0 runs as the owner; every
+-- name in it is qualified.
 AS $$
+BEGIN
   INSERT INTO @extschema@.retention_patient_facts AS f (patient_id, birth_date, death_date, last_encounter)
   SELECT k, birth, death, encounter FROM pg_catalog.unnest(ARRAY[patient::text, mrn]) k WHERE k IS NOT NULL
   ON CONFLICT (patient_id) DO UPDATE
@@ -20,10 +25,10 @@ AS $$
          last_encounter = GREATEST(f.last_encounter, EXCLUDED.last_encounter)
    WHERE (f.birth_date, f.death_date, f.last_encounter)
          IS DISTINCT FROM (GREATEST(f.birth_date, EXCLUDED.birth_date), GREATEST(f.death_date, EXCLUDED.death_date),
-                           GREATEST(f.last_encounter, EXCLUDED.last_encounter))
-$$;
+                           GREATEST(f.last_encounter, EXCLUDED.last_encounter));
+END $$;
 COMMENT ON FUNCTION @extschema@._record_patient_facts(bigint, text, date, date, date) IS
-  'records a registered patient''s birth, death or encounter date as retention facts, under the id and the MRN, each only moving later (as the owner: whoever registers or checks out needs no right on the facts)';
+  'records a registered patient''s birth, death or encounter date as retention facts, under the id and the MRN, each only moving later (called by the triggers retention_facts and retention_last_encounter, which run as the owner: whoever registers or checks out needs no right on the facts)';
 
 CREATE FUNCTION @extschema@._patient_facts_from_registry() RETURNS trigger
   LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp

@@ -844,6 +844,22 @@ rules_check(ApptRow *row, const ApptType *type, RuleMode mode, bool check_patien
 	return run_checks(row, type, mode, check_patient, mode == RULES_ENFORCE);
 }
 
+/*
+ * Rule 1 for the patient alone, raising: for a time-holding visit whose only
+ * change is its patient (merge_patients moving a duplicate's visits to the
+ * patient kept).  The provider's and resources' rules do not depend on the
+ * patient, so they are not checked again (a visit flagged for rebooking
+ * stays flagged; a past visit is not held to today's hours).
+ */
+void
+rules_check_patient(const ApptRow *row)
+{
+	lock_key(DIM_PATIENT, row->patient);
+	sched_rels_open();
+	(void) check_patient_overlap(row, RULES_ENFORCE, push_check_snapshot(RULES_ENFORCE, InvalidSnapshot));
+	pop_check_snapshot(RULES_ENFORCE);
+}
+
 /* The indexes of appointment_resources, opened once per appointment. */
 typedef struct HoldIndexes
 {

@@ -111,6 +111,7 @@ extern void rules_derive_times(ApptRow *row, const ApptType *type);
 /* Checks rules 1-3 (provider part skipped when row->overbook); returns
  * false on the first violation in probe mode, raises in enforce mode. */
 extern bool rules_check(ApptRow *row, const ApptType *type, RuleMode mode, bool check_patient);
+extern void rules_check_patient(const ApptRow *row);
 /* rebook.c: a schedule change takes a booking's key lock, then rechecks booked visits */
 extern void rules_lock_key(bool is_resource, int64 key);
 extern bool rules_recheck(ApptRow *row, const ApptType *type, bool check_patient);

@@ -315,21 +315,37 @@ check_references(const Snapshotted *n, const Snapshotted *o, bool checked, bool 
 }
 
 /* Runs the rules as the table owner, like the foreign-key triggers do. */
+/*
+ * A time-holding visit whose only change the rules care about is its patient
+ * (merge_patients moving a duplicate's visits): only the patient's rule 1 is
+ * checked (rules_check_patient), and a rebooking flag stays.
+ */
+static bool
+only_patient_changed(const Snapshotted *n, const Snapshotted *o)
+{
+	return o != NULL && status_holds_time(n->status) && status_holds_time(o->status) &&
+		n->row.patient != o->row.patient && !moved(&n->row, &o->row) &&
+		same_resources(&n->row, &o->row) && !(o->row.overbook && !n->row.overbook);
+}
+
 static void
 enforce(Relation rel, Snapshotted *n, Snapshotted *o)
 {
 	PatsvcSavedUser saved;
 	ApptType	type;
-	bool		checked = needs_check(n, o);
+	bool		patient_only = only_patient_changed(n, o);
+	bool		checked = !patient_only && needs_check(n, o);
 	patsvc_become_owner(rel->rd_rel->relowner, &saved);
 	rules_load_type(n->row.type, &type);
 	rules_derive_times(&n->row, &type);
-	if (checked)
+	if (patient_only)
+		rules_check_patient(&n->row);
+	else if (checked)
 		rules_check(&n->row, &type, RULES_ENFORCE, true);
 	if (holds_changed(n, o))
 		replace_holds(n->row.id, o != NULL && status_holds_time(o->status) && o->row.nresources > 0 ? &o->row : NULL,
 					  status_holds_time(n->status) ? &n->row : NULL);
-	check_references(n, o, checked, checked && !n->row.overbook);
+	check_references(n, o, checked || patient_only, checked && !n->row.overbook);
 	patsvc_restore_user(&saved);
 }
 
@@ -442,10 +458,13 @@ patsvc_appointments_enforce(PG_FUNCTION_ARGS)
 		status_check_transition(o.row.id, o.status, n.status);
 	}
 	apply_overbook_rule(&n, is_update ? &o : NULL, &set_audit);
-	/* a visit flagged for rebooking (rebook.c) leaves the worklist when it is moved or stops holding time */
+	/*
+	 * a visit flagged for rebooking (rebook.c) leaves the worklist when it is
+	 * moved or stops holding time (a new patient alone is no move: its
+	 * provider's rules were not checked again, only_patient_changed)
+	 */
 	clear_rebooking = is_update && rebooking_attnum > 0 &&
-		(!status_holds_time(n.status) || moved(&n.row, &o.row) || n.row.patient != o.row.patient ||
-		 !same_resources(&n.row, &o.row)) &&
+		(!status_holds_time(n.status) || moved(&n.row, &o.row) || !same_resources(&n.row, &o.row)) &&
 		!heap_attisnull(td->tg_newtuple, rebooking_attnum, desc);
 	enforce(td->tg_relation, &n, is_update ? &o : NULL);
 	return PointerGetDatum(write_derived(is_update ? td->tg_newtuple : td->tg_trigtuple, desc, attnums,

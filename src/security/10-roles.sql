@@ -59,6 +59,8 @@ BEGIN
                 'mrn_canonical', 'jaro_winkler', 'name_phonetic',
                 -- called by trigger WHEN clauses, with the rights of whoever writes the table
                 'is_destroying', 'appointment_gets_reminders',
+                -- called by the guards of consents and patients, with the rights of whoever writes them
+                'merge_moving',
                 -- called by the event trigger _guard_ddl, with the rights of whoever runs DDL
                 '_retention_tables']::pg_catalog.name[])
             ORDER BY p.oid
@@ -102,6 +104,15 @@ GRANT EXECUTE ON FUNCTION @extschema@.register_patient(text, text, date, text, t
                           @extschema@.next_mrn() TO patsvc_front_desk;
 GRANT EXECUTE ON FUNCTION @extschema@.patient_by_mrn(text)
   TO patsvc_front_desk, patsvc_scheduler, patsvc_biller, patsvc_records;
+-- find_patients runs with the caller's rights: it finds what the caller may
+-- read (SELECT on patients) and reads the nicknames (no patient data)
+GRANT EXECUTE ON FUNCTION @extschema@.find_patients(text, date, integer),
+                          @extschema@._find_patients(text, date, integer),
+                          @extschema@._find_level(text, text, text, text, text),
+                          @extschema@._find_prefix_end(text),
+                          @extschema@._find_date(text)
+  TO patsvc_front_desk, patsvc_scheduler, patsvc_biller, patsvc_records;
+GRANT SELECT ON @extschema@.given_name_variants TO patsvc_scheduler, patsvc_biller, patsvc_records;
 GRANT SELECT ON @extschema@.patient_changes TO patsvc_front_desk, patsvc_records, patsvc_privacy_officer;
 GRANT SELECT ON @extschema@.patient_distinct_pairs TO patsvc_front_desk, patsvc_records;
 GRANT SELECT, INSERT, UPDATE ON @extschema@.patient_guardians TO patsvc_front_desk;
@@ -109,6 +120,16 @@ GRANT SELECT ON @extschema@.patient_guardians TO patsvc_records;
 GRANT EXECUTE ON FUNCTION @extschema@.add_guardian(bigint, text, text, text, text, bigint, date, date) TO patsvc_front_desk;
 GRANT SELECT, INSERT, DELETE ON @extschema@.given_name_variants TO patsvc_admin;
 GRANT SELECT ON @extschema@.given_name_variants TO patsvc_front_desk;
+-- merging duplicates: medical records staff (who keep the master patient
+-- index) merge; merge_patients runs as the owner (it moves rows of every
+-- table holding patient ids, consents included).  The front desk sees the
+-- merges and retired MRNs; whoever reads patients may read the aliases.
+-- patient_references is the owner's: a registered column is updated by
+-- merges with the owner's rights.
+GRANT EXECUTE ON FUNCTION @extschema@.merge_patients(bigint, bigint, text) TO patsvc_records;
+GRANT SELECT ON @extschema@.patient_merges TO patsvc_front_desk, patsvc_records, patsvc_privacy_officer;
+GRANT SELECT ON @extschema@.patient_mrn_aliases TO patsvc_front_desk, patsvc_scheduler, patsvc_biller, patsvc_records;
+GRANT EXECUTE ON FUNCTION @extschema@.patient_reference_columns() TO patsvc_records;
 
 GRANT SELECT, INSERT, UPDATE ON @extschema@.patients TO patsvc_front_desk;
 GRANT SELECT ON @extschema@.patients TO patsvc_scheduler, patsvc_biller, patsvc_records;

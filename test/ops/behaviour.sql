@@ -53,6 +53,11 @@ SELECT id, patient_id, consent_type, signed_by, signer_relationship, valid_from,
 FROM consents ORDER BY id;
 DELETE FROM consents WHERE patient_id = 1;
 SELECT revoke_consent(id, 'again') FROM consents WHERE revoked_at IS NOT NULL;
+-- merged duplicates: the MRN resolves to the survivor, a merged patient takes nothing new, the audit is kept
+SELECT id, merged_into IS NOT NULL AS merged, patient_by_mrn(mrn) AS mrn_finds FROM patients WHERE family_name = 'Okafor' ORDER BY id;
+SELECT survivor, duplicate, reason, moved FROM patient_merges ORDER BY id;
+SELECT record_consent(id, 'telehealth', '2026-03-04 09:00Z') FROM patients WHERE merged_into IS NOT NULL;
+UPDATE patient_merges SET reason = 'restored';
 -- encrypted columns read back (in a restored copy: with the key vault imported)
 SELECT id, mrn, unseal('public.lab_results', mrn, result) AS result, unseal('public.lab_results', mrn, comment) AS comment
 FROM public.lab_results ORDER BY id;

@@ -28,6 +28,19 @@ SELECT update_patient(id, '{"city": "Boston"}') FROM patients WHERE given_name =
 INSERT INTO given_name_variants (variant, name) VALUES ('gus', 'augustus'), ('augustus', 'augustus');
 SELECT add_guardian(id, 'Mia Lopez', 'parent', phone => '617 555 0111') > 0 AS guardian FROM patients WHERE given_name = 'Peggy';
 
+-- merging duplicates: "Maggie Okafor" registered again, with a consent; merged into Margaret
+-- (patient_merges, patient_references and patients.merged_into go through dump and restore, the MRN keeps resolving)
+SELECT patient_id AS maggie, patient_mrn AS maggie_mrn
+  FROM register_patient('Okafor', 'Maggie', '1971-09-23', 'female', confirm_new => true) \gset
+SELECT record_consent(:maggie, 'privacy-notice', '2026-03-03 10:00Z') IS NOT NULL AS consent;
+-- the clinic's own recall list holds patient ids without a foreign key: registered, so merges move it
+CREATE TABLE public.clinic_recalls (id bigint PRIMARY KEY, patient bigint NOT NULL, due date NOT NULL);
+INSERT INTO patient_references (relid, column_name, note) VALUES ('public.clinic_recalls', 'patient', 'recall list');
+INSERT INTO public.clinic_recalls VALUES (1, :maggie, '2026-09-01');
+SELECT merge_patients(p.id, :maggie, 'same person, registered twice') IS NOT NULL AS merged
+  FROM patients p WHERE p.given_name = 'Margaret';
+SELECT patient_by_mrn(:'maggie_mrn') = (SELECT id FROM patients WHERE given_name = 'Margaret') AS alias_resolves;
+
 -- cryptographic erase: a protected table with two encrypted columns (ciphertext in the
 -- dump, the keys backed up apart: ops_dump_restore.sh imports the vault into each copy)
 CREATE TABLE public.lab_results (id int PRIMARY KEY, mrn text NOT NULL, taken date NOT NULL,

@@ -1,0 +1,166 @@
+/*
+ * merge.c -- patient_reference_guard: the BEFORE INSERT OR UPDATE trigger on
+ * every column that holds patients.id (its argument names the column).  A
+ * new or changed value naming a merged patient (patients.merged_into set,
+ * by merge_patients, 70-merge.sql) is refused with PS422, naming the patient
+ * kept.  It runs on the booking path (appointments), so it is C, and asks
+ * first a per-backend cache whether any patient was ever merged (the
+ * statement trigger merged_changed drops it when merged_into changes): a
+ * registry without merges costs a hash lookup per row.  Otherwise one kept
+ * plan, read as the owner of patients (writers of a clinic's table may not
+ * read patients), with the latest snapshot, so a merge that committed while
+ * this writer waited for the merge's table lock is seen at every isolation
+ * level.
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_type.h"
+#include "commands/trigger.h"
+#include "executor/spi.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
+#include "utils/syscache.h"
+
+#include "core/core.h"
+#include "core/rowcache.h"
+
+static SPIPlanPtr merged_plan = NULL;
+
+static void
+refuse_use(FunctionCallInfo fcinfo, const char *why)
+{
+	TriggerData *td = (TriggerData *) fcinfo->context;
+
+	ereport(ERROR,
+			(errcode(ERRCODE_PATSVC_WRONG_TRIGGER_TABLE),
+			 errmsg("trigger function patsvc.patient_reference_guard() cannot run as trigger \"%s\" on table \"%s\"",
+					td->tg_trigger->tgname, RelationGetRelationName(td->tg_relation)),
+			 errdetail("%s", why),
+			 errhint("Create it BEFORE INSERT OR UPDATE ... FOR EACH ROW with the name of a bigint column holding patients.id as its argument.")));
+}
+
+static Oid
+rel_owner(Oid relid)
+{
+	HeapTuple	t = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	Oid			owner;
+
+	if (!HeapTupleIsValid(t))
+		elog(ERROR, "cache lookup failed for relation %u", relid);
+	owner = ((Form_pg_class) GETSTRUCT(t))->relowner;
+	ReleaseSysCache(t);
+	return owner;
+}
+
+/* Has any patient been merged?  (One entry, id 0; the query ignores $1.) */
+typedef struct AnyMerged
+{
+	int64		id;
+	bool		any;
+} AnyMerged;
+
+static RowCache any_merged_cache = {
+	.relname = "patients",
+	.sql = "SELECT 1 FROM " PATSVC_SCHEMA ".patients WHERE merged_into IS NOT NULL AND $1 IS NOT NULL",
+	.entrysize = sizeof(AnyMerged),
+	.nelem = 4,
+	.limit = 1,
+};
+
+static bool
+read_any_merged(int64 unused, void *entry)
+{
+	PatsvcSavedUser saved;
+
+	patsvc_become_owner(rel_owner(patsvc_relid("patients")), &saved);
+	((AnyMerged *) entry)->any = row_cache_read(&any_merged_cache, 0);
+	patsvc_restore_user(&saved);
+	return true;
+}
+
+static bool
+any_patient_merged(void)
+{
+	AnyMerged	scratch;
+
+	return ((AnyMerged *) row_cache_lookup(&any_merged_cache, 0, read_any_merged, &scratch))->any;
+}
+
+/* The patient a merged patient was merged into; 0 for one in use (or none). */
+static int64
+merged_into(int64 patient)
+{
+	static const Oid types[1] = {INT8OID};
+	Datum		v[1] = {Int64GetDatum(patient)};
+	PatsvcSavedUser saved;
+	int64		into = 0;
+
+	patsvc_become_owner(rel_owner(patsvc_relid("patients")), &saved);
+	patsvc_spi_connect();
+	patsvc_kept_plan(&merged_plan, "SELECT merged_into FROM " PATSVC_SCHEMA ".patients"
+					 " WHERE id OPERATOR(pg_catalog.=) $1 AND merged_into IS NOT NULL", 1, types);
+	if (SPI_execute_snapshot(merged_plan, v, NULL, GetLatestSnapshot(), InvalidSnapshot, true, false, 1) != SPI_OK_SELECT)
+		elog(ERROR, "patsvc: reading patients.merged_into failed");
+	if (SPI_processed > 0)
+	{
+		bool		isnull;
+
+		into = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	}
+	patsvc_spi_finish();
+	patsvc_restore_user(&saved);
+	return into;
+}
+
+PG_FUNCTION_INFO_V1(patsvc_patient_reference_guard);
+Datum
+patsvc_patient_reference_guard(PG_FUNCTION_ARGS)
+{
+	TriggerData *td = (TriggerData *) fcinfo->context;
+	TupleDesc	desc;
+	HeapTuple	row;
+	int			att;
+	bool		isnull;
+	int64		patient;
+	int64		into;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_PATSVC_WRONG_TRIGGER_TABLE),
+				 errmsg("patsvc.patient_reference_guard() is a trigger function"),
+				 errhint("Attach it to a table as patsvc does for consents.patient_id.")));
+	if (!TRIGGER_FIRED_BEFORE(td->tg_event) || !TRIGGER_FIRED_FOR_ROW(td->tg_event) ||
+		!(TRIGGER_FIRED_BY_INSERT(td->tg_event) || TRIGGER_FIRED_BY_UPDATE(td->tg_event)))
+		refuse_use(fcinfo, "It runs BEFORE INSERT OR UPDATE, FOR EACH ROW.");
+	if (td->tg_trigger->tgnargs != 1)
+		refuse_use(fcinfo, "It takes one argument: the name of the patient column.");
+	desc = RelationGetDescr(td->tg_relation);
+	att = SPI_fnumber(desc, td->tg_trigger->tgargs[0]);
+	if (att <= 0 || TupleDescAttr(desc, att - 1)->atttypid != INT8OID)
+		refuse_use(fcinfo, "Its argument is not a bigint column of the table.");
+	row = TRIGGER_FIRED_BY_UPDATE(td->tg_event) ? td->tg_newtuple : td->tg_trigtuple;
+	patient = DatumGetInt64(heap_getattr(row, att, desc, &isnull));
+	if (isnull)
+		return PointerGetDatum(row);
+	if (TRIGGER_FIRED_BY_UPDATE(td->tg_event))
+	{
+		bool		old_null;
+		int64		old = DatumGetInt64(heap_getattr(td->tg_trigtuple, att, desc, &old_null));
+
+		if (!old_null && old == patient)
+			return PointerGetDatum(row);
+	}
+	if (!any_patient_merged())
+		return PointerGetDatum(row);
+	into = merged_into(patient);
+	if (into != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_PATSVC_PATIENT_MERGED),
+				 errmsg("patient %lld was merged into patient %lld", (long long) patient, (long long) into),
+				 errdetail("Rows of %s name the patient that was kept, not a merged duplicate.",
+						   RelationGetRelationName(td->tg_relation)),
+				 errhint("Use patient %lld.", (long long) into)));
+	return PointerGetDatum(row);
+}

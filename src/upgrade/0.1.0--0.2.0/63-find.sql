@@ -1,0 +1,1 @@
+../../registry/60-find.sql

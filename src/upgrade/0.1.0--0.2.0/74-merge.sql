@@ -1,0 +1,1 @@
+../../registry/70-merge.sql

@@ -1,0 +1,1 @@
+../../scheduling/80-patient-references.sql

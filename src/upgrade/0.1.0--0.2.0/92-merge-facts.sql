@@ -1,0 +1,1 @@
+../../retention/92-merge-facts.sql
