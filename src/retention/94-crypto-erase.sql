@@ -123,3 +123,15 @@ CREATE FUNCTION @extschema@.import_patient_keys(vault bytea) RETURNS bigint
   SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION @extschema@.import_patient_keys(bytea) IS
   'adds the keys of a vault from export_patient_keys() that this database lacks (after a restore), logged; returns how many; granted to no role';
+
+-- A merge of duplicate patients (registry's merge_patients) moves the duplicate's rows to the
+-- survivor: their encrypted values are re-sealed under the survivor's key.
+CREATE FUNCTION @extschema@._crypto_merge_rekey() RETURNS trigger
+  AS 'MODULE_PATHNAME', 'patsvc_crypto_merge_rekey' LANGUAGE C;
+COMMENT ON FUNCTION @extschema@._crypto_merge_rekey() IS
+  'trigger of patients: when a patient is merged, re-seals the moved encrypted values under the survivor''s key (logged)';
+CREATE TRIGGER crypto_merge_rekey AFTER UPDATE OF merged_into ON @extschema@.patients
+  FOR EACH ROW WHEN (OLD.merged_into IS NULL AND NEW.merged_into IS NOT NULL)
+  EXECUTE FUNCTION @extschema@._crypto_merge_rekey();
+COMMENT ON TRIGGER crypto_merge_rekey ON @extschema@.patients IS
+  'a merged patient''s encrypted values, moved to the survivor, are re-sealed under the survivor''s key';

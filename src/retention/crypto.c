@@ -17,6 +17,7 @@
  */
 #include "postgres.h"
 
+#include "access/htup_details.h"
 #include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
@@ -305,6 +306,20 @@ refuse_ciphertext(const char *why)
 			 errmsg("value is not patsvc ciphertext of this patient"),
 			 errdetail("%s", why),
 			 errhint("Pass the column value patsvc.seal() wrote for this patient, unchanged.")));
+}
+
+/* sealed is patsvc ciphertext under key (format byte, length and authentication code). */
+static bool
+sealed_with(const uint8 *key, bytea *sealed)
+{
+	const uint8 *p = (const uint8 *) VARDATA_ANY(sealed);
+	int			n = VARSIZE_ANY_EXHDR(sealed) - SEAL_MAC_LEN;
+	uint8		tag[SEAL_MAC_LEN];
+
+	if (n < 1 + SEAL_IV_LEN + 16 || p[0] != SEAL_VERSION)
+		return false;
+	mac(key, p, n, tag);
+	return timingsafe_bcmp(tag, p + n, SEAL_MAC_LEN) == 0;
 }
 
 static bytea *
@@ -625,4 +640,116 @@ patsvc_crypto_guard(PG_FUNCTION_ARGS)
 					   : "A registration of encrypted columns is never changed or removed: the keys of the patients whose values it covers would otherwise go too early."),
 			 errhint("Use patsvc's functions.")));
 	PG_RETURN_NULL();			/* not reached */
+}
+
+/* ---- merged patients ------------------------------------------------------- */
+
+/*
+ * Re-seals, under the survivor's key, the values of the encrypted columns of
+ * the survivor's rows that are still the duplicate's ciphertext (the merge
+ * moved them); returns how many.  As the owner of patsvc's tables.
+ */
+static int64
+rekey_rows(const char *duplicate, const char *survivor)
+{
+	static const Oid one_text[1] = {TEXTOID};
+	static const Oid update_types[2] = {BYTEAOID, TIDOID};
+	uint8		dkey[SEAL_KEY_LEN];
+	uint8		skey[SEAL_KEY_LEN];
+	SPITupleTable *cols;
+	uint64		ncols;
+	int64		n = 0;
+
+	if (!key_lookup(cstring_to_text(duplicate), dkey, false))
+		return 0;				/* nothing was sealed for the duplicate */
+	LockRelationOid(keys_relid(), RowShareLock);
+	key_get_or_create(cstring_to_text(survivor), skey);
+	if (SPI_execute("SELECT p.relid::oid, p.patient_column, e.column_name FROM " PATSVC_SCHEMA ".protected_tables p"
+					" JOIN " PATSVC_SCHEMA ".encrypted_columns e ON e.relid = p.relid ORDER BY 1, 3",
+					true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "patsvc: reading encrypted columns failed");
+	cols = SPI_tuptable;
+	ncols = SPI_processed;
+	for (uint64 c = 0; c < ncols; c++)
+	{
+		bool		isnull;
+		char	   *rel = retention_qualified_name(DatumGetObjectId(SPI_getbinval(cols->vals[c], cols->tupdesc, 1, &isnull)));
+		const char *pcol = quote_identifier(SPI_getvalue(cols->vals[c], cols->tupdesc, 2));
+		const char *col = quote_identifier(SPI_getvalue(cols->vals[c], cols->tupdesc, 3));
+		SPIPlanPtr	sel = SPI_prepare(psprintf("SELECT t.ctid, t.%s FROM %s t WHERE t.%s::text OPERATOR(pg_catalog.=) $1"
+											   " AND t.%s IS NOT NULL", col, rel, pcol, col), 1, (Oid *) one_text);
+		SPIPlanPtr	upd = SPI_prepare(psprintf("UPDATE %s t SET %s = $1 WHERE t.ctid OPERATOR(pg_catalog.=) $2", rel, col),
+									  2, (Oid *) update_types);
+		Datum		args[2];
+		SPITupleTable *rows;
+		uint64		nrows;
+
+		if (sel == NULL || upd == NULL)
+			elog(ERROR, "patsvc: preparing the re-sealing of %s failed", rel);
+		args[0] = CStringGetTextDatum(survivor);
+		if (SPI_execute_plan(sel, args, NULL, false, 0) != SPI_OK_SELECT)
+			elog(ERROR, "patsvc: reading %s failed", rel);
+		rows = SPI_tuptable;
+		nrows = SPI_processed;
+		for (uint64 r = 0; r < nrows; r++)
+		{
+			bytea	   *v = DatumGetByteaPP(SPI_getbinval(rows->vals[r], rows->tupdesc, 2, &isnull));
+
+			if (!sealed_with(dkey, v))
+				continue;
+			args[0] = PointerGetDatum(encrypt(skey, decrypt(dkey, v)));
+			args[1] = SPI_getbinval(rows->vals[r], rows->tupdesc, 1, &isnull);
+			if (SPI_execute_plan(upd, args, NULL, false, 0) != SPI_OK_UPDATE || SPI_processed != 1)
+				elog(ERROR, "patsvc: re-sealing a value of %s failed", rel);
+			n++;
+		}
+	}
+	explicit_bzero(dkey, SEAL_KEY_LEN);
+	explicit_bzero(skey, SEAL_KEY_LEN);
+	return n;
+}
+
+/*
+ * AFTER UPDATE OF merged_into ON patients, when a patient is merged: the
+ * merge moved the duplicate's rows to the survivor, so their encrypted
+ * values are re-sealed under the survivor's key (the survivor's unseal()
+ * reads them, and the duplicate's key, now used by nothing, goes at the next
+ * cryptographic erase).  Logged with the number of values.
+ */
+PG_FUNCTION_INFO_V1(patsvc_crypto_merge_rekey);
+Datum
+patsvc_crypto_merge_rekey(PG_FUNCTION_ARGS)
+{
+	static const char *const tables[] = {"patients", NULL};
+	TriggerData *td = (TriggerData *) fcinfo->context;
+	TupleDesc	desc;
+	bool		isnull_id,
+				isnull_into;
+	Datum		id,
+				into;
+	PatsvcSavedUser saved;
+	int64		n;
+
+	patsvc_trigger_bound(fcinfo, "_crypto_merge_rekey", tables);
+	if (!TRIGGER_FIRED_AFTER(td->tg_event) || !TRIGGER_FIRED_FOR_ROW(td->tg_event) ||
+		!TRIGGER_FIRED_BY_UPDATE(td->tg_event))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("%s._crypto_merge_rekey() must be an AFTER UPDATE row trigger", PATSVC_SCHEMA),
+				 errhint("Use it only in the trigger patsvc's install script creates.")));
+	desc = RelationGetDescr(td->tg_relation);
+	id = heap_getattr(td->tg_newtuple, SPI_fnumber(desc, "id"), desc, &isnull_id);
+	into = heap_getattr(td->tg_newtuple, SPI_fnumber(desc, "merged_into"), desc, &isnull_into);
+	if (isnull_id || isnull_into)
+		return PointerGetDatum(NULL);
+	patsvc_spi_connect();
+	patsvc_become_owner(retention_tables_owner(), &saved);
+	n = rekey_rows(psprintf(INT64_FORMAT, DatumGetInt64(id)), psprintf(INT64_FORMAT, DatumGetInt64(into)));
+	patsvc_restore_user(&saved);
+	if (n > 0)
+		ledger_log("encrypted values re-sealed", NULL, false, 0,
+				   psprintf(INT64_FORMAT " value(s) of a merged patient re-sealed under the surviving patient's key", n));
+	patsvc_spi_finish();
+	cache_forget();
+	return PointerGetDatum(NULL);
 }

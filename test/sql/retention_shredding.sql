@@ -101,5 +101,26 @@ RESET ROLE;
 REVOKE ALL ON FUNCTION seal(regclass, text, text), unseal(regclass, text, bytea) FROM crypto_nobody;
 DROP ROLE crypto_nobody;
 
+-- a merge of duplicate patients moves the duplicate's records to the survivor: their
+-- encrypted values are re-sealed under the survivor's key
+INSERT INTO patients (id, family_name, given_name, birth_date, sex, mrn)
+VALUES (870001, 'Cryptomerge', 'Quentin', '1960-01-02', 'male', 'EXT870001'),
+       (870002, 'Cryptomerge-Dup', 'Quintus', '1961-03-04', 'male', 'EXT870002');
+CREATE TABLE crypto_labs (id int PRIMARY KEY, patient_id bigint NOT NULL REFERENCES patients,
+                          taken date NOT NULL, result bytea);
+SELECT protect('crypto_labs', 'test_crypto', 'patient_id', 'taken');
+SELECT encrypt_columns('crypto_labs', ARRAY['result']);
+INSERT INTO crypto_labs VALUES (1, 870001, CURRENT_DATE, seal('crypto_labs', '870001', 'LDL 130')),
+                               (2, 870002, CURRENT_DATE, seal('crypto_labs', '870002', 'HbA1c 6.1')),
+                               (3, 870002, CURRENT_DATE, NULL);
+SELECT merge_patients(870001, 870002, 'registered twice') IS NOT NULL AS merged;
+SELECT id, patient_id, unseal('crypto_labs', patient_id::text, result) AS result FROM crypto_labs ORDER BY id;
+SELECT event, detail FROM retention_events WHERE event = 'encrypted values re-sealed' ORDER BY event_id DESC LIMIT 1;
+-- the trigger works on patients only
+CREATE TABLE pg_temp.not_patients (id bigint, merged_into bigint);
+CREATE TRIGGER attack AFTER UPDATE ON pg_temp.not_patients FOR EACH ROW EXECUTE FUNCTION patsvc._crypto_merge_rekey();
+INSERT INTO pg_temp.not_patients VALUES (1, NULL);
+UPDATE pg_temp.not_patients SET merged_into = 2;
+
 -- clean up what can be removed (protected records, keys and registrations stay)
 DROP VIEW crypto_notes_plain;
