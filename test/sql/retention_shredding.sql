@@ -106,8 +106,9 @@ DROP ROLE crypto_nobody;
 INSERT INTO patients (id, family_name, given_name, birth_date, sex, mrn)
 VALUES (870001, 'Cryptomerge', 'Quentin', '1960-01-02', 'male', 'EXT870001'),
        (870002, 'Cryptomerge-Dup', 'Quintus', '1961-03-04', 'male', 'EXT870002');
-CREATE TABLE crypto_labs (id int PRIMARY KEY, patient_id bigint NOT NULL REFERENCES patients,
-                          taken date NOT NULL, result bytea);
+-- (registered in patient_references rather than a foreign key: later files truncate patients)
+CREATE TABLE crypto_labs (id int PRIMARY KEY, patient_id bigint NOT NULL, taken date NOT NULL, result bytea);
+INSERT INTO patient_references (relid, column_name, note) VALUES ('crypto_labs', 'patient_id', 'crypto test');
 SELECT protect('crypto_labs', 'test_crypto', 'patient_id', 'taken');
 SELECT encrypt_columns('crypto_labs', ARRAY['result']);
 INSERT INTO crypto_labs VALUES (1, 870001, CURRENT_DATE, seal('crypto_labs', '870001', 'LDL 130')),
