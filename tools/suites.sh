@@ -80,8 +80,8 @@ else
         keep_diffs
     fi
     pgtap test/pgtap/*_hardened*.sql
-    # backups must also restore where the hardened hooks are active
-    scripts ops test/ops/ops_dump_restore.sh
+    # backups (and their cryptographic erase) must also work where the hardened hooks are active
+    scripts ops test/ops/ops_dump_restore.sh test/ops/retention_crypto_backup.sh
 fi
 [ -e "$logs/$mode.pgtap.log" ] && grep -E '^(not ok|Result|Files=)' "$logs/$mode.pgtap.log"
 exit 0

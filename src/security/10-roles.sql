@@ -208,3 +208,18 @@ GRANT EXECUTE ON FUNCTION
   @extschema@.retention_guard_row(),
   @extschema@.retention_guard_truncate()
   TO patsvc_privacy_officer;
+-- cryptographic erase: seal/unseal check the caller's right on the table (INSERT or
+-- UPDATE, SELECT) and are granted to records staff (a DBA grants them to the roles
+-- that write and read encrypted columns); the privacy officer registers columns
+-- (encrypt_columns inserts with the caller's rights) and shreds a patient's key.
+-- export_patient_keys/import_patient_keys are granted to no role: a DBA grants them
+-- to whoever keeps the key vault.
+GRANT EXECUTE ON FUNCTION
+  @extschema@.seal(regclass, text, text),
+  @extschema@.unseal(regclass, text, bytea)
+  TO patsvc_records, patsvc_privacy_officer;
+GRANT INSERT ON @extschema@.encrypted_columns TO patsvc_privacy_officer;
+GRANT EXECUTE ON FUNCTION
+  @extschema@.encrypt_columns(regclass, text[]),
+  @extschema@.shred_patient(text, text)
+  TO patsvc_privacy_officer;

@@ -58,3 +58,6 @@ SELECT id, merged_into IS NOT NULL AS merged, patient_by_mrn(mrn) AS mrn_finds F
 SELECT survivor, duplicate, reason, moved FROM patient_merges ORDER BY id;
 SELECT record_consent(id, 'telehealth', '2026-03-04 09:00Z') FROM patients WHERE merged_into IS NOT NULL;
 UPDATE patient_merges SET reason = 'restored';
+-- encrypted columns read back (in a restored copy: with the key vault imported)
+SELECT id, mrn, unseal('public.lab_results', mrn, result) AS result, unseal('public.lab_results', mrn, comment) AS comment
+FROM public.lab_results ORDER BY id;

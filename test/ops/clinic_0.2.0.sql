@@ -40,3 +40,14 @@ INSERT INTO public.clinic_recalls VALUES (1, :maggie, '2026-09-01');
 SELECT merge_patients(p.id, :maggie, 'same person, registered twice') IS NOT NULL AS merged
   FROM patients p WHERE p.given_name = 'Margaret';
 SELECT patient_by_mrn(:'maggie_mrn') = (SELECT id FROM patients WHERE given_name = 'Margaret') AS alias_resolves;
+
+-- cryptographic erase: a protected table with two encrypted columns (ciphertext in the
+-- dump, the keys backed up apart: ops_dump_restore.sh imports the vault into each copy)
+CREATE TABLE public.lab_results (id int PRIMARY KEY, mrn text NOT NULL, taken date NOT NULL,
+                                 result bytea, comment bytea);
+SELECT protect('public.lab_results', 'tx_physician', 'mrn', 'taken');
+SELECT encrypt_columns('public.lab_results', ARRAY['result', 'comment']);
+INSERT INTO public.lab_results
+SELECT v.id, v.mrn, v.taken, seal('public.lab_results', v.mrn, v.r), seal('public.lab_results', v.mrn, v.c)
+  FROM (VALUES (1, 'MRN-100', DATE '2026-03-02', 'HbA1c 6.1 %', 'repeat in 6 months'),
+               (2, 'MRN-200', DATE '2026-03-03', 'LDL 130 mg/dL', NULL)) v(id, mrn, taken, r, c);

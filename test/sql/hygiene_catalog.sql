@@ -45,8 +45,15 @@ WHERE a.name = 'patsvc' AND p.target = a.default_version AND p.source <> p.targe
 
 -- 5. Every table and sequence of patsvc is dumped by pg_dump (pg_extension_config_dump):
 --    a table missing there is lost by a backup.
+--    The one deliberate exception is patsvc.patient_keys: the keys of encrypted columns must
+--    NOT travel with the data backups, or an old backup would restore a shredded patient's
+--    key (cryptographic erase); they are backed up apart with export_patient_keys().
 SELECT c.oid::regclass AS not_dumped_by_pg_dump
 FROM pg_class c, pg_extension e
 WHERE e.extname = 'patsvc' AND c.relnamespace = 'patsvc'::regnamespace AND c.relkind IN ('r', 'p', 'S')
   AND NOT c.oid = ANY (e.extconfig)
+  AND c.oid <> 'patsvc.patient_keys'::regclass
 ORDER BY 1;
+-- ... and patient_keys is indeed not dumped.
+SELECT 'patsvc.patient_keys'::regclass = ANY (e.extconfig) AS patient_keys_dumped
+FROM pg_extension e WHERE e.extname = 'patsvc';

@@ -121,6 +121,8 @@ DROP TRIGGER wrong_time ON clinic_notes;
 -- ---- retention: the survivor's facts become the later of both (inside a transaction rolled back:
 -- facts are never deleted)
 BEGIN;
+-- (ids no earlier file used: facts of earlier files' patients stay, under their ids)
+SELECT setval(pg_get_serial_sequence('patsvc.patients', 'id'), 990000) AS skipped \gset
 SELECT patient_id AS ret_s FROM register_patient('Quinn', 'Ada', '1950-02-03', 'female') \gset
 SELECT patient_id AS ret_d FROM register_patient('Quin', 'Addie', '1950-02-03', 'female', confirm_new => true) \gset
 -- (registration recorded both birth dates as facts already: the visits and the death are added)

@@ -215,6 +215,7 @@ DECLARE
   digests text := '';
   archive regclass := (SELECT a.archive_relid FROM @extschema@.retention_archives a WHERE a.relid = tbl);
   cert bigint;
+  shredded bigint;
 BEGIN
   IF coalesce(btrim(authorized_by), '') = '' OR coalesce(btrim(method), '') = '' THEN
     RAISE EXCEPTION 'destruction needs authorized_by and method' USING ERRCODE = 'invalid_parameter_value',
@@ -306,11 +307,16 @@ BEGIN
   -- the tokens, then the certificate naming them (their number is its record count) and the
   -- record of the destruction in the event log: written by patsvc's C code alone
   PERFORM @extschema@._store_tokens(total::integer);
+  -- cryptographic erase: the keys of patients whose last encrypted record went (crypto.c)
+  shredded := @extschema@._shred_keys(tbl);
   cert := @extschema@._certify(tbl, p.record_class, p.policy_name, p.mode,
             extract(year FROM first_anchor)::integer, extract(year FROM last_anchor)::integer, method, authorized_by,
             witness,
             CASE WHEN early THEN 'destroyed before the end of retention under a governance policy, for the reason recorded'
-                 ELSE 'destroyed in the normal course of business, under the retention schedule' END,
+                 ELSE 'destroyed in the normal course of business, under the retention schedule' END
+            || CASE WHEN shredded > 0
+                    THEN format('; the keys of %s patient(s) were destroyed with their last encrypted records (cryptographic erase)', shredded)
+                    ELSE '' END,
             early_reason, archive::text,
             CASE WHEN archive IS NOT NULL THEN encode(sha256(convert_to(digests, 'UTF8')), 'hex') END);
   RETURN cert;

@@ -1,0 +1,1 @@
+../../retention/94-crypto-erase.sql
