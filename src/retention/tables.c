@@ -36,6 +36,9 @@ static const RetentionTable retention_tables[] = {
 	{"protected_tables", 0, RT_APPEND_ONLY | RT_SEALED | RT_LOGGED},
 	{"retention_archives", 0, RT_APPEND_ONLY | RT_SEALED | RT_LOGGED},
 	{"retention_holds", LEDGER_HOLDS, RT_SEALED},
+	/* cryptographic erase (94-crypto-erase.sql): row rules in _crypto_guard; in hardened mode the hooks refuse DDL and disabling it */
+	{"patient_keys", 0, RT_SEALED},
+	{"encrypted_columns", 0, RT_SEALED},
 };
 
 /* one NULL-terminated list of names per combination of flags, made on first use */

@@ -269,6 +269,14 @@ WHERE tgrelid = 'patsvc.retention_events'::regclass AND tgname = 'patsvc_by_pats
 SET search_path = public, patsvc;
 \set SHOW_CONTEXT never
 SET datestyle = ISO, YMD;
+-- the keys of cryptographic erase: deleting one destroys a patient's encrypted columns, so their
+-- guard cannot be switched off and the tables cannot be emptied (renaming: refused in hardened
+-- mode; basic mode lets a superuser rename patsvc's tables, README "Basic and hardened mode")
+SELECT bypass_attempt('ALTER TABLE patsvc.patient_keys DISABLE TRIGGER USER') AS disable_key_guard;
+SELECT bypass_attempt('ALTER TABLE patsvc.patient_keys DISABLE TRIGGER ALL') AS disable_key_triggers;
+SELECT bypass_attempt('TRUNCATE patsvc.patient_keys') AS truncate_keys;
+SELECT bypass_attempt('ALTER TABLE patsvc.patient_keys RENAME TO keys2') AS rename_keys;
+SELECT bypass_attempt('ALTER TABLE patsvc.encrypted_columns DISABLE TRIGGER USER') AS disable_encrypted_columns_guard;
 -- the one way that works in both modes: destroy_due, for what is due
 SELECT patsvc.destroy_due('ret_b.rec', authorized_by => 'test', method => 'deleted') IS NOT NULL AS certified;
 SELECT patsvc.destroy_due('ret_b.part', authorized_by => 'test', method => 'deleted') IS NOT NULL AS certified;
