@@ -275,8 +275,13 @@ demographics_normalize(HeapTuple row, HeapTuple old, TupleDesc desc, bool *confi
 	Datum		old_conf = (Datum) 0;
 	bool		old_null = true;
 
+	char	   *checked[lengthof(names)];
+
 	for (int i = 0; names[i]; i++)
-		set_text(&e, desc, names[i], check_name(names[i], text_of(row, desc, names[i])));
+	{
+		checked[i] = check_name(names[i], text_of(row, desc, names[i]));
+		set_text(&e, desc, names[i], checked[i]);
+	}
 	for (int i = 0; phones[i]; i++)
 		set_text(&e, desc, phones[i], check_phone("phone number", text_of(row, desc, phones[i])));
 	set_text(&e, desc, "state", check_state(text_of(row, desc, "state")));
@@ -290,8 +295,8 @@ demographics_normalize(HeapTuple row, HeapTuple old, TupleDesc desc, bool *confi
 		set_text(&e, desc, "mrn", mrn_canonical(mrn));
 
 	/* derived: the display name when none is given, the phonetic keys */
-	family = check_name("family_name", text_of(row, desc, "family_name"));
-	given = check_name("given_name", text_of(row, desc, "given_name"));
+	family = checked[0];		/* names[0], names[1]: checked once, above */
+	given = checked[1];
 	if (text_of(row, desc, "name") == NULL && (family || given))
 		set_text(&e, desc, "name", psprintf("%s%s%s", given ? given : "", family && given ? " " : "", family ? family : ""));
 	set_text(&e, desc, "family_phonetic", family ? name_phonetic(family) : NULL);

@@ -10,7 +10,7 @@
 set -euo pipefail
 : "${STAGE:?STAGE (the staged build, tools/lib.sh) must be set}"
 OPS_PG_BIN=/usr/lib/postgresql/15/bin
-OPS_WORK=$(mktemp -d /tmp/patsvc-ops.XXXXXX)
+OPS_WORK=$(mktemp -d)	# removed on exit, below
 chown postgres: "$OPS_WORK"
 chmod 700 "$OPS_WORK"
 OPS_CLUSTERS=()
