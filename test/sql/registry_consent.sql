@@ -209,5 +209,7 @@ DROP ROLE regress_consent_desk, regress_consent_sched, regress_consent_biller;
 SET session_replication_role = replica;
 DELETE FROM consents;
 RESET session_replication_role;
+SET client_min_messages = warning;
 TRUNCATE reminders, reminder_rules, waitlist_offers, waitlist, appointments, appointment_resources, time_off, availability,
-         appointment_types, resources, consents, patient_guardians, patients, providers, locations RESTART IDENTITY;
+         appointment_types, resources, consents, patient_guardians, patients, providers, locations RESTART IDENTITY CASCADE;
+RESET client_min_messages;

@@ -7,7 +7,9 @@ SET search_path = public, patsvc;
 \set SHOW_CONTEXT never
 SET TimeZone = 'UTC';
 -- ids and MRNs from 1 (the output shows them): start from an empty registry
-TRUNCATE patients, consents, patient_guardians, patient_changes, patient_distinct_pairs, patient_merges, reminders, waitlist_offers, waitlist, appointments, appointment_resources RESTART IDENTITY;
+SET client_min_messages = warning;
+TRUNCATE patients, consents, patient_guardians, patient_changes, patient_distinct_pairs, patient_merges, reminders, waitlist_offers, waitlist, appointments, appointment_resources RESTART IDENTITY CASCADE;
+RESET client_min_messages;
 SELECT setval('patsvc.patient_mrn_seq', 1, false) AS mrn_from;
 
 SELECT patient_id, patient_mrn FROM register_patient('Smith', 'William', '1980-03-04', 'male',
@@ -103,4 +105,6 @@ EXPLAIN (COSTS OFF) SELECT id FROM patients WHERE family_phonetic = 'SM0' AND gi
 RESET enable_seqscan;
 
 -- leave no rows behind (the next files use their own patients)
-TRUNCATE patients, consents, patient_guardians, patient_changes, patient_distinct_pairs, patient_merges, reminders, waitlist_offers, waitlist, appointments, appointment_resources RESTART IDENTITY;
+SET client_min_messages = warning;
+TRUNCATE patients, consents, patient_guardians, patient_changes, patient_distinct_pairs, patient_merges, reminders, waitlist_offers, waitlist, appointments, appointment_resources RESTART IDENTITY CASCADE;
+RESET client_min_messages;

@@ -7,8 +7,10 @@ SET search_path = public, patsvc;
 \set VERBOSITY default
 \set SHOW_CONTEXT never
 SET TimeZone = 'UTC';
+SET client_min_messages = warning;
 TRUNCATE patients, consents, patient_guardians, patient_changes, patient_distinct_pairs, patient_merges, reminders, waitlist_offers,
-         waitlist, appointments, appointment_resources RESTART IDENTITY;
+         waitlist, appointments, appointment_resources RESTART IDENTITY CASCADE;
+RESET client_min_messages;
 SELECT setval('patsvc.patient_mrn_seq', 1, false) AS mrn_from;
 
 INSERT INTO locations (id, name, time_zone) VALUES (1, 'Boston', 'America/New_York');
@@ -165,6 +167,8 @@ SET session_replication_role = replica;
 DELETE FROM consents;
 DELETE FROM patient_merges;
 RESET session_replication_role;
+SET client_min_messages = warning;
 TRUNCATE reminders, reminder_rules, waitlist_offers, waitlist, appointments, appointment_resources, availability, time_off, appointment_types,
-         resources, consents, patient_guardians, patient_changes, patient_distinct_pairs, patient_merges, patients, providers, locations RESTART IDENTITY;
+         resources, consents, patient_guardians, patient_changes, patient_distinct_pairs, patient_merges, patients, providers, locations RESTART IDENTITY CASCADE;
+RESET client_min_messages;
 SELECT setval('patsvc.patient_mrn_seq', 1, false) AS mrn_reset;

@@ -7,7 +7,9 @@ SET search_path = public, patsvc;
 \set SHOW_CONTEXT never
 SET TimeZone = 'UTC';
 -- ids and MRNs from 1 (the output shows them): start from an empty registry
-TRUNCATE patients, consents, patient_guardians, patient_changes, patient_distinct_pairs, patient_merges, reminders, waitlist_offers, waitlist, appointments, appointment_resources RESTART IDENTITY;
+SET client_min_messages = warning;
+TRUNCATE patients, consents, patient_guardians, patient_changes, patient_distinct_pairs, patient_merges, reminders, waitlist_offers, waitlist, appointments, appointment_resources RESTART IDENTITY CASCADE;
+RESET client_min_messages;
 SELECT setval('patsvc.patient_mrn_seq', 1, false) AS mrn_from;
 
 -- a patient, fields as the front desk types them
@@ -111,4 +113,6 @@ SELECT jaro_winkler('José', 'JOSE') AS jose, jaro_winkler(E'Jose\u0301', 'José
        jaro_winkler('李', '李') AS han;
 
 -- leave no rows behind (the next files use their own patients)
-TRUNCATE patients, consents, patient_guardians, patient_changes, patient_distinct_pairs, patient_merges, reminders, waitlist_offers, waitlist, appointments, appointment_resources RESTART IDENTITY;
+SET client_min_messages = warning;
+TRUNCATE patients, consents, patient_guardians, patient_changes, patient_distinct_pairs, patient_merges, reminders, waitlist_offers, waitlist, appointments, appointment_resources RESTART IDENTITY CASCADE;
+RESET client_min_messages;

@@ -241,5 +241,7 @@ SELECT * FROM next_available('{1}', '2027-03-17 12:00Z', 'visit', '{}', 0);
 DROP OWNED BY sched_front_desk, sched_charge_nurse;
 DROP ROLE sched_front_desk;
 DROP ROLE sched_charge_nurse;
+SET client_min_messages = warning;
 TRUNCATE reminders, reminder_rules, waitlist_offers, waitlist, appointments, appointment_resources, time_off, availability, appointment_types, resources,
-         consents, patient_guardians, patients, providers, locations RESTART IDENTITY;
+         consents, patient_guardians, patients, providers, locations RESTART IDENTITY CASCADE;
+RESET client_min_messages;

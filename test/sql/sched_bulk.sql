@@ -27,5 +27,7 @@ INSERT INTO appointments (patient_id, provider_id, type_id, starts_at)
 VALUES (1001, 41, 41, '2027-06-10 08:00Z'), (1002, 41, 41, '2027-06-10 08:10Z');
 SELECT count(*) AS booked_after FROM appointments WHERE starts_at >= '2027-06-10';
 
+SET client_min_messages = warning;
 TRUNCATE reminders, reminder_rules, waitlist_offers, waitlist, appointments, appointment_resources, time_off,
-         availability, appointment_types, resources, consents, patient_guardians, patients, providers, locations RESTART IDENTITY;
+         availability, appointment_types, resources, consents, patient_guardians, patients, providers, locations RESTART IDENTITY CASCADE;
+RESET client_min_messages;

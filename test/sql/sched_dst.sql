@@ -57,5 +57,7 @@ SELECT * FROM next_available('{12}', '2027-10-31 00:00Z', 'dst-visit', '{}', 1);
 SELECT * FROM next_available('{13}', '2027-03-14 00:00Z', 'dst-visit', '{}', 5);
 SELECT * FROM next_available('{13}', '2027-11-07 00:00Z', 'dst-visit', '{}', 1);
 
+SET client_min_messages = warning;
 TRUNCATE reminders, reminder_rules, waitlist_offers, waitlist, appointments, appointment_resources, time_off, availability, appointment_types, resources,
-         consents, patient_guardians, patients, providers, locations RESTART IDENTITY;
+         consents, patient_guardians, patients, providers, locations RESTART IDENTITY CASCADE;
+RESET client_min_messages;

@@ -150,6 +150,8 @@ SELECT book(92, 92, '2027-10-30 20:00Z', 'night-visit') IS NOT NULL AS berlin_fa
 SELECT book(92, 92, '2027-10-30 19:40Z', 'night-visit');
 SELECT provider_id, starts_at, ends_at, location_id FROM appointments WHERE provider_id IN (91, 92) ORDER BY starts_at;
 
+SET client_min_messages = warning;
 TRUNCATE reminders, reminder_rules, waitlist_offers, waitlist, appointments, appointment_resources, time_off, availability, appointment_types, resources,
-         consents, patient_guardians, patients, providers, locations RESTART IDENTITY;
+         consents, patient_guardians, patients, providers, locations RESTART IDENTITY CASCADE;
+RESET client_min_messages;
 DROP FUNCTION ref_candidate_slots(bigint, tstzrange, bigint);

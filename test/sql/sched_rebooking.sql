@@ -127,5 +127,7 @@ RESET ROLE;
 DROP OWNED BY rebook_nobody;
 DROP ROLE rebook_nobody;
 
+SET client_min_messages = warning;
 TRUNCATE reminders, reminder_rules, waitlist_offers, waitlist, appointments, appointment_resources, time_off, availability, appointment_types, resources,
-         consents, patient_guardians, patients, providers, locations RESTART IDENTITY;
+         consents, patient_guardians, patients, providers, locations RESTART IDENTITY CASCADE;
+RESET client_min_messages;

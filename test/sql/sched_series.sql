@@ -25,6 +25,8 @@ SELECT series_id, count(*) AS rows FROM appointments WHERE patient_id = 22 GROUP
 SELECT book_series(22, 21, '2027-03-01 15:00Z', 'therapy', 0);
 SELECT book_series(22, 21, '2027-03-01 15:00Z', 'therapy', 2, 7, '{}', 'Mars/Base');
 
+SET client_min_messages = warning;
 TRUNCATE reminders, reminder_rules, waitlist_offers, waitlist, appointments, appointment_resources, time_off, availability, appointment_types, resources,
-         consents, patient_guardians, patients, providers, locations RESTART IDENTITY;
+         consents, patient_guardians, patients, providers, locations RESTART IDENTITY CASCADE;
+RESET client_min_messages;
 SELECT setval('series_id_seq', 1, false) IS NOT NULL AS reset;

@@ -41,5 +41,7 @@ SELECT * FROM free_slots(961, '[2027-03-15 08:00Z, 2027-03-15 12:00Z)', 'buf-pre
 SELECT * FROM free_slots(961, '[2027-03-15 08:00Z, 2027-03-15 12:00Z)', 'buf-none');
 
 -- the next file starts from an empty schedule, with ids from 1
+SET client_min_messages = warning;
 TRUNCATE reminders, reminder_rules, waitlist_offers, waitlist, appointments, appointment_resources, time_off,
-         availability, appointment_types, resources, consents, patient_guardians, patients, providers, locations RESTART IDENTITY;
+         availability, appointment_types, resources, consents, patient_guardians, patients, providers, locations RESTART IDENTITY CASCADE;
+RESET client_min_messages;

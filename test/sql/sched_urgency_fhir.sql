@@ -230,5 +230,7 @@ RESET ROLE;
 REVOKE ALL ON ALL FUNCTIONS IN SCHEMA patsvc FROM regress_fhir_reader;
 DROP ROLE regress_fhir_reader;
 
+SET client_min_messages = warning;
 TRUNCATE reminders, reminder_rules, waitlist_offers, waitlist, appointments, appointment_resources, time_off,
-         availability, appointment_types, resources, consents, patient_guardians, patients, providers, locations RESTART IDENTITY;
+         availability, appointment_types, resources, consents, patient_guardians, patients, providers, locations RESTART IDENTITY CASCADE;
+RESET client_min_messages;

@@ -62,5 +62,7 @@ INSERT INTO appointments (patient_id, provider_id, type_id, starts_at, status) V
 SELECT a.status, a.type_id, count(r.id) AS reminders FROM appointments a LEFT JOIN reminders r ON r.appointment_id = a.id
  WHERE a.starts_at >= '2027-03-22' GROUP BY a.id ORDER BY a.starts_at;
 
+SET client_min_messages = warning;
 TRUNCATE reminders, reminder_rules, waitlist_offers, waitlist, appointments, appointment_resources, time_off,
-         availability, appointment_types, resources, consents, patient_guardians, patients, providers, locations RESTART IDENTITY;
+         availability, appointment_types, resources, consents, patient_guardians, patients, providers, locations RESTART IDENTITY CASCADE;
+RESET client_min_messages;

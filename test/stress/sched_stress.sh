@@ -71,7 +71,7 @@ SQL
 status=0
 db=$(psql -X -At -c 'SELECT current_database()')
 for level in 'read committed' serializable; do
-    psql -X -q -c "TRUNCATE patsvc.reminders, patsvc.waitlist_offers, patsvc.appointments" -c "ALTER DATABASE $db SET default_transaction_isolation = '$level'"
+    psql -X -q -c "TRUNCATE patsvc.reminders, patsvc.waitlist_offers, patsvc.appointments CASCADE" -c "ALTER DATABASE $db SET default_transaction_isolation = '$level'"
     out=$(pgbench -n -c "$CLIENTS" -j 2 -T "$SECONDS_EACH" --max-tries=100 -f "$work/book.sql@9" -f "$work/cancel.sql@1" 2>&1)
     tx=$(sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' <<<"$out")
     failed=$(sed -n 's/^number of failed transactions: \([0-9]*\).*/\1/p' <<<"$out")
