@@ -328,7 +328,7 @@ BEGIN
       HINT = 'Pass scope => ''all''; or ''date_range'' with scope_dates; or ''record_classes'' with record_classes.';
   END IF;
   IF form IS NULL OR form NOT IN ('paper', 'electronic', 'named_format')
-     OR (form = 'named_format') <> (pg_catalog.btrim(format_name) <> '') IS TRUE THEN
+     OR (form = 'named_format') <> coalesce(pg_catalog.btrim(format_name) <> '', false) THEN
     RAISE EXCEPTION USING ERRCODE = '22023',
       MESSAGE = format('form "%s" does not match what was given', form),
       DETAIL = 'Copies are given on paper, electronically, or in a named format (format_name).',
@@ -655,12 +655,14 @@ COMMENT ON FUNCTION @extschema@.record_requests_due(date, interval) IS
 
 CREATE FUNCTION @extschema@.record_requests_overdue(as_of date DEFAULT CURRENT_DATE)
   RETURNS SETOF @extschema@.record_requests
-  LANGUAGE sql STABLE STRICT
+  LANGUAGE plpgsql STABLE STRICT
   SET search_path = pg_catalog, pg_temp
 AS $$
-  SELECT * FROM @extschema@.record_requests q
-   WHERE q.status IN ('received', 'in_progress', 'extended') AND q.due_on < as_of
-   ORDER BY q.due_on, q.id
-$$;
+BEGIN
+  RETURN QUERY
+    SELECT * FROM @extschema@.record_requests q
+     WHERE q.status IN ('received', 'in_progress', 'extended') AND q.due_on < as_of
+     ORDER BY q.due_on, q.id;
+END $$;
 COMMENT ON FUNCTION @extschema@.record_requests_overdue(date) IS
   'open requests whose due date is before as_of (a request due today is due, not overdue), oldest first';

@@ -126,9 +126,11 @@ CREATE FUNCTION @extschema@.disclosures(patient bigint,
     since date DEFAULT (CURRENT_DATE - interval '6 years')::date)
   RETURNS TABLE (disclosed_on date, recipient_name text, recipient_address text, description text, purpose text,
                  disclosed_by text, patient_id bigint, disclosure_id bigint)
-  LANGUAGE sql STABLE STRICT SECURITY DEFINER
+  LANGUAGE plpgsql STABLE STRICT SECURITY DEFINER
   SET search_path = pg_catalog, pg_temp
 AS $$
+BEGIN
+  RETURN QUERY
   SELECT d.disclosed_on, d.recipient_name, d.recipient_address, d.description, d.purpose, d.disclosed_by,
          d.patient_id, d.id
     FROM @extschema@.disclosure_log d
@@ -137,7 +139,7 @@ AS $$
                           SELECT m.id FROM @extschema@.patients m WHERE m.merged_into = disclosures.patient)
      AND d.disclosed_on >= since
      AND d.excluded_as IS NULL
-   ORDER BY d.disclosed_on, d.id
-$$;
+   ORDER BY d.disclosed_on, d.id;
+END $$;
 COMMENT ON FUNCTION @extschema@.disclosures(bigint, date) IS
   'the accounting of disclosures of a patient (45 CFR 164.528) since a date (default 6 years back): every disclosure not excluded (treatment, payment, operations, to the individual), of the patient and of every patient merged into it, by date';

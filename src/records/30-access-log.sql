@@ -52,16 +52,18 @@ COMMENT ON FUNCTION @extschema@.log_access(bigint, text, text) IS
 CREATE FUNCTION @extschema@.access_history(patient bigint,
     since timestamptz DEFAULT pg_catalog.now() - interval '6 years')
   RETURNS TABLE (accessed_at timestamptz, session_role name, app_user text, purpose text, detail text, patient_id bigint)
-  LANGUAGE sql STABLE STRICT SECURITY DEFINER
+  LANGUAGE plpgsql STABLE STRICT SECURITY DEFINER
   SET search_path = pg_catalog, pg_temp
 AS $$
+BEGIN
+  RETURN QUERY
   SELECT a.accessed_at, a.session_role, a.app_user, a.purpose, a.detail, a.patient_id
     FROM @extschema@.access_log a
    WHERE a.patient_id IN (SELECT access_history.patient
                           UNION ALL
                           SELECT m.id FROM @extschema@.patients m WHERE m.merged_into = access_history.patient)
      AND a.accessed_at >= since
-   ORDER BY a.accessed_at, a.id
-$$;
+   ORDER BY a.accessed_at, a.id;
+END $$;
 COMMENT ON FUNCTION @extschema@.access_history(bigint, timestamptz) IS
   'who opened a patient''s record since a time (default 6 years back), of the patient and of every patient merged into it, oldest first: for the privacy officer and the patient''s "who looked at my record"';
