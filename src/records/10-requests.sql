@@ -389,7 +389,15 @@ DECLARE
   r @extschema@.record_requests;
 BEGIN
   PERFORM @extschema@._records_check_patient(patient);
-  -- one patient's accounting requests are received one at a time: the free mark counts the others
+  -- one patient's accounting requests are received one at a time (the patient's row locked):
+  -- the free mark counts the others, which READ COMMITTED sees once the lock is granted
+  IF pg_catalog.current_setting('transaction_isolation') <> 'read committed' THEN
+    RAISE EXCEPTION USING ERRCODE = '0A000',
+      MESSAGE = 'receive_accounting_request runs in READ COMMITTED transactions only',
+      DETAIL = format('This transaction is %s: a request another session just committed would be invisible to it, and two requests could both be marked free.',
+                      pg_catalog.current_setting('transaction_isolation')),
+      HINT = 'Receive the request in its own READ COMMITTED transaction (the default).';
+  END IF;
   PERFORM FROM @extschema@.patients p WHERE p.id = patient FOR NO KEY UPDATE;
   r.kind := 'accounting'; r.patient_id := patient; r.received_on := received_on; r.requester := requester;
   r.requester_name := requester_name; r.requester_address := requester_address; r.fee := coalesce(fee, 0);
