@@ -2,6 +2,18 @@
 -- (exclusions left out, the since date, merged patients included), the
 -- application user, who may read and write what, append-only for every role,
 -- the logs kept when the patients' rows go.
+-- In a database of its own: requests place retention holds and merges write the
+-- merge audit, both append-only, which the later files of the shared database
+-- (registry, retention) must not see.
+SELECT current_database() AS regress_db \gset
+SET client_min_messages = warning;
+DROP DATABASE IF EXISTS regress_records_logs;
+RESET client_min_messages;
+CREATE DATABASE regress_records_logs;
+\c regress_records_logs
+SET client_min_messages = warning;
+CREATE EXTENSION patsvc CASCADE;
+RESET client_min_messages;
 SET search_path = public, patsvc;
 \set VERBOSITY default
 \set SHOW_CONTEXT never
@@ -124,3 +136,6 @@ TRUNCATE record_requests, patients CASCADE;
 RESET client_min_messages;
 SELECT count(*) AS disclosures_kept FROM disclosure_log WHERE id > :d0;
 SELECT count(*) AS accesses_kept FROM access_log WHERE id > :l0;
+
+\c :regress_db
+DROP DATABASE regress_records_logs;

@@ -3,6 +3,18 @@
 -- and its refusals, the worklists, the answers and their SQLSTATEs, the
 -- hold placed at receipt and released by the answer, a destruction run that
 -- skips the patient while the request is open, the free accounting, merges.
+-- In a database of its own: requests place retention holds and merges write the
+-- merge audit, both append-only, which the later files of the shared database
+-- (registry, retention) must not see.
+SELECT current_database() AS regress_db \gset
+SET client_min_messages = warning;
+DROP DATABASE IF EXISTS regress_records_requests;
+RESET client_min_messages;
+CREATE DATABASE regress_records_requests;
+\c regress_records_requests
+SET client_min_messages = warning;
+CREATE EXTENSION patsvc CASCADE;
+RESET client_min_messages;
 SET search_path = public, patsvc;
 \set VERBOSITY default
 \set SHOW_CONTEXT never
@@ -180,3 +192,6 @@ RESET ROLE;
 SET client_min_messages = warning;
 TRUNCATE record_requests, patients CASCADE;
 RESET client_min_messages;
+
+\c :regress_db
+DROP DATABASE regress_records_requests;
