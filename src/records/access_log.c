@@ -106,6 +106,19 @@ access_log_owner(void)
 	return owner;
 }
 
+/* true when t holds nothing but spaces and tabs */
+static bool
+is_blank(const text *t)
+{
+	const char *p = VARDATA_ANY(t);
+	int			n = VARSIZE_ANY_EXHDR(t);
+
+	for (int i = 0; i < n; i++)
+		if (p[i] != ' ' && p[i] != '\t')
+			return false;
+	return true;
+}
+
 static void
 check_log_args(FunctionCallInfo fcinfo)
 {
@@ -114,7 +127,7 @@ check_log_args(FunctionCallInfo fcinfo)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("log_access needs the patient"),
 				 errhint("Pass patients.id of the patient whose record was opened.")));
-	if (PG_ARGISNULL(1) || VARSIZE_ANY_EXHDR(PG_GETARG_TEXT_PP(1)) == 0)
+	if (PG_ARGISNULL(1) || is_blank(PG_GETARG_TEXT_PP(1)))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("log_access needs the purpose"),

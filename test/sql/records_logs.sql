@@ -66,6 +66,7 @@ SELECT log_access(732, 'treatment');
 SELECT log_access(739, 'treatment');
 SELECT log_access(NULL, 'treatment');
 SELECT log_access(731, '');
+SELECT log_access(731, '  ');
 SELECT log_access(731, NULL);
 SELECT set_app_user('   ');
 SELECT set_app_user(NULL);
