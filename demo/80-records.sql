@@ -20,7 +20,8 @@ SELECT receive_access_request(1, current_date - 40, 'third_party', 'Acme Life In
                               form => 'named_format', format_name => 'PDF by secure e-mail', fee => 6.50) AS ann_request \gset
 -- Due 30 days after receipt; while it is open, Ann's protected records are on hold
 SELECT id, received_on, first_due_on, due_on, status FROM record_requests WHERE id = :ann_request;
-SELECT case_reference, patient_id, reason FROM retention_holds WHERE hold_id = ANY ((SELECT hold_ids FROM record_requests WHERE id = :ann_request));
+SELECT h.case_reference, h.patient_id, h.reason FROM record_requests q JOIN retention_holds h ON h.hold_id = ANY (q.hold_ids)
+ WHERE q.id = :ann_request;
 -- The worklist twelve days ago showed it due within the week
 SELECT id, patient_id, due_on FROM record_requests_due(current_date - 12);
 -- Twelve days ago (before the first due date) the clinic extended it once, with the reason it wrote to Ann
