@@ -51,3 +51,16 @@ INSERT INTO public.lab_results
 SELECT v.id, v.mrn, v.taken, seal('public.lab_results', v.mrn, v.r), seal('public.lab_results', v.mrn, v.c)
   FROM (VALUES (1, 'MRN-100', DATE '2026-03-02', 'HbA1c 6.1 %', 'repeat in 6 months'),
                (2, 'MRN-200', DATE '2026-03-03', 'LDL 130 mg/dL', NULL)) v(id, mrn, taken, r, c);
+
+-- records: an access request extended and fulfilled to a third party (a disclosure logged),
+-- an amendment request still open (its hold), an accounting request, accesses logged
+SELECT receive_access_request(p.id, '2026-03-05', 'third_party', 'Acme Life Insurance', '9 Elm St, Hartford CT',
+                              form => 'paper', fee => 6.50) AS roi FROM patients p WHERE p.given_name = 'Margaret' \gset
+SELECT extend_record_request(:roi, '2026-05-01', 'records in off-site storage', '2026-03-20') IS NOT NULL AS extended;
+SELECT fulfill_record_request(:roi, '2026-04-10', disclosed_by => 'R. Clerk');
+SELECT receive_amendment_request(p.id, 'the penicillin allergy is wrong', '2026-03-06') > 0 AS amendment
+  FROM patients p WHERE p.given_name = 'Peggy';
+SELECT receive_accounting_request(p.id, '2026-04-11') > 0 AS accounting FROM patients p WHERE p.given_name = 'Margaret';
+SELECT set_app_user('dr.adams');
+SELECT log_access(p.id, 'treatment', 'visit note') FROM patients p WHERE p.given_name IN ('Margaret', 'Peggy');
+RESET patsvc.app_user;

@@ -1,0 +1,1 @@
+../../records/10-requests.sql

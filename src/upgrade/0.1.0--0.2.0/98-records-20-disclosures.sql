@@ -1,0 +1,1 @@
+../../records/20-disclosures.sql

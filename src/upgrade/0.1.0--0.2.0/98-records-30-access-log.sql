@@ -1,0 +1,1 @@
+../../records/30-access-log.sql

@@ -1,0 +1,1 @@
+../../security/70-records.sql
