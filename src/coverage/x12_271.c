@@ -651,7 +651,7 @@ read_eb(const X12Segment *seg, ReadState *st, const X12Seps *sep)
 	int			visit = office_visit_score(seg, sep);
 	int			network = network_score(seg);
 	bool		auth;
-	char	   *amount = given(seg, 7) ? decimal_text(seg, 7, "EB07 is a monetary amount, e.g. 10.00.") : NULL;
+	char	   *amount = given(seg, 7) ? decimal_text(seg, 7, "EB07 is a monetary amount of zero or more, at most 10 digits before the decimal point, e.g. 10.00.") : NULL;
 	char	   *percent = given(seg, 8) ? decimal_text(seg, 8, "EB08 is a percentage as a decimal, e.g. 0.2 for 20 %.") : NULL;
 	int			rank;
 
