@@ -698,6 +698,12 @@ finish(ReadState *st)
 	out->plan_begin = st->has_dtp[0] ? st->dtp[0] : st->has_plan_from ? st->plan_from : st->dtp[2];
 	out->has_plan_end = st->has_dtp[1] || st->has_plan_to || st->has_dtp[3];
 	out->plan_end = st->has_dtp[1] ? st->dtp[1] : st->has_plan_to ? st->plan_to : st->dtp[3];
+	if (out->has_plan_begin && out->has_plan_end && out->plan_end < out->plan_begin)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+				 errmsg("malformed X12 271: the plan ends (DTP*347, 291 or 357) before it begins (DTP*346, 291 or 356)"),
+				 errdetail("Nothing was stored."),
+				 errhint("Plan dates are CCYYMMDD, the end not before the beginning.")));
 	out->has_authorization_required = st->auth_yes || st->auth_no;
 	out->authorization_required = st->auth_yes;
 	if (out->rejection_code != NULL)

@@ -116,6 +116,7 @@ SELECT record_eligibility_271(1, replace(:'demo', '*27*10.00*****Y', '*27*10.00*
 SELECT record_eligibility_271(1, replace(:'demo', 'DTP*346*D8*20060101', 'DTP*346*D8*20060231'), '2006-05-01');
 SELECT record_eligibility_271(1, replace(:'demo', 'DTP*346*D8*20060101', 'DTP*346*D6*20060101'), '2006-05-01');
 SELECT record_eligibility_271(1, replace(:'demo', 'DTP*346*D8*20060101', 'DTP*346*RD8*20060101-20051231'), '2006-05-01');
+SELECT record_eligibility_271(3, pg_temp.x271(ARRAY['DTP*346*D8*20260101', 'DTP*347*D8*20251231', 'EB*1**30']), '2026-03-06');
 SELECT record_eligibility_271(1, replace(:'demo', 'TRN*2*', 'TRN*3*'), '2006-05-01');
 SELECT record_eligibility_271(1, replace(:'demo', 'EB*1**30**', 'EB***30**'), '2006-05-01');
 SELECT record_eligibility_271(3, pg_temp.x271(ARRAY['AAA*N**99*C']), '2026-03-06');
