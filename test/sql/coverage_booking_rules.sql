@@ -56,9 +56,9 @@ SELECT set_status(id, 'booked') FROM appointments WHERE patient_id = 4 AND statu
 -- verification: Ann has coverage but no verification (PS541); Dee has no coverage at all (PS540 first)
 SELECT book(1, 1, '2027-03-15 15:00Z', 'verified');
 SELECT book(4, 1, '2027-03-15 15:00Z', 'verified');
-INSERT INTO eligibility_verifications (coverage_id, service_date, source, active) VALUES (1, '2027-03-15', 'manual', false);
+SELECT (record_eligibility_manual(1, '2027-03-15', false, 'front desk')).active AS recorded_active;
 SELECT book(1, 1, '2027-03-15 15:00Z', 'verified');
-INSERT INTO eligibility_verifications (coverage_id, service_date, source, active) VALUES (1, '2027-03-15', 'manual', true);
+SELECT (record_eligibility_manual(1, '2027-03-15', true, 'front desk')).active AS recorded_active;
 SELECT book(1, 1, '2027-03-15 15:00Z', 'verified') IS NOT NULL AS verified;
 
 -- referrals: validation of the rows
