@@ -18,3 +18,19 @@ GRANT EXECUTE ON FUNCTION @extschema@.record_eligibility_271(bigint, text, date)
   TO patsvc_front_desk;
 GRANT EXECUTE ON FUNCTION @extschema@.eligibility_on(bigint, date), @extschema@.eligibility_valid_days()
   TO patsvc_front_desk, patsvc_biller;
+
+-- coverage, part B: booking requirements by appointment type, referrals,
+-- prior authorizations.  The admin sets up what each type requires; the
+-- front desk and the biller (who keeps authorizations) record referrals and
+-- authorizations; nobody writes the visit counters (visits_used: trigger
+-- visits_counted refuses) or what a booking used (appointment_authorizations):
+-- trigger appointments_coverage does, as the tables' owner.
+GRANT SELECT, INSERT, UPDATE, DELETE ON @extschema@.appointment_type_requirements TO patsvc_admin;
+GRANT SELECT ON @extschema@.appointment_type_requirements TO patsvc_front_desk, patsvc_scheduler, patsvc_biller;
+GRANT SELECT ON @extschema@.referrals, @extschema@.authorizations, @extschema@.appointment_authorizations
+  TO patsvc_front_desk, patsvc_scheduler, patsvc_biller;
+GRANT INSERT, UPDATE ON @extschema@.referrals, @extschema@.authorizations TO patsvc_front_desk, patsvc_biller;
+GRANT EXECUTE ON FUNCTION @extschema@.authorizations_expiring(interval)
+  TO patsvc_front_desk, patsvc_scheduler, patsvc_biller;
+GRANT SELECT ON @extschema@.authorization_visits, @extschema@.referral_visits
+  TO patsvc_front_desk, patsvc_scheduler, patsvc_biller;
