@@ -9,14 +9,15 @@ CREATE TABLE @extschema@.claim_providers (
   npi           @extschema@.npi PRIMARY KEY,
   entity_type   text NOT NULL DEFAULT 'organization' CHECK (entity_type IN ('person', 'organization')),
   name          text NOT NULL CHECK (btrim(name) <> ''),
-  given_name    text CHECK (given_name IS NULL OR entity_type = 'person'),
+  given_name    text,
   tax_id        text CHECK (tax_id ~ '^[0-9]{9}$'),
   taxonomy      text CHECK (taxonomy ~ '^[0-9]{3}[0-9A-Z]{6}X$'),
   address_line1 text,
   address_line2 text,
   city          text,
   state         text CHECK (state ~ '^[A-Z]{2}$'),
-  zip           text CHECK (zip ~ '^[0-9]{5}([0-9]{4})?$')
+  zip           text CHECK (zip ~ '^[0-9]{5}([0-9]{4})?$'),
+  CONSTRAINT claim_providers_given_name_check CHECK (given_name IS NULL OR entity_type = 'person')
 );
 COMMENT ON TABLE @extschema@.claim_providers IS
   'providers as claims name them (837P 2010AA billing, 2310A referring, 2310B rendering; CMS-1500 boxes 17, 24J, 25, 33): a billing provider needs tax id and a street address with a 9-digit ZIP; others need only a name';
@@ -226,14 +227,14 @@ BEGIN
     INTO result
     FROM @extschema@.claim_headers(ARRAY[encounter]) h;
   IF result IS NULL THEN
-    RAISE EXCEPTION USING ERRCODE = 'PS641', MESSAGE = pg_catalog.format('encounter %s does not exist', encounter),
+    RAISE EXCEPTION USING ERRCODE = 'PS607', MESSAGE = pg_catalog.format('encounter %s does not exist', encounter),
       HINT = 'Pass the id of an encounter (patsvc.encounters.id) you may read.';
   END IF;
   RETURN result;
 END
 $$;
 COMMENT ON FUNCTION @extschema@.claim_json(bigint) IS
-  'the encounter''s claim as the CMS-1500 boxes (README "Claims"): payer, insured (1a, 4, 7, 11), patient (2, 3, 5, 6), referring provider (17), prior authorization (23), diagnoses A-L (21), lines with pointer letters and NDC (24), tax id (25), account (26), assignment (27), total (28), billing provider (33); the same fields claim_837p writes; PS641 for an unknown encounter';
+  'the encounter''s claim as the CMS-1500 boxes (README "Claims"): payer, insured (1a, 4, 7, 11), patient (2, 3, 5, 6), referring provider (17), prior authorization (23), diagnoses A-L (21), lines with pointer letters and NDC (24), tax id (25), account (26), assignment (27), total (28), billing provider (33); the same fields claim_837p writes; PS607 for an unknown encounter';
 
 -- ---- X12 837P --------------------------------------------------------------
 CREATE FUNCTION @extschema@.claim_837p(encounters bigint[], sender_id text, sender_name text,
@@ -243,4 +244,4 @@ CREATE FUNCTION @extschema@.claim_837p(encounters bigint[], sender_id text, send
                                        resend boolean DEFAULT false)
   RETURNS text AS 'MODULE_PATHNAME', 'patsvc_claim_837p' LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION @extschema@.claim_837p(bigint[], text, text, text, text, text, text, text, timestamptz, boolean) IS
-  'an X12 005010X222A1 837P interchange of final encounters (one ST per billing provider and 5,000 claims); usage_indicator P (production) marks them submitted, T (test) changes nothing; resend takes submitted ones too; PS640 for an encounter that is not final, PS641 unknown, PS642-PS645 incomplete claim data (README "Claims")';
+  'an X12 005010X222A1 837P interchange of final encounters (one ST per billing provider and 5,000 claims); usage_indicator P (production) marks them submitted, T (test) changes nothing; resend takes submitted ones too; PS640 for an encounter that is not final, PS607 unknown, PS641-PS644 incomplete claim data (README "Claims")';

@@ -6,7 +6,7 @@
  * caller).  Per call:
  *   1. the arguments are checked (22023);
  *   2. the encounters are read once, locked FOR UPDATE in production mode
- *      (usage P), and refused unless every one exists (PS641) and is final
+ *      (usage P), and refused unless every one exists (PS607) and is final
  *      (submitted too when resending) (PS640);
  *   3. claim_headers() and claim_lines() are read in one query each (every
  *      claim field is derived there, in SQL, once: claim_json() shows the
@@ -16,7 +16,7 @@
  *      with the 2000A-2400 loops; SE/GE/IEA with their counts;
  *   5. in production mode the encounters become submitted.
  * Claim data a payer needs that is missing is refused before anything is
- * written (PS642-PS644, naming the encounter and what is missing).
+ * written (PS641-PS644, naming the encounter and what is missing).
  */
 #include "postgres.h"
 
@@ -144,16 +144,16 @@ refuse_status(int64 id, const char *status, const ClaimEnvelope *env)
 {
 	if (strcmp(status, "draft") == 0)
 		ereport(ERROR,
-				(errcode(ERRCODE_PATSVC_ENCOUNTER_NOT_BILLABLE),
+				(errcode(ERRCODE_PATSVC_ENCOUNTER_NOT_CLAIMABLE),
 				 errmsg("encounter %lld is a draft: only final encounters are claimed", (long long) id),
 				 errhint("Finalize it first: SELECT patsvc.finalize_encounter(%lld);", (long long) id)));
 	if (strcmp(status, "submitted") == 0)
 		ereport(ERROR,
-				(errcode(ERRCODE_PATSVC_ENCOUNTER_NOT_BILLABLE),
+				(errcode(ERRCODE_PATSVC_ENCOUNTER_NOT_CLAIMABLE),
 				 errmsg("encounter %lld was submitted already", (long long) id),
 				 errhint("Pass resend => true to send a submitted claim again.")));
 	ereport(ERROR,
-			(errcode(ERRCODE_PATSVC_ENCOUNTER_NOT_BILLABLE),
+			(errcode(ERRCODE_PATSVC_ENCOUNTER_NOT_CLAIMABLE),
 			 errmsg("encounter %lld is %s: only final encounters are claimed", (long long) id, status),
 			 errhint("A paid, denied or void encounter is not sent again.")));
 }
@@ -161,7 +161,7 @@ refuse_status(int64 id, const char *status, const ClaimEnvelope *env)
 /*
  * Reads the encounters' status (locking them FOR UPDATE in production mode,
  * so two clerks cannot submit one claim twice), refuses an unknown one
- * (PS641) and one not final (PS640; submitted passes when resending).
+ * (PS607) and one not final (PS640; submitted passes when resending).
  */
 static void
 check_encounters(ArrayType *ids, int n, const ClaimEnvelope *env)
@@ -527,9 +527,9 @@ write_billing_provider(X12Writer *w, char **h)
  * 2000B subscriber (HL 22, SBR), 2010BA NM1*IL (with the patient's address
  * and demographics when the patient is the subscriber), 2010BB NM1*PR; then
  * 2000C (HL 23, PAT, NM1*QC, N3, N4, DMG) when the patient is someone
- * else.  Returns the HL id the claim hangs from.
+ * else.
  */
-static int
+static void
 write_subscriber_and_patient(X12Writer *w, char **h, int *hl)
 {
 	bool		self = strcmp(h[H_RELATIONSHIP], "18") == 0;
@@ -549,14 +549,13 @@ write_subscriber_and_patient(X12Writer *w, char **h, int *hl)
 	}
 	write_nm1(w, "PR", false, h[H_PAYER_NAME], NULL, NULL, "PI", h[H_PAYER_X12_ID]);
 	if (self)
-		return subscriber;
+		return;
 	write_hl(w, ++(*hl), subscriber, "23", false);
 	x12_write(w, "PAT", 1, pat);
 	write_nm1(w, "QC", true, h[H_PATIENT_FAMILY], h[H_PATIENT_GIVEN], h[H_PATIENT_MIDDLE], NULL, NULL);
 	write_address(w, h[H_PATIENT_ADDRESS1], h[H_PATIENT_ADDRESS2], h[H_PATIENT_CITY], h[H_PATIENT_STATE],
 				  h[H_PATIENT_ZIP]);
 	write_demographics(w, h[H_PATIENT_BIRTH], h[H_PATIENT_SEX]);
-	return *hl;
 }
 
 /* HI: the principal diagnosis ABK, the others ABF, all 12 in one segment */
@@ -684,7 +683,7 @@ typedef struct ClaimWriter
 	const ClaimEnvelope *env;
 	ClaimRows	headers;
 	ClaimRows	lines;
-	char	   *st_billing_npi; /* billing provider of the open ST, NULL before the first */
+	char		st_billing_npi[16];	/* billing provider of the open ST, "" before the first */
 	int			st_claims;
 	int			hl;
 } ClaimWriter;
@@ -693,11 +692,11 @@ typedef struct ClaimWriter
 static void
 start_transaction(ClaimWriter *cw, char **h)
 {
-	if (cw->st_billing_npi != NULL)
+	if (cw->st_billing_npi[0] != '\0')
 		x12_se(&cw->w);
 	write_transaction_header(&cw->w, cw->env);
 	write_billing_provider(&cw->w, h);
-	cw->st_billing_npi = MemoryContextStrdup(TopTransactionContext, h[H_BILLING_NPI]);
+	strlcpy(cw->st_billing_npi, h[H_BILLING_NPI], sizeof(cw->st_billing_npi));
 	cw->st_claims = 0;
 	cw->hl = 1;
 }
@@ -733,7 +732,7 @@ write_one_claim(ClaimWriter *cw)
 	check_payer(h);
 	check_billing_provider(h);
 	check_patient(h);
-	if (cw->st_billing_npi == NULL || strcmp(cw->st_billing_npi, h[H_BILLING_NPI]) != 0 ||
+	if (strcmp(cw->st_billing_npi, h[H_BILLING_NPI]) != 0 ||
 		cw->st_claims == CLAIMS_PER_ST)
 		start_transaction(cw, h);
 	write_subscriber_and_patient(&cw->w, h, &cw->hl);
@@ -760,6 +759,7 @@ write_interchange(ClaimWriter *cw, StringInfo out)
 		write_one_claim(cw);
 		MemoryContextReset(claim_cxt);
 	}
+	cw->w.subject = "the interchange";
 	x12_se(&cw->w);
 	x12_ge(&cw->w);
 	x12_iea(&cw->w);

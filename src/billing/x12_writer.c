@@ -166,15 +166,20 @@ x12_isa(X12Writer *w, const X12Interchange *isa)
 	e[13] = isa->ack_requested ? "1" : "0";
 	e[14] = usage;
 	e[15] = comp;
-	/* every ISA element is present and fixed-width: written as they are */
+	/* every ISA element is present and fixed-width: written as they are (ISA11 and ISA16 are separators) */
 	appendStringInfoString(w->out, "ISA");
+	w->segment_id = "ISA";
 	for (int i = 0; i < 16; i++)
 	{
+		w->element = i + 1;
+		if (i != 10 && i != 15)
+			x12_check_value(w, e[i]);
 		appendStringInfoChar(w->out, w->element_sep);
 		appendStringInfoString(w->out, e[i]);
 	}
 	appendStringInfoChar(w->out, w->terminator);
 	appendStringInfoChar(w->out, '\n');
+	w->segment_id = NULL;
 	w->gs_count = 0;
 }
 

@@ -8,7 +8,7 @@
  * written only when a later one has a value, and trailing empty components
  * are left out, so nothing ends in separators (X12 forbids trailing
  * delimiters).  A value holding a separator, the terminator or a control
- * character is refused (PS645, naming the segment, the element and the
+ * character is refused (PS644, naming the segment, the element and the
  * writer's subject, e.g. "encounter 42").
  *
  * Envelopes: x12_isa/x12_gs/x12_st open ISA, GS and ST; x12_se, x12_ge and
