@@ -49,12 +49,12 @@ COMMENT ON SEQUENCE @extschema@.claim_interchange_control IS
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.claim_interchange_control', '');
 
 -- ---- one rule: does an authorization cover a service line ----------------
-CREATE FUNCTION @extschema@.authorization_covers(service_codes text[], code text) RETURNS boolean
+CREATE FUNCTION @extschema@.authorization_covers(service_codes text[], codes text[]) RETURNS boolean
   LANGUAGE sql IMMUTABLE PARALLEL SAFE
   RETURN service_codes IS NULL OR pg_catalog.cardinality(service_codes) = 0
-         OR code OPERATOR(pg_catalog.=) ANY (service_codes);
-COMMENT ON FUNCTION @extschema@.authorization_covers(text[], text) IS
-  'true when an authorization approving service_codes (none listed: every service) covers a line billed with code';
+         OR codes OPERATOR(pg_catalog.<@) service_codes;
+COMMENT ON FUNCTION @extschema@.authorization_covers(text[], text[]) IS
+  'true when an authorization approving service_codes (none listed: every service) covers lines billed with codes';
 
 -- ---- the claim fields, once ------------------------------------------------
 CREATE FUNCTION @extschema@.claim_headers(encounters bigint[])
@@ -94,7 +94,7 @@ BEGIN ATOMIC
          CASE p.sex WHEN 'male' THEN 'M' WHEN 'female' THEN 'F' ELSE 'U' END,
          p.address_line1, p.address_line2, p.city, p.state, p.zip,
          e.id::text, l.total, e.place_of_service, '1', 'Y', 'A', 'Y', 'Y',
-         CASE WHEN l.authorized THEN a.auth_number END,
+         CASE WHEN @extschema@.authorization_covers(a.service_codes, l.codes) THEN a.auth_number END,
          r.referral_number, d.codes,
          e.referring_npi::text, coalesce(rf.entity_type, 'person'), coalesce(rf.name, rfp.name), rf.given_name,
          CASE WHEN e.rendering_npi IS DISTINCT FROM e.billing_npi THEN e.rendering_npi::text END,
@@ -110,11 +110,13 @@ BEGIN ATOMIC
     LEFT JOIN @extschema@.providers rfp ON rfp.npi = e.referring_npi
     LEFT JOIN @extschema@.claim_providers rd ON rd.npi = e.rendering_npi
     LEFT JOIN @extschema@.providers rdp ON rdp.npi = e.rendering_npi
-    LEFT JOIN LATERAL (SELECT pg_catalog.array_agg(pg_catalog.replace(ed.code::text, '.', '') ORDER BY ed.seq) AS codes
-                         FROM @extschema@.encounter_diagnoses ed WHERE ed.encounter_id = e.id) d ON true
-    LEFT JOIN LATERAL (SELECT pg_catalog.sum(el.charge) AS total,
-                              pg_catalog.bool_and(@extschema@.authorization_covers(a.service_codes, el.code)) AS authorized
-                         FROM @extschema@.encounter_lines el WHERE el.encounter_id = e.id) l ON true
+    LEFT JOIN (SELECT ed.encounter_id,
+                      pg_catalog.array_agg(pg_catalog.replace(ed.code::text, '.', '') ORDER BY ed.seq) AS codes
+                 FROM @extschema@.encounter_diagnoses ed WHERE ed.encounter_id = ANY (encounters)
+                GROUP BY ed.encounter_id) d ON d.encounter_id = e.id
+    LEFT JOIN (SELECT el.encounter_id, pg_catalog.sum(el.charge) AS total, pg_catalog.array_agg(el.code) AS codes
+                 FROM @extschema@.encounter_lines el WHERE el.encounter_id = ANY (encounters)
+                GROUP BY el.encounter_id) l ON l.encounter_id = e.id
    WHERE e.id = ANY (encounters)
    ORDER BY e.billing_npi, e.id;
 END;
@@ -128,21 +130,22 @@ CREATE FUNCTION @extschema@.claim_lines(encounters bigint[])
   LANGUAGE sql STABLE
 BEGIN ATOMIC
   SELECT el.encounter_id, el.line,
-         pg_catalog.row_number() OVER (PARTITION BY el.encounter_id ORDER BY el.line)::integer,
+         pg_catalog.row_number() OVER w::integer,
          el.code, el.modifiers::text[], el.charge, el.units, NULL::text,
          ARRAY(SELECT pg_catalog.array_position(d.seqs, ptr.seq)
                  FROM pg_catalog.unnest(el.pointers) WITH ORDINALITY AS ptr(seq, o) ORDER BY ptr.o),
          e.service_date, pg_catalog.replace(el.ndc::text, '-', ''), el.drug_quantity, el.drug_unit,
-         CASE WHEN NOT pg_catalog.bool_and(@extschema@.authorization_covers(a.service_codes, el.code))
-                         OVER (PARTITION BY el.encounter_id)
-               AND @extschema@.authorization_covers(a.service_codes, el.code)
+         CASE WHEN NOT @extschema@.authorization_covers(a.service_codes, pg_catalog.array_agg(el.code) OVER encounter)
+               AND @extschema@.authorization_covers(a.service_codes, ARRAY[el.code])
               THEN a.auth_number END
     FROM @extschema@.encounter_lines el
     JOIN @extschema@.encounters e ON e.id = el.encounter_id
     LEFT JOIN @extschema@.authorizations a ON a.id = e.authorization_id
-    LEFT JOIN LATERAL (SELECT pg_catalog.array_agg(ed.seq ORDER BY ed.seq) AS seqs
-                         FROM @extschema@.encounter_diagnoses ed WHERE ed.encounter_id = e.id) d ON true
+    LEFT JOIN (SELECT ed.encounter_id, pg_catalog.array_agg(ed.seq ORDER BY ed.seq) AS seqs
+                 FROM @extschema@.encounter_diagnoses ed WHERE ed.encounter_id = ANY (encounters)
+                GROUP BY ed.encounter_id) d ON d.encounter_id = el.encounter_id
    WHERE el.encounter_id = ANY (encounters)
+  WINDOW encounter AS (PARTITION BY el.encounter_id), w AS (encounter ORDER BY el.line)
    ORDER BY e.billing_npi, el.encounter_id, el.line;
 END;
 COMMENT ON FUNCTION @extschema@.claim_lines(bigint[]) IS
