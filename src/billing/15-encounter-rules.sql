@@ -56,12 +56,8 @@ BEGIN
         HINT = 'Legal changes: draft -> final -> submitted -> paid or denied; draft, final, submitted or denied -> void.';
     END IF;
   END IF;
-  IF OLD.status <> 'draft' AND (NEW.id, NEW.appointment_id, NEW.service_date, NEW.rendering_npi, NEW.billing_npi,
-        NEW.referring_npi, NEW.place_of_service, NEW.coverage_id, NEW.authorization_id, NEW.referral_id,
-        NEW.created_at, NEW.finalized_at)
-      IS DISTINCT FROM (OLD.id, OLD.appointment_id, OLD.service_date, OLD.rendering_npi, OLD.billing_npi,
-        OLD.referring_npi, OLD.place_of_service, OLD.coverage_id, OLD.authorization_id, OLD.referral_id,
-        OLD.created_at, OLD.finalized_at) THEN
+  IF OLD.status <> 'draft'
+     AND to_jsonb(NEW) - '{status,patient_id}'::text[] IS DISTINCT FROM to_jsonb(OLD) - '{status,patient_id}'::text[] THEN
     RAISE EXCEPTION USING ERRCODE = 'PS601',
       MESSAGE = format('encounter %s is %s: only its status can change', OLD.id, OLD.status),
       HINT = 'Void it (patsvc.set_encounter_status) and bill a new encounter.';
