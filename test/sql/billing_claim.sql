@@ -36,10 +36,10 @@ VALUES (901, 901, 902, '1EG4TE5MK73', NULL, '18', NULL, NULL, NULL, NULL, '[2020
        (902, 902, 901, 'JS00111223333', '2222-SJ', '19', 'Smith', 'Jane', '1975-03-04', 'female', '[2020-01-01,)', 1),
        (903, 903, 903, NULL, NULL, '18', NULL, NULL, NULL, NULL, '[2020-01-01,)', 1);
 INSERT INTO authorizations (id, patient_id, payer_id, coverage_id, auth_number, service_codes, visits_approved, valid)
-VALUES (901, 901, 902, 901, 'AUTH901', '{}', 5, '[2020-10-01,2020-12-31]'),
+VALUES (901, 901, 902, 901, 'AUTH901', '{99214,J1100}', 5, '[2020-10-01,2020-12-31]'),
        (902, 902, 901, 902, 'AUTH902J', '{J1100}', 1, '[2020-10-01,2020-12-31]');
-INSERT INTO referrals (id, patient_id, referring_npi, reasons, visits_allowed, valid, referral_number)
-VALUES (901, 901, '1003000126', '{E11.9}', 3, '[2020-10-01,2020-12-31]', 'REF-77');
+INSERT INTO referrals (id, patient_id, referring_npi, to_specialty, reasons, visits_allowed, valid, referral_number)
+VALUES (901, 901, '1003000126', 'endocrinology', '{E11.9}', 3, '[2020-10-01,2020-12-31]', 'REF-77');
 SELECT count(record_consent(p, 'treatment', '2020-10-01 10:00Z')) AS consents FROM unnest('{901,903}'::bigint[]) p;
 SELECT record_consent(902, 'treatment', '2020-10-01 10:00Z', 'guardian', 'Jane Smith', 'parent') > 0 AS minor_consent;
 
@@ -56,10 +56,10 @@ VALUES (901, 901, '2020-11-02', '1122333341', '1234567893', '1003000126', '11', 
        (905, 903, '2020-11-02', '1122333341', '1234567893', NULL, '11', 903, NULL, NULL);
 INSERT INTO encounter_diagnoses (encounter_id, seq, code)
 VALUES (901, 1, 'E11.9'), (901, 2, 'I10'), (901, 3, 'Z00.00'),
-       (902, 1, 'J06.9'), (902, 2, 'R05'),
+       (902, 1, 'J44.9'), (902, 2, 'R05'),
        (904, 1, 'I10'), (905, 1, 'I10');
 INSERT INTO encounter_diagnoses (encounter_id, seq, code)
-SELECT 903, n, c FROM unnest('{E11.9,I10,J06.9,R05,E11.65,E78.5,I25.10,J45.909,K21.9,M54.5,N39.0,R51}'::text[])
+SELECT 903, n, c FROM unnest('{E11.9,I10,J44.9,R05,J45.909,R00.0,R06.02,J45.20,R04.2,R06.2,R07.1,Z00.00}'::text[])
   WITH ORDINALITY AS d(c, n);
 INSERT INTO encounter_lines (encounter_id, line, code, modifiers, pointers, units, charge, ndc, drug_quantity, drug_unit)
 VALUES (901, 1, '99214', '{25}', '{1,2}', 1, 120.00, NULL, NULL, NULL),
@@ -234,13 +234,16 @@ SELECT (SELECT e[13]::bigint FROM pg_temp.x12(claim_837p('{901,902}', :env, 'P',
        - :isa13 > 0 AS next_control_number,
        (SELECT e[15] FROM pg_temp.x12(claim_837p('{903}', :env, 'T')) WHERE id = 'ISA') AS test_usage;
 SELECT id, status FROM encounters WHERE id BETWEEN 901 AND 903 ORDER BY id;
--- sent already: refused, unless resent (which changes nothing)
+-- sent already: refused, unless resent (a resent claim stays submitted, a final one among them becomes submitted)
 SELECT claim_837p('{901}', :env, 'P');
 \echo SQLSTATE :LAST_ERROR_SQLSTATE
 SELECT (SELECT count(*) FROM pg_temp.x12(claim_837p('{901,903}', :env, 'P', resend => true)) WHERE id = 'CLM') AS claims_resent;
 SELECT id, status FROM encounters WHERE id BETWEEN 901 AND 903 ORDER BY id;
 
 -- ---- cleanup ------------------------------------------------------------------
+SET session_replication_role = replica;
+DELETE FROM consents;
+RESET session_replication_role;
 SET client_min_messages = warning;
 TRUNCATE encounters, claim_providers, authorizations, referrals, coverages, payers, consents, patients, providers CASCADE;
 RESET client_min_messages;
