@@ -20,6 +20,7 @@
  */
 #include "postgres.h"
 
+#include "access/htup_details.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "fmgr.h"
@@ -304,7 +305,10 @@ typedef struct ClaimRows
 	uint64		n;
 	uint64		next;			/* the row to read next */
 	int			ncolumns;
-	char	  **values;			/* the current row's values (NULL: SQL NULL) */
+	FmgrInfo   *output;			/* each column's output function, looked up once */
+	Datum	   *datums;			/* the current row, deformed */
+	bool	   *nulls;
+	char	  **values;			/* the current row's values as text (NULL: SQL NULL) */
 } ClaimRows;
 
 static void
@@ -321,16 +325,27 @@ read_claim_rows(ClaimRows *rows, SPIPlanPtr *slot, const char *sql, ArrayType *i
 	rows->next = 0;
 	rows->ncolumns = end;
 	rows->values = palloc0(sizeof(char *) * end);
+	rows->datums = palloc(sizeof(Datum) * end);
+	rows->nulls = palloc(sizeof(bool) * end);
+	rows->output = palloc0(sizeof(FmgrInfo) * end);
+	for (int c = H_PLACEHOLDER + 1; c < end; c++)
+	{
+		Oid			func;
+		bool		varlena;
+
+		getTypeOutputInfo(SPI_gettypeid(rows->table->tupdesc, c), &func, &varlena);
+		fmgr_info(func, &rows->output[c]);
+	}
 }
 
-/* Reads row rows->next into rows->values (in the current memory context). */
+/* Reads row rows->next into rows->values as text (in the current memory context). */
 static void
 fetch_claim_row(ClaimRows *rows)
 {
-	HeapTuple	t = rows->table->vals[rows->next++];
-
+	/* deformed once (column c at index c - 1), not column by column: most rows have NULLs */
+	heap_deform_tuple(rows->table->vals[rows->next++], rows->table->tupdesc, rows->datums, rows->nulls);
 	for (int c = H_PLACEHOLDER + 1; c < rows->ncolumns; c++)
-		rows->values[c] = SPI_getvalue(t, rows->table->tupdesc, c);
+		rows->values[c] = rows->nulls[c - 1] ? NULL : OutputFunctionCall(&rows->output[c], rows->datums[c - 1]);
 }
 
 static int64
