@@ -223,10 +223,16 @@ service_date(const Booking *b)
 	return DatumGetDateADT(d);
 }
 
+/* A date as YYYY-MM-DD whatever the session's DateStyle (messages are read by people and tests alike). */
 static const char *
 date_text(DateADT d)
 {
-	return DatumGetCString(DirectFunctionCall1(date_out, DateADTGetDatum(d)));
+	int			y,
+				m,
+				day;
+
+	j2date(d + POSTGRES_EPOCH_JDATE, &y, &m, &day);
+	return psprintf("%04d-%02d-%02d", y, m, day);
 }
 
 /* The primary coverage of the patient in force on the date; PS540 when there is none. */
