@@ -31,3 +31,21 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON @extschema@.fee_schedule TO patsvc_admin
 GRANT INSERT, UPDATE, DELETE ON @extschema@.places_of_service TO patsvc_admin;
 GRANT EXECUTE ON FUNCTION @extschema@.import_ncci_ptp(text, text),
                           @extschema@.import_mue(text, date, date, text) TO patsvc_admin;
+
+-- claims (bill-claim): the biller sends claims.  claim_json and claim_837p run
+-- with the biller's rights (SECURITY INVOKER): they read the encounters,
+-- patients, coverage and providers the biller may read, and in production
+-- mode claim_837p locks and updates the encounters' status (the transition
+-- trigger checks it); interchange control numbers come from a sequence.
+-- claim_providers (the practice's claim identity: no patient data) is kept by
+-- the admin and read by the biller; authorization_covers reads no table.
+GRANT SELECT, INSERT, UPDATE, DELETE ON @extschema@.claim_providers TO patsvc_admin;
+GRANT SELECT ON @extschema@.claim_providers TO patsvc_biller;
+GRANT USAGE ON SEQUENCE @extschema@.claim_interchange_control TO patsvc_biller;
+GRANT EXECUTE ON FUNCTION @extschema@.authorization_covers(text[], text[]) TO PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.claim_headers(bigint[]),
+                          @extschema@.claim_lines(bigint[]),
+                          @extschema@.claim_lines_json(bigint),
+                          @extschema@.claim_json(bigint),
+                          @extschema@.claim_837p(bigint[], text, text, text, text, text, text, text, timestamptz, boolean)
+  TO patsvc_biller;

@@ -227,12 +227,27 @@ SELECT claim_837p('{901}', :env);
 UPDATE payers SET x12_payer_id = 'SMNV0' WHERE id = 902;
 SELECT id, status FROM encounters WHERE id BETWEEN 901 AND 905 ORDER BY id;
 
--- ---- production mode: final encounters become submitted ---------------------
+-- ---- privileges: the biller sends claims, the front desk does not ------------
+CREATE ROLE regress_claim_biller IN ROLE patsvc_biller;
+CREATE ROLE regress_claim_desk IN ROLE patsvc_front_desk;
+SET ROLE regress_claim_desk;
+SELECT claim_json(901);
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+SELECT claim_837p('{901}', :env);
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+SELECT count(*) FROM claim_providers;
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+RESET ROLE;
+
+-- ---- production mode (as the biller): final encounters become submitted ------
 -- control numbers: one per interchange, from the sequence, whatever the mode
 SELECT (SELECT e[13]::bigint FROM pg_temp.x12(t) WHERE id = 'ISA') AS isa13 FROM claim_files WHERE name = 'test' \gset
+SET ROLE regress_claim_biller;
+SELECT claim_json(901)->>'total_charge' AS biller_reads_json;
 SELECT (SELECT e[13]::bigint FROM pg_temp.x12(claim_837p('{901,902}', :env, 'P', '2020-11-06 09:00Z')) WHERE id = 'ISA')
        - :isa13 > 0 AS next_control_number,
        (SELECT e[15] FROM pg_temp.x12(claim_837p('{903}', :env, 'T')) WHERE id = 'ISA') AS test_usage;
+RESET ROLE;
 SELECT id, status FROM encounters WHERE id BETWEEN 901 AND 903 ORDER BY id;
 -- sent already: refused, unless resent (a resent claim stays submitted, a final one among them becomes submitted)
 SELECT claim_837p('{901}', :env, 'P');
@@ -241,6 +256,7 @@ SELECT (SELECT count(*) FROM pg_temp.x12(claim_837p('{901,903}', :env, 'P', rese
 SELECT id, status FROM encounters WHERE id BETWEEN 901 AND 903 ORDER BY id;
 
 -- ---- cleanup ------------------------------------------------------------------
+DROP ROLE regress_claim_biller, regress_claim_desk;
 SET session_replication_role = replica;
 DELETE FROM consents;
 RESET session_replication_role;
