@@ -29,6 +29,7 @@
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/timestamp.h"
 
 #include "core/core.h"
 #include "billing/x12_writer.h"
@@ -100,6 +101,9 @@ read_envelope_arguments(FunctionCallInfo fcinfo, ClaimEnvelope *env)
 		refuse_argument(psprintf("usage_indicator \"%s\" is neither T nor P", usage),
 						"Pass T for a test interchange (nothing is marked submitted) or P for production.");
 	env->usage = usage[0];
+	if (!PG_ARGISNULL(8) && TIMESTAMP_NOT_FINITE(PG_GETARG_TIMESTAMPTZ(8)))
+		refuse_argument("created_at is infinite",
+						"Pass the time the interchange is created, or NULL for now.");
 	env->resend = !PG_ARGISNULL(9) && PG_GETARG_BOOL(9);
 }
 

@@ -51,3 +51,9 @@ INSERT INTO public.lab_results
 SELECT v.id, v.mrn, v.taken, seal('public.lab_results', v.mrn, v.r), seal('public.lab_results', v.mrn, v.c)
   FROM (VALUES (1, 'MRN-100', DATE '2026-03-02', 'HbA1c 6.1 %', 'repeat in 6 months'),
                (2, 'MRN-200', DATE '2026-03-03', 'LDL 130 mg/dL', NULL)) v(id, mrn, taken, r, c);
+
+-- claims (bill-claim): the practice's claim identity, and an interchange control number used
+INSERT INTO claim_providers (npi, entity_type, name, tax_id, taxonomy, address_line1, city, state, zip)
+VALUES ('1234567893', 'organization', 'Harbor Family Practice', '043219876', '207Q00000X',
+        '100 Harbor St', 'Boston', 'MA', '021101234');
+SELECT nextval('claim_interchange_control') > 0 AS control_number_used;

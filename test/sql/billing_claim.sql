@@ -211,6 +211,8 @@ SELECT claim_837p('{901}', 'S1', 'A', 'B', 'C', 'D', '555-1234');
 \echo SQLSTATE :LAST_ERROR_SQLSTATE
 SELECT claim_837p('{901}', 'S1', NULL, 'B', 'C', 'D', '8017268899');
 \echo SQLSTATE :LAST_ERROR_SQLSTATE
+SELECT claim_837p('{901}', :env, 'T', 'infinity');
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
 -- a value holding a separator (ISA16 ':' in an address), a billing provider without tax id,
 -- a payer without payer id: named by encounter, segment and element
 UPDATE patients SET address_line2 = 'Apt 4: rear' WHERE id = 901;
