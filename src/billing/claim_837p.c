@@ -387,9 +387,12 @@ check_payer(char **h)
 	if (MISSING(h[H_PAYER_X12_ID]) || MISSING(h[H_CLAIM_FILING]) || MISSING(h[H_RESPONSIBILITY]))
 		refuse_claim(ERRCODE_PATSVC_CLAIM_NO_PAYER, e, "its payer has no X12 payer id",
 					 "Record the payer's electronic payer id (patsvc.payers.x12_payer_id).");
-	if (MISSING(h[H_MEMBER_ID]) || MISSING(h[H_INSURED_FAMILY]))
-		refuse_claim(ERRCODE_PATSVC_CLAIM_NO_PAYER, e, "its coverage has no member id or subscriber name",
-					 "Record the member id and, for a subscriber who is not the patient, the subscriber's name.");
+	if (MISSING(h[H_MEMBER_ID]))
+		refuse_claim(ERRCODE_PATSVC_CLAIM_NO_PAYER, e, "its coverage has no member id",
+					 "Record the member id of the coverage (patsvc.coverages.member_id).");
+	if (MISSING(h[H_INSURED_FAMILY]))
+		refuse_claim(ERRCODE_PATSVC_CLAIM_NO_PAYER, e, "its coverage does not name the subscriber",
+					 "Record the subscriber's name on the coverage (the patient is checked first when the patient is the subscriber).");
 }
 
 static void
@@ -748,9 +751,9 @@ write_one_claim(ClaimWriter *cw)
 	fetch_claim_row(&cw->headers);
 	h = cw->headers.values;
 	cw->w.subject = psprintf("encounter %s", h[H_ENCOUNTER]);
+	check_patient(h);
 	check_payer(h);
 	check_billing_provider(h);
-	check_patient(h);
 	if (strcmp(cw->st_billing_npi, h[H_BILLING_NPI]) != 0 ||
 		cw->st_claims == CLAIMS_PER_ST)
 		start_transaction(cw, h);
