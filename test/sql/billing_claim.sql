@@ -227,6 +227,15 @@ UPDATE payers SET x12_payer_id = NULL WHERE id = 902;
 SELECT claim_837p('{901}', :env);
 \echo SQLSTATE :LAST_ERROR_SQLSTATE
 UPDATE payers SET x12_payer_id = 'SMNV0' WHERE id = 902;
+-- a patient without an address; a referring provider known by NPI only
+UPDATE patients SET address_line1 = NULL WHERE id = 902;
+SELECT claim_837p('{902}', :env);
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+UPDATE patients SET address_line1 = '236 N Main St' WHERE id = 902;
+DELETE FROM claim_providers WHERE npi = '1003000126'::npi;
+SELECT claim_837p('{901}', :env);
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+INSERT INTO claim_providers (npi, entity_type, name, given_name) VALUES ('1003000126', 'person', 'Referrer', 'Rita');
 SELECT id, status FROM encounters WHERE id BETWEEN 901 AND 905 ORDER BY id;
 
 -- ---- privileges: the biller sends claims, the front desk does not ------------
