@@ -9,6 +9,15 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON @extschema@.coverages TO patsvc_front_de
 GRANT SELECT ON @extschema@.coverages TO patsvc_biller;
 GRANT EXECUTE ON FUNCTION @extschema@.coverage_problem(@extschema@.coverages) TO patsvc_front_desk;
 GRANT EXECUTE ON FUNCTION @extschema@.coverage_on(bigint, date) TO patsvc_front_desk, patsvc_biller;
+-- Eligibility verifications (PHI): written only by the two recording
+-- functions (SECURITY DEFINER); the front desk records and reads them,
+-- billers read them.  eligibility_on runs with the caller's rights.
+GRANT SELECT ON @extschema@.eligibility_verifications TO patsvc_front_desk, patsvc_biller;
+GRANT EXECUTE ON FUNCTION @extschema@.record_eligibility_271(bigint, text, date),
+  @extschema@.record_eligibility_manual(bigint, date, boolean, text, numeric, numeric, numeric, numeric, boolean, boolean, date, date, text, text)
+  TO patsvc_front_desk;
+GRANT EXECUTE ON FUNCTION @extschema@.eligibility_on(bigint, date), @extschema@.eligibility_valid_days()
+  TO patsvc_front_desk, patsvc_biller;
 
 -- coverage, part B: booking requirements by appointment type, referrals,
 -- prior authorizations.  The admin sets up what each type requires; the
