@@ -4,7 +4,11 @@
 -- from an X12 271 (record_eligibility_271: parsed in C, the raw text kept)
 -- or from a call or a payer portal (record_eligibility_manual).  Both are
 -- SECURITY DEFINER: nobody writes the table directly, a verification is
--- evidence and is never changed; a newer one supersedes it.
+-- evidence and is never changed; a newer one supersedes it.  The two
+-- functions keep its rules (a 271 keeps its raw text, amounts are not
+-- negative, co-insurance is 0-100 %, plan dates are in order, a rejection
+-- has its reason): the table has no CHECK constraints, which every INSERT
+-- would parse again (a third of record_eligibility_271's time).
 -- eligibility_on(patient, date) gives the latest good one per coverage in
 -- force: a verification is good from its date of service for
 -- patsvc.eligibility_valid_days days (a GUC, default 30).
@@ -29,16 +33,7 @@ CREATE TABLE @extschema@.eligibility_verifications (
   rejection_code         text,
   rejection_reason       text,
   raw_271                text,
-  note                   text,
-  CONSTRAINT eligibility_verifications_source_check CHECK (source IN ('271', 'manual')
-    AND (source = '271') = (raw_271 IS NOT NULL)
-    AND (source = '271' OR (active IS NOT NULL AND rejection_code IS NULL))),
-  CONSTRAINT eligibility_verifications_rejection_check CHECK ((rejection_code IS NULL) = (rejection_reason IS NULL)
-    AND (rejection_code IS NULL OR active IS NULL)),
-  CONSTRAINT eligibility_verifications_amounts_check CHECK (copay >= 0 AND deductible >= 0 AND deductible_remaining >= 0
-    AND coinsurance_percent BETWEEN 0 AND 100),
-  CONSTRAINT eligibility_verifications_dates_check CHECK (isfinite(service_date) AND plan_end >= plan_begin),
-  CONSTRAINT eligibility_verifications_checked_by_check CHECK (btrim(checked_by) <> '')
+  note                   text
 );
 CREATE INDEX eligibility_verifications_latest ON @extschema@.eligibility_verifications (coverage_id, service_date, checked_at);
 REVOKE ALL ON @extschema@.eligibility_verifications FROM PUBLIC;
@@ -50,7 +45,7 @@ COMMENT ON COLUMN @extschema@.eligibility_verifications.service_date IS 'the dat
 COMMENT ON COLUMN @extschema@.eligibility_verifications.checked_at IS 'when the verification was recorded';
 COMMENT ON COLUMN @extschema@.eligibility_verifications.checked_by IS
   'who checked: the session user who recorded a 271, or the person named for a call or portal check';
-COMMENT ON COLUMN @extschema@.eligibility_verifications.source IS '271 (an X12 271 response) or manual (phone or payer portal)';
+COMMENT ON COLUMN @extschema@.eligibility_verifications.source IS '271 (an X12 271 response, raw_271 kept) or manual (phone or payer portal, raw_271 NULL)';
 COMMENT ON COLUMN @extschema@.eligibility_verifications.trace_number IS
   'the 271''s trace number (TRN02; the 270''s own trace when the 271 echoes it) or the reference number of a call or portal check';
 COMMENT ON COLUMN @extschema@.eligibility_verifications.active IS
@@ -70,15 +65,6 @@ COMMENT ON COLUMN @extschema@.eligibility_verifications.rejection_code IS 'the A
 COMMENT ON COLUMN @extschema@.eligibility_verifications.rejection_reason IS 'what the reject reason means, and the follow-up action (AAA04) when given';
 COMMENT ON COLUMN @extschema@.eligibility_verifications.raw_271 IS 'the 271 as received (source 271); NULL for a manual verification';
 COMMENT ON COLUMN @extschema@.eligibility_verifications.note IS 'free text of a manual verification (who answered, which portal)';
-COMMENT ON CONSTRAINT eligibility_verifications_source_check ON @extschema@.eligibility_verifications IS
-  'a 271 keeps its raw text, a manual verification has none, says whether the plan is active and has no X12 rejection code';
-COMMENT ON CONSTRAINT eligibility_verifications_rejection_check ON @extschema@.eligibility_verifications IS
-  'a rejection has its code and reason, and says nothing of the plan being active';
-COMMENT ON CONSTRAINT eligibility_verifications_amounts_check ON @extschema@.eligibility_verifications IS
-  'amounts are not negative; co-insurance is 0 to 100 percent';
-COMMENT ON CONSTRAINT eligibility_verifications_dates_check ON @extschema@.eligibility_verifications IS
-  'a finite date of service; the plan does not end before it begins';
-COMMENT ON CONSTRAINT eligibility_verifications_checked_by_check ON @extschema@.eligibility_verifications IS 'who checked is named';
 
 CREATE FUNCTION @extschema@.eligibility_valid_days() RETURNS integer
   AS 'MODULE_PATHNAME', 'patsvc_eligibility_valid_days' LANGUAGE C STABLE PARALLEL SAFE;
@@ -163,11 +149,11 @@ BEGIN ATOMIC
      WHERE e.service_date OPERATOR(pg_catalog.<=) eligibility_on.on_date
        AND eligibility_on.on_date OPERATOR(pg_catalog.<)
            (e.service_date OPERATOR(pg_catalog.+) @extschema@.eligibility_valid_days())
-     ORDER BY c.priority, e.service_date DESC, e.checked_at DESC, e.id DESC) l
+     ORDER BY c.priority, e.checked_at DESC, e.id DESC) l
    ORDER BY l.priority;
 END;
 COMMENT ON FUNCTION @extschema@.eligibility_on(bigint, date) IS
-  'for each coverage of the patient in force on the date (primary first), its latest verification good for that date: made for a date of service on or before it and fewer than patsvc.eligibility_valid_days days before; coverages without one are absent. Runs with the caller''s rights';
+  'for each coverage of the patient in force on the date (primary first), the verification last recorded among those good for that date (made for a date of service on or before it and fewer than patsvc.eligibility_valid_days days before); coverages without one are absent. Runs with the caller''s rights';
 
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.eligibility_verifications', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.eligibility_verifications_id_seq', '');

@@ -38,3 +38,5 @@ GRANT INSERT (patient_id, payer_id, coverage_id, auth_number, service_codes, vis
   ON @extschema@.authorizations TO patsvc_front_desk, patsvc_biller;
 GRANT EXECUTE ON FUNCTION @extschema@.authorizations_expiring(interval)
   TO patsvc_front_desk, patsvc_scheduler, patsvc_biller;
+GRANT SELECT ON @extschema@.authorization_visits, @extschema@.referral_visits
+  TO patsvc_front_desk, patsvc_scheduler, patsvc_biller;

@@ -116,6 +116,7 @@ SELECT record_eligibility_271(1, replace(:'demo', '*27*10.00*****Y', '*27*10.00*
 SELECT record_eligibility_271(1, replace(:'demo', 'DTP*346*D8*20060101', 'DTP*346*D8*20060231'), '2006-05-01');
 SELECT record_eligibility_271(1, replace(:'demo', 'DTP*346*D8*20060101', 'DTP*346*D6*20060101'), '2006-05-01');
 SELECT record_eligibility_271(1, replace(:'demo', 'DTP*346*D8*20060101', 'DTP*346*RD8*20060101-20051231'), '2006-05-01');
+SELECT record_eligibility_271(3, pg_temp.x271(ARRAY['DTP*346*D8*20260101', 'DTP*347*D8*20251231', 'EB*1**30']), '2026-03-06');
 SELECT record_eligibility_271(1, replace(:'demo', 'TRN*2*', 'TRN*3*'), '2006-05-01');
 SELECT record_eligibility_271(1, replace(:'demo', 'EB*1**30**', 'EB***30**'), '2006-05-01');
 SELECT record_eligibility_271(3, pg_temp.x271(ARRAY['AAA*N**99*C']), '2026-03-06');
@@ -153,7 +154,7 @@ SELECT record_eligibility_manual(2, '2006-05-01', true, 'Maria', coinsurance_per
 SELECT record_eligibility_manual(2, '2006-05-01', true, 'Maria', plan_begin => '2006-12-31', plan_end => '2006-01-01');
 
 -- ---- eligibility_on: the latest verification good for the date --------------
--- John on 2006-05-20: primary from the 271s (the latest date of service, 05-02), secondary by phone
+-- John on 2006-05-20: primary from the 271 recorded last (for 05-02), secondary by phone
 SELECT coverage_id, service_date, source, active, copay FROM eligibility_on(1, '2006-05-20');
 -- good for 30 days from the date of service by default: on 05-30 both hold, on 05-31 the primary's
 -- (made for 05-02) only, on 06-01 none
@@ -194,6 +195,11 @@ RESET ROLE;
 SET ROLE patsvc_scheduler;
 SELECT count(*) FROM eligibility_on(2, '2026-03-08');
 RESET ROLE;
+
+-- the verification recorded last wins, even when made for an earlier date of service:
+-- Ann's plan confirmed active again by phone (for 03-07) after the 03-08 answer
+SELECT service_date, source, active FROM record_eligibility_manual(3, '2026-03-07', true, 'Maria', note => 'payer corrected its answer');
+SELECT service_date, source, active, note FROM eligibility_on(2, '2026-03-08');
 
 -- nothing of this file stays behind (the merge audit goes only in replica mode, as restores write)
 SET session_replication_role = replica;
