@@ -54,7 +54,11 @@ INSERT INTO coverages (patient_id, payer_id, member_id, valid, priority)
 SELECT 3, id, '1EG4-TE5-MK73', '[2015-01-01,)', 1 FROM payers WHERE payer_type = 'medicare';
 INSERT INTO coverages (patient_id, payer_id, valid, priority)
 SELECT 3, id, '[2015-01-01,)', 2 FROM payers WHERE payer_type = 'self_pay';
+\if :{?fixtures}
 \set x271_file :fixtures/x12/demo.271
+\else
+\set x271_file test/fixtures/x12/demo.271
+\endif
 \set x271 `cat :'x271_file'`
 SELECT copay FROM record_eligibility_271((SELECT id FROM coverages WHERE patient_id = 1), :'x271', '2026-03-02');
 SELECT active FROM record_eligibility_manual((SELECT id FROM coverages WHERE patient_id = 3 AND priority = 1), '2026-03-02',
