@@ -132,8 +132,12 @@ BEGIN ATOMIC
   SELECT el.encounter_id, el.line,
          pg_catalog.row_number() OVER w::integer,
          el.code, el.modifiers::text[], el.charge, el.units, NULL::text,
-         ARRAY(SELECT pg_catalog.array_position(d.seqs, ptr.seq)
-                 FROM pg_catalog.unnest(el.pointers) WITH ORDINALITY AS ptr(seq, o) ORDER BY ptr.o),
+         -- a pointer is the position of its diagnosis among the claim's: the seq itself
+         -- when the seqs are 1..n (the last one is their count), looked up otherwise
+         CASE WHEN d.seqs[pg_catalog.cardinality(d.seqs)] = pg_catalog.cardinality(d.seqs)
+              THEN el.pointers::integer[]
+              ELSE ARRAY(SELECT pg_catalog.array_position(d.seqs, ptr.seq)
+                           FROM pg_catalog.unnest(el.pointers) WITH ORDINALITY AS ptr(seq, o) ORDER BY ptr.o) END,
          e.service_date, pg_catalog.replace(el.ndc::text, '-', ''), el.drug_quantity, el.drug_unit,
          CASE WHEN NOT @extschema@.authorization_covers(a.service_codes, pg_catalog.array_agg(el.code) OVER encounter)
                AND @extschema@.authorization_covers(a.service_codes, ARRAY[el.code])

@@ -53,11 +53,13 @@ VALUES (901, 901, '2020-11-02', '1122333341', '1234567893', '1003000126', '11', 
        (902, 902, '2020-11-02', '1234567893', '1234567893', NULL, '11', 902, 902, NULL),
        (903, 901, '2020-11-03', '1122333341', '1234567893', NULL, '11', 901, NULL, NULL),
        (904, 901, '2020-11-04', '1122333341', '1234567893', NULL, '11', 901, NULL, NULL),
-       (905, 903, '2020-11-02', '1122333341', '1234567893', NULL, '11', 903, NULL, NULL);
+       (905, 903, '2020-11-02', '1122333341', '1234567893', NULL, '11', 903, NULL, NULL),
+       (906, 901, '2020-11-05', '1122333341', '1234567893', NULL, '11', 901, NULL, NULL);
 INSERT INTO encounter_diagnoses (encounter_id, seq, code)
 VALUES (901, 1, 'E11.9'), (901, 2, 'I10'), (901, 3, 'Z00.00'),
        (902, 1, 'J44.9'), (902, 2, 'R05'),
-       (904, 1, 'I10'), (905, 1, 'I10');
+       (904, 1, 'I10'), (905, 1, 'I10'),
+       (906, 1, 'E11.9'), (906, 3, 'I10');
 INSERT INTO encounter_diagnoses (encounter_id, seq, code)
 SELECT 903, n, c FROM unnest('{E11.9,I10,J44.9,R05,J45.909,R00.0,R06.02,J45.20,R04.2,R06.2,R07.1,Z00.00}'::text[])
   WITH ORDINALITY AS d(c, n);
@@ -69,7 +71,8 @@ VALUES (901, 1, '99214', '{25}', '{1,2}', 1, 120.00, NULL, NULL, NULL),
        (903, 1, '99215', '{25,59}', '{9,10,11,12}', 1, 200.00, NULL, NULL, NULL),
        (903, 2, 'G0008', '{}', '{12}', 1, 25.00, NULL, NULL, NULL),
        (904, 1, '99213', '{}', '{1}', 1, 80.00, NULL, NULL, NULL),
-       (905, 1, '99213', '{}', '{1}', 1, 80.00, NULL, NULL, NULL);
+       (905, 1, '99213', '{}', '{1}', 1, 80.00, NULL, NULL, NULL),
+       (906, 2, '99213', '{}', '{3,1}', 1, 80.00, NULL, NULL, NULL);
 SELECT e, finalize_encounter(e) IS NOT NULL AS final FROM unnest('{901,902,903,905}'::bigint[]) e;
 
 -- ---- reading an interchange back -------------------------------------------
@@ -154,6 +157,11 @@ SELECT r.clm, r.e[1] AS qualifier, r.e[2] AS number,
        (SELECT p.id FROM pg_temp.x12_claims(f.t) p WHERE p.pos = r.pos - 1) AS after
   FROM claim_files f, pg_temp.x12_claims(f.t) r
  WHERE f.name = 'test' AND r.id = 'REF' AND r.e[1] IN ('G1', '9F') ORDER BY r.pos;
+
+-- a draft may have a gap in its diagnoses (the scrubber refuses it when finalizing): its preview
+-- letters them A, B and points line 2 (LX 1) at B for seq 3
+SELECT claim_json(906)->'diagnoses' AS box21, claim_json(906)->'lines'->0->'pointers' AS box24e,
+       claim_json(906)->'lines'->0->'line' AS line;
 
 -- ---- the shipped samples' structure ----------------------------------------
 \set s1 `cat test/data/x12/demo.example1.837`
