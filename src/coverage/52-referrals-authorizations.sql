@@ -1,7 +1,8 @@
 -- Referrals and prior authorizations (issue 13).  A booking of a type that
 -- requires one uses a visit of it (trigger appointments_coverage): the
--- counters visits_used are written by that trigger alone (roles get no
--- UPDATE on them), always under a row lock of the referral or authorization.
+-- counters visits_used are written by that trigger alone (trigger
+-- visits_counted refuses anyone else), always under a row lock of the
+-- referral or authorization.
 -- The rules on these rows are checked by BEFORE triggers that do not fire for
 -- the counter alone, and the tables have no CHECK constraint or generated
 -- column: PostgreSQL parses those again for every UPDATE statement, and every
@@ -53,7 +54,7 @@ CREATE TABLE @extschema@.authorizations (
   CONSTRAINT authorizations_number UNIQUE (payer_id, auth_number)
 );
 CREATE INDEX authorizations_patient ON @extschema@.authorizations (patient_id);
-CREATE INDEX authorizations_coverage ON @extschema@.authorizations (coverage_id) WHERE coverage_id IS NOT NULL;
+CREATE INDEX authorizations_coverage ON @extschema@.authorizations (coverage_id);
 REVOKE ALL ON @extschema@.authorizations FROM PUBLIC;
 COMMENT ON TABLE @extschema@.authorizations IS
   'prior authorizations of a payer for a patient: approved service codes, visits (or units, one per booking) and dates; a booking of a type requiring authorization uses one visit of an active one';
@@ -186,3 +187,14 @@ CREATE VIEW @extschema@.referral_visits WITH (security_invoker = true) AS
     FROM @extschema@.referrals r;
 COMMENT ON VIEW @extschema@.referral_visits IS
   'remaining visits per referral (allowed - used by bookings not given back); runs with the caller''s rights';
+
+CREATE FUNCTION @extschema@.visits_counted() RETURNS trigger
+  AS 'MODULE_PATHNAME', 'patsvc_visits_counted' LANGUAGE C;
+COMMENT ON FUNCTION @extschema@.visits_counted() IS
+  'trigger of referrals and authorizations: visits_used is written by trigger appointments_coverage alone (a new row starts at 0; PS547 otherwise); only on those tables (PS001)';
+CREATE TRIGGER visits_counted BEFORE INSERT OR UPDATE OF visits_used ON @extschema@.referrals
+  FOR EACH ROW EXECUTE FUNCTION @extschema@.visits_counted();
+COMMENT ON TRIGGER visits_counted ON @extschema@.referrals IS 'see function visits_counted';
+CREATE TRIGGER visits_counted BEFORE INSERT OR UPDATE OF visits_used ON @extschema@.authorizations
+  FOR EACH ROW EXECUTE FUNCTION @extschema@.visits_counted();
+COMMENT ON TRIGGER visits_counted ON @extschema@.authorizations IS 'see function visits_counted';

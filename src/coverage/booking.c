@@ -31,6 +31,7 @@
 #include "postgres.h"
 
 #include "access/htup_details.h"
+#include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "utils/builtins.h"
@@ -424,12 +425,9 @@ take_authorization(const Booking *b, const Requirements *req, DateADT on, int64 
 				  " LIMIT 1 FOR UPDATE OF a),"
 				  " used AS (UPDATE patsvc.authorizations a SET visits_used = a.visits_used OPERATOR(pg_catalog.+) 1"
 				  "  FROM pick WHERE a.id OPERATOR(pg_catalog.=) pick.id RETURNING a.id, pick.coverage_id),"
-				  " recorded AS (INSERT INTO patsvc.appointment_authorizations AS x"
+				  " recorded AS (INSERT INTO patsvc.appointment_authorizations"
 				  "  (appointment_id, authorization_id, referral_id, coverage_id)"
-				  "  SELECT $5, used.id, $6, used.coverage_id FROM used"
-				  "  ON CONFLICT (appointment_id) DO UPDATE SET authorization_id = EXCLUDED.authorization_id,"
-				  "  referral_id = EXCLUDED.referral_id, coverage_id = EXCLUDED.coverage_id, returned_at = NULL"
-				  "  RETURNING x.appointment_id)"
+				  "  SELECT $5, used.id, $6, used.coverage_id FROM used RETURNING appointment_id)"
 				  " SELECT used.id FROM used, recorded",
 				  6, types, v, nulls, SPI_OK_SELECT, &id, NULL))
 		return 0;
@@ -450,7 +448,7 @@ refuse_unauthorized(const Booking *b, const Requirements *req, DateADT on)
 					 req->service_code)));
 }
 
-/* Records what a booking without authorization uses (again after a move: the visits are in use). */
+/* Records what a booking without authorization uses. */
 static void
 record_use(int64 appointment, int64 referral, int64 coverage)
 {
@@ -459,10 +457,8 @@ record_use(int64 appointment, int64 referral, int64 coverage)
 	char		nulls[4] = {' ', referral ? ' ' : 'n', coverage ? ' ' : 'n', '\0'};
 
 	run_plan(&record_plan,
-			 "INSERT INTO patsvc.appointment_authorizations AS x"
-			 " (appointment_id, authorization_id, referral_id, coverage_id) VALUES ($1, NULL, $2, $3)"
-			 " ON CONFLICT (appointment_id) DO UPDATE SET authorization_id = NULL,"
-			 " referral_id = EXCLUDED.referral_id, coverage_id = EXCLUDED.coverage_id, returned_at = NULL",
+			 "INSERT INTO patsvc.appointment_authorizations"
+			 " (appointment_id, authorization_id, referral_id, coverage_id) VALUES ($1, NULL, $2, $3)",
 			 3, types, v, nulls, SPI_OK_INSERT, NULL, NULL);
 }
 
@@ -550,6 +546,66 @@ take_visits(const Booking *b, const Requirements *req, int64 pref_auth, int64 pr
 		refuse_unauthorized(b, req, on);
 }
 
+/* ---- the counters: written by this trigger alone -------------------------- */
+
+/* true while this trigger writes visits_used (reset at the end of every transaction) */
+static bool counting = false;
+
+static void
+counting_reset(XactEvent event, void *arg)
+{
+	counting = false;
+}
+
+static void
+start_counting(void)
+{
+	static bool registered = false;
+
+	if (!registered)
+	{
+		RegisterXactCallback(counting_reset, NULL);
+		registered = true;
+	}
+	counting = true;
+}
+
+static const char *const counted_tables[] = {"referrals", "authorizations", NULL};
+
+/*
+ * Trigger visits_counted (BEFORE INSERT OR UPDATE OF visits_used on
+ * referrals and authorizations): the counter of visits used is written by
+ * appointments_coverage alone (PS547): a new row starts at 0, and nobody
+ * else changes it.
+ */
+PG_FUNCTION_INFO_V1(patsvc_visits_counted);
+Datum
+patsvc_visits_counted(PG_FUNCTION_ARGS)
+{
+	TriggerData *td = (TriggerData *) fcinfo->context;
+	HeapTuple	row;
+	TupleDesc	desc;
+	int			used;
+	bool		isnull;
+
+	patsvc_trigger_bound(fcinfo, "visits_counted", counted_tables);
+	row = TRIGGER_FIRED_BY_UPDATE(td->tg_event) ? td->tg_newtuple : td->tg_trigtuple;
+	desc = td->tg_relation->rd_att;
+	used = DatumGetInt32(heap_getattr(row, SPI_fnumber(desc, "visits_used"), desc, &isnull));
+	if (counting)
+		return PointerGetDatum(row);
+	if (TRIGGER_FIRED_BY_UPDATE(td->tg_event)
+		? used != DatumGetInt32(heap_getattr(td->tg_trigtuple, SPI_fnumber(desc, "visits_used"), desc, &isnull))
+		: (!isnull && used != 0))
+		ereport(ERROR,
+				(errcode(ERRCODE_PATSVC_VISITS_COUNTED),
+				 errmsg("visits_used of %s is counted by patsvc and cannot be written",
+						RelationGetRelationName(td->tg_relation)),
+				 errdetail("Each booking of a type that requires it uses a visit; cancelling gives it back."),
+				 errhint("Leave visits_used out: book, cancel or move appointments instead.")));
+	return PointerGetDatum(row);
+}
+
 /* ---- the trigger ---------------------------------------------------------- */
 
 static const char *const appointments_only[] = {"appointments", NULL};
@@ -569,7 +625,11 @@ apply_rules(const Booking *n, const Booking *o, const Requirements *req)
 	if (!status_books(n->status) || (o != NULL && status_books(o->status) && !moved(n, o)))
 		return;
 	if (o != NULL)
+	{
+		/* a move: what it used goes back, its record is written anew below */
 		give_back(n->id, &pref_auth, &pref_ref);
+		forget(n->id);
+	}
 	else if (n->replaces != 0)
 		used_by(n->replaces, &pref_auth, &pref_ref);
 	if (req->any)
@@ -595,8 +655,10 @@ patsvc_appointments_coverage(PG_FUNCTION_ARGS)
 	{
 		patsvc_become_owner(owner, &saved);
 		patsvc_spi_connect();
+		start_counting();
 		give_back(int64_column(td->tg_trigtuple, desc, "id"), NULL, NULL);
 		forget(int64_column(td->tg_trigtuple, desc, "id"));
+		counting = false;
 		patsvc_spi_finish();
 		patsvc_restore_user(&saved);
 		return PointerGetDatum(td->tg_trigtuple);
@@ -609,7 +671,9 @@ patsvc_appointments_coverage(PG_FUNCTION_ARGS)
 		read_booking(td->tg_trigtuple, desc, &o);
 	patsvc_become_owner(owner, &saved);
 	patsvc_spi_connect();
+	start_counting();
 	apply_rules(&n, TRIGGER_FIRED_BY_UPDATE(td->tg_event) ? &o : NULL, &req);
+	counting = false;
 	patsvc_spi_finish();
 	patsvc_restore_user(&saved);
 	return PointerGetDatum(NULL);

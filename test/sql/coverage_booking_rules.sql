@@ -162,11 +162,16 @@ CREATE ROLE cov_desk IN ROLE patsvc_front_desk;
 CREATE ROLE cov_biller IN ROLE patsvc_biller;
 SET ROLE cov_desk;
 SELECT book(2, 1, '2027-03-18 16:00Z', 'covered') IS NOT NULL AS desk_booked;
-UPDATE authorizations SET visits_used = 0 WHERE id = 1;
+UPDATE authorizations SET visits_used = visits_used + 1 WHERE id = 1;
 INSERT INTO appointment_authorizations (appointment_id) VALUES (1);
 RESET ROLE;
 SET ROLE cov_biller;
 UPDATE authorizations SET status = 'active' WHERE id = 1;
+UPDATE authorizations SET visits_used = visits_used + 1 WHERE id = 1;
+INSERT INTO authorizations (patient_id, payer_id, auth_number, service_codes, visits_approved, visits_used, valid)
+VALUES (2, 2, 'SP-1', '{99213}', 3, 1, '[2027-03-01, 2027-04-01)');
+INSERT INTO authorizations (patient_id, payer_id, auth_number, service_codes, visits_approved, valid)
+VALUES (2, 2, 'SP-1', '{99213}', 3, '[2027-03-01, 2027-04-01)') RETURNING auth_number, visits_used;
 SELECT count(*) AS listed FROM authorizations_expiring('60 days');
 DELETE FROM appointment_type_requirements;
 RESET ROLE;
