@@ -1,0 +1,1 @@
+../../billing/10-encounters.sql

@@ -1,0 +1,1 @@
+../../billing/15-encounter-rules.sql

@@ -1,0 +1,1 @@
+../../billing/20-encounter-api.sql

@@ -1,0 +1,1 @@
+../../billing/50-claim.sql
