@@ -92,6 +92,9 @@ COMMENT ON FUNCTION @extschema@._find_date(text) IS
 CREATE FUNCTION @extschema@._find_patients(query text, dob_typed date, max_results integer)
   RETURNS TABLE (patient_id bigint, mrn text, name text, birth_date date, score real, why text)
   LANGUAGE plpgsql STABLE
+  -- every query below is an index lookup whatever the values: planned once
+  -- (a custom plan for each call cost more than the search itself)
+  SET plan_cache_mode = force_generic_plan
 AS $$
 DECLARE
   phone_re constant text := '(^|[\s,;])(\+?1[\s.-]*)?(\(?[2-9][0-9]{2}\)?[\s.-]*[2-9][0-9]{2}[\s.-]*[0-9]{4})(?=$|[\s,;])';
