@@ -89,6 +89,21 @@ SELECT * FROM find_patients(', smith');
 SELECT * FROM find_patients('a b c d e');
 SELECT * FROM find_patients(repeat('smith ', 40));
 
+-- scoring a candidate's names (_find_best_reading, one call per candidate):
+-- every name must match; the highest sum of levels, then the reading in typed
+-- order; a lone name has no given level; no matching reading gives NULL
+SELECT _find_level('smi', 'SM', NULL, 'Smith', 'SM0') AS prefix, _find_level('bill', 'PL', 'william will', 'William', 'ALM') AS nickname,
+       _find_level('smiht', 'SMT', NULL, 'Smith', 'SM0') AS typo, _find_level('jo', NULL, NULL, NULL, NULL) AS no_name;
+SELECT _find_best_reading('{smith,john}', '{SM0,JN}', '{john,smith}', '{JN,SM0}', '{NULL,NULL}', '{1,0}',
+                          'Smith', 'SM0', 'John', 'JN') AS typed_order_first,
+       _find_best_reading('{john,smith}', '{JN,SM0}', '{smith,john}', '{SM0,JN}', '{NULL,NULL}', '{1,0}',
+                          'Smith', 'SM0', 'John', 'JN') AS better_sum_wins,
+       _find_best_reading('{john,john}', '{JN,JN}', '{jo,j}', '{J,J}', '{NULL,NULL}', '{0,1}',
+                          'John', 'JN', 'Johnson', 'JNSN') AS equal_sums_typed_order,
+       _find_best_reading('{smith}', '{SM0}', '{NULL}', '{NULL}', '{NULL}', '{1}', 'Smithers', 'SM0R', 'Ann', 'AN') AS lone_name,
+       _find_best_reading('{jones}', '{JNS}', '{ann}', '{AN}', '{NULL}', '{1}', 'Smith', 'SM0', 'Ann', 'AN') AS family_must_match,
+       _find_best_reading('{smith}', '{SM0}', '{ann,bob}', '{AN,PP}', '{NULL}', '{1}', 'Smith', 'SM0', 'Ann', 'AN') AS arrays_of_one_length;
+
 -- who may search: the roles that read patients; the search runs with the caller's rights
 SELECT r.rolname, has_function_privilege(r.rolname, 'patsvc.find_patients(text, date, integer)', 'EXECUTE') AS may_search
   FROM pg_roles r WHERE r.rolname LIKE 'patsvc\_%' ORDER BY 1;
