@@ -51,38 +51,7 @@ COMMENT ON FUNCTION @extschema@._find_prefix_end(text) IS
 -- 1980; 1/2/15: 2015).  NULL when the token is not shaped like a date;
 -- 22007 when it is but names no day (2/30/1980).
 CREATE FUNCTION @extschema@._find_date(tok text) RETURNS date
-  LANGUAGE plpgsql STABLE
-AS $$
-DECLARE
-  m text[];
-  y int; mo int; d int;
-BEGIN
-  m := pg_catalog.regexp_match(tok, '^([0-9]{1,2})[/.-]([0-9]{1,2})[/.-]([0-9]{4}|[0-9]{2})$');
-  IF m IS NOT NULL THEN
-    mo := m[1]::int; d := m[2]::int; y := m[3]::int;
-    IF pg_catalog.length(m[3]) OPERATOR(pg_catalog.=) 2 THEN
-      y := y OPERATOR(pg_catalog.+) 2000;
-      IF y OPERATOR(pg_catalog.>) pg_catalog.date_part('year', CURRENT_DATE)::int THEN
-        y := y OPERATOR(pg_catalog.-) 100;
-      END IF;
-    END IF;
-  ELSE
-    m := pg_catalog.regexp_match(tok, '^([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})$');
-    IF m IS NULL THEN
-      RETURN NULL;
-    END IF;
-    y := m[1]::int; mo := m[2]::int; d := m[3]::int;
-  END IF;
-  IF y OPERATOR(pg_catalog.<) 1 OR mo OPERATOR(pg_catalog.<) 1 OR mo OPERATOR(pg_catalog.>) 12
-     OR d OPERATOR(pg_catalog.<) 1
-     OR d OPERATOR(pg_catalog.>) pg_catalog.date_part('day', pg_catalog.make_date(y, mo, 1)
-                                   OPERATOR(pg_catalog.+) '1 month -1 day'::pg_catalog.interval)::int THEN
-    RAISE EXCEPTION USING ERRCODE = '22007', MESSAGE = pg_catalog.format('"%s" is not a date', tok),
-      DETAIL = 'Dates are read month first: 1/2/1980 is January 2, 1980; 1980-01-02 is the same day.',
-      HINT = 'Check the month and the day.';
-  END IF;
-  RETURN pg_catalog.make_date(y, mo, d);
-END $$;
+  AS 'MODULE_PATHNAME', 'patsvc_find_date' LANGUAGE C STABLE STRICT PARALLEL SAFE;   -- C: once per token
 COMMENT ON FUNCTION @extschema@._find_date(text) IS
   'internal (find_patients): a typed date (1/2/1980 month first, 01/02/80, 1980-01-02), NULL if not shaped like one, 22007 for a day that does not exist';
 

@@ -1,9 +1,9 @@
 /*
- * find.c -- how find_patients (60-find.sql) scores a candidate's names: the
- * level of one typed name token against a name (_find_level), and the best
- * reading of the typed names for one patient (_find_best_reading), in C: it
- * runs once per candidate, where a lateral subquery over the readings cost
- * more than the search itself.
+ * find.c -- parts of find_patients (60-find.sql) in C: reading a typed date
+ * (_find_date, once per token), the level of one typed name token against a
+ * name (_find_level), and the best reading of the typed names for one patient
+ * (_find_best_reading, once per candidate, where a lateral subquery over the
+ * readings cost more than the search itself).
  */
 #include "postgres.h"
 
@@ -13,9 +13,100 @@
 #include "mb/pg_wchar.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/date.h"
+#include "utils/datetime.h"
 #include "utils/formatting.h"
 
 #include "registry/registry.h"
+
+/* ---- a typed date ---------------------------------------------------------- */
+
+/*
+ * Reads between min and max ASCII digits at *s (no more digits after them)
+ * into *v and moves *s past them; false when they are not there.
+ */
+static bool
+read_digits(const char **s, int min, int max, int *v)
+{
+	int			n = 0;
+
+	*v = 0;
+	while (n < max && (*s)[n] >= '0' && (*s)[n] <= '9')
+		*v = *v * 10 + ((*s)[n++] - '0');
+	if (n < min || ((*s)[n] >= '0' && (*s)[n] <= '9'))
+		return false;
+	*s += n;
+	return true;
+}
+
+static bool
+read_separator(const char **s, const char *allowed)
+{
+	if (**s == '\0' || strchr(allowed, **s) == NULL)
+		return false;
+	(*s)++;
+	return true;
+}
+
+/* Month first, m/d/yyyy or m/d/yy (separators / . -); a two-digit year is the latest not after this year. */
+static bool
+read_us_date(const char *s, int *y, int *m, int *d)
+{
+	const char *year;
+	int			cy,
+				cm,
+				cd;
+
+	if (!read_digits(&s, 1, 2, m) || !read_separator(&s, "/.-") || !read_digits(&s, 1, 2, d) ||
+		!read_separator(&s, "/.-"))
+		return false;
+	year = s;
+	if (!read_digits(&s, 2, 4, y) || *s != '\0' || s - year == 3)
+		return false;
+	if (s - year == 2)
+	{
+		j2date(GetSQLCurrentDate() + POSTGRES_EPOCH_JDATE, &cy, &cm, &cd);
+		*y += 2000;
+		if (*y > cy)
+			*y -= 100;
+	}
+	return true;
+}
+
+/* ISO, yyyy-m-d. */
+static bool
+read_iso_date(const char *s, int *y, int *m, int *d)
+{
+	return read_digits(&s, 4, 4, y) && read_separator(&s, "-") && read_digits(&s, 1, 2, m) &&
+		read_separator(&s, "-") && read_digits(&s, 1, 2, d) && *s == '\0';
+}
+
+/*
+ * _find_date(tok): a typed date (1/2/1980 month first, 01/02/80, 1980-01-02),
+ * NULL when the token is not shaped like one, 22007 when it is but names no
+ * day (2/30/1980, 13/1/1980).
+ */
+PG_FUNCTION_INFO_V1(patsvc_find_date);
+Datum
+patsvc_find_date(PG_FUNCTION_ARGS)
+{
+	char	   *tok = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	int			y,
+				m,
+				d;
+
+	if (!read_us_date(tok, &y, &m, &d) && !read_iso_date(tok, &y, &m, &d))
+		PG_RETURN_NULL();
+	if (y < 1 || m < 1 || m > 12 || d < 1 || d > day_tab[isleap(y)][m - 1])
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_DATETIME_FORMAT),
+				 errmsg("\"%s\" is not a date", tok),
+				 errdetail("Dates are read month first: 1/2/1980 is January 2, 1980; 1980-01-02 is the same day."),
+				 errhint("Check the month and the day.")));
+	PG_RETURN_DATEADT(date2j(y, m, d) - POSTGRES_EPOCH_JDATE);
+}
+
+/* ---- names ------------------------------------------------------------------ */
 
 /* Levels of a match, as find_patients ranks them (each worth 2 points). */
 #define LEVEL_NONE 0

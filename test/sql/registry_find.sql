@@ -89,6 +89,15 @@ SELECT * FROM find_patients(', smith');
 SELECT * FROM find_patients('a b c d e');
 SELECT * FROM find_patients(repeat('smith ', 40));
 
+-- reading a typed date: month first, ISO, two-digit years (the latest not
+-- after this year), NULL when not shaped like a date, 22007 for no such day
+SELECT tok, _find_date(tok) FROM unnest(ARRAY['1/2/1980', '01.02.1980', '1-2-80', '12/31/99', '2/29/2000', '1980-1-2',
+  '1/2/198', '1/2/19800', '123/4/1980', '1980/01/02', '1/2-1980', 'jo', '']) tok;
+SELECT _find_date('1/2/' || to_char(CURRENT_DATE + 366, 'YY')) = make_date(extract(year FROM CURRENT_DATE + 366)::int - 100, 1, 2) AS next_year_is_last_century,
+       _find_date('1/2/' || to_char(CURRENT_DATE, 'YY')) = make_date(extract(year FROM CURRENT_DATE)::int, 1, 2) AS this_year_is_this_century;
+SELECT _find_date('2/29/1900');
+SELECT _find_date('0000-01-01');
+
 -- scoring a candidate's names (_find_best_reading, one call per candidate):
 -- every name must match; the highest sum of levels, then the reading in typed
 -- order; a lone name has no given level; no matching reading gives NULL
