@@ -20,21 +20,20 @@ COMMENT ON INDEX @extschema@.patients_name_phonetic IS
 -- or more), 0 none.  thi is the least string above every string starting
 -- with t (for the prefix index); tph is name_phonetic(t).
 CREATE FUNCTION @extschema@._find_level(tok text, tok_ph text, nicks text, val text, val_ph text)
-  RETURNS integer LANGUAGE sql IMMUTABLE PARALLEL SAFE
-AS $$
-  SELECT CASE
-    WHEN val IS NULL OR tok IS NULL THEN 0
-    WHEN pg_catalog.lower(val) OPERATOR(pg_catalog.=) tok THEN 5
-    WHEN pg_catalog.starts_with(pg_catalog.lower(val), tok) THEN 4
-    WHEN tok_ph OPERATOR(pg_catalog.<>) '' AND val_ph OPERATOR(pg_catalog.=) tok_ph THEN 3
-    WHEN nicks IS NOT NULL
-         AND pg_catalog.lower(val) OPERATOR(pg_catalog.=) ANY (pg_catalog.string_to_array(nicks, ' ')) THEN 2
-    WHEN pg_catalog.length(tok) OPERATOR(pg_catalog.>=) 4
-         AND @extschema@.jaro_winkler(val, tok) OPERATOR(pg_catalog.>=) 0.9 THEN 1
-    ELSE 0 END
-$$;
+  RETURNS integer AS 'MODULE_PATHNAME', 'patsvc_find_level' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@._find_level(text, text, text, text, text) IS
   'internal (find_patients): how a typed name token matches a name: 5 equal, 4 prefix, 3 sound-alike, 2 nickname, 1 typo, 0 none';
+
+-- The best reading of the typed names for one patient (the readings as
+-- _find_patients builds them: family tokens, their codes, given tokens or
+-- NULL, their codes, their nicknames, 1 for typed order): {family level,
+-- given level, typed order}, every name matching; the highest sum of
+-- levels, then typed order, then the first reading; NULL when none matches.
+CREATE FUNCTION @extschema@._find_best_reading(family text[], family_ph text[], given text[], given_ph text[],
+    nicks text[], typed_order integer[], family_name text, family_phonetic text, given_name text, given_phonetic text)
+  RETURNS integer[] AS 'MODULE_PATHNAME', 'patsvc_find_best_reading' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@._find_best_reading(text[], text[], text[], text[], text[], integer[], text, text, text, text) IS
+  'internal (find_patients): the reading of the typed names that matches a patient best, {family level, given level, typed order} (levels of _find_level), NULL when no reading has every name matching';
 
 -- The least text above every text that starts with t (t's last character
 -- raised by one): the upper bound of a prefix range on a text_pattern_ops index.
@@ -52,38 +51,7 @@ COMMENT ON FUNCTION @extschema@._find_prefix_end(text) IS
 -- 1980; 1/2/15: 2015).  NULL when the token is not shaped like a date;
 -- 22007 when it is but names no day (2/30/1980).
 CREATE FUNCTION @extschema@._find_date(tok text) RETURNS date
-  LANGUAGE plpgsql STABLE
-AS $$
-DECLARE
-  m text[];
-  y int; mo int; d int;
-BEGIN
-  m := pg_catalog.regexp_match(tok, '^([0-9]{1,2})[/.-]([0-9]{1,2})[/.-]([0-9]{4}|[0-9]{2})$');
-  IF m IS NOT NULL THEN
-    mo := m[1]::int; d := m[2]::int; y := m[3]::int;
-    IF pg_catalog.length(m[3]) OPERATOR(pg_catalog.=) 2 THEN
-      y := y OPERATOR(pg_catalog.+) 2000;
-      IF y OPERATOR(pg_catalog.>) pg_catalog.date_part('year', CURRENT_DATE)::int THEN
-        y := y OPERATOR(pg_catalog.-) 100;
-      END IF;
-    END IF;
-  ELSE
-    m := pg_catalog.regexp_match(tok, '^([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})$');
-    IF m IS NULL THEN
-      RETURN NULL;
-    END IF;
-    y := m[1]::int; mo := m[2]::int; d := m[3]::int;
-  END IF;
-  IF y OPERATOR(pg_catalog.<) 1 OR mo OPERATOR(pg_catalog.<) 1 OR mo OPERATOR(pg_catalog.>) 12
-     OR d OPERATOR(pg_catalog.<) 1
-     OR d OPERATOR(pg_catalog.>) pg_catalog.date_part('day', pg_catalog.make_date(y, mo, 1)
-                                   OPERATOR(pg_catalog.+) '1 month -1 day'::pg_catalog.interval)::int THEN
-    RAISE EXCEPTION USING ERRCODE = '22007', MESSAGE = pg_catalog.format('"%s" is not a date', tok),
-      DETAIL = 'Dates are read month first: 1/2/1980 is January 2, 1980; 1980-01-02 is the same day.',
-      HINT = 'Check the month and the day.';
-  END IF;
-  RETURN pg_catalog.make_date(y, mo, d);
-END $$;
+  AS 'MODULE_PATHNAME', 'patsvc_find_date' LANGUAGE C STABLE STRICT PARALLEL SAFE;   -- C: once per token
 COMMENT ON FUNCTION @extschema@._find_date(text) IS
   'internal (find_patients): a typed date (1/2/1980 month first, 01/02/80, 1980-01-02), NULL if not shaped like one, 22007 for a day that does not exist';
 
@@ -92,6 +60,9 @@ COMMENT ON FUNCTION @extschema@._find_date(text) IS
 CREATE FUNCTION @extschema@._find_patients(query text, dob_typed date, max_results integer)
   RETURNS TABLE (patient_id bigint, mrn text, name text, birth_date date, score real, why text)
   LANGUAGE plpgsql STABLE
+  -- every query below is an index lookup whatever the values: planned once
+  -- (a custom plan for each call cost more than the search itself)
+  SET plan_cache_mode = force_generic_plan
 AS $$
 DECLARE
   phone_re constant text := '(^|[\s,;])(\+?1[\s.-]*)?(\(?[2-9][0-9]{2}\)?[\s.-]*[2-9][0-9]{2}[\s.-]*[0-9]{4})(?=$|[\s,;])';
@@ -115,6 +86,7 @@ DECLARE
   i int; j int;
   nick text;
   ids bigint[] := '{}';
+  dobs date[] := '{}';         -- candidates by birth date: read directly, not by id
 BEGIN
   IF query IS NULL OR pg_catalog.btrim(query) OPERATOR(pg_catalog.=) '' THEN
     RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'the search is empty',
@@ -226,7 +198,7 @@ BEGIN
                      OR p.mobile_phone OPERATOR(pg_catalog.=) ANY (phones) OR p.work_phone OPERATOR(pg_catalog.=) ANY (phones)
                      OR pg_catalog.lower(p.email) OPERATOR(pg_catalog.=) ANY (emails));
   ELSIF dob IS NOT NULL THEN
-    ids := ARRAY(SELECT p.id FROM @extschema@.patients p WHERE p.birth_date OPERATOR(pg_catalog.=) ANY (ARRAY[dob, dob_swap]));
+    dobs := ARRAY[dob, dob_swap];
   ELSE
     FOR i IN 1 .. pg_catalog.cardinality(pf) LOOP
       IF pg[i] IS NOT NULL THEN
@@ -264,27 +236,19 @@ BEGIN
     END LOOP;
   END IF;
   RETURN QUERY
-  WITH pairs AS (
-    SELECT * FROM ROWS FROM (pg_catalog.unnest(pf), pg_catalog.unnest(pfh), pg_catalog.unnest(pfp), pg_catalog.unnest(pg),
-                             pg_catalog.unnest(pgh), pg_catalog.unnest(pgp), pg_catalog.unnest(pgn), pg_catalog.unnest(pb)) AS q(f, fh, fp, g, gh, gp, gn, b)
-  ), scored AS (
+  WITH scored AS (
     SELECT p.id, p.mrn, p.name, p.birth_date, p.family_name, p.given_name,
            p.mrn OPERATOR(pg_catalog.=) ANY (mrns) AS m_mrn,
            ARRAY[p.home_phone, p.mobile_phone, p.work_phone] OPERATOR(pg_catalog.&&) phones AS m_phone,
            pg_catalog.lower(p.email) OPERATOR(pg_catalog.=) ANY (emails) AS m_email,
            CASE WHEN p.birth_date OPERATOR(pg_catalog.=) dob THEN 2
                 WHEN p.birth_date OPERATOR(pg_catalog.=) dob_swap THEN 1 ELSE 0 END AS m_dob,
-           n.lf, n.lg, n.b
-      FROM @extschema@.patients p
-      LEFT JOIN LATERAL (
-        SELECT l.lf, l.lg, l.b FROM (
-          SELECT @extschema@._find_level(q.f, q.fp, NULL, p.family_name, p.family_phonetic) AS lf,
-                 CASE WHEN q.g IS NULL THEN NULL
-                      ELSE @extschema@._find_level(q.g, q.gp, q.gn, p.given_name, p.given_phonetic) END AS lg, q.b
-            FROM pairs q) l
-         WHERE l.lf OPERATOR(pg_catalog.>) 0 AND (l.lg IS NULL OR l.lg OPERATOR(pg_catalog.>) 0)
-         ORDER BY l.lf OPERATOR(pg_catalog.+) COALESCE(l.lg, 0) DESC, l.b DESC LIMIT 1) n ON true
-     WHERE p.id OPERATOR(pg_catalog.=) ANY (ids)
+           p.reading[1] AS lf, p.reading[2] AS lg, p.reading[3] AS b
+      FROM (SELECT c.*, @extschema@._find_best_reading(pf, pfp, pg, pgp, pgn, pb, c.family_name, c.family_phonetic,
+                                                       c.given_name, c.given_phonetic) AS reading
+              FROM @extschema@.patients c
+             WHERE c.id OPERATOR(pg_catalog.=) ANY (ids) OR c.birth_date OPERATOR(pg_catalog.=) ANY (dobs)
+            OFFSET 0) p   -- not pulled up: the reading is computed once per candidate, not once per use
   )
   SELECT s.id, s.mrn, s.name, s.birth_date,
          -- identifier 100 (MRN) or 90 (phone, e-mail), birth date 20 (10 swapped),

@@ -45,11 +45,49 @@
 #define DUP_LOCK_CLASS 0x50535247
 #define DUP_MAX_CANDIDATES 500
 
+/*
+ * The columns matching reads, in the order the candidate query (below)
+ * returns them: a candidate's are read by position, the written row's by
+ * the attribute numbers looked up once per call.
+ */
+enum
+{
+	COL_ID, COL_MRN, COL_FAMILY, COL_GIVEN, COL_MIDDLE, COL_FAMILY_PH, COL_GIVEN_PH, COL_DOB, COL_SEX,
+	COL_ZIP, COL_HOME_PHONE, COL_MOBILE_PHONE, COL_WORK_PHONE, COL_EMAIL, COL_NICKNAME, NUM_PERSON_COLS
+};
+
+static const char *const person_col_names[COL_NICKNAME] = {
+	"id", "mrn", "family_name", "given_name", "middle_name", "family_phonetic", "given_phonetic", "birth_date",
+	"sex", "zip", "home_phone", "mobile_phone", "work_phone", "email"
+};
+
+typedef struct PersonCols
+{
+	int			att[COL_NICKNAME];
+} PersonCols;
+
+/* The attribute numbers of the written row's columns (patients' descriptor). */
+static void
+table_person_cols(TupleDesc desc, PersonCols *pc)
+{
+	for (int i = 0; i < COL_NICKNAME; i++)
+		pc->att[i] = SPI_fnumber(desc, person_col_names[i]);
+}
+
+/* A candidate's columns: by position in the candidate query. */
+static void
+query_person_cols(PersonCols *pc)
+{
+	for (int i = 0; i < COL_NICKNAME; i++)
+		pc->att[i] = i + 1;
+}
+
 /* The person as matching sees it. */
 typedef struct Person
 {
 	int64		id;				/* 0: not yet assigned */
 	char	   *mrn;
+	char	   *family_raw;		/* as written (parts of a hyphenated name) */
 	char	   *family;			/* name_key() of the names */
 	char	   *given;
 	char	   *middle;
@@ -64,42 +102,47 @@ typedef struct Person
 } Person;
 
 static char *
-get_text(HeapTuple tup, TupleDesc desc, const char *col)
+get_text(HeapTuple tup, TupleDesc desc, int att)
 {
 	bool		isnull;
-	Datum		d = heap_getattr(tup, SPI_fnumber(desc, col), desc, &isnull);
+	Datum		d = heap_getattr(tup, att, desc, &isnull);
 
 	return isnull ? NULL : TextDatumGetCString(d);
 }
 
+static char *
+get_name_key(HeapTuple tup, TupleDesc desc, int att)
+{
+	char	   *s = get_text(tup, desc, att);
+
+	return s ? name_key(s) : NULL;
+}
+
 static void
-read_person(HeapTuple tup, TupleDesc desc, Person *p)
+read_person(HeapTuple tup, TupleDesc desc, const PersonCols *pc, Person *p)
 {
 	bool		isnull;
 	Datum		d;
-	char	   *s;
 
 	memset(p, 0, sizeof(Person));
-	d = heap_getattr(tup, SPI_fnumber(desc, "id"), desc, &isnull);
+	d = heap_getattr(tup, pc->att[COL_ID], desc, &isnull);
 	p->id = isnull ? 0 : DatumGetInt64(d);
-	p->mrn = get_text(tup, desc, "mrn");
-	s = get_text(tup, desc, "family_name");
-	p->family = s ? name_key(s) : NULL;
-	s = get_text(tup, desc, "given_name");
-	p->given = s ? name_key(s) : NULL;
-	s = get_text(tup, desc, "middle_name");
-	p->middle = s ? name_key(s) : NULL;
-	p->family_ph = get_text(tup, desc, "family_phonetic");
-	p->given_ph = get_text(tup, desc, "given_phonetic");
-	d = heap_getattr(tup, SPI_fnumber(desc, "birth_date"), desc, &isnull);
+	p->mrn = get_text(tup, desc, pc->att[COL_MRN]);
+	p->family_raw = get_text(tup, desc, pc->att[COL_FAMILY]);
+	p->family = p->family_raw ? name_key(p->family_raw) : NULL;
+	p->given = get_name_key(tup, desc, pc->att[COL_GIVEN]);
+	p->middle = get_name_key(tup, desc, pc->att[COL_MIDDLE]);
+	p->family_ph = get_text(tup, desc, pc->att[COL_FAMILY_PH]);
+	p->given_ph = get_text(tup, desc, pc->att[COL_GIVEN_PH]);
+	d = heap_getattr(tup, pc->att[COL_DOB], desc, &isnull);
 	p->has_dob = !isnull;
 	p->dob = isnull ? 0 : DatumGetDateADT(d);
-	p->sex = get_text(tup, desc, "sex");
-	p->zip = get_text(tup, desc, "zip");
-	p->phones[0] = get_text(tup, desc, "home_phone");
-	p->phones[1] = get_text(tup, desc, "mobile_phone");
-	p->phones[2] = get_text(tup, desc, "work_phone");
-	p->email = get_text(tup, desc, "email");
+	p->sex = get_text(tup, desc, pc->att[COL_SEX]);
+	p->zip = get_text(tup, desc, pc->att[COL_ZIP]);
+	p->phones[0] = get_text(tup, desc, pc->att[COL_HOME_PHONE]);
+	p->phones[1] = get_text(tup, desc, pc->att[COL_MOBILE_PHONE]);
+	p->phones[2] = get_text(tup, desc, pc->att[COL_WORK_PHONE]);
+	p->email = get_text(tup, desc, pc->att[COL_EMAIL]);
 	if (p->email)
 		p->email = str_tolower(p->email, strlen(p->email), DEFAULT_COLLATION_OID);
 }
@@ -198,8 +241,7 @@ typedef struct Why
 } Why;
 
 static const char *
-match_reason(const Person *n, const char *n_family_raw, const Person *c, const char *c_family_raw,
-			 bool nickname, const DateADT *close, int nclose, bool has_swap, DateADT swapped)
+match_reason(const Person *n, const Person *c, bool nickname, const DateADT *close, int nclose, bool has_swap, DateADT swapped)
 {
 	Why			w;
 	bool		same_dob = c->has_dob && c->dob == n->dob;
@@ -209,7 +251,7 @@ match_reason(const Person *n, const char *n_family_raw, const Person *c, const c
 
 	w.family_similar = streq(n->family, c->family) || streq(n->family_ph, c->family_ph) ||
 		(n->family && c->family && jaro_winkler(n->family, c->family) >= 0.92) ||
-		(n_family_raw && c_family_raw && family_parts_meet(n_family_raw, c_family_raw));
+		(n->family_raw && c->family_raw && family_parts_meet(n->family_raw, c->family_raw));
 	w.given_same = streq(n->given, c->given) || nickname;
 	w.given_similar = w.given_same || streq(n->given_ph, c->given_ph) ||
 		(n->given && c->given && jaro_winkler(n->given, c->given) >= 0.90);
@@ -270,117 +312,193 @@ lock_blocking_keys(const Person *p)
 								Int32GetDatum((int32) keys[i]));
 }
 
-static SPIPlanPtr candidates_plan = NULL;
-
 /*
- * Raises PS412 when registered patients look like the same person as row.
- * Runs as the table's owner (callers may lack SELECT on every patient), with
- * the latest snapshot (a concurrent registration it waited for is seen).
+ * The registered patients that share a blocking key with the person: same
+ * birth date, sound-alike family name and a close birth date, a phone or the
+ * e-mail.  Columns as in person_col_names, then whether the given name is a
+ * nickname of the person's ($7: the variants sharing a name with it are
+ * collected once, an InitPlan).  Pairs confirmed distinct are left to the
+ * caller (an index lookup for the few that match, not an anti join over
+ * every confirmed pair).
  */
+static SPIPlanPtr candidates_plan = NULL;
+static const char candidates_sql[] =
+	"SELECT p.id, p.mrn, p.family_name, p.given_name, p.middle_name, p.family_phonetic, p.given_phonetic,"
+	"       p.birth_date, p.sex, p.zip, p.home_phone, p.mobile_phone, p.work_phone, p.email,"
+	"       pg_catalog.lower(p.given_name) OPERATOR(pg_catalog.=) ANY (ARRAY("
+	"         SELECT b.variant FROM " PATSVC_SCHEMA ".given_name_variants a"
+	"            JOIN " PATSVC_SCHEMA ".given_name_variants b ON b.name OPERATOR(pg_catalog.=) a.name"
+	"           WHERE a.variant OPERATOR(pg_catalog.=) $7)) AS nickname"
+	"  FROM " PATSVC_SCHEMA ".patients p"
+	" WHERE p.id OPERATOR(pg_catalog.<>) $1"
+	"   AND p.merged_into IS NULL"
+	"   AND (p.birth_date OPERATOR(pg_catalog.=) $2"
+	"        OR (p.family_phonetic OPERATOR(pg_catalog.=) $3 AND p.birth_date OPERATOR(pg_catalog.=) ANY ($4))"
+	"        OR p.home_phone OPERATOR(pg_catalog.=) ANY ($5)"
+	"        OR p.mobile_phone OPERATOR(pg_catalog.=) ANY ($5)"
+	"        OR p.work_phone OPERATOR(pg_catalog.=) ANY ($5)"
+	"        OR pg_catalog.lower(p.email) OPERATOR(pg_catalog.=) $6)"
+	" ORDER BY p.id LIMIT 500";
+
 static SPIPlanPtr pair_plan = NULL;
+static SPIPlanPtr pair_known_plan = NULL;
+
+static void
+pair_values(int64 a, int64 b, Datum *v)
+{
+	v[0] = Int64GetDatum(Min(a, b));
+	v[1] = Int64GetDatum(Max(a, b));
+}
 
 /* Records that patients a and b were confirmed to be different people (by the session user, now). */
 static void
 record_distinct_pair(int64 a, int64 b)
 {
 	static const Oid types[2] = {INT8OID, INT8OID};
-	Datum		v[2] = {Int64GetDatum(Min(a, b)), Int64GetDatum(Max(a, b))};
+	Datum		v[2];
 
+	pair_values(a, b, v);
 	patsvc_kept_plan(&pair_plan, "INSERT INTO " PATSVC_SCHEMA ".patient_distinct_pairs (patient_low, patient_high)"
 					 " VALUES ($1, $2) ON CONFLICT DO NOTHING", 2, types);
 	if (SPI_execute_plan(pair_plan, v, NULL, false, 0) != SPI_OK_INSERT)
 		elog(ERROR, "patsvc: recording a distinct pair failed");
 }
 
-static void
-refuse_duplicates(HeapTuple row, TupleDesc desc, Oid owner, bool confirmed)
+/* Whether patients a and b were confirmed to be different people (latest snapshot, as the search). */
+static bool
+distinct_pair_known(int64 a, int64 b)
 {
-	static const Oid types[7] = {INT8OID, DATEOID, TEXTOID, DATEARRAYOID, TEXTARRAYOID, TEXTOID, TEXTOID};
-	Person		n;
-	DateADT		close[80];
+	static const Oid types[2] = {INT8OID, INT8OID};
+	Datum		v[2];
+
+	pair_values(a, b, v);
+	patsvc_kept_plan(&pair_known_plan, "SELECT 1 FROM " PATSVC_SCHEMA ".patient_distinct_pairs d"
+					 " WHERE d.patient_low OPERATOR(pg_catalog.=) $1 AND d.patient_high OPERATOR(pg_catalog.=) $2",
+					 2, types);
+	if (SPI_execute_snapshot(pair_known_plan, v, NULL, GetLatestSnapshot(), InvalidSnapshot, true, false, 1)
+		!= SPI_OK_SELECT)
+		elog(ERROR, "patsvc: reading the distinct pairs failed");
+	return SPI_processed > 0;
+}
+
+/* The close birth dates of n: one digit off (close[0..nclose)), then day and month swapped if any. */
+typedef struct CloseDates
+{
+	DateADT		dates[81];
 	int			nclose;
-	DateADT		swapped = 0;
 	bool		has_swap;
-	Datum		values[7];
-	char		nulls[7] = {' ', ' ', ' ', ' ', ' ', ' ', ' '};
+	DateADT		swapped;
+} CloseDates;
+
+static void
+close_dates(const Person *n, CloseDates *cd)
+{
+	cd->swapped = 0;
+	cd->has_swap = dob_swapped(n->dob, &cd->swapped);
+	cd->nclose = dob_one_digit_off(n->dob, cd->dates, 80);
+	if (cd->has_swap)
+		cd->dates[cd->nclose] = cd->swapped;
+}
+
+/* The candidate query's parameters for person n. */
+static void
+candidate_params(const Person *n, const CloseDates *cd, Datum *values, char *nulls)
+{
 	Datum		dates[81];
 	Datum		phones[3];
 	int			nphones = 0;
-	StringInfoData found;
-	int			nfound = 0;
-	char	   *n_family_raw = get_text(row, desc, "family_name");
-	PatsvcSavedUser saved;
-	SPITupleTable *candidates;
+	int			ndates = cd->nclose + (cd->has_swap ? 1 : 0);
 
-	read_person(row, desc, &n);
-	has_swap = dob_swapped(n.dob, &swapped);
-	nclose = dob_one_digit_off(n.dob, close, lengthof(close));
-	for (int i = 0; i < nclose; i++)
-		dates[i] = DateADTGetDatum(close[i]);
-	if (has_swap)
-		dates[nclose] = DateADTGetDatum(swapped);
+	for (int i = 0; i < ndates; i++)
+		dates[i] = DateADTGetDatum(cd->dates[i]);
 	for (int i = 0; i < 3; i++)
-		if (n.phones[i])
-			phones[nphones++] = CStringGetTextDatum(n.phones[i]);
-
-	lock_blocking_keys(&n);
-	values[0] = Int64GetDatum(n.id);
-	values[1] = DateADTGetDatum(n.dob);
-	values[2] = CStringGetTextDatum(n.family_ph ? n.family_ph : "");
-	values[3] = PointerGetDatum(construct_array(dates, nclose + (has_swap ? 1 : 0), DATEOID, sizeof(DateADT), true,
-												TYPALIGN_INT));
+		if (n->phones[i])
+			phones[nphones++] = CStringGetTextDatum(n->phones[i]);
+	memset(nulls, ' ', 7);
+	values[0] = Int64GetDatum(n->id);
+	values[1] = DateADTGetDatum(n->dob);
+	values[2] = CStringGetTextDatum(n->family_ph ? n->family_ph : "");
+	values[3] = PointerGetDatum(construct_array(dates, ndates, DATEOID, sizeof(DateADT), true, TYPALIGN_INT));
 	values[4] = PointerGetDatum(construct_array(phones, nphones, TEXTOID, -1, false, TYPALIGN_INT));
-	values[5] = n.email ? CStringGetTextDatum(n.email) : (Datum) 0;
-	nulls[5] = n.email ? ' ' : 'n';
-	values[6] = CStringGetTextDatum(n.given ? n.given : "");
+	values[5] = n->email ? CStringGetTextDatum(n->email) : (Datum) 0;
+	nulls[5] = n->email ? ' ' : 'n';
+	values[6] = CStringGetTextDatum(n->given ? n->given : "");
+}
 
-	patsvc_become_owner(owner, &saved);
-	patsvc_spi_connect();
-	patsvc_kept_plan(&candidates_plan,
-					 "SELECT p.*, EXISTS (SELECT 1 FROM " PATSVC_SCHEMA ".given_name_variants a"
-					 "   JOIN " PATSVC_SCHEMA ".given_name_variants b ON b.name = a.name"
-					 "  WHERE a.variant = $7 AND b.variant = pg_catalog.lower(p.given_name)) AS nickname"
-					 "  FROM " PATSVC_SCHEMA ".patients p"
-					 " WHERE p.id OPERATOR(pg_catalog.<>) $1"
-					 "   AND p.merged_into IS NULL"
-					 "   AND NOT EXISTS (SELECT 1 FROM " PATSVC_SCHEMA ".patient_distinct_pairs d"
-					 "        WHERE d.patient_low OPERATOR(pg_catalog.=) LEAST($1, p.id)"
-					 "          AND d.patient_high OPERATOR(pg_catalog.=) GREATEST($1, p.id))"
-					 "   AND (p.birth_date OPERATOR(pg_catalog.=) $2"
-					 "        OR (p.family_phonetic OPERATOR(pg_catalog.=) $3 AND p.birth_date OPERATOR(pg_catalog.=) ANY ($4))"
-					 "        OR p.home_phone OPERATOR(pg_catalog.=) ANY ($5)"
-					 "        OR p.mobile_phone OPERATOR(pg_catalog.=) ANY ($5)"
-					 "        OR p.work_phone OPERATOR(pg_catalog.=) ANY ($5)"
-					 "        OR pg_catalog.lower(p.email) OPERATOR(pg_catalog.=) $6)"
-					 " ORDER BY p.id LIMIT 500", 7, types);
-	if (SPI_execute_snapshot(candidates_plan, values, nulls, GetLatestSnapshot(), InvalidSnapshot,
-							 true, false, DUP_MAX_CANDIDATES) != SPI_OK_SELECT)
-		elog(ERROR, "patsvc: the duplicate search failed");
-	candidates = SPI_tuptable;
-	initStringInfo(&found);
-	for (uint64 i = 0, found_rows = SPI_processed; i < found_rows && nfound < 10; i++)
+/*
+ * Matches person n against the candidates in SPI_tuptable: returns how many
+ * likely duplicates were found (at most 10, listed in found), each pair
+ * confirmed distinct before skipped; when confirmed, records every match as
+ * a pair confirmed distinct instead (and returns 0).
+ */
+static int
+match_candidates(const Person *n, const CloseDates *cd, bool confirmed, StringInfo found)
+{
+	SPITupleTable *candidates = SPI_tuptable;
+	uint64		ncandidates = SPI_processed;
+	PersonCols	pc;
+	int			nfound = 0;
+
+	query_person_cols(&pc);
+	for (uint64 i = 0; i < ncandidates && nfound < 10; i++)
 	{
 		HeapTuple	t = candidates->vals[i];
 		TupleDesc	d = candidates->tupdesc;
 		Person		c;
 		bool		isnull;
-		bool		nick = DatumGetBool(heap_getattr(t, SPI_fnumber(d, "nickname"), d, &isnull));
+		bool		nick = DatumGetBool(heap_getattr(t, COL_NICKNAME + 1, d, &isnull)) && !isnull;
 		const char *why;
 
-		read_person(t, d, &c);
-		why = match_reason(&n, n_family_raw, &c, get_text(t, d, "family_name"), nick, close, nclose,
-						   has_swap, swapped);
+		read_person(t, d, &pc, &c);
+		why = match_reason(n, &c, nick, cd->dates, cd->nclose, cd->has_swap, cd->swapped);
 		if (why == NULL)
 			continue;
 		if (confirmed)
 		{
-			record_distinct_pair(n.id, c.id);
+			record_distinct_pair(n->id, c.id);
 			continue;
 		}
-		appendStringInfo(&found, "%spatient %lld (MRN %s): %s", nfound == 0 ? "" : "; ",
+		if (distinct_pair_known(n->id, c.id))
+			continue;
+		appendStringInfo(found, "%spatient %lld (MRN %s): %s", nfound == 0 ? "" : "; ",
 						 (long long) c.id, c.mrn ? c.mrn : "none", why);
 		nfound++;
 	}
+	return nfound;
+}
+
+/*
+ * Raises PS412 when registered patients look like the same person as row.
+ * Runs as the table's owner (callers may lack SELECT on every patient), with
+ * the latest snapshot (a concurrent registration it waited for is seen).
+ */
+static void
+refuse_duplicates(HeapTuple row, TupleDesc desc, Oid owner, bool confirmed)
+{
+	static const Oid types[7] = {INT8OID, DATEOID, TEXTOID, DATEARRAYOID, TEXTARRAYOID, TEXTOID, TEXTOID};
+	PersonCols	pc;
+	Person		n;
+	CloseDates	cd;
+	Datum		values[7];
+	char		nulls[7];
+	StringInfoData found;
+	int			nfound;
+	PatsvcSavedUser saved;
+
+	table_person_cols(desc, &pc);
+	read_person(row, desc, &pc, &n);
+	close_dates(&n, &cd);
+	candidate_params(&n, &cd, values, nulls);
+	lock_blocking_keys(&n);
+
+	patsvc_become_owner(owner, &saved);
+	patsvc_spi_connect();
+	patsvc_kept_plan(&candidates_plan, candidates_sql, 7, types);
+	if (SPI_execute_snapshot(candidates_plan, values, nulls, GetLatestSnapshot(), InvalidSnapshot,
+							 true, false, DUP_MAX_CANDIDATES) != SPI_OK_SELECT)
+		elog(ERROR, "patsvc: the duplicate search failed");
+	initStringInfo(&found);
+	nfound = match_candidates(&n, &cd, confirmed, &found);
 	patsvc_spi_finish();
 	patsvc_restore_user(&saved);
 	if (nfound > 0)

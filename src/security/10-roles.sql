@@ -56,7 +56,7 @@ BEGIN
                 'is_time_zone', 'enforcement_level', 'retention_period', 'is_calendar_period',
                 'retention_anchor_date', 'compute_retain_until', 'anchor_cutoff', 'tokens_digest', 'random_tokens',
                 'certificate_text', 'certificate_hash', 'priority_rank', 'fhir_instant',
-                'mrn_canonical', 'jaro_winkler', 'name_phonetic',
+                'mrn_canonical', 'jaro_winkler', 'name_phonetic', '_find_best_reading',
                 -- called by coverage's checks of requirements, referrals and authorizations
                 'is_service_code', 'check_visits',
                 -- called by trigger WHEN clauses, with the rights of whoever writes the table

@@ -89,6 +89,30 @@ SELECT * FROM find_patients(', smith');
 SELECT * FROM find_patients('a b c d e');
 SELECT * FROM find_patients(repeat('smith ', 40));
 
+-- reading a typed date: month first, ISO, two-digit years (the latest not
+-- after this year), NULL when not shaped like a date, 22007 for no such day
+SELECT tok, _find_date(tok) FROM unnest(ARRAY['1/2/1980', '01.02.1980', '1-2-80', '12/31/99', '2/29/2000', '1980-1-2',
+  '1/2/198', '1/2/19800', '123/4/1980', '1980/01/02', '1/2-1980', 'jo', '']) tok;
+SELECT _find_date('1/2/' || to_char(CURRENT_DATE + 366, 'YY')) = make_date(extract(year FROM CURRENT_DATE + 366)::int - 100, 1, 2) AS next_year_is_last_century,
+       _find_date('1/2/' || to_char(CURRENT_DATE, 'YY')) = make_date(extract(year FROM CURRENT_DATE)::int, 1, 2) AS this_year_is_this_century;
+SELECT _find_date('2/29/1900');
+SELECT _find_date('0000-01-01');
+
+-- scoring a candidate's names (_find_best_reading, one call per candidate):
+-- every name must match; the highest sum of levels, then the reading in typed
+-- order; a lone name has no given level; no matching reading gives NULL
+SELECT _find_level('smi', 'SM', NULL, 'Smith', 'SM0') AS prefix, _find_level('bill', 'PL', 'william will', 'William', 'ALM') AS nickname,
+       _find_level('smiht', 'SMT', NULL, 'Smith', 'SM0') AS typo, _find_level('jo', NULL, NULL, NULL, NULL) AS no_name;
+SELECT _find_best_reading('{smith,john}', '{SM0,JN}', '{john,smith}', '{JN,SM0}', '{NULL,NULL}', '{1,0}',
+                          'Smith', 'SM0', 'John', 'JN') AS typed_order_first,
+       _find_best_reading('{john,smith}', '{JN,SM0}', '{smith,john}', '{SM0,JN}', '{NULL,NULL}', '{1,0}',
+                          'Smith', 'SM0', 'John', 'JN') AS better_sum_wins,
+       _find_best_reading('{john,john}', '{JN,JN}', '{jo,j}', '{J,J}', '{NULL,NULL}', '{0,1}',
+                          'John', 'JN', 'Johnson', 'JNSN') AS equal_sums_typed_order,
+       _find_best_reading('{smith}', '{SM0}', '{NULL}', '{NULL}', '{NULL}', '{1}', 'Smithers', 'SM0R', 'Ann', 'AN') AS lone_name,
+       _find_best_reading('{jones}', '{JNS}', '{ann}', '{AN}', '{NULL}', '{1}', 'Smith', 'SM0', 'Ann', 'AN') AS family_must_match,
+       _find_best_reading('{smith}', '{SM0}', '{ann,bob}', '{AN,PP}', '{NULL}', '{1}', 'Smith', 'SM0', 'Ann', 'AN') AS arrays_of_one_length;
+
 -- who may search: the roles that read patients; the search runs with the caller's rights
 SELECT r.rolname, has_function_privilege(r.rolname, 'patsvc.find_patients(text, date, integer)', 'EXECUTE') AS may_search
   FROM pg_roles r WHERE r.rolname LIKE 'patsvc\_%' ORDER BY 1;
