@@ -126,4 +126,25 @@ extern bool overbook_authorized(void);
 /* trigger.c: true while appointments_enforce maintains appointment_resources. */
 extern bool holds_maintenance_active(void);
 
+/*
+ * checkin.c: consent to treat before check-in (registration).  A visit of a
+ * type with requires_consent_to_treat that becomes arrived or checked-in,
+ * or fulfilled without either, needs consent to treat in force on its
+ * local date (its location's zone, the session's without one): PS401
+ * otherwise.  old is NULL for an INSERT.
+ */
+extern void sched_require_consent_to_treat(const ApptRow *row, ApptStatus status, const ApptStatus *old_or_null);
+
+/*
+ * trigger.c: areas above scheduling learn here of visits written as
+ * fulfilled (retention's last encounter): appointments_enforce calls the
+ * hook for a row an INSERT writes as fulfilled or an UPDATE that sets
+ * status leaves fulfilled (as an AFTER INSERT OR UPDATE OF status trigger
+ * with WHEN (NEW.status = 'fulfilled') would fire), with the final row.  A
+ * BEFORE trigger: if the write fails the statement's work is undone with
+ * it.  Set from an area's _PG_init, keeping the previous value to call.
+ */
+typedef void (*SchedVisitFulfilledHook) (const ApptRow *row);
+extern PGDLLIMPORT SchedVisitFulfilledHook sched_visit_fulfilled_hook;
+
 #endif							/* PATSVC_SCHEDULING_H */
