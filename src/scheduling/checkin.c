@@ -5,8 +5,10 @@
  * 75-consent-gate.sql) becomes arrived or checked-in, or fulfilled without
  * either, only with consent to treat in force on its local date.  The
  * consent is the registry's (registry_consent_in_force_locked, which locks
- * it against a concurrent revocation).  Only those status changes read
- * anything: bookings, moves and cancellations pay one comparison.
+ * it against a concurrent revocation).  Only those status changes look
+ * further, first in the per-backend cache of types (cache.c): bookings,
+ * moves and cancellations pay one comparison, a check-in of a type without
+ * the requirement a hash lookup.
  */
 #include "postgres.h"
 
@@ -92,7 +94,8 @@ sched_require_consent_to_treat(const ApptRow *row, ApptStatus status, const Appt
 	char	   *type_code;
 	DateADT		visit_on;
 
-	if (!becomes_gated(status, old_or_null) || !consent_required(row, &type_code, &visit_on))
+	if (!becomes_gated(status, old_or_null) || !rules_type_requires_consent(row->type) ||
+		!consent_required(row, &type_code, &visit_on))
 		return;
 	if (registry_consent_in_force_locked(row->patient, "treatment", visit_on))
 		return;

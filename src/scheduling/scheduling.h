@@ -107,6 +107,7 @@ extern void rules_load_type(int64 type_id, ApptType *type);
 extern char *rules_resource_kind(int64 resource);
 extern int	rules_provider_hours(int64 provider, SchedHours **rows);
 extern bool rules_has_time_off(bool is_resource, int64 id);
+extern bool rules_type_requires_consent(int64 type);
 extern void rules_derive_times(ApptRow *row, const ApptType *type);
 /* Checks rules 1-3 (provider part skipped when row->overbook); returns
  * false on the first violation in probe mode, raises in enforce mode. */
