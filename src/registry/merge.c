@@ -10,7 +10,9 @@
  * plan, read as the owner of patients (writers of a clinic's table may not
  * read patients), with the latest snapshot, so a merge that committed while
  * this writer waited for the merge's table lock is seen at every isolation
- * level.
+ * level.  The rule itself is registry_refuse_merged_patient (registry.h),
+ * which appointments_enforce calls for appointments.patient_id, so bookings
+ * run one trigger.
  */
 #include "postgres.h"
 
