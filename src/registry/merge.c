@@ -21,6 +21,7 @@
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
+#include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
 #include "utils/syscache.h"
@@ -79,6 +80,12 @@ read_any_merged(int64 unused, void *entry)
 {
 	PatsvcSavedUser saved;
 
+	/* a database not yet updated to 0.2.0 (the library is): no merges there */
+	if (get_attnum(patsvc_relid("patients"), "merged_into") == InvalidAttrNumber)
+	{
+		((AnyMerged *) entry)->any = false;
+		return true;
+	}
 	patsvc_become_owner(registry_table_owner("patients"), &saved);
 	((AnyMerged *) entry)->any = row_cache_read(&any_merged_cache, 0);
 	patsvc_restore_user(&saved);

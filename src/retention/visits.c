@@ -13,8 +13,10 @@
 #include "postgres.h"
 
 #include "catalog/pg_class.h"
+#include "catalog/pg_proc.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
+#include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
@@ -44,6 +46,17 @@ facts_owner(void)
 	return owner;
 }
 
+/* _record_patient_facts exists: not in a database not yet updated to 0.2.0 (the library is) */
+static bool
+facts_recorder_installed(void)
+{
+	Oid			argtypes[5] = {INT8OID, TEXTOID, DATEOID, DATEOID, DATEOID};
+
+	return OidIsValid(GetSysCacheOid3(PROCNAMEARGSNSP, Anum_pg_proc_oid, CStringGetDatum("_record_patient_facts"),
+									  PointerGetDatum(buildoidvector(argtypes, 5)),
+									  ObjectIdGetDatum(patsvc_schema_oid())));
+}
+
 static void
 record_last_encounter(const ApptRow *row)
 {
@@ -54,6 +67,8 @@ record_last_encounter(const ApptRow *row)
 
 	if (previous_hook != NULL)
 		previous_hook(row);
+	if (record_encounter_plan == NULL && !facts_recorder_installed())
+		return;
 	patsvc_become_owner(facts_owner(), &saved);
 	patsvc_spi_connect();
 	patsvc_kept_plan(&record_encounter_plan, RECORD_ENCOUNTER_SQL, 3, types);

@@ -280,6 +280,12 @@ read_reminders(int64 type, void *entry)
 static bool
 read_consent_type(int64 type, void *entry)
 {
+	/* a database not yet updated to 0.2.0 (the library is) has no such requirement */
+	if (get_attnum(patsvc_relid("appointment_types"), "requires_consent_to_treat") == InvalidAttrNumber)
+	{
+		((CachedFlag *) entry)->set = false;
+		return true;
+	}
 	return read_flag_as_owner(&consent_types, type, entry);
 }
 
