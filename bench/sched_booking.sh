@@ -238,8 +238,13 @@ api_lane=$(( API_ROUNDS * 2 * API_TX ))
 q -c "CREATE TABLE bench_ids AS SELECT row_number() OVER (ORDER BY id) AS n, id FROM patsvc.appointments
       WHERE patient_id > 105000 AND status = 'booked'" -c "ALTER TABLE bench_ids ADD PRIMARY KEY (n)" -c "VACUUM ANALYZE bench_ids"
 have=$(psql -X -At -c "SELECT count(*) FROM bench_ids")
-[ "$have" -ge $(( 10 * api_lane )) ] ||
-    { echo "bench error: part 2 booked $have appointments, part 2b needs $(( 10 * api_lane )): lower API_TX" >&2; exit 1; }
+# ten lanes of ids: on a busy machine part 2 books fewer, and each run gets fewer transactions
+if [ "$have" -lt $(( 10 * api_lane )) ]; then
+    API_TX=$(( have / (20 * API_ROUNDS) ))
+    api_lane=$(( API_ROUNDS * 2 * API_TX ))
+    echo "INFO part 2 booked $have appointments: $API_TX transactions per client and round in part 2b"
+fi
+[ "$API_TX" -ge 200 ] || { echo "bench error: part 2 booked only $have appointments, too few for part 2b" >&2; exit 1; }
 u0=$(psql -X -At -c "SELECT extract(epoch FROM timestamptz '2027-07-23 13:00Z')::bigint")   # day 200
 api_stmt() { # kind -> the statement(s) of one transaction
     local id="(SELECT id FROM bench_ids WHERE n = :k)" t="to_timestamp($u0 + (:u / 24) * 86400 + (:u % 24) * 1200)"
