@@ -247,7 +247,7 @@ fi
 [ "$API_TX" -ge 200 ] || { echo "bench error: part 2 booked only $have appointments, too few for part 2b" >&2; exit 1; }
 u0=$(psql -X -At -c "SELECT extract(epoch FROM timestamptz '2027-07-23 13:00Z')::bigint")   # day 200
 api_stmt() { # kind -> the statement(s) of one transaction
-    local id="(SELECT id FROM bench_ids WHERE n = :k)" t="to_timestamp($u0 + (:u / 24) * 86400 + (:u % 24) * 1200)"
+    local id="(SELECT id FROM bench_ids WHERE n = :k)" t="to_timestamp(${u0}::bigint + (:u / 24) * 86400 + (:u % 24) * 1200)"
     case $1 in
     cancel_api) echo "SELECT patsvc.cancel($id, 'bench');" ;;
     cancel_sql) echo "UPDATE patsvc.appointments SET status = 'cancelled', cancel_reason = 'bench' WHERE id = $id;" ;;
