@@ -122,6 +122,9 @@ extern void rules_replace_holds(int64 appointment, const ApptRow *old_or_null, c
 /* scan.c: owner of patsvc.appointments, the role the rules run as */
 extern Oid sched_appointments_owner(void);
 
+/* book.c: a type's id by its code from the per-backend cache (read when absent, inside SPI, as
+ * the current user, who must see every row of appointment_types); false when no type has it */
+extern bool sched_type_id_of_code(const char *code, int64 *id);
 /* overbook.c: true while patsvc.book_overbook is inserting its row. */
 extern bool overbook_authorized(void);
 /* trigger.c: true while appointments_enforce maintains appointment_resources. */
