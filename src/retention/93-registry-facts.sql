@@ -12,9 +12,9 @@
 CREATE FUNCTION @extschema@._record_patient_facts(patient bigint, mrn text, birth date, death date, encounter date)
   RETURNS void LANGUAGE plpgsql
 -- plpgsql, not sql: its plan is kept for the session (a SQL function is
--- planned again on every call).  Not SECURITY DEFINER: its callers are (the
--- two triggers below), and the update from 0.1.0 runs as the owner; every
--- name in it is qualified.
+-- planned again on every call).  Not SECURITY DEFINER: its callers run as
+-- the owner (the trigger below, visits.c for fulfilled visits, the update
+-- from 0.1.0); every name in it is qualified.
 AS $$
 BEGIN
   INSERT INTO @extschema@.retention_patient_facts AS f (patient_id, birth_date, death_date, last_encounter)
@@ -28,7 +28,7 @@ BEGIN
                            GREATEST(f.last_encounter, EXCLUDED.last_encounter));
 END $$;
 COMMENT ON FUNCTION @extschema@._record_patient_facts(bigint, text, date, date, date) IS
-  'records a registered patient''s birth, death or encounter date as retention facts, under the id and the MRN, each only moving later (called by the triggers retention_facts and retention_last_encounter, which run as the owner: whoever registers or checks out needs no right on the facts)';
+  'records a registered patient''s birth, death or encounter date as retention facts, under the id and the MRN, each only moving later (called by trigger retention_facts and, for fulfilled visits, by appointments_enforce through retention''s C (visits.c), both as the owner: whoever registers or checks out needs no right on the facts)';
 
 CREATE FUNCTION @extschema@._patient_facts_from_registry() RETURNS trigger
   LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
@@ -51,38 +51,12 @@ CREATE TRIGGER retention_facts AFTER INSERT OR UPDATE OF birth_date, deceased_da
 COMMENT ON TRIGGER retention_facts ON @extschema@.patients IS
   'birth and death dates feed retention_patient_facts (only moving later)';
 
-CREATE FUNCTION @extschema@._patient_facts_from_visit() RETURNS trigger
-  LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-  visit_date date;
-  mrn text;
-BEGIN
-  IF TG_RELID OPERATOR(pg_catalog.<>) '@extschema@.appointments'::pg_catalog.regclass THEN
-    RAISE EXCEPTION USING ERRCODE = 'PS001',
-      MESSAGE = pg_catalog.format('trigger function @extschema@._patient_facts_from_visit() cannot run on table "%s"', TG_TABLE_NAME),
-      DETAIL = 'It works only on @extschema@.appointments, where patsvc attaches it.',
-      HINT = 'Drop the trigger; patsvc''s trigger functions are not for other tables.';
-  END IF;
-  -- the visit's date where it took place (the session's zone when it has no location)
-  SELECT (NEW.starts_at AT TIME ZONE l.time_zone)::date INTO visit_date
-    FROM @extschema@.locations l WHERE l.id OPERATOR(pg_catalog.=) NEW.location_id;
-  IF visit_date IS NULL THEN
-    visit_date := NEW.starts_at::date;
-  END IF;
-  SELECT p.mrn INTO mrn FROM @extschema@.patients p WHERE p.id OPERATOR(pg_catalog.=) NEW.patient_id;
-  PERFORM @extschema@._record_patient_facts(NEW.patient_id, mrn, NULL, NULL, visit_date);
-  RETURN NULL;
-END $$;
-COMMENT ON FUNCTION @extschema@._patient_facts_from_visit() IS
-  'trigger: the local date of a fulfilled visit becomes the patient''s last encounter, if later (under id and MRN)';
-CREATE TRIGGER retention_last_encounter AFTER INSERT OR UPDATE OF status ON @extschema@.appointments
-  FOR EACH ROW WHEN (NEW.status = 'fulfilled')
-  EXECUTE FUNCTION @extschema@._patient_facts_from_visit();
-COMMENT ON TRIGGER retention_last_encounter ON @extschema@.appointments IS
-  'a fulfilled visit moves the patient''s last encounter (retention_patient_facts) later';
+-- A fulfilled visit's date (its local date where it took place) is recorded
+-- by C on scheduling's hook (src/retention/visits.c, called by trigger
+-- appointments_enforce for a row written as fulfilled): a trigger of
+-- retention's own on appointments cost every booking its WHEN.
 
--- Visits fulfilled before these triggers existed (a database updated from
+-- Visits fulfilled before these facts were kept (a database updated from
 -- 0.1.0): their latest date is each patient's last encounter.
 SELECT count(@extschema@._record_patient_facts(v.patient_id, p.mrn, NULL, NULL, v.last_visit)) AS patients_with_visits
   FROM (SELECT a.patient_id,

@@ -770,6 +770,7 @@ void
 retention_init(void)
 {
 	retention_install_destroy_hook();
+	retention_listen_to_visits();
 	if (!process_shared_preload_libraries_in_progress)
 		return;
 	retention_install_hooks();

@@ -32,6 +32,7 @@
  *   ledgers.c       ledgers written by patsvc alone, the event log, holds
  *   isolation.c     snapshot check of destructions
  *   hooks.c         hardened mode
+ *   visits.c        fulfilled visits as last encounters (scheduling's hook)
  * The arithmetic of retention (retain-until, anchor dates, cutoffs) is SQL's
  * alone: src/retention/10-periods.sql.
  */
@@ -47,6 +48,9 @@ extern Oid	retention_destroy_relid(void);
 
 /* every mode: the executor hook that spares patsvc's own destroying statements the guard (destroy.c) */
 extern void retention_install_destroy_hook(void);
+
+/* visits.c: fulfilled visits move the patient's last encounter (scheduling's hook; called by retention_init) */
+extern void retention_listen_to_visits(void);
 
 /* Called from _PG_init (src/retention/area.mk): the destroy hook always, the hardened-mode hooks when preloaded. */
 extern void retention_init(void);

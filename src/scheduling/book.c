@@ -157,6 +157,13 @@ type_id_of_code(const char *code, Oid types_relid, int64 *id)
 	return true;
 }
 
+/* scheduling.h: the id of the type with this code for book_overbook (inside SPI); false: none */
+bool
+sched_type_id_of_code(const char *code, int64 *id)
+{
+	return type_id_of_code(code, patsvc_relid("appointment_types"), id);
+}
+
 /* ---- the cached path's conditions ------------------------------------------ */
 
 static Oid

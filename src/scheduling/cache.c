@@ -96,6 +96,15 @@ static RowCache reminder_types = {
 	.limit = 1,
 };
 
+/* does an appointment type require consent to treat before check-in?  (75-consent-gate.sql) */
+static RowCache consent_types = {
+	.relname = "appointment_types",
+	.sql = "SELECT 1 FROM " PATSVC_SCHEMA ".appointment_types WHERE id = $1 AND requires_consent_to_treat",
+	.entrysize = sizeof(CachedFlag),
+	.nelem = 64,
+	.limit = 1,
+};
+
 /* does a provider, a resource, have any time off?  (most have none: no scan) */
 static RowCache provider_time_off = {
 	.relname = "time_off",
@@ -266,6 +275,26 @@ static bool
 read_reminders(int64 type, void *entry)
 {
 	return read_flag_as_owner(&reminder_types, type, entry);
+}
+
+static bool
+read_consent_type(int64 type, void *entry)
+{
+	/* a database not yet updated to 0.2.0 (the library is) has no such requirement */
+	if (get_attnum(patsvc_relid("appointment_types"), "requires_consent_to_treat") == InvalidAttrNumber)
+	{
+		((CachedFlag *) entry)->set = false;
+		return true;
+	}
+	return read_flag_as_owner(&consent_types, type, entry);
+}
+
+bool
+rules_type_requires_consent(int64 type)
+{
+	CachedFlag	scratch;
+
+	return ((CachedFlag *) row_cache_lookup(&consent_types, type, read_consent_type, &scratch))->set;
 }
 
 static bool

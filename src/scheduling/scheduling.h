@@ -107,6 +107,7 @@ extern void rules_load_type(int64 type_id, ApptType *type);
 extern char *rules_resource_kind(int64 resource);
 extern int	rules_provider_hours(int64 provider, SchedHours **rows);
 extern bool rules_has_time_off(bool is_resource, int64 id);
+extern bool rules_type_requires_consent(int64 type);
 extern void rules_derive_times(ApptRow *row, const ApptType *type);
 /* Checks rules 1-3 (provider part skipped when row->overbook); returns
  * false on the first violation in probe mode, raises in enforce mode. */
@@ -121,9 +122,33 @@ extern void rules_replace_holds(int64 appointment, const ApptRow *old_or_null, c
 /* scan.c: owner of patsvc.appointments, the role the rules run as */
 extern Oid sched_appointments_owner(void);
 
+/* book.c: a type's id by its code from the per-backend cache (read when absent, inside SPI, as
+ * the current user, who must see every row of appointment_types); false when no type has it */
+extern bool sched_type_id_of_code(const char *code, int64 *id);
 /* overbook.c: true while patsvc.book_overbook is inserting its row. */
 extern bool overbook_authorized(void);
 /* trigger.c: true while appointments_enforce maintains appointment_resources. */
 extern bool holds_maintenance_active(void);
+
+/*
+ * checkin.c: consent to treat before check-in (registration).  A visit of a
+ * type with requires_consent_to_treat that becomes arrived or checked-in,
+ * or fulfilled without either, needs consent to treat in force on its
+ * local date (its location's zone, the session's without one): PS401
+ * otherwise.  old is NULL for an INSERT.
+ */
+extern void sched_require_consent_to_treat(const ApptRow *row, ApptStatus status, const ApptStatus *old_or_null);
+
+/*
+ * trigger.c: areas above scheduling learn here of visits written as
+ * fulfilled (retention's last encounter): appointments_enforce calls the
+ * hook for a row an INSERT writes as fulfilled or an UPDATE that sets
+ * status leaves fulfilled (as an AFTER INSERT OR UPDATE OF status trigger
+ * with WHEN (NEW.status = 'fulfilled') would fire), with the final row.  A
+ * BEFORE trigger: if the write fails the statement's work is undone with
+ * it.  Set from an area's _PG_init, keeping the previous value to call.
+ */
+typedef void (*SchedVisitFulfilledHook) (const ApptRow *row);
+extern PGDLLIMPORT SchedVisitFulfilledHook sched_visit_fulfilled_hook;
 
 #endif							/* PATSVC_SCHEDULING_H */

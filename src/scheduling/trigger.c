@@ -6,6 +6,7 @@
 #include "postgres.h"
 
 #include "access/htup_details.h"
+#include "access/sysattr.h"
 #include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
@@ -19,12 +20,15 @@
 
 #include "scheduling/scan.h"
 #include "core/core.h"
+#include "registry/registry.h"
 #include "scheduling/scheduling.h"
 
 PG_FUNCTION_INFO_V1(patsvc_appointments_enforce);
 PG_FUNCTION_INFO_V1(patsvc_appointment_resources_guard);
 
 static int	holds_maintenance_depth = 0;
+
+SchedVisitFulfilledHook sched_visit_fulfilled_hook = NULL;
 
 bool
 holds_maintenance_active(void)
@@ -328,6 +332,20 @@ only_patient_changed(const Snapshotted *n, const Snapshotted *o)
 		same_resources(&n->row, &o->row) && !(o->row.overbook && !n->row.overbook);
 }
 
+/*
+ * The registry's rules on a visit, after scheduling's own (the order the
+ * separate triggers had): consent to treat before check-in (checkin.c) and
+ * no visit of a merged patient (PS422, the registry's rule of every column
+ * holding patients.id).
+ */
+static void
+registration_rules(const Snapshotted *n, const Snapshotted *o)
+{
+	sched_require_consent_to_treat(&n->row, n->status, o != NULL ? &o->status : NULL);
+	if (o == NULL || n->row.patient != o->row.patient)
+		registry_refuse_merged_patient(n->row.patient, "appointments");
+}
+
 static void
 enforce(Relation rel, Snapshotted *n, Snapshotted *o)
 {
@@ -346,6 +364,7 @@ enforce(Relation rel, Snapshotted *n, Snapshotted *o)
 		replace_holds(n->row.id, o != NULL && status_holds_time(o->status) && o->row.nresources > 0 ? &o->row : NULL,
 					  status_holds_time(n->status) ? &n->row : NULL);
 	check_references(n, o, checked || patient_only, checked && !n->row.overbook);
+	registration_rules(n, o);
 	patsvc_restore_user(&saved);
 }
 
@@ -416,6 +435,16 @@ check_trigger_context(FunctionCallInfo fcinfo, const char *name, const char *con
 	patsvc_trigger_bound(fcinfo, name, tables);
 }
 
+/* an INSERT writing a fulfilled visit, an UPDATE setting status and leaving it fulfilled */
+static bool
+written_fulfilled(TriggerData *td, const int *attnums, ApptStatus status)
+{
+	if (status != ST_FULFILLED)
+		return false;
+	return !TRIGGER_FIRED_BY_UPDATE(td->tg_event) ||
+		bms_is_member(attnums[C_STATUS] - FirstLowInvalidHeapAttributeNumber, td->tg_updatedcols);
+}
+
 Datum
 patsvc_appointments_enforce(PG_FUNCTION_ARGS)
 {
@@ -467,6 +496,8 @@ patsvc_appointments_enforce(PG_FUNCTION_ARGS)
 		(!status_holds_time(n.status) || moved(&n.row, &o.row) || !same_resources(&n.row, &o.row)) &&
 		!heap_attisnull(td->tg_newtuple, rebooking_attnum, desc);
 	enforce(td->tg_relation, &n, is_update ? &o : NULL);
+	if (sched_visit_fulfilled_hook != NULL && written_fulfilled(td, attnums, n.status))
+		sched_visit_fulfilled_hook(&n.row);
 	return PointerGetDatum(write_derived(is_update ? td->tg_newtuple : td->tg_trigtuple, desc, attnums,
 										 &n, set_audit, clear_rebooking));
 }

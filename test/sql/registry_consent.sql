@@ -200,9 +200,6 @@ RESET ROLE;
 CREATE TABLE consent_lookalike (id int);
 CREATE TRIGGER lookalike BEFORE INSERT ON consent_lookalike FOR EACH ROW EXECUTE FUNCTION patsvc.consents_guard();
 INSERT INTO consent_lookalike VALUES (1);
-DROP TRIGGER lookalike ON consent_lookalike;
-CREATE TRIGGER lookalike BEFORE INSERT ON consent_lookalike FOR EACH ROW EXECUTE FUNCTION patsvc.appointments_consent_gate();
-INSERT INTO consent_lookalike VALUES (1);
 DROP TABLE consent_lookalike;
 
 -- nothing of this file stays behind: consents go only with session_replication_role = replica

@@ -136,11 +136,14 @@ SELECT patient_id = :'ret_s' AS survivor, death_date, last_encounter   -- (birth
 ROLLBACK;
 
 -- ---- every column of patsvc holding patient ids refuses merged patients ------------------
+-- (appointments.patient_id by appointments_enforce, which asks the registry in C: a booking
+-- then runs one trigger; its refusal is tested above, book() and the UPDATE)
 SELECT c.relid, c.column_name, c.source,
        EXISTS (SELECT FROM pg_trigger t JOIN pg_proc f ON f.oid = t.tgfoid
-                WHERE t.tgrelid = c.relid AND f.proname = 'patient_reference_guard'
-                  AND f.pronamespace = 'patsvc'::regnamespace
-                  AND encode(t.tgargs, 'escape') = c.column_name || '\000') AS guarded
+                WHERE t.tgrelid = c.relid AND f.pronamespace = 'patsvc'::regnamespace AND t.tgenabled = 'O'
+                  AND ((f.proname = 'patient_reference_guard' AND encode(t.tgargs, 'escape') = c.column_name || '\000')
+                       OR (f.proname = 'appointments_enforce' AND (c.relid, c.column_name) = ('patsvc.appointments'::regclass, 'patient_id'))))
+         AS guarded
   FROM patient_reference_columns() c
  WHERE c.relid IN (SELECT oid FROM pg_class WHERE relnamespace = 'patsvc'::regnamespace)
  ORDER BY 1, 2;

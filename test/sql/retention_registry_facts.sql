@@ -40,6 +40,10 @@ UPDATE appointments SET status = 'fulfilled' WHERE id = 88002;
 -- a visit inserted as fulfilled (history loaded from another system) counts too
 INSERT INTO appointments (id, patient_id, provider_id, type_id, location_id, starts_at, resources, status)
 VALUES (88003, 880002, 88, 88, 88, '2025-06-01 16:00Z', '{}', 'fulfilled');
+-- (recorded while the row is written, by appointments_enforce calling retention: a write that
+-- fails afterwards, here on the primary key, records nothing)
+INSERT INTO appointments (id, patient_id, provider_id, type_id, location_id, starts_at, resources, status)
+VALUES (88003, 880002, 88, 88, 88, '2025-09-01 16:00Z', '{}', 'fulfilled');
 SELECT patient_id, last_encounter FROM retention_patient_facts WHERE patient_id IN ('880002', 'EXT880002') ORDER BY 1;
 -- each recording is in the retention event log
 SELECT count(*) > 0 AS logged FROM retention_events WHERE detail LIKE '%880002%' OR detail LIKE '%EXT880002%';
