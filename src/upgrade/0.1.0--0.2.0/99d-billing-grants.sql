@@ -1,0 +1,1 @@
+../../security/60-billing.sql
