@@ -76,13 +76,38 @@ SELECT v.code, v.name, true FROM (VALUES
     ('99', 'Other Place of Service')
 ) AS v(code, name);
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.places_of_service', 'WHERE NOT shipped');
+
+-- The shipped rows are the extension's (not dumped): a clinic adds its own.
+CREATE FUNCTION @extschema@.places_of_service_guard() RETURNS trigger
+  LANGUAGE plpgsql
+  SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+  IF TG_RELID <> '@extschema@.places_of_service'::regclass::oid THEN
+    RAISE EXCEPTION USING ERRCODE = 'PS001',
+      MESSAGE = format('trigger function patsvc.places_of_service_guard() cannot run on table "%s"', TG_TABLE_NAME),
+      DETAIL = 'It works only on patsvc.places_of_service, where patsvc attaches it.',
+      HINT = format('Drop trigger "%s" from table "%s".', TG_NAME, TG_TABLE_NAME);
+  END IF;
+  IF (TG_OP <> 'INSERT' AND OLD.shipped) OR (TG_OP <> 'DELETE' AND NEW.shipped) THEN
+    RAISE EXCEPTION USING ERRCODE = 'PS608',
+      MESSAGE = format('place of service %s is part of the CMS list patsvc ships', coalesce(OLD.code, NEW.code)),
+      HINT = 'Add the clinic''s own codes with shipped = false; the CMS list changes with a new patsvc version.';
+  END IF;
+  RETURN coalesce(NEW, OLD);
+END $$;
+COMMENT ON FUNCTION @extschema@.places_of_service_guard() IS
+  'trigger on places_of_service: the shipped CMS rows are not changed or deleted, and a clinic''s rows are not marked shipped (PS608)';
+CREATE TRIGGER places_of_service_guard BEFORE INSERT OR UPDATE OR DELETE ON @extschema@.places_of_service
+  FOR EACH ROW EXECUTE FUNCTION @extschema@.places_of_service_guard();
+COMMENT ON TRIGGER places_of_service_guard ON @extschema@.places_of_service IS 'keeps the shipped CMS list as shipped';
 REVOKE ALL ON @extschema@.places_of_service FROM PUBLIC;
 GRANT SELECT ON @extschema@.places_of_service TO PUBLIC;
 
 -- ---- fee schedule: the default charge of a code, per payer or for all -------
 CREATE TABLE @extschema@.fee_schedule (
   code     text NOT NULL,
-  payer_id bigint,
+  payer_id bigint REFERENCES @extschema@.payers ON DELETE CASCADE,
   amount   numeric(12,2) NOT NULL CHECK (amount >= 0),
   UNIQUE NULLS NOT DISTINCT (code, payer_id)
 );
@@ -104,9 +129,9 @@ CREATE TABLE @extschema@.encounters (
   billing_npi      @extschema@.npi,
   referring_npi    @extschema@.npi,
   place_of_service text REFERENCES @extschema@.places_of_service,
-  coverage_id      bigint,
-  authorization_id bigint,
-  referral_id      bigint,
+  coverage_id      bigint REFERENCES @extschema@.coverages,
+  authorization_id bigint REFERENCES @extschema@.authorizations,
+  referral_id      bigint REFERENCES @extschema@.referrals,
   status           text NOT NULL DEFAULT 'draft'
                    CHECK (status IN ('draft', 'final', 'submitted', 'paid', 'denied', 'void')),
   created_at       timestamptz NOT NULL DEFAULT pg_catalog.now(),

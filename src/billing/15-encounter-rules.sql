@@ -56,12 +56,8 @@ BEGIN
         HINT = 'Legal changes: draft -> final -> submitted -> paid or denied; draft, final, submitted or denied -> void.';
     END IF;
   END IF;
-  IF OLD.status <> 'draft' AND (NEW.id, NEW.appointment_id, NEW.service_date, NEW.rendering_npi, NEW.billing_npi,
-        NEW.referring_npi, NEW.place_of_service, NEW.coverage_id, NEW.authorization_id, NEW.referral_id,
-        NEW.created_at, NEW.finalized_at)
-      IS DISTINCT FROM (OLD.id, OLD.appointment_id, OLD.service_date, OLD.rendering_npi, OLD.billing_npi,
-        OLD.referring_npi, OLD.place_of_service, OLD.coverage_id, OLD.authorization_id, OLD.referral_id,
-        OLD.created_at, OLD.finalized_at) THEN
+  IF OLD.status <> 'draft'
+     AND to_jsonb(NEW) - '{status,patient_id}'::text[] IS DISTINCT FROM to_jsonb(OLD) - '{status,patient_id}'::text[] THEN
     RAISE EXCEPTION USING ERRCODE = 'PS601',
       MESSAGE = format('encounter %s is %s: only its status can change', OLD.id, OLD.status),
       HINT = 'Void it (patsvc.set_encounter_status) and bill a new encounter.';
@@ -184,7 +180,7 @@ COMMENT ON FUNCTION @extschema@.procedure_code(text) IS
 -- The charge of a line written without one: the fee for the encounter's
 -- payer, else the default fee, times the units.
 CREATE FUNCTION @extschema@.line_default_charge(encounter bigint, code text, units numeric) RETURNS numeric
-  LANGUAGE plpgsql STABLE
+  LANGUAGE plpgsql STABLE SECURITY DEFINER
   SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
@@ -192,7 +188,10 @@ DECLARE
 BEGIN
   SELECT f.amount INTO fee FROM @extschema@.fee_schedule f
    WHERE f.code = line_default_charge.code
-     AND f.payer_id IS NULL;
+     AND (f.payer_id IS NULL OR f.payer_id = (SELECT c.payer_id FROM @extschema@.encounters e
+                                               JOIN @extschema@.coverages c ON c.id = e.coverage_id
+                                              WHERE e.id = encounter))
+   ORDER BY f.payer_id NULLS LAST LIMIT 1;
   IF NOT FOUND THEN
     RAISE EXCEPTION USING ERRCODE = 'PS605',
       MESSAGE = format('service line code %s has no charge and no fee in the fee schedule', code),
@@ -201,7 +200,7 @@ BEGIN
   RETURN round(fee * coalesce(units, 1), 2);
 END $$;
 COMMENT ON FUNCTION @extschema@.line_default_charge(bigint, text, numeric) IS
-  'internal: the fee of a code for the encounter''s payer (else the default fee) times the units; PS605 when the code has no fee';
+  'internal, for the trigger on encounter_lines: the fee of a code for the encounter''s payer (else the default fee) times the units; PS605 when the code has no fee; runs as the owner (the writer of a line need not read coverages or fees)';
 
 CREATE FUNCTION @extschema@.encounter_lines_enforce() RETURNS trigger
   LANGUAGE plpgsql

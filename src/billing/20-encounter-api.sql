@@ -2,8 +2,10 @@
 
 -- The superbill of a visit: patient, date (local to the visit's location),
 -- rendering NPI (the visit's provider); billing NPI and place of service as
--- given (defaults: the rendering NPI, 11 office).  A visit has one live
--- encounter: asking again returns it.
+-- given (defaults: the rendering NPI, 11 office); the coverage, authorization
+-- and referral the booking used (appointment_authorizations), the referral's
+-- NPI as referring provider, else the primary coverage in force that day.  A
+-- visit has one live encounter: asking again returns it.
 CREATE FUNCTION @extschema@.start_encounter(appointment bigint, place_of_service text DEFAULT '11',
                                             billing_npi @extschema@.npi DEFAULT NULL) RETURNS bigint
   LANGUAGE plpgsql VOLATILE SECURITY DEFINER
@@ -11,6 +13,7 @@ CREATE FUNCTION @extschema@.start_encounter(appointment bigint, place_of_service
 AS $$
 DECLARE
   a record;
+  used record;
   existing bigint;
   enc bigint;
 BEGIN
@@ -41,15 +44,21 @@ BEGIN
   IF FOUND THEN
     RETURN existing;
   END IF;
+  SELECT aa.coverage_id, aa.authorization_id, aa.referral_id, r.referring_npi INTO used
+    FROM (SELECT) AS one
+    LEFT JOIN @extschema@.appointment_authorizations aa ON aa.appointment_id = start_encounter.appointment
+    LEFT JOIN @extschema@.referrals r ON r.id = aa.referral_id;
   INSERT INTO @extschema@.encounters (patient_id, appointment_id, service_date, rendering_npi, billing_npi,
-                                      place_of_service)
-  VALUES (a.patient_id, a.id, a.visit_on, a.npi, coalesce(start_encounter.billing_npi, a.npi),
-          start_encounter.place_of_service)
+                                      referring_npi, place_of_service, coverage_id, authorization_id, referral_id)
+  VALUES (a.patient_id, a.id, a.visit_on, a.npi, coalesce(start_encounter.billing_npi, a.npi), used.referring_npi,
+          start_encounter.place_of_service,
+          coalesce(used.coverage_id, (SELECT c.id FROM @extschema@.coverage_on(a.patient_id, a.visit_on) c LIMIT 1)),
+          used.authorization_id, used.referral_id)
   RETURNING id INTO enc;
   RETURN enc;
 END $$;
 COMMENT ON FUNCTION @extschema@.start_encounter(bigint, text, @extschema@.npi) IS
-  'starts the superbill (a draft encounter) of a visit: its patient, its date in its location''s time zone, the provider''s NPI as rendering and (by default) billing NPI, place of service (default 11 office); returns the id, the existing one if the visit has a live encounter; PS604 for a visit that did not or will not happen, or a provider without NPI';
+  'starts the superbill (a draft encounter) of a visit: its patient, its date in its location''s time zone, the provider''s NPI as rendering and (by default) billing NPI, place of service (default 11 office), the coverage, authorization and referral (and its referring NPI) the booking used, else the primary coverage in force; returns the id, the existing one if the visit has a live encounter; PS604 for a visit that did not or will not happen, or a provider without NPI';
 
 CREATE FUNCTION @extschema@.set_encounter_status(encounter bigint, status text) RETURNS text
   LANGUAGE plpgsql VOLATILE

@@ -102,6 +102,24 @@ extern Datum code_recv_datum(const CodeType *type, StringInfo buf);
 extern Datum code_send_datum(const CodeType *type, int64 value);
 extern Datum code_is_valid_datum(const CodeType *type, text *txt);
 
+/*
+ * Code sets by date of service (codeset_lookup.c, cached per backend): the
+ * rules of icd10cm_billable() and hcpcs_active() for C callers, answering
+ * CODESET_NO_RELEASE instead of raising PS101.  ICD-10-CM: YES billable, NO
+ * a header; HCPCS: YES active on the date, NO before its add date or after
+ * its termination date; ABSENT: not in the release in effect.
+ */
+#include "utils/date.h"
+typedef enum CodeSetAnswer
+{
+	CODESET_NO_RELEASE,
+	CODESET_ABSENT,
+	CODESET_NO,
+	CODESET_YES
+} CodeSetAnswer;
+extern CodeSetAnswer codeset_icd10cm_billable(int64 code, DateADT date);
+extern CodeSetAnswer codeset_hcpcs_active(int64 code, DateADT date);
+
 /* Every code type's CodeType (X_type), one per line of src/codes/types.list. */
 #include "codetypes.h"
 

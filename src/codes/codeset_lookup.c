@@ -240,9 +240,9 @@ release_covers(const CachedRelease *r, DateADT date)
 	return r->lower <= date && (r->upper == DATEVAL_NOEND || date < r->upper);
 }
 
-/* The release in effect on date (PS101 when none), with its codes loaded. */
+/* The release in effect on date, with its codes loaded; NULL when none. */
 static CachedRelease *
-release_for_date(CodeSystem *s, DateADT date)
+release_in_effect(CodeSystem *s, DateADT date)
 {
 	CachedRelease *r = NULL;
 
@@ -256,10 +256,19 @@ release_for_date(CodeSystem *s, DateADT date)
 			s->last = i;
 			r = &s->releases[i];
 		}
+	if (r != NULL && r->codes == NULL)
+		load_codes(s, r);
+	return r;
+}
+
+/* The release in effect on date (PS101 when none), with its codes loaded. */
+static CachedRelease *
+release_for_date(CodeSystem *s, DateADT date)
+{
+	CachedRelease *r = release_in_effect(s, date);
+
 	if (r == NULL)
 		no_release_error(s, date);
-	if (r->codes == NULL)
-		load_codes(s, r);
 	return r;
 }
 
@@ -269,6 +278,31 @@ code_in_effect(CodeSystem *s, int64 code, DateADT date)
 	CachedRelease *r = release_for_date(s, date);
 
 	return hash_search(r->codes, &code, HASH_FIND, NULL);
+}
+
+/* The public answers of codes.h: the same rules, without raising PS101. */
+CodeSetAnswer
+codeset_icd10cm_billable(int64 code, DateADT date)
+{
+	CachedRelease *r = release_in_effect(&icd10cm_system, date);
+	CachedCode *c;
+
+	if (r == NULL)
+		return CODESET_NO_RELEASE;
+	c = hash_search(r->codes, &code, HASH_FIND, NULL);
+	return c == NULL ? CODESET_ABSENT : c->flag ? CODESET_YES : CODESET_NO;
+}
+
+CodeSetAnswer
+codeset_hcpcs_active(int64 code, DateADT date)
+{
+	CachedRelease *r = release_in_effect(&hcpcs_system, date);
+	CachedCode *c;
+
+	if (r == NULL)
+		return CODESET_NO_RELEASE;
+	c = hash_search(r->codes, &code, HASH_FIND, NULL);
+	return c == NULL ? CODESET_ABSENT : (c->from <= date && date <= c->to) ? CODESET_YES : CODESET_NO;
 }
 
 PG_FUNCTION_INFO_V1(patsvc_icd10cm_billable);

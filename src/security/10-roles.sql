@@ -57,6 +57,8 @@ BEGIN
                 'retention_anchor_date', 'compute_retain_until', 'anchor_cutoff', 'tokens_digest', 'random_tokens',
                 'certificate_text', 'certificate_hash', 'priority_rank', 'fhir_instant',
                 'mrn_canonical', 'jaro_winkler', 'name_phonetic',
+                -- called by coverage's checks of requirements, referrals and authorizations
+                'is_service_code', 'check_visits',
                 -- called by trigger WHEN clauses, with the rights of whoever writes the table
                 'is_destroying', 'appointment_gets_reminders',
                 -- called by the guards of consents and patients, with the rights of whoever writes them

@@ -1,0 +1,1 @@
+../../coverage/10-coverages.sql

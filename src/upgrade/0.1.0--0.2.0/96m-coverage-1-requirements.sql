@@ -1,0 +1,1 @@
+../../coverage/50-requirements.sql

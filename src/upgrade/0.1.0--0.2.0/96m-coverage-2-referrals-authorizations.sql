@@ -1,0 +1,1 @@
+../../coverage/52-referrals-authorizations.sql

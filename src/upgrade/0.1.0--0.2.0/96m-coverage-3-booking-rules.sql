@@ -1,0 +1,1 @@
+../../coverage/54-booking-rules.sql

@@ -1,0 +1,1 @@
+../../billing/25-ncci.sql

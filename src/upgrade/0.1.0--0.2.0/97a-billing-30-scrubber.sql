@@ -1,0 +1,1 @@
+../../billing/30-scrubber.sql

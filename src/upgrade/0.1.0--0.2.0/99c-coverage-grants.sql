@@ -1,0 +1,1 @@
+../../security/50-coverage.sql
