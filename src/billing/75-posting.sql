@@ -169,9 +169,21 @@ COMMENT ON FUNCTION @extschema@.encounter_balance(bigint) IS
   'what an encounter owes now: patient_due (the patient''s part), payer_due (the payer''s), total_due; negative: a credit (overpaid)';
 
 -- ---- charges --------------------------------------------------------------
+-- Whether the patient pays an encounter alone: no coverage, or a self-pay one.
+CREATE FUNCTION @extschema@.ledger_self_pay(e @extschema@.encounters) RETURNS boolean
+  LANGUAGE sql STABLE
+  SET search_path = pg_catalog, pg_temp
+AS $$
+  SELECT e.coverage_id IS NULL
+      OR EXISTS (SELECT FROM @extschema@.coverages c JOIN @extschema@.payers p ON p.id OPERATOR(pg_catalog.=) c.payer_id
+                  WHERE c.id OPERATOR(pg_catalog.=) e.coverage_id AND p.payer_type OPERATOR(pg_catalog.=) 'self_pay')
+$$;
+COMMENT ON FUNCTION @extschema@.ledger_self_pay(@extschema@.encounters) IS
+  'internal: true when an encounter is the patient''s to pay alone (no coverage, or a coverage of a self_pay payer): its charge is posted to the patient';
+
 -- The charge of a final encounter: the sum of its lines' charges, the
--- payer's responsibility when the encounter has a coverage, else the
--- patient's.  Once per encounter (again only after its charge is reversed).
+-- payer's responsibility when the encounter has a coverage, the patient's
+-- when it has none or a self-pay one.  Once per encounter (again only after its charge is reversed).
 CREATE FUNCTION @extschema@.post_charges(encounter bigint) RETURNS bigint
   LANGUAGE plpgsql SECURITY DEFINER
   SET search_path = pg_catalog, pg_temp
@@ -200,12 +212,12 @@ BEGIN
   entry.patient_id := e.patient_id;
   entry.encounter_id := e.id;
   entry.kind := 'charge';
-  entry.responsibility := CASE WHEN e.coverage_id IS NULL THEN 'patient' ELSE 'payer' END;
+  entry.responsibility := CASE WHEN @extschema@.ledger_self_pay(e) THEN 'patient' ELSE 'payer' END;
   entry.amount := total;
   RETURN @extschema@.ledger_append(entry);
 END $$;
 COMMENT ON FUNCTION @extschema@.post_charges(bigint) IS
-  'posts the charge of a finalized encounter (sum of its lines'' charges) to the payer when it has a coverage, else to the patient; called when an encounter becomes final; PS666 draft, void or no charge, PS667 posted already';
+  'posts the charge of a finalized encounter (sum of its lines'' charges) to the payer when it has a coverage, to the patient when it has none or a self-pay one; called when an encounter becomes final; PS666 draft, void or no charge, PS667 posted already';
 
 -- Encounters post their charge when they become final, and reverse it when
 -- they are voided.

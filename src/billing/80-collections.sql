@@ -77,7 +77,7 @@ COMMENT ON FUNCTION @extschema@.patient_statement(bigint, date) IS
 -- age of what it is for (the encounter''s service date; money on account by
 -- the date it was posted).
 CREATE FUNCTION @extschema@.ledger_aging(as_of date DEFAULT CURRENT_DATE)
-  RETURNS TABLE (responsibility text, patient_id bigint, days_0_30 numeric(12,2), days_31_60 numeric(12,2),
+  RETURNS TABLE (responsibility text, patient_id bigint, payer_id bigint, days_0_30 numeric(12,2), days_31_60 numeric(12,2),
                  days_61_90 numeric(12,2), over_90 numeric(12,2), total numeric(12,2))
   LANGUAGE plpgsql STABLE SECURITY DEFINER
   SET search_path = pg_catalog, pg_temp
@@ -87,24 +87,26 @@ BEGIN
   as_of := @extschema@.ledger_as_of(as_of);
   RETURN QUERY
   WITH aged AS (
-    SELECT r.responsibility, l.patient_id, as_of - coalesce(e.service_date, l.entry_date) AS days,
+    SELECT r.responsibility, l.patient_id, CASE r.responsibility WHEN 'payer' THEN c.payer_id END AS payer_id,
+           as_of - coalesce(e.service_date, l.entry_date) AS days,
            CASE r.responsibility WHEN 'patient' THEN l.patient_change ELSE l.payer_change END AS change
       FROM @extschema@.ledger_entries_by_encounter l
       LEFT JOIN @extschema@.encounters e ON e.id = l.for_encounter
+      LEFT JOIN @extschema@.coverages c ON c.id = e.coverage_id
       CROSS JOIN (VALUES ('payer'), ('patient')) AS r(responsibility)
      WHERE l.entry_date <= as_of
   )
   SELECT b.* FROM (
-    SELECT a.responsibility, a.patient_id,
+    SELECT a.responsibility, a.patient_id, a.payer_id,
            coalesce(sum(a.change) FILTER (WHERE a.days <= 30), 0)::numeric(12,2) AS d0,
            coalesce(sum(a.change) FILTER (WHERE a.days BETWEEN 31 AND 60), 0)::numeric(12,2) AS d31,
            coalesce(sum(a.change) FILTER (WHERE a.days BETWEEN 61 AND 90), 0)::numeric(12,2) AS d61,
            coalesce(sum(a.change) FILTER (WHERE a.days > 90), 0)::numeric(12,2) AS d91,
            sum(a.change)::numeric(12,2) AS total
       FROM aged a
-     GROUP BY a.responsibility, a.patient_id) b
+     GROUP BY a.responsibility, a.patient_id, a.payer_id) b
    WHERE b.d0 <> 0 OR b.d31 <> 0 OR b.d61 <> 0 OR b.d91 <> 0
-   ORDER BY b.responsibility, b.patient_id;
+   ORDER BY b.responsibility, b.patient_id, b.payer_id;
 END $$;
 COMMENT ON FUNCTION @extschema@.ledger_aging(date) IS
-  'accounts receivable aging as of a date: per responsibility (payer, patient) and patient, the balance in days_0_30, days_31_60, days_61_90, over_90 (by the encounter''s service date; money on account by its posting date) and total; patients owing nothing left out; negative: a credit';
+  'accounts receivable aging as of a date: per responsibility (payer, patient), patient and (payer rows) payer of the encounter''s coverage, the balance in days_0_30, days_31_60, days_61_90, over_90 (by the encounter''s service date; money on account by its posting date) and total; patients owing nothing left out; negative: a credit';

@@ -19,19 +19,31 @@ EXCEPTION WHEN OTHERS THEN
   RETURN SQLSTATE || ': ' || msg || CASE WHEN hint <> '' THEN E'\nHINT: ' || hint ELSE '' END;
 END $$;
 
-INSERT INTO locations (id, name, time_zone) VALUES (1, 'Boston', 'America/New_York');
-INSERT INTO providers (id, name, npi) VALUES (1, 'Dr Adams', '1234567893');
-INSERT INTO patients (id, name) VALUES (1, 'Ann'), (2, 'Bob'), (3, 'Cid');
--- encounters (the superbill): Ann's visit 45 days ago billed to a coverage
--- (coverage_id set: the payer's responsibility), Ann's visit 100 days ago
--- without coverage (self-pay: the patient's), Bob's visit today
+\i test/lib/billing_setup.sql
+-- the same code set samples in force around today, so that encounters of the
+-- last months pass the scrubber (aging counts days back from today)
+SET client_min_messages = warning;
+\encoding WIN1252
+SELECT import_hcpcs('now', current_date - 400, current_date + 400, :'bl_h') > 0 AS hcpcs_now;
+\encoding UTF8
+SELECT import_icd10cm_order('now', current_date - 400, current_date + 400, :'bl_i') > 0 AS icd10cm_now;
+RESET client_min_messages;
+-- Dee pays for herself (a self-pay coverage), Eve is registered twice
+INSERT INTO patients (id, name) VALUES (4, 'Dee'), (5, 'Eve');
+INSERT INTO payers (id, name, payer_type) VALUES (3, 'Self pay', 'self_pay');
+INSERT INTO coverages (id, patient_id, payer_id, valid, priority) VALUES (4, 4, 3, '[2020-01-01,)', 1);
+SELECT record_consent(3, 'treatment', '2020-01-05 15:00Z') IS NOT NULL AS cid_consent,
+       record_consent(4, 'treatment', '2020-01-05 15:00Z') IS NOT NULL AS dee_consent;
+-- encounters (the superbill): Ann's visit 45 days ago billed to Medicare
+-- (coverage 1: the payer's responsibility), Dee's visit 100 days ago
+-- (self-pay: the patient's), Bob's visit today (Acme)
 INSERT INTO encounters (id, patient_id, service_date, rendering_npi, billing_npi, place_of_service, coverage_id) VALUES
-  (1, 1, current_date - 45, '1234567893', '1234567893', '11', 7),
-  (2, 1, current_date - 100, '1234567893', '1234567893', '11', NULL),
-  (3, 2, current_date, '1234567893', '1234567893', '11', 8);
-INSERT INTO encounter_diagnoses (encounter_id, seq, code) VALUES (1, 1, 'J06.9'), (2, 1, 'J06.9'), (3, 1, 'J06.9');
+  (1, 1, current_date - 45, '1234567893', '1234567893', '11', 1),
+  (2, 4, current_date - 100, '1234567893', '1234567893', '11', 4),
+  (3, 2, current_date, '1234567893', '1234567893', '11', 2);
+INSERT INTO encounter_diagnoses (encounter_id, seq, code) VALUES (1, 1, 'R05'), (2, 1, 'R05'), (3, 1, 'R05');
 INSERT INTO encounter_lines (encounter_id, line, code, pointers, units, charge) VALUES
-  (1, 1, '99213', '{1}', 1, 150.00), (1, 2, '36415', '{1}', 1, 20.00),
+  (1, 1, '99213', '{1}', 1, 150.00), (1, 2, 'G0008', '{1}', 1, 20.00),
   (2, 1, '99212', '{1}', 1, 90.00),
   (3, 1, '99214', '{1}', 1, 200.00);
 
@@ -124,12 +136,14 @@ SELECT * FROM encounter_balance(2);
 SELECT pg_temp.fails($$SELECT post_charges(2)$$);                               -- void: PS666
 
 -- ---- the statement --------------------------------------------------------------
-SELECT post_patient_payment(1, 12.50, 'check', '1042', encounter => 2) AS paid_on_void \gset
+SELECT post_patient_payment(4, 12.50, 'check', '1042', encounter => 2) AS paid_on_void \gset
 SELECT encounter_id, current_date - service_date AS days_ago, charged, payer_paid, adjusted, transferred_to_patient,
        patient_paid, refunded, payer_due, patient_due
   FROM patient_statement(1);
 SELECT sum(patient_due) AS ann_owes FROM patient_statement(1);
 SELECT (patient_balance(1)).patient_due AS same_as_balance;
+-- Dee paid on the voided visit: a credit
+SELECT encounter_id, current_date - service_date AS days_ago, charged, patient_paid, patient_due FROM patient_statement(4);
 SELECT * FROM patient_statement(1, current_date - 1);   -- nothing posted yet then
 SELECT pg_temp.fails($$SELECT * FROM patient_statement(42)$$);                   -- PS664
 SELECT pg_temp.fails($$SELECT * FROM patient_statement(1, 'infinity')$$);        -- 22023
@@ -137,8 +151,8 @@ SELECT pg_temp.fails($$SELECT * FROM patient_statement(1, 'infinity')$$);       
 -- ---- aging ----------------------------------------------------------------------
 SELECT finalize_encounter(3) IS NOT NULL AS bob_finalized;
 INSERT INTO encounters (id, patient_id, service_date, rendering_npi, billing_npi, place_of_service, coverage_id)
-VALUES (4, 3, current_date - 75, '1234567893', '1234567893', '11', 9);
-INSERT INTO encounter_diagnoses (encounter_id, seq, code) VALUES (4, 1, 'J06.9');
+VALUES (4, 3, current_date - 75, '1234567893', '1234567893', '11', 3);
+INSERT INTO encounter_diagnoses (encounter_id, seq, code) VALUES (4, 1, 'R05');
 INSERT INTO encounter_lines (encounter_id, line, code, pointers, units, charge) VALUES (4, 1, '99213', '{1}', 1, 150.00);
 SELECT finalize_encounter(4) IS NOT NULL AS cid_finalized;
 SELECT transfer_responsibility(4, 25.00, 'patient', 'PR', '1') AS cid_deductible;
@@ -165,19 +179,18 @@ RESET ROLE;
 DROP ROLE regress_ledger_desk, regress_ledger_biller;
 
 -- ---- a merge moves a duplicate's entries to the patient kept ------------------------
-SELECT post_patient_payment(3, 7.00, 'cash') AS cid_paid \gset
-SELECT merge_patients(1, 3, 'same person') IS NOT NULL AS merged;
-SELECT patient_id FROM ledger_entries WHERE id = :cid_paid;
-SELECT pg_temp.fails($$SELECT post_patient_payment(3, 1.00, 'cash')$$);         -- PS422: merged
+SELECT post_patient_payment(5, 7.00, 'cash') AS eve_paid \gset
+SELECT merge_patients(2, 5, 'same person') IS NOT NULL AS merged;
+SELECT patient_id FROM ledger_entries WHERE id = :eve_paid;
+SELECT pg_temp.fails($$SELECT post_patient_payment(5, 1.00, 'cash')$$);         -- PS422: merged
 
--- nothing of this file stays behind: the ledger goes only with
--- session_replication_role = replica (restores; the guard does not fire)
+-- nothing of this file stays behind (billing_cleanup empties the ledger with
+-- session_replication_role = replica, as restores write it: the guard does not fire)
 SET session_replication_role = replica;
-DELETE FROM ledger_entries;
 DELETE FROM patient_merges;
 RESET session_replication_role;
+\i test/lib/billing_cleanup.sql
 SET client_min_messages = warning;
-TRUNCATE ledger_entries, ledger_locks, encounter_lines, encounter_diagnoses, encounters, patient_changes, patient_merges,
-         appointments, patients, providers, locations RESTART IDENTITY CASCADE;
+TRUNCATE ledger_locks, patient_changes, patient_merges RESTART IDENTITY;
 RESET client_min_messages;
 SELECT setval('patsvc.patient_mrn_seq', 1, false) AS mrn_reset;
