@@ -152,21 +152,29 @@ COMMENT ON COLUMN @extschema@.ledger_entries_by_encounter.for_encounter IS
   'the encounter the entry counts for; NULL: money on the patient''s account (a credit when negative)';
 REVOKE ALL ON @extschema@.ledger_entries_by_encounter FROM PUBLIC;
 
--- What an encounter owes now, per responsibility.
+-- What an encounter owes now, per responsibility: its own entries, and the
+-- copays collected at check-in for its appointment when it is the first
+-- encounter of that appointment (the rule of ledger_entries_by_encounter,
+-- written here per encounter so that both parts read an index).
 CREATE FUNCTION @extschema@.encounter_balance(encounter bigint, OUT patient_due numeric(12,2), OUT payer_due numeric(12,2),
                                               OUT total_due numeric(12,2))
-  LANGUAGE sql STABLE SECURITY DEFINER
+  LANGUAGE plpgsql STABLE SECURITY DEFINER
   SET search_path = pg_catalog, pg_temp
 AS $$
-  SELECT coalesce(pg_catalog.sum(l.patient_change), 0), coalesce(pg_catalog.sum(l.payer_change), 0),
-         coalesce(pg_catalog.sum(l.patient_change OPERATOR(pg_catalog.+) l.payer_change), 0)
-    FROM @extschema@.encounters e
-    JOIN @extschema@.ledger_entries_by_encounter l ON l.patient_id OPERATOR(pg_catalog.=) e.patient_id
-                                                  AND l.for_encounter OPERATOR(pg_catalog.=) e.id
-   WHERE e.id OPERATOR(pg_catalog.=) encounter
-$$;
+DECLARE
+  e @extschema@.encounters := @extschema@.ledger_encounter(encounter);
+BEGIN
+  SELECT coalesce(sum(s.patient_change), 0), coalesce(sum(s.payer_change), 0),
+         coalesce(sum(s.patient_change + s.payer_change), 0)
+    INTO patient_due, payer_due, total_due
+    FROM (SELECT l.patient_change, l.payer_change FROM @extschema@.ledger_entries l WHERE l.encounter_id = e.id
+          UNION ALL
+          SELECT l.patient_change, l.payer_change FROM @extschema@.ledger_entries l
+           WHERE l.appointment_id = e.appointment_id AND l.encounter_id IS NULL
+             AND e.id = (SELECT min(x.id) FROM @extschema@.encounters x WHERE x.appointment_id = e.appointment_id)) s;
+END $$;
 COMMENT ON FUNCTION @extschema@.encounter_balance(bigint) IS
-  'what an encounter owes now: patient_due (the patient''s part), payer_due (the payer''s), total_due; negative: a credit (overpaid)';
+  'what an encounter owes now: patient_due (the patient''s part), payer_due (the payer''s), total_due; negative: a credit (overpaid); PS607 for an unknown encounter';
 
 -- ---- charges --------------------------------------------------------------
 -- Whether the patient pays an encounter alone: no coverage, or a self-pay one.
