@@ -257,10 +257,10 @@ BEGIN
       HINT = 'Add a coverage for the other patient instead; patsvc.merge_patients moves a merged duplicate''s coverages.';
   END IF;
   p := @extschema@.coverage_problem(NEW);
-  IF p.detail IS NOT NULL THEN
-    RAISE EXCEPTION USING ERRCODE = p.state, MESSAGE = p.message, DETAIL = p.detail, HINT = p.hint;
-  ELSIF p.message IS NOT NULL THEN
-    RAISE EXCEPTION USING ERRCODE = p.state, MESSAGE = p.message, HINT = p.hint;
+  IF p.state = 'PS503' THEN
+    RAISE EXCEPTION USING ERRCODE = 'PS503', MESSAGE = p.message, DETAIL = p.detail, HINT = p.hint;
+  ELSIF p.state IS NOT NULL THEN
+    RAISE EXCEPTION USING ERRCODE = 'PS501', MESSAGE = p.message, HINT = p.hint;
   END IF;
   checked := p.c;
   RETURN checked;

@@ -36,7 +36,7 @@ typedef struct Eligibility271
 	bool		has_eligibility_date; /* DTP*307 D8: the date the answer is for */
 	DateADT		eligibility_date;
 	char	   *copay;			/* EB*B for an office visit, in network */
-	char	   *coinsurance_percent; /* EB*A, EB08 times 100 */
+	char	   *coinsurance_fraction;	/* EB*A, EB08: 0.2 is 20 % */
 	char	   *deductible;		/* EB*C, a period other than remaining */
 	char	   *deductible_remaining;	/* EB*C with EB06 29 */
 	bool		has_in_network;

@@ -29,3 +29,13 @@ GRANT INSERT (patient_id, payer_id, coverage_id, auth_number, service_codes, vis
   ON @extschema@.authorizations TO patsvc_front_desk, patsvc_biller;
 GRANT EXECUTE ON FUNCTION @extschema@.authorizations_expiring(interval)
   TO patsvc_front_desk, patsvc_scheduler, patsvc_biller;
+
+-- Eligibility verifications (PHI): written only by the two recording
+-- functions (SECURITY DEFINER); the front desk records and reads them,
+-- billers read them.  eligibility_on runs with the caller's rights.
+GRANT SELECT ON @extschema@.eligibility_verifications TO patsvc_front_desk, patsvc_biller;
+GRANT EXECUTE ON FUNCTION @extschema@.record_eligibility_271(bigint, text, date),
+  @extschema@.record_eligibility_manual(bigint, date, boolean, text, numeric, numeric, numeric, numeric, boolean, boolean, date, date, text, text)
+  TO patsvc_front_desk;
+GRANT EXECUTE ON FUNCTION @extschema@.eligibility_on(bigint, date), @extschema@.eligibility_valid_days()
+  TO patsvc_front_desk, patsvc_biller;

@@ -1,0 +1,1 @@
+../../coverage/20-eligibility.sql
