@@ -285,12 +285,13 @@ BEGIN
   SELECT v.copay INTO copay
     FROM @extschema@.eligibility_on(a.patient_id, a.visit_date) v
     JOIN @extschema@.coverages c ON c.id = v.coverage_id
+   WHERE v.active
    ORDER BY c.priority, v.checked_at DESC
    LIMIT 1;
   RETURN copay;
 END $$;
 COMMENT ON FUNCTION @extschema@.expected_copay(bigint) IS
-  'the copay to collect for an appointment: that of the latest good eligibility verification of the primary coverage in force on the visit''s local date (patsvc.eligibility_on); NULL when none says';
+  'the copay to collect for an appointment: that of the latest good eligibility verification (active coverage) of the first coverage in force on the visit''s local date (patsvc.eligibility_on); NULL when none says';
 
 -- The front desk collects the copay at check-in: what the verification
 -- expects is shown and recorded beside what was collected.

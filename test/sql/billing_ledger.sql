@@ -160,11 +160,45 @@ SELECT * FROM ledger_aging();
 SELECT * FROM ledger_aging(current_date + 20);   -- 20 days on, Bob's visit is still current, Cid's is over 90
 SELECT pg_temp.fails($$SELECT * FROM ledger_aging('-infinity')$$);        -- 22023
 
+-- ---- the copay at check-in ------------------------------------------------------
+-- Ann's visit at 09:00 today in Boston; her Medicare verification for that day says a 10.00 copay
+SELECT (now() AT TIME ZONE 'America/New_York')::date AS visit_day \gset
+SELECT book(1, 1, (:'visit_day'::date + time '09:00') AT TIME ZONE 'America/New_York', 'visit') AS visit \gset
+SELECT expected_copay(:visit) AS before_any_verification;
+SELECT (record_eligibility_manual(1, :'visit_day', true, 'front desk', copay => 10.00)).active AS verified;
+SELECT expected_copay(:visit) AS expected;
+SELECT set_status(:visit, 'checked-in');
+SELECT entry_id IS NOT NULL AS posted, expected_copay, collected FROM collect_copay(:visit, 15.00, 'card', 'AUTH-9');
+SELECT kind, responsibility, amount, expected_copay, appointment_id = :visit AS for_visit, encounter_id, method, reference
+  FROM ledger_entries WHERE kind = 'copay';
+-- the visit's encounter, once started, counts the copay (encounters above were written with their ids)
+SELECT setval(pg_get_serial_sequence('patsvc.encounters', 'id'), 100) AS encounters_from_101;
+SELECT start_encounter(:visit) AS visit_enc \gset
+INSERT INTO encounter_diagnoses (encounter_id, seq, code) VALUES (:visit_enc, 1, 'R05');
+INSERT INTO encounter_lines (encounter_id, line, code, pointers, units, charge) VALUES (:visit_enc, 1, '99213', '{1}', 1, 120.00);
+SELECT * FROM encounter_balance(:visit_enc);              -- a draft: only the copay, a credit
+SELECT finalize_encounter(:visit_enc) IS NOT NULL AS finalized;
+SELECT * FROM encounter_balance(:visit_enc);
+-- 5.00 collected too much: given back, and the refund counts for the visit too
+SELECT post_refund((SELECT id FROM ledger_entries WHERE kind = 'copay'), 5.00, 'card') IS NOT NULL AS refunded;
+SELECT * FROM encounter_balance(:visit_enc);
+SELECT encounter_id = :visit_enc AS the_visit, patient_paid, refunded, patient_due, payer_due
+  FROM patient_statement(1) WHERE encounter_id = :visit_enc;
+-- no copay for a visit that does not take place; the amount rules hold
+SELECT book(1, 1, (current_date + 2) + time '15:00', 'visit') AS cancelled_visit \gset
+SELECT cancel(:cancelled_visit, 'patient called');
+SELECT pg_temp.fails(format('SELECT * FROM collect_copay(%s, 10.00, ''cash'')', :cancelled_visit));   -- PS669
+SELECT pg_temp.fails(format('SELECT * FROM collect_copay(%s, -10.00, ''cash'')', :visit));            -- PS661
+SELECT pg_temp.fails($$SELECT * FROM collect_copay(424242, 10.00, 'cash')$$);                       -- PS664
+SELECT pg_temp.fails($$SELECT expected_copay(424242)$$);                                           -- PS664
+SELECT pg_temp.fails($$SELECT * FROM encounter_balance(424242)$$);                                 -- PS607
+
 -- ---- privileges -----------------------------------------------------------------
 CREATE ROLE regress_ledger_desk IN ROLE patsvc_front_desk;
 CREATE ROLE regress_ledger_biller IN ROLE patsvc_biller;
 SET ROLE regress_ledger_desk;
 SELECT post_patient_payment(2, 15.00, 'cash') IS NOT NULL AS desk_took_payment;
+SELECT expected_copay(:visit) AS desk_sees_copay;
 SELECT (patient_balance(2)).patient_due AS bob_credit;
 SELECT pg_temp.fails($$SELECT count(*) FROM ledger_entries$$);                  -- 42501
 SELECT pg_temp.fails($$SELECT post_adjustment(3, 5.00, 'CO', '45')$$);          -- 42501
