@@ -64,9 +64,9 @@ for v in $olds; do
     # tables and sequences the update created (0.2.0: consents) must be empty; the others are compared
     awk 'NR == FNR {old[$1 " " $2] = 1; next} old[$1 " " $2]' "$work/tables.$v.before" "$work/tables.$v.all" > "$work/tables.$v.after"
     awk 'NR == FNR {old[$1 " " $2] = 1; next} !old[$1 " " $2]' "$work/tables.$v.before" "$work/tables.$v.all" > "$work/tables.$v.new"
-    # (but for the shipped nicknames, and the MRN numbers the update gave the patients, checked below)
+    # (but for the shipped nicknames and places of service, and the MRN numbers the update gave the patients, checked below)
     if grep -vE '^(table [^ ]+ rows=0 |sequence [^ ]+ last_value=1 is_called=false$)' "$work/tables.$v.new" |
-       grep -vE '^(table patsvc\.given_name_variants |sequence patsvc\.patient_mrn_seq )'; then
+       grep -vE '^(table patsvc\.(given_name_variants|places_of_service) |sequence patsvc\.patient_mrn_seq )'; then
         echo "FAILED: relations the update created are not empty (above)"; fail=1
     else
         echo "ok: the update created $(wc -l < "$work/tables.$v.new") relations, all empty"
