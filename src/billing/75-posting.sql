@@ -520,7 +520,9 @@ BEGIN
   IF -entry.amount > refundable THEN
     RAISE EXCEPTION USING ERRCODE = 'PS662',
       MESSAGE = format('a refund of %s exceeds what is left of payment %s (%s)', -entry.amount, p.id, refundable),
-      DETAIL = format('The payment was %s; refunds and reversals already took the rest.', p.amount),
+      DETAIL = CASE WHEN refundable = 0 AND EXISTS (SELECT FROM @extschema@.ledger_entries WHERE reverses = p.id)
+                    THEN format('The payment of %s is reversed.', p.amount)
+                    ELSE format('The payment was %s; %s of it is refunded already.', p.amount, p.amount - refundable) END,
       HINT = 'Refund at most what is left of the payment.';
   END IF;
   entry.patient_id := p.patient_id;
