@@ -137,12 +137,13 @@ COMMENT ON CONSTRAINT ledger_locks_subject_check ON @extschema@.ledger_locks IS 
 REVOKE ALL ON @extschema@.ledger_locks FROM PUBLIC;
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.ledger_locks', '');
 
--- Append-only: no UPDATE, DELETE or TRUNCATE (of rows) for anyone, with two
--- exceptions that are not edits: merge_patients moving a duplicate's entries
--- to the patient kept (patient_id alone changes), and a retention
--- destruction (patsvc.destroy_due) of a protected ledger whose records are
--- due.  With session_replication_role = replica (restores, logical
--- replication) it does not fire: the rows are copies.
+-- Append-only: no UPDATE, DELETE or TRUNCATE (of rows) for anyone, with one
+-- exception that is not an edit: merge_patients moving a duplicate's entries
+-- to the patient kept (patient_id alone changes).  The ledger is a financial
+-- record (6 to 10 years by law, longer for open disputes): patsvc keeps it
+-- whole, and retention does not destroy it (destroy_due refuses a table with
+-- this DELETE trigger, PS312).  With session_replication_role = replica
+-- (restores, logical replication) it does not fire: the rows are copies.
 CREATE FUNCTION @extschema@.ledger_entries_guard() RETURNS trigger
   LANGUAGE plpgsql
   SET search_path = pg_catalog, pg_temp
@@ -161,8 +162,6 @@ BEGIN
          = (to_jsonb(OLD) - '{patient_id,patient_change,payer_change}'::text[])
      AND @extschema@.merge_moving(OLD.patient_id, NEW.patient_id) THEN
     RETURN NEW;
-  ELSIF TG_OP = 'DELETE' AND @extschema@.is_destroying(TG_RELID) THEN
-    RETURN OLD;
   ELSIF TG_OP IN ('UPDATE', 'DELETE') THEN
     RAISE EXCEPTION USING ERRCODE = 'PS660',
       MESSAGE = format('ledger entry %s cannot be %s', OLD.id, CASE TG_OP WHEN 'UPDATE' THEN 'changed' ELSE 'deleted' END),
@@ -172,12 +171,12 @@ BEGIN
     RAISE EXCEPTION USING ERRCODE = 'PS660',
       MESSAGE = 'table patsvc.ledger_entries cannot be truncated',
       DETAIL = 'The payments ledger is append-only: what was posted stays posted.',
-      HINT = 'Reverse entries one by one with patsvc.reverse_entry(id, reason); records past their retention leave through patsvc.destroy_due().';
+      HINT = 'Reverse entries one by one with patsvc.reverse_entry(id, reason); the ledger is kept whole.';
   END IF;
   RETURN NULL;
 END $$;
 COMMENT ON FUNCTION @extschema@.ledger_entries_guard() IS
-  'trigger: the payments ledger is append-only: UPDATE, DELETE and TRUNCATE of rows are refused (PS660), except a merge moving a duplicate''s entries (merge_moving) and a retention destruction (is_destroying)';
+  'trigger: the payments ledger is append-only: UPDATE, DELETE and TRUNCATE of rows are refused (PS660), except a merge moving a duplicate''s entries (merge_moving)';
 CREATE TRIGGER ledger_entries_append_only BEFORE UPDATE OR DELETE ON @extschema@.ledger_entries
   FOR EACH ROW EXECUTE FUNCTION @extschema@.ledger_entries_guard();
 COMMENT ON TRIGGER ledger_entries_append_only ON @extschema@.ledger_entries IS
