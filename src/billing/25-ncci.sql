@@ -94,6 +94,19 @@ COMMENT ON TRIGGER ncci_changed ON @extschema@.ncci_ptp_release IS 'drops every 
 COMMENT ON TRIGGER ncci_changed ON @extschema@.ncci_ptp IS 'drops every backend''s cached NCCI edits';
 COMMENT ON TRIGGER ncci_changed ON @extschema@.mue_release IS 'drops every backend''s cached MUEs';
 COMMENT ON TRIGGER ncci_changed ON @extschema@.mue IS 'drops every backend''s cached MUEs';
+-- rows applied by logical replication fire no statement trigger (src/scheduling/50-replicas.sql)
+DO $$
+DECLARE
+  t text;
+BEGIN
+  FOREACH t IN ARRAY ARRAY['ncci_ptp_release', 'ncci_ptp', 'mue_release', 'mue'] LOOP
+    EXECUTE pg_catalog.format('CREATE TRIGGER ncci_replica_changed AFTER INSERT OR UPDATE OR DELETE ON @extschema@.%I'
+                              ' FOR EACH ROW EXECUTE FUNCTION @extschema@.cache_changed()', t);
+    EXECUTE pg_catalog.format('ALTER TABLE @extschema@.%I ENABLE REPLICA TRIGGER ncci_replica_changed', t);
+    EXECUTE pg_catalog.format('COMMENT ON TRIGGER ncci_replica_changed ON @extschema@.%I IS %L', t,
+      'rows applied by logical replication (session_replication_role = replica) drop every backend''s cached NCCI edits and MUEs, as trigger ncci_changed does for ordinary writes');
+  END LOOP;
+END $$;
 
 CREATE FUNCTION @extschema@.import_ncci_ptp(release text, file text) RETURNS integer
   AS 'MODULE_PATHNAME', 'patsvc_import_ncci_ptp'

@@ -17,6 +17,15 @@
 #include "utils/date.h"
 #include "utils/numeric.h"
 #include "utils/tuplestore.h"
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/stratnum.h"
+#include "access/table.h"
+#include "parser/parse_relation.h"
+#include "utils/fmgroids.h"
+#include "utils/rel.h"
+#include "utils/relcache.h"
+#include "utils/snapmgr.h"
 
 #include "core/core.h"
 #include "codes/codes.h"
@@ -132,6 +141,7 @@ typedef struct Scrub
 	int			ndx;
 	Line	   *lines;
 	int			nlines;
+	int			maxlines;
 	char		date[16];
 } Scrub;
 
@@ -187,15 +197,18 @@ numeric_cmp_int(Numeric n, int v)
 /* ---- reading ---------------------------------------------------------------------- */
 
 static SPIPlanPtr header_plan;
-static SPIPlanPtr dx_plan;
-static SPIPlanPtr lines_plan;
 
+/*
+ * The encounter with the facts other areas own: one execution per encounter.  Consent to treat by the registry's one
+ * definition of "in force" (consent_covers), as consent_in_force answers it.
+ */
 static const char *header_sql =
 "SELECT e.service_date, e.rendering_npi IS NOT NULL, e.billing_npi IS NOT NULL, e.referring_npi IS NOT NULL,"
 " e.referral_id IS NOT NULL, e.place_of_service IS NOT NULL, e.coverage_id IS NOT NULL,"
 " EXISTS (SELECT FROM " PATSVC_SCHEMA ".coverages c WHERE c.id OPERATOR(pg_catalog.=) e.coverage_id"
 "         AND c.patient_id OPERATOR(pg_catalog.=) e.patient_id AND c.valid OPERATOR(pg_catalog.@>) e.service_date),"
-" " PATSVC_SCHEMA ".consent_in_force(e.patient_id, 'treatment', e.service_date),"
+" EXISTS (SELECT FROM " PATSVC_SCHEMA ".consents k WHERE k.patient_id OPERATOR(pg_catalog.=) e.patient_id"
+"         AND k.consent_type OPERATOR(pg_catalog.=) 'treatment' AND " PATSVC_SCHEMA ".consent_covers(k, e.service_date)),"
 " coalesce(r.requires_authorization, false),"
 " EXISTS (SELECT FROM " PATSVC_SCHEMA ".authorizations au WHERE au.id OPERATOR(pg_catalog.=) e.authorization_id"
 "         AND au.patient_id OPERATOR(pg_catalog.=) e.patient_id AND pg_catalog.btrim(au.auth_number) OPERATOR(pg_catalog.<>) ''),"
@@ -247,25 +260,6 @@ read_header(Scrub *s, Datum id, bool read_only)
 }
 
 static void
-read_diagnoses(Scrub *s, Datum id, bool read_only)
-{
-	Oid			types[1] = {INT8OID};
-
-	patsvc_kept_plan(&dx_plan, "SELECT seq, code FROM " PATSVC_SCHEMA ".encounter_diagnoses"
-					 " WHERE encounter_id OPERATOR(pg_catalog.=) $1", 1, types);
-	if (SPI_execute_plan(dx_plan, &id, NULL, read_only, 0) != SPI_OK_SELECT)
-		elog(ERROR, "patsvc: could not read the encounter's diagnoses");
-	for (uint64 i = 0; i < SPI_processed; i++)
-	{
-		bool		isnull;
-		int			seq = DatumGetInt16(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
-
-		s->dx[seq] = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2, &isnull));
-		s->ndx++;
-	}
-}
-
-static void
 read_modifiers(Line *l, Datum array)
 {
 	Datum	   *elems;
@@ -300,47 +294,76 @@ read_pointers(Line *l, Datum array)
 		l->npointers = n;		/* reported as too many; only the first are read */
 }
 
-static void
-read_line(Line *l, HeapTuple tup, TupleDesc desc)
-{
-	bool		isnull;
-	Datum		qty;
-	bool		qty_null;
+/*
+ * The encounter's diagnoses and lines are read straight from their primary
+ * key indexes (encounter_id, seq or line), in order, without an executor
+ * per encounter; columns are found by name.  The scrubber runs as the owner.
+ */
+typedef void (*RowReader) (Scrub *s, Relation rel, HeapTuple tup);
 
-	l->line = DatumGetInt16(SPI_getbinval(tup, desc, 1, &isnull));
-	strlcpy(l->code, SPI_getvalue(tup, desc, 2), sizeof(l->code));
-	l->hcpcs = get_bool(tup, desc, 3);
-	l->key = ncci_code_key(l->code);
-	read_modifiers(l, SPI_getbinval(tup, desc, 4, &isnull));
-	read_pointers(l, SPI_getbinval(tup, desc, 5, &isnull));
-	l->units = DatumGetNumericCopy(SPI_getbinval(tup, desc, 6, &isnull));
-	l->charge = DatumGetNumericCopy(SPI_getbinval(tup, desc, 7, &isnull));
-	l->has_ndc = get_bool(tup, desc, 8);
-	qty = SPI_getbinval(tup, desc, 9, &qty_null);
-	l->drug_ok = !qty_null && numeric_cmp_int(DatumGetNumeric(qty), 0) > 0 && get_bool(tup, desc, 10);
+static void
+scan_by_encounter(const char *relname, Datum id, Snapshot snapshot, RowReader reader, Scrub *s)
+{
+	Relation	rel = table_open(patsvc_relid(relname), AccessShareLock);
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tup;
+
+	ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_INT8EQ, id);
+	scan = systable_beginscan(rel, RelationGetPrimaryKeyIndex(rel), true, snapshot, 1, &key);
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+		reader(s, rel, tup);
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+}
+
+static Datum
+column(Relation rel, HeapTuple tup, const char *name, bool *isnull)
+{
+	return heap_getattr(tup, attnameAttNum(rel, name, false), RelationGetDescr(rel), isnull);
 }
 
 static void
-read_lines(Scrub *s, Datum id, bool read_only, MemoryContext outer)
+read_diagnosis(Scrub *s, Relation rel, HeapTuple tup)
 {
-	Oid			types[1] = {INT8OID};
+	bool		isnull;
+	int			seq = DatumGetInt16(column(rel, tup, "seq", &isnull));
 
-	patsvc_kept_plan(&lines_plan,
-					 "SELECT line, code, procedure_kind OPERATOR(pg_catalog.=) 'hcpcs', modifiers,"
-					 " pointers, units, charge, ndc IS NOT NULL, drug_quantity, drug_unit IS NOT NULL"
-					 " FROM " PATSVC_SCHEMA ".encounter_lines WHERE encounter_id OPERATOR(pg_catalog.=) $1"
-					 " ORDER BY line", 1, types);
-	if (SPI_execute_plan(lines_plan, &id, NULL, read_only, 0) != SPI_OK_SELECT)
-		elog(ERROR, "patsvc: could not read the encounter's lines");
-	s->nlines = (int) SPI_processed;
-	s->lines = MemoryContextAllocZero(outer, sizeof(Line) * Max(s->nlines, 1));
-	for (int i = 0; i < s->nlines; i++)
+	if (seq >= 1 && seq <= MAX_DX)
 	{
-		MemoryContext old = MemoryContextSwitchTo(outer);
-
-		read_line(&s->lines[i], SPI_tuptable->vals[i], SPI_tuptable->tupdesc);
-		MemoryContextSwitchTo(old);
+		s->dx[seq] = DatumGetInt64(column(rel, tup, "code", &isnull));
+		s->ndx++;
 	}
+}
+
+static void
+read_line(Scrub *s, Relation rel, HeapTuple tup)
+{
+	Line	   *l;
+	bool		isnull;
+	Datum		qty;
+
+	if (s->nlines == s->maxlines)
+	{
+		s->maxlines = s->maxlines ? s->maxlines * 2 : 8;
+		s->lines = s->lines ? repalloc(s->lines, sizeof(Line) * s->maxlines) : palloc(sizeof(Line) * s->maxlines);
+	}
+	l = &s->lines[s->nlines++];
+	memset(l, 0, sizeof(Line));
+	l->line = DatumGetInt16(column(rel, tup, "line", &isnull));
+	text_to_cstring_buffer(DatumGetTextPP(column(rel, tup, "code", &isnull)), l->code, sizeof(l->code));
+	l->hcpcs = strcmp(TextDatumGetCString(column(rel, tup, "procedure_kind", &isnull)), "hcpcs") == 0;
+	l->key = ncci_code_key(l->code);
+	read_modifiers(l, column(rel, tup, "modifiers", &isnull));
+	read_pointers(l, column(rel, tup, "pointers", &isnull));
+	l->units = DatumGetNumericCopy(column(rel, tup, "units", &isnull));
+	l->charge = DatumGetNumericCopy(column(rel, tup, "charge", &isnull));
+	column(rel, tup, "ndc", &isnull);
+	l->has_ndc = !isnull;
+	qty = column(rel, tup, "drug_quantity", &isnull);
+	l->drug_ok = !isnull && numeric_cmp_int(DatumGetNumeric(qty), 0) > 0;
+	column(rel, tup, "drug_unit", &isnull);
+	l->drug_ok &= !isnull;
 }
 
 /* ---- the checks ---------------------------------------------------------------------- */
@@ -621,9 +644,9 @@ scrub(FunctionCallInfo fcinfo, bool errors_only)
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	Datum		id = PG_GETARG_DATUM(0);
 	Scrub		s;
-	bool		read_only = !errors_only;	/* the finalize check reads what committed before it */
-	MemoryContext outer = CurrentMemoryContext;
+	bool		read_only = !errors_only;
 	bool		found;
+	Snapshot	snapshot;
 
 	InitMaterializedSRF(fcinfo, 0);
 	memset(&s, 0, sizeof(s));
@@ -632,17 +655,17 @@ scrub(FunctionCallInfo fcinfo, bool errors_only)
 	s.errors_only = errors_only;
 	patsvc_spi_connect();
 	found = read_header(&s, id, read_only);
-	if (found)
-	{
-		read_diagnoses(&s, id, read_only);
-		read_lines(&s, id, read_only, outer);
-	}
 	patsvc_spi_finish();
 	if (!found)
 		ereport(ERROR,
 				(errcode(ERRCODE_PATSVC_UNKNOWN_ENCOUNTER),
 				 errmsg("encounter " INT64_FORMAT " does not exist", DatumGetInt64(id)),
 				 errhint("Give the id of an encounter of patsvc.encounters.")));
+	/* the finalize check reads with a new snapshot (READ COMMITTED: what committed before it) */
+	snapshot = RegisterSnapshot(read_only ? GetActiveSnapshot() : GetTransactionSnapshot());
+	scan_by_encounter("encounter_diagnoses", id, snapshot, read_diagnosis, &s);
+	scan_by_encounter("encounter_lines", id, snapshot, read_line, &s);
+	UnregisterSnapshot(snapshot);
 	check_header(&s);
 	check_diagnoses(&s);
 	check_diagnoses_billable(&s);

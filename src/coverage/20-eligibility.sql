@@ -149,11 +149,11 @@ BEGIN ATOMIC
      WHERE e.service_date OPERATOR(pg_catalog.<=) eligibility_on.on_date
        AND eligibility_on.on_date OPERATOR(pg_catalog.<)
            (e.service_date OPERATOR(pg_catalog.+) @extschema@.eligibility_valid_days())
-     ORDER BY c.priority, e.service_date DESC, e.checked_at DESC, e.id DESC) l
+     ORDER BY c.priority, e.checked_at DESC, e.id DESC) l
    ORDER BY l.priority;
 END;
 COMMENT ON FUNCTION @extschema@.eligibility_on(bigint, date) IS
-  'for each coverage of the patient in force on the date (primary first), its latest verification good for that date: made for a date of service on or before it and fewer than patsvc.eligibility_valid_days days before; coverages without one are absent. Runs with the caller''s rights';
+  'for each coverage of the patient in force on the date (primary first), the verification last recorded among those good for that date (made for a date of service on or before it and fewer than patsvc.eligibility_valid_days days before); coverages without one are absent. Runs with the caller''s rights';
 
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.eligibility_verifications', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.eligibility_verifications_id_seq', '');

@@ -72,9 +72,9 @@ CREATE TRIGGER appointment_type_requirements_changed AFTER INSERT OR UPDATE OR D
   FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.cache_changed();
 COMMENT ON TRIGGER appointment_type_requirements_changed ON @extschema@.appointment_type_requirements IS
   'drops every backend''s cached requirements (trigger appointments_coverage) when the table changes';
-CREATE TRIGGER appointment_type_requirements_replicated AFTER INSERT OR UPDATE OR DELETE
+CREATE TRIGGER replica_changed AFTER INSERT OR UPDATE OR DELETE
   ON @extschema@.appointment_type_requirements
   FOR EACH ROW EXECUTE FUNCTION @extschema@.cache_changed();
-ALTER TABLE @extschema@.appointment_type_requirements ENABLE REPLICA TRIGGER appointment_type_requirements_replicated;
-COMMENT ON TRIGGER appointment_type_requirements_replicated ON @extschema@.appointment_type_requirements IS
+ALTER TABLE @extschema@.appointment_type_requirements ENABLE REPLICA TRIGGER replica_changed;
+COMMENT ON TRIGGER replica_changed ON @extschema@.appointment_type_requirements IS
   'drops cached requirements for rows applied by logical replication (whose apply worker fires no statement trigger)';

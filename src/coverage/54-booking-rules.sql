@@ -11,12 +11,12 @@ CREATE TABLE @extschema@.appointment_authorizations (
   coverage_id      bigint REFERENCES @extschema@.coverages,
   returned_at      timestamptz
 );
-CREATE INDEX appointment_authorizations_authorization ON @extschema@.appointment_authorizations (authorization_id)
-  WHERE authorization_id IS NOT NULL;
-CREATE INDEX appointment_authorizations_referral ON @extschema@.appointment_authorizations (referral_id)
-  WHERE referral_id IS NOT NULL;
-CREATE INDEX appointment_authorizations_coverage ON @extschema@.appointment_authorizations (coverage_id)
-  WHERE coverage_id IS NOT NULL;
+-- what deleting an authorization, referral or coverage checks (23503 while a record references
+-- it); plain indexes, not partial ones: PostgreSQL prepares a partial index's predicate again for
+-- every statement that inserts, and every booking of a type with requirements inserts here
+CREATE INDEX appointment_authorizations_authorization ON @extschema@.appointment_authorizations (authorization_id);
+CREATE INDEX appointment_authorizations_referral ON @extschema@.appointment_authorizations (referral_id);
+CREATE INDEX appointment_authorizations_coverage ON @extschema@.appointment_authorizations (coverage_id);
 REVOKE ALL ON @extschema@.appointment_authorizations FROM PUBLIC;
 COMMENT ON TABLE @extschema@.appointment_authorizations IS
   'what a booking of a type with requirements used, for the claim: its authorization, referral and coverage (written by trigger appointments_coverage only)';
@@ -26,6 +26,24 @@ COMMENT ON COLUMN @extschema@.appointment_authorizations.coverage_id IS 'the cov
 COMMENT ON COLUMN @extschema@.appointment_authorizations.returned_at IS
   'when the visit was given back (cancelled, entered in error, a no-show of a type that gives it back, moved out of what it used); NULL while it uses its visits';
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.appointment_authorizations', '');
+-- The trigger writes a row only while it holds the rows it references (the appointment it
+-- is writing, the authorization and referral FOR UPDATE, the coverage FOR KEY SHARE), so
+-- PostgreSQL's per-row RI_FKey_check triggers of this table are disabled: they would read
+-- and lock the same rows again for every booking.  The referenced side (deleting or
+-- re-keying an authorization, referral, coverage or appointment that a record references
+-- fails with 23503) stays PostgreSQL's.
+DO $$
+DECLARE
+  t name;
+BEGIN
+  FOR t IN SELECT tg.tgname FROM pg_catalog.pg_trigger tg
+           WHERE tg.tgrelid = '@extschema@.appointment_authorizations'::pg_catalog.regclass AND tg.tgisinternal
+             AND tg.tgfoid IN ('pg_catalog."RI_FKey_check_ins"'::pg_catalog.regproc,
+                               'pg_catalog."RI_FKey_check_upd"'::pg_catalog.regproc)
+  LOOP
+    EXECUTE pg_catalog.format('ALTER TABLE @extschema@.appointment_authorizations DISABLE TRIGGER %I', t);
+  END LOOP;
+END $$;
 
 CREATE FUNCTION @extschema@.appointments_coverage() RETURNS trigger
   AS 'MODULE_PATHNAME', 'patsvc_appointments_coverage' LANGUAGE C;
@@ -54,7 +72,7 @@ BEGIN
   END IF;
   RETURN QUERY
     SELECT a.id, a.patient_id, a.payer_id, a.auth_number, upper(a.valid) - 1, a.visits_approved,
-           a.visits_used, a.visits_remaining
+           a.visits_used, a.visits_approved - a.visits_used
       FROM @extschema@.authorizations a
      WHERE a.status = 'active'
        AND upper(a.valid) > current_date

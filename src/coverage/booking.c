@@ -31,6 +31,7 @@
 #include "postgres.h"
 
 #include "access/htup_details.h"
+#include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "utils/builtins.h"
@@ -179,7 +180,7 @@ moved(const Booking *n, const Booking *o)
 
 /* ---- queries (kept plans, run inside SPI as the owner) ------------------- */
 
-static SPIPlanPtr date_plan, coverage_plan, verification_plan, referral_plan, authorization_plan,
+static SPIPlanPtr coverage_plan, verification_plan, referral_plan, authorization_plan,
 			referral_why_plan, authorization_why_plan, record_plan, release_plan, forget_plan, used_by_plan;
 
 /* Runs a kept plan; the first column of its first row (NULL: no row or a NULL). */
@@ -208,19 +209,55 @@ run_plan(SPIPlanPtr *slot, const char *sql, int nargs, const Oid *types, Datum *
 	return !isnull;
 }
 
-/* The date of service: the start's local date in the zone of the appointment's location. */
+/* ---- the date of service ------------------------------------------------- */
+
+typedef struct LocationZone
+{
+	int64		location;		/* hash key */
+	char		zone[128];		/* patsvc.locations.time_zone */
+} LocationZone;
+
+static RowCache zone_cache = {
+	.relname = "locations",
+	.sql = "SELECT l.time_zone FROM patsvc.locations l WHERE l.id OPERATOR(pg_catalog.=) $1",
+	.limit = 1,
+	.entrysize = sizeof(LocationZone),
+	.nelem = 16,
+};
+
+/* Reads a location's time zone (inside SPI, as the owner); false when there is no such location. */
+static bool
+read_zone(int64 location, void *entry)
+{
+	char	   *zone;
+
+	if (!row_cache_read(&zone_cache, location))
+		return false;
+	zone = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+	strlcpy(((LocationZone *) entry)->zone, zone ? zone : "", sizeof(((LocationZone *) entry)->zone));
+	return true;
+}
+
+/*
+ * The date of service: the start's local date in the zone of the
+ * appointment's location (as SQL's start AT TIME ZONE zone reads it; the
+ * session's zone when it has none).  Zones are cached per backend
+ * (dropped by trigger locations_changed).
+ */
 static DateADT
 service_date(const Booking *b)
 {
-	static const Oid types[2] = {TIMESTAMPTZOID, INT8OID};
-	Datum		v[2] = {TimestampTzGetDatum(b->starts_at), Int64GetDatum(b->location)};
-	Datum		d;
+	LocationZone scratch;
+	LocationZone *z = NULL;
+	Timestamp	local;
 
-	run_plan(&date_plan,
-			 "SELECT pg_catalog.date(pg_catalog.timezone(COALESCE((SELECT l.time_zone FROM patsvc.locations l"
-			 " WHERE l.id OPERATOR(pg_catalog.=) $2), pg_catalog.current_setting('TimeZone')), $1))",
-			 2, types, v, NULL, SPI_OK_SELECT, &d, NULL);
-	return DatumGetDateADT(d);
+	if (b->location != 0)
+		z = row_cache_lookup(&zone_cache, b->location, read_zone, &scratch);
+	if (z == NULL)
+		return DatumGetDateADT(DirectFunctionCall1(timestamptz_date, TimestampTzGetDatum(b->starts_at)));
+	local = DatumGetTimestamp(DirectFunctionCall2(timestamptz_zone, CStringGetTextDatum(z->zone),
+												  TimestampTzGetDatum(b->starts_at)));
+	return DatumGetDateADT(DirectFunctionCall1(timestamp_date, TimestampGetDatum(local)));
 }
 
 /* A date as YYYY-MM-DD whatever the session's DateStyle (messages are read by people and tests alike). */
@@ -235,7 +272,11 @@ date_text(DateADT d)
 	return psprintf("%04d-%02d-%02d", y, m, day);
 }
 
-/* The primary coverage of the patient in force on the date; PS540 when there is none. */
+/*
+ * The primary coverage of the patient in force on the date, locked FOR KEY
+ * SHARE (the record of the booking references it); PS540 when there is none.
+ * Read as coverage_on() reads coverages, inline (see take_authorization).
+ */
 static int64
 coverage_in_force(const Booking *b, const Requirements *req, DateADT on)
 {
@@ -243,7 +284,9 @@ coverage_in_force(const Booking *b, const Requirements *req, DateADT on)
 	Datum		v[2] = {Int64GetDatum(b->patient), DateADTGetDatum(on)};
 	Datum		id;
 
-	if (!run_plan(&coverage_plan, "SELECT c.id FROM patsvc.coverage_on($1, $2) c LIMIT 1",
+	if (!run_plan(&coverage_plan,
+				  "SELECT c.id FROM patsvc.coverages c WHERE c.patient_id OPERATOR(pg_catalog.=) $1"
+				  " AND c.valid OPERATOR(pg_catalog.@>) $2 ORDER BY c.priority, c.id LIMIT 1 FOR KEY SHARE OF c",
 				  2, types, v, NULL, SPI_OK_SELECT, &id, NULL))
 		ereport(ERROR,
 				(errcode(ERRCODE_PATSVC_COVERAGE_REQUIRED),
@@ -351,33 +394,43 @@ authorization_missing_reason(const Booking *b, const Requirements *req, DateADT 
 
 /*
  * Takes a visit of an authorization (the preferred one first, then the one
- * whose dates end first); sets *coverage to the coverage it is used under
- * (a coverage of its payer in force on the date); 0 when none qualifies.
+ * whose dates end first) and records what the booking uses: the
+ * authorization, the referral (0: none) and the coverage of the
+ * authorization's payer in force on the date (locked FOR KEY SHARE), in one
+ * statement; 0 when no authorization qualifies (nothing is recorded).
+ * The coverages in force are read as coverage_on() reads them (valid @>
+ * date), inline: coverage_on() is not inlined (it sets search_path), and
+ * calling it per candidate cost more than the rest of the booking.
  */
 static int64
-take_authorization(const Booking *b, const Requirements *req, DateADT on, int64 preferred, int64 *coverage)
+take_authorization(const Booking *b, const Requirements *req, DateADT on, int64 preferred, int64 referral)
 {
-	static const Oid types[4] = {INT8OID, DATEOID, TEXTOID, INT8OID};
-	Datum		v[4] = {Int64GetDatum(b->patient), DateADTGetDatum(on), CStringGetTextDatum(req->service_code),
-	Int64GetDatum(preferred)};
-	Datum		id,
-				cov = Int64GetDatum(0);
+	static const Oid types[6] = {INT8OID, DATEOID, TEXTOID, INT8OID, INT8OID, INT8OID};
+	Datum		v[6] = {Int64GetDatum(b->patient), DateADTGetDatum(on), CStringGetTextDatum(req->service_code),
+	Int64GetDatum(preferred), Int64GetDatum(b->id), Int64GetDatum(referral)};
+	char		nulls[7] = {' ', ' ', ' ', ' ', ' ', referral ? ' ' : 'n', '\0'};
+	Datum		id;
 
 	if (!run_plan(&authorization_plan,
 				  "WITH pick AS (SELECT a.id, c.id AS coverage_id FROM patsvc.authorizations a"
-				  " CROSS JOIN LATERAL (SELECT c.id FROM patsvc.coverage_on($1, $2) c"
-				  "  WHERE c.payer_id OPERATOR(pg_catalog.=) a.payer_id"
-				  "  AND (a.coverage_id IS NULL OR c.id OPERATOR(pg_catalog.=) a.coverage_id) LIMIT 1) c"
+				  " CROSS JOIN LATERAL (SELECT c.id FROM patsvc.coverages c"
+				  "  WHERE c.patient_id OPERATOR(pg_catalog.=) $1 AND c.valid OPERATOR(pg_catalog.@>) $2"
+				  "  AND c.payer_id OPERATOR(pg_catalog.=) a.payer_id"
+				  "  AND (a.coverage_id IS NULL OR c.id OPERATOR(pg_catalog.=) a.coverage_id)"
+				  "  ORDER BY c.priority, c.id LIMIT 1 FOR KEY SHARE OF c) c"
 				  " WHERE a.patient_id OPERATOR(pg_catalog.=) $1 AND a.status OPERATOR(pg_catalog.=) 'active'"
 				  " AND a.valid OPERATOR(pg_catalog.@>) $2 AND $3 OPERATOR(pg_catalog.=) ANY (a.service_codes)"
 				  " AND a.visits_used OPERATOR(pg_catalog.<) a.visits_approved"
 				  " ORDER BY a.id OPERATOR(pg_catalog.=) $4 DESC, pg_catalog.upper(a.valid), a.id"
-				  " LIMIT 1 FOR UPDATE OF a)"
-				  " UPDATE patsvc.authorizations a SET visits_used = a.visits_used OPERATOR(pg_catalog.+) 1"
-				  " FROM pick WHERE a.id OPERATOR(pg_catalog.=) pick.id RETURNING a.id, pick.coverage_id",
-				  4, types, v, NULL, SPI_OK_UPDATE_RETURNING, &id, &cov))
+				  " LIMIT 1 FOR UPDATE OF a),"
+				  " used AS (UPDATE patsvc.authorizations a SET visits_used = a.visits_used OPERATOR(pg_catalog.+) 1"
+				  "  FROM pick WHERE a.id OPERATOR(pg_catalog.=) pick.id RETURNING a.id, pick.coverage_id),"
+				  " recorded AS (INSERT INTO patsvc.appointment_authorizations"
+				  "  (appointment_id, authorization_id, referral_id, coverage_id)"
+				  "  SELECT $5, used.id, $6, used.coverage_id FROM used RETURNING appointment_id)"
+				  " SELECT used.id FROM used, recorded",
+				  6, types, v, nulls, SPI_OK_SELECT, &id, NULL))
 		return 0;
-	*coverage = DatumGetInt64(cov);
 	return DatumGetInt64(id);
 }
 
@@ -395,21 +448,18 @@ refuse_unauthorized(const Booking *b, const Requirements *req, DateADT on)
 					 req->service_code)));
 }
 
-/* Records what the booking uses (again after a move: the visits are in use). */
+/* Records what a booking without authorization uses. */
 static void
-record_use(int64 appointment, int64 authorization, int64 referral, int64 coverage)
+record_use(int64 appointment, int64 referral, int64 coverage)
 {
-	static const Oid types[4] = {INT8OID, INT8OID, INT8OID, INT8OID};
-	Datum		v[4] = {Int64GetDatum(appointment), Int64GetDatum(authorization), Int64GetDatum(referral),
-	Int64GetDatum(coverage)};
-	char		nulls[5] = {' ', authorization ? ' ' : 'n', referral ? ' ' : 'n', coverage ? ' ' : 'n', '\0'};
+	static const Oid types[3] = {INT8OID, INT8OID, INT8OID};
+	Datum		v[3] = {Int64GetDatum(appointment), Int64GetDatum(referral), Int64GetDatum(coverage)};
+	char		nulls[4] = {' ', referral ? ' ' : 'n', coverage ? ' ' : 'n', '\0'};
 
 	run_plan(&record_plan,
-			 "INSERT INTO patsvc.appointment_authorizations AS x"
-			 " (appointment_id, authorization_id, referral_id, coverage_id) VALUES ($1, $2, $3, $4)"
-			 " ON CONFLICT (appointment_id) DO UPDATE SET authorization_id = EXCLUDED.authorization_id,"
-			 " referral_id = EXCLUDED.referral_id, coverage_id = EXCLUDED.coverage_id, returned_at = NULL",
-			 4, types, v, nulls, SPI_OK_INSERT, NULL, NULL);
+			 "INSERT INTO patsvc.appointment_authorizations"
+			 " (appointment_id, authorization_id, referral_id, coverage_id) VALUES ($1, NULL, $2, $3)",
+			 3, types, v, nulls, SPI_OK_INSERT, NULL, NULL);
 }
 
 /*
@@ -471,14 +521,16 @@ forget(int64 appointment)
 
 /*
  * Checks what the booking's type requires and takes its visits, preferring
- * the given authorization and referral (0: none); records what it uses.
+ * the given authorization and referral (0: none); records what it uses (the
+ * rows it references are locked: the appointment is being written, the
+ * referral and authorization FOR UPDATE, the coverage FOR KEY SHARE, so the
+ * record needs no foreign-key check of its own, see 54-booking-rules.sql).
  */
 static void
 take_visits(const Booking *b, const Requirements *req, int64 pref_auth, int64 pref_ref)
 {
 	DateADT		on = service_date(b);
 	int64		coverage = 0,
-				authorization = 0,
 				referral = 0;
 
 	/* an authorization is used under a coverage in force: its own query checks that */
@@ -488,13 +540,70 @@ take_visits(const Booking *b, const Requirements *req, int64 pref_auth, int64 pr
 		refuse_unverified(b, req, on);
 	if (req->referral)
 		referral = take_referral(b, req, on, pref_ref);
-	if (req->authorization)
+	if (!req->authorization)
+		record_use(b->id, referral, coverage);
+	else if (take_authorization(b, req, on, pref_auth, referral) == 0)
+		refuse_unauthorized(b, req, on);
+}
+
+/* ---- the counters: written by this trigger alone -------------------------- */
+
+/* true while this trigger writes visits_used (reset at the end of every transaction) */
+static bool counting = false;
+
+static void
+counting_reset(XactEvent event, void *arg)
+{
+	counting = false;
+}
+
+static void
+start_counting(void)
+{
+	static bool registered = false;
+
+	if (!registered)
 	{
-		authorization = take_authorization(b, req, on, pref_auth, &coverage);
-		if (authorization == 0)
-			refuse_unauthorized(b, req, on);
+		RegisterXactCallback(counting_reset, NULL);
+		registered = true;
 	}
-	record_use(b->id, authorization, referral, coverage);
+	counting = true;
+}
+
+static const char *const counted_tables[] = {"referrals", "authorizations", NULL};
+
+/*
+ * Trigger visits_counted (BEFORE INSERT OR UPDATE OF visits_used on
+ * referrals and authorizations): the counter of visits used is written by
+ * appointments_coverage alone (PS547): a new row starts at 0, and nobody
+ * else changes it.
+ */
+PG_FUNCTION_INFO_V1(patsvc_visits_counted);
+Datum
+patsvc_visits_counted(PG_FUNCTION_ARGS)
+{
+	TriggerData *td = (TriggerData *) fcinfo->context;
+	HeapTuple	row;
+	TupleDesc	desc;
+	int			used;
+	bool		isnull;
+
+	patsvc_trigger_bound(fcinfo, "visits_counted", counted_tables);
+	row = TRIGGER_FIRED_BY_UPDATE(td->tg_event) ? td->tg_newtuple : td->tg_trigtuple;
+	desc = td->tg_relation->rd_att;
+	used = DatumGetInt32(heap_getattr(row, SPI_fnumber(desc, "visits_used"), desc, &isnull));
+	if (counting)
+		return PointerGetDatum(row);
+	if (TRIGGER_FIRED_BY_UPDATE(td->tg_event)
+		? used != DatumGetInt32(heap_getattr(td->tg_trigtuple, SPI_fnumber(desc, "visits_used"), desc, &isnull))
+		: (!isnull && used != 0))
+		ereport(ERROR,
+				(errcode(ERRCODE_PATSVC_VISITS_COUNTED),
+				 errmsg("visits_used of %s is counted by patsvc and cannot be written",
+						RelationGetRelationName(td->tg_relation)),
+				 errdetail("Each booking of a type that requires it uses a visit; cancelling gives it back."),
+				 errhint("Leave visits_used out: book, cancel or move appointments instead.")));
+	return PointerGetDatum(row);
 }
 
 /* ---- the trigger ---------------------------------------------------------- */
@@ -516,7 +625,11 @@ apply_rules(const Booking *n, const Booking *o, const Requirements *req)
 	if (!status_books(n->status) || (o != NULL && status_books(o->status) && !moved(n, o)))
 		return;
 	if (o != NULL)
+	{
+		/* a move: what it used goes back, its record is written anew below */
 		give_back(n->id, &pref_auth, &pref_ref);
+		forget(n->id);
+	}
 	else if (n->replaces != 0)
 		used_by(n->replaces, &pref_auth, &pref_ref);
 	if (req->any)
@@ -542,8 +655,10 @@ patsvc_appointments_coverage(PG_FUNCTION_ARGS)
 	{
 		patsvc_become_owner(owner, &saved);
 		patsvc_spi_connect();
+		start_counting();
 		give_back(int64_column(td->tg_trigtuple, desc, "id"), NULL, NULL);
 		forget(int64_column(td->tg_trigtuple, desc, "id"));
+		counting = false;
 		patsvc_spi_finish();
 		patsvc_restore_user(&saved);
 		return PointerGetDatum(td->tg_trigtuple);
@@ -556,7 +671,9 @@ patsvc_appointments_coverage(PG_FUNCTION_ARGS)
 		read_booking(td->tg_trigtuple, desc, &o);
 	patsvc_become_owner(owner, &saved);
 	patsvc_spi_connect();
+	start_counting();
 	apply_rules(&n, TRIGGER_FIRED_BY_UPDATE(td->tg_event) ? &o : NULL, &req);
+	counting = false;
 	patsvc_spi_finish();
 	patsvc_restore_user(&saved);
 	return PointerGetDatum(NULL);

@@ -15,6 +15,7 @@
  */
 #include "postgres.h"
 
+#include "mb/pg_wchar.h"
 #include "utils/builtins.h"
 #include "utils/date.h"
 #include "utils/datetime.h"
@@ -87,15 +88,25 @@ x12_error(const X12Segment *seg, int element, const char *hint, const char *fmt,
 static char *
 shown(X12Field f)
 {
-	return psprintf("\"%.*s%s\"", Min(f.len, 40), f.p, f.len > 40 ? "..." : "");
+	int			n = f.len > 40 ? pg_mbcliplen(f.p, f.len, 40) : f.len;
+
+	return psprintf("\"%.*s%s\"", n, f.p, f.len > n ? "..." : "");
+}
+
+/* A separator for a message: 'x' when printable, its code otherwise (0x1C). */
+static char *
+sep_text(char c)
+{
+	return isprint((unsigned char) c) ? psprintf("'%c'", c) : psprintf("0x%02X", (unsigned char) c);
 }
 
 /* ---- tokenizer ---------------------------------------------------------- */
 
+/* X12 separators are ASCII characters other than letters, digits and space. */
 static bool
 is_separator_char(char c)
 {
-	return !(isalnum((unsigned char) c) || c == ' ' || c == '\0');
+	return (unsigned char) c < 128 && !(isalnum((unsigned char) c) || c == ' ' || c == '\0');
 }
 
 /* ISA is 106 characters: the separators are taken from their fixed places. */
@@ -116,8 +127,8 @@ read_isa(X12Reader *r)
 	for (int i = 0; i < 16; i++)
 		if (s[element_at[i]] != r->sep.element)
 			x12_error(&isa, i + 1, "ISA has 16 elements of fixed width: 106 characters with its terminator.",
-					  "expected the element separator '%c' at character %d, not '%c'", r->sep.element,
-					  element_at[i] + 1, s[element_at[i]]);
+					  "expected the element separator %s at character %d, not %s", sep_text(r->sep.element),
+					  element_at[i] + 1, sep_text(s[element_at[i]]));
 	r->sep.repetition = s[82];
 	r->sep.component = s[104];
 	r->sep.segment = s[105];
@@ -129,8 +140,9 @@ read_isa(X12Reader *r)
 		x12_error(&isa, 0, "The element separator (4th character), repetition separator (ISA11), component "
 				  "separator (ISA16) and segment terminator (after ISA16) are four different characters, "
 				  "none a letter, digit or space.",
-				  "the separators '%c', '%c', '%c' and '%c' are not four distinct special characters",
-				  r->sep.element, r->sep.repetition, r->sep.component, r->sep.segment);
+				  "the separators %s, %s, %s and %s are not four distinct special characters",
+				  sep_text(r->sep.element), sep_text(r->sep.repetition), sep_text(r->sep.component),
+				  sep_text(r->sep.segment));
 }
 
 static bool
@@ -149,6 +161,9 @@ segment_id(X12Segment *seg, const char *start, const char *stop, char element_se
 		n++;
 	memcpy(seg->id, start, n);
 	seg->id[n] = '\0';
+	for (int i = 0; i < n; i++)
+		if (!isprint((unsigned char) seg->id[i]))
+			seg->id[i] = '?';	/* messages stay valid text */
 }
 
 /* How many of f's first characters are in set (f is not NUL-terminated). */
@@ -180,7 +195,7 @@ next_segment(X12Reader *r, X12Segment *seg)
 	segment_id(seg, start, stop ? stop : r->end, r->sep.element);
 	if (stop == NULL)
 		x12_error(seg, 0, "End every segment with the terminator given after ISA16.",
-				  "the segment is not terminated by '%c'", r->sep.segment);
+				  "the segment is not terminated by %s", sep_text(r->sep.segment));
 	for (const char *f = start;;)
 	{
 		const char *e = memchr(f, r->sep.element, stop - f);

@@ -9,27 +9,6 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON @extschema@.coverages TO patsvc_front_de
 GRANT SELECT ON @extschema@.coverages TO patsvc_biller;
 GRANT EXECUTE ON FUNCTION @extschema@.coverage_problem(@extschema@.coverages) TO patsvc_front_desk;
 GRANT EXECUTE ON FUNCTION @extschema@.coverage_on(bigint, date) TO patsvc_front_desk, patsvc_biller;
-
--- coverage, part B: booking requirements by appointment type, referrals,
--- prior authorizations.  The admin sets up what each type requires; the
--- front desk and the biller (who keeps authorizations) record referrals and
--- authorizations; nobody writes the visit counters (visits_used) or what a
--- booking used (appointment_authorizations): trigger appointments_coverage
--- does, as the tables' owner.
-GRANT SELECT, INSERT, UPDATE, DELETE ON @extschema@.appointment_type_requirements TO patsvc_admin;
-GRANT SELECT ON @extschema@.appointment_type_requirements TO patsvc_front_desk, patsvc_scheduler, patsvc_biller;
-GRANT SELECT ON @extschema@.referrals, @extschema@.authorizations, @extschema@.appointment_authorizations
-  TO patsvc_front_desk, patsvc_scheduler, patsvc_biller;
-GRANT INSERT (patient_id, referring_npi, to_provider_id, to_specialty, reasons, visits_allowed, valid, status,
-              referral_number),
-      UPDATE (to_provider_id, to_specialty, reasons, visits_allowed, valid, status, referral_number)
-  ON @extschema@.referrals TO patsvc_front_desk, patsvc_biller;
-GRANT INSERT (patient_id, payer_id, coverage_id, auth_number, service_codes, visits_approved, valid, status),
-      UPDATE (coverage_id, auth_number, service_codes, visits_approved, valid, status)
-  ON @extschema@.authorizations TO patsvc_front_desk, patsvc_biller;
-GRANT EXECUTE ON FUNCTION @extschema@.authorizations_expiring(interval)
-  TO patsvc_front_desk, patsvc_scheduler, patsvc_biller;
-
 -- Eligibility verifications (PHI): written only by the two recording
 -- functions (SECURITY DEFINER); the front desk records and reads them,
 -- billers read them.  eligibility_on runs with the caller's rights.
@@ -39,3 +18,19 @@ GRANT EXECUTE ON FUNCTION @extschema@.record_eligibility_271(bigint, text, date)
   TO patsvc_front_desk;
 GRANT EXECUTE ON FUNCTION @extschema@.eligibility_on(bigint, date), @extschema@.eligibility_valid_days()
   TO patsvc_front_desk, patsvc_biller;
+
+-- coverage, part B: booking requirements by appointment type, referrals,
+-- prior authorizations.  The admin sets up what each type requires; the
+-- front desk and the biller (who keeps authorizations) record referrals and
+-- authorizations; nobody writes the visit counters (visits_used: trigger
+-- visits_counted refuses) or what a booking used (appointment_authorizations):
+-- trigger appointments_coverage does, as the tables' owner.
+GRANT SELECT, INSERT, UPDATE, DELETE ON @extschema@.appointment_type_requirements TO patsvc_admin;
+GRANT SELECT ON @extschema@.appointment_type_requirements TO patsvc_front_desk, patsvc_scheduler, patsvc_biller;
+GRANT SELECT ON @extschema@.referrals, @extschema@.authorizations, @extschema@.appointment_authorizations
+  TO patsvc_front_desk, patsvc_scheduler, patsvc_biller;
+GRANT INSERT, UPDATE ON @extschema@.referrals, @extschema@.authorizations TO patsvc_front_desk, patsvc_biller;
+GRANT EXECUTE ON FUNCTION @extschema@.authorizations_expiring(interval)
+  TO patsvc_front_desk, patsvc_scheduler, patsvc_biller;
+GRANT SELECT ON @extschema@.authorization_visits, @extschema@.referral_visits
+  TO patsvc_front_desk, patsvc_scheduler, patsvc_biller;

@@ -41,6 +41,41 @@ SELECT merge_patients(p.id, :maggie, 'same person, registered twice') IS NOT NUL
   FROM patients p WHERE p.given_name = 'Margaret';
 SELECT patient_by_mrn(:'maggie_mrn') = (SELECT id FROM patients WHERE given_name = 'Margaret') AS alias_resolves;
 
+-- coverage: payers, a plan held by the patient, a child on a parent's plan, Medicare, self-pay;
+-- eligibility verified from a 271 and by phone
+INSERT INTO payers (name, x12_payer_id, payer_type) VALUES ('ABC Company', '841610001', 'commercial'),
+  ('Medicare Part B', '12502', 'medicare'), ('Self-pay', NULL, 'self_pay');
+INSERT INTO coverages (patient_id, payer_id, member_id, group_number, valid, priority)
+SELECT 1, id, '123456789', 'GOLD-123', '[2026-01-01,)', 1 FROM payers WHERE name = 'ABC Company';
+INSERT INTO coverages (patient_id, payer_id, member_id, valid, priority, subscriber_relationship, subscriber_family,
+                       subscriber_given, subscriber_birth_date, subscriber_sex)
+SELECT 2, id, '123456789-02', '[2026-01-01,)', 1, '19', 'Lopez', 'Mia', '1984-02-29', 'female' FROM payers WHERE name = 'ABC Company';
+INSERT INTO coverages (patient_id, payer_id, member_id, valid, priority)
+SELECT 3, id, '1EG4-TE5-MK73', '[2015-01-01,)', 1 FROM payers WHERE payer_type = 'medicare';
+INSERT INTO coverages (patient_id, payer_id, valid, priority)
+SELECT 3, id, '[2015-01-01,)', 2 FROM payers WHERE payer_type = 'self_pay';
+\if :{?fixtures}
+\set x271_file :fixtures/x12/demo.271
+\else
+\set x271_file test/fixtures/x12/demo.271
+\endif
+\set x271 `cat :'x271_file'`
+SELECT copay FROM record_eligibility_271((SELECT id FROM coverages WHERE patient_id = 1), :'x271', '2026-03-02');
+SELECT active FROM record_eligibility_manual((SELECT id FROM coverages WHERE patient_id = 3 AND priority = 1), '2026-03-02',
+                                             true, 'Front desk (phone)', copay => 0, reference => 'CALL-1');
+
+-- booking requirements: an MRI type needing coverage, a referral and ABC's authorization (2 visits);
+-- one booked (it uses a visit of each), one booked then cancelled (its visit given back)
+INSERT INTO appointment_types (code, duration_minutes, required_resource_kinds, capacity) VALUES ('mri', 40, '{}', 1);
+INSERT INTO appointment_type_requirements (type_id, requires_coverage, requires_referral, requires_authorization, service_code)
+SELECT id, true, true, true, '70551' FROM appointment_types WHERE code = 'mri';
+INSERT INTO referrals (patient_id, referring_npi, to_provider_id, reasons, visits_allowed, valid, referral_number)
+VALUES (1, '1245319599', 1, '{R51.9}', 3, '[2027-03-01, 2027-06-30]', 'REF-1');
+INSERT INTO authorizations (patient_id, payer_id, auth_number, service_codes, visits_approved, valid)
+SELECT 1, id, 'ABC-PA-1', '{70551, 70553}', 2, '[2027-03-01, 2027-04-30]' FROM payers WHERE name = 'ABC Company';
+SELECT book(1, 1, '2027-03-17 13:00Z', 'mri') IS NOT NULL AS mri_booked;
+SELECT cancel(book(1, 1, '2027-03-17 15:00Z', 'mri'), 'patient asked to wait');
+
 -- cryptographic erase: a protected table with two encrypted columns (ciphertext in the
 -- dump, the keys backed up apart: ops_dump_restore.sh imports the vault into each copy)
 CREATE TABLE public.lab_results (id int PRIMARY KEY, mrn text NOT NULL, taken date NOT NULL,

@@ -95,8 +95,8 @@ INSERT INTO appointments (id, patient_id, provider_id, type_id, starts_at) VALUE
   (10, 1, 1, 1, '2020-11-11 03:30Z'),   -- 22:30 on 2020-11-10 in Boston
   (11, 2, 1, 1, '2020-11-12 15:00Z'), (12, 2, 2, 1, '2020-11-12 16:00Z'), (13, 3, 1, 1, '2020-11-12 17:00Z');
 UPDATE appointments SET location_id = 1 WHERE id = 10;
-INSERT INTO referrals (id, patient_id, referring_npi, visits_allowed, valid, referral_number)
-VALUES (1, 2, '1356320139', 3, '[2020-11-01,2021-02-01)', 'R-77');
+INSERT INTO referrals (id, patient_id, referring_npi, to_specialty, visits_allowed, valid, referral_number)
+VALUES (1, 2, '1356320139', 'endocrinology', 3, '[2020-11-01,2021-02-01)', 'R-77');
 INSERT INTO authorizations (id, patient_id, payer_id, coverage_id, auth_number, service_codes, visits_approved, valid)
 VALUES (1, 2, 2, 2, 'PA-2020-114', '{G0008}', 2, '[2020-11-01,2021-02-01)');
 INSERT INTO appointment_authorizations (appointment_id, authorization_id, referral_id, coverage_id) VALUES (11, 1, 1, 2);

@@ -15,8 +15,8 @@ INSERT INTO appointments (id, patient_id, provider_id, type_id, starts_at)
 VALUES (1, 1, 1, 1, '2020-11-10 15:00Z'), (2, 1, 1, 2, '2020-11-10 16:00Z'), (3, 1, 1, 3, '2020-11-10 17:00Z');
 INSERT INTO appointment_type_requirements (type_id, requires_authorization, service_code) VALUES (2, true, 'G0008');
 INSERT INTO appointment_type_requirements (type_id, requires_referral) VALUES (3, true);
-INSERT INTO referrals (id, patient_id, referring_npi, visits_allowed, valid, referral_number)
-VALUES (1, 1, '1356320139', 3, '[2020-11-01,2021-02-01)', 'R-77');
+INSERT INTO referrals (id, patient_id, referring_npi, to_specialty, visits_allowed, valid, referral_number)
+VALUES (1, 1, '1356320139', 'endocrinology', 3, '[2020-11-01,2021-02-01)', 'R-77');
 INSERT INTO authorizations (id, patient_id, payer_id, coverage_id, auth_number, service_codes, visits_approved, valid)
 VALUES (1, 1, 1, 1, 'PA-2020-114', '{G0008}', 2, '[2020-11-01,2021-02-01)');
 
@@ -95,13 +95,23 @@ INSERT INTO scrub_cases (rule, change, expect) VALUES
   ('(none)', 'INSERT INTO encounter_lines (encounter_id, line, code, modifiers, pointers, units, ndc, drug_quantity, drug_unit) VALUES (%1$s, 3, ''J1100'', ''{XU}'', ''{1}'', 12, ''00009-0047-01'', 3, ''ML'')', '{}'),
   ('MU002', 'INSERT INTO encounter_lines (encounter_id, line, code, pointers, units, charge) VALUES (%1$s, 3, ''Q2034'', ''{1}'', 2, 20)', '{MU002}');
 
+-- the same checks as plain SQL joins (the benchmark's reference): must find the same problems
+\set ECHO none
+\i test/lib/ref_claim_problems.sql
+\set ECHO all
+
 -- each case on a fresh valid encounter, in a subtransaction rolled back after it
-CREATE FUNCTION pg_temp.run_case(change text, OUT reported text[], OUT messages text) LANGUAGE plpgsql AS $$
+CREATE FUNCTION pg_temp.run_case(change text, OUT reported text[], OUT same_as_sql boolean, OUT messages text)
+LANGUAGE plpgsql AS $$
 DECLARE
   enc bigint := pg_temp.valid_encounter();
 BEGIN
   BEGIN
     EXECUTE format(change, enc);
+    SELECT (SELECT coalesce(array_agg(concat(p.line, ':', p.rule) ORDER BY 1), '{}') FROM claim_problems(enc) p)
+         = (SELECT coalesce(array_agg(concat(r.line, ':', r.rule) ORDER BY 1), '{}') FROM ref_claim_problems r
+             WHERE r.encounter_id = enc)
+      INTO same_as_sql;
     SELECT coalesce(array_agg(DISTINCT p.rule ORDER BY p.rule), '{}'),
            string_agg(concat(p.rule, ' ', p.severity, coalesce(' line ' || p.line, ''), ': ',
                              regexp_replace(p.message, '\d{4}-\d\d-\d\d', 'DATE', 'g')), E'\n' ORDER BY p.rule, p.line, p.message)
@@ -113,7 +123,7 @@ BEGIN
   DELETE FROM encounters WHERE id = enc;
 END $$;
 
-SELECT c.n, c.rule, r.reported = c.expect AS as_expected, r.reported, r.messages
+SELECT c.n, c.rule, r.reported = c.expect AS as_expected, r.same_as_sql, r.reported, r.messages
 FROM scrub_cases c, LATERAL pg_temp.run_case(c.change) r ORDER BY c.n;
 
 -- every rule has a case that makes it fire

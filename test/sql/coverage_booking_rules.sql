@@ -56,9 +56,9 @@ SELECT set_status(id, 'booked') FROM appointments WHERE patient_id = 4 AND statu
 -- verification: Ann has coverage but no verification (PS541); Dee has no coverage at all (PS540 first)
 SELECT book(1, 1, '2027-03-15 15:00Z', 'verified');
 SELECT book(4, 1, '2027-03-15 15:00Z', 'verified');
-INSERT INTO eligibility_verifications (coverage_id, service_date, source, active) VALUES (1, '2027-03-15', 'manual', false);
+SELECT (record_eligibility_manual(1, '2027-03-15', false, 'front desk')).active AS recorded_active;
 SELECT book(1, 1, '2027-03-15 15:00Z', 'verified');
-INSERT INTO eligibility_verifications (coverage_id, service_date, source, active) VALUES (1, '2027-03-15', 'manual', true);
+SELECT (record_eligibility_manual(1, '2027-03-15', true, 'front desk')).active AS recorded_active;
 SELECT book(1, 1, '2027-03-15 15:00Z', 'verified') IS NOT NULL AS verified;
 
 -- referrals: validation of the rows
@@ -84,7 +84,7 @@ SELECT book(1, 1, '2027-03-23 14:00Z', 'specialist') IS NOT NULL AS second_refer
 SELECT book(1, 1, '2027-03-24 14:00Z', 'specialist') AS specialty_booking \gset
 SELECT referral_id FROM appointment_authorizations WHERE appointment_id = :specialty_booking;
 SELECT book(1, 2, '2027-03-25 14:00Z', 'specialist');
-SELECT id, visits_allowed, visits_used, visits_remaining FROM referrals ORDER BY id;
+SELECT referral_id, visits_allowed, visits_used, visits_remaining FROM referral_visits ORDER BY 1;
 -- a referral cannot allow fewer visits than are booked (PS545); roles cannot write the counter
 UPDATE referrals SET visits_allowed = 1 WHERE id = 1;
 -- a no-show of this type gives the visit back; cancelling too
@@ -92,7 +92,7 @@ SELECT set_status(a.id, 'noshow') FROM appointments a
  WHERE a.patient_id = 1 AND a.type_id = 4 AND a.starts_at = '2027-03-22 14:00Z';
 SELECT cancel(a.id, 'patient called') FROM appointments a
  WHERE a.patient_id = 1 AND a.type_id = 4 AND a.starts_at = '2027-03-24 14:00Z';
-SELECT id, visits_used, visits_remaining FROM referrals ORDER BY id;
+SELECT referral_id, visits_used, visits_remaining FROM referral_visits ORDER BY 1;
 
 -- prior authorizations: validation
 INSERT INTO authorizations (patient_id, payer_id, auth_number, service_codes, visits_approved, valid)
@@ -115,7 +115,7 @@ SELECT authorization_id, coverage_id FROM appointment_authorizations WHERE appoi
 SELECT book(1, 1, '2027-03-16 16:00Z', 'mri') AS mri2 \gset
 SELECT book(1, 1, '2027-03-17 16:00Z', 'mri') AS mri3 \gset
 SELECT book(1, 1, '2027-03-18 16:00Z', 'mri');
-SELECT id, visits_approved, visits_used, visits_remaining FROM authorizations ORDER BY id;
+SELECT authorization_id, visits_approved, visits_used, visits_remaining FROM authorization_visits ORDER BY 1;
 -- out of PA-2's dates only PA-1 serves (and it is used up): refused with the reason
 SELECT book(1, 1, '2027-03-25 16:00Z', 'mri');
 -- rescheduling within the range keeps the visit of the same authorization
@@ -162,11 +162,16 @@ CREATE ROLE cov_desk IN ROLE patsvc_front_desk;
 CREATE ROLE cov_biller IN ROLE patsvc_biller;
 SET ROLE cov_desk;
 SELECT book(2, 1, '2027-03-18 16:00Z', 'covered') IS NOT NULL AS desk_booked;
-UPDATE authorizations SET visits_used = 0 WHERE id = 1;
+UPDATE authorizations SET visits_used = visits_used + 1 WHERE id = 1;
 INSERT INTO appointment_authorizations (appointment_id) VALUES (1);
 RESET ROLE;
 SET ROLE cov_biller;
 UPDATE authorizations SET status = 'active' WHERE id = 1;
+UPDATE authorizations SET visits_used = visits_used + 1 WHERE id = 1;
+INSERT INTO authorizations (patient_id, payer_id, auth_number, service_codes, visits_approved, visits_used, valid)
+VALUES (2, 2, 'SP-1', '{99213}', 3, 1, '[2027-03-01, 2027-04-01)');
+INSERT INTO authorizations (patient_id, payer_id, auth_number, service_codes, visits_approved, valid)
+VALUES (2, 2, 'SP-1', '{99213}', 3, '[2027-03-01, 2027-04-01)') RETURNING auth_number, visits_used;
 SELECT count(*) AS listed FROM authorizations_expiring('60 days');
 DELETE FROM appointment_type_requirements;
 RESET ROLE;

@@ -154,7 +154,7 @@ SELECT record_eligibility_manual(2, '2006-05-01', true, 'Maria', coinsurance_per
 SELECT record_eligibility_manual(2, '2006-05-01', true, 'Maria', plan_begin => '2006-12-31', plan_end => '2006-01-01');
 
 -- ---- eligibility_on: the latest verification good for the date --------------
--- John on 2006-05-20: primary from the 271s (the latest date of service, 05-02), secondary by phone
+-- John on 2006-05-20: primary from the 271 recorded last (for 05-02), secondary by phone
 SELECT coverage_id, service_date, source, active, copay FROM eligibility_on(1, '2006-05-20');
 -- good for 30 days from the date of service by default: on 05-30 both hold, on 05-31 the primary's
 -- (made for 05-02) only, on 06-01 none
@@ -195,6 +195,11 @@ RESET ROLE;
 SET ROLE patsvc_scheduler;
 SELECT count(*) FROM eligibility_on(2, '2026-03-08');
 RESET ROLE;
+
+-- the verification recorded last wins, even when made for an earlier date of service:
+-- Ann's plan confirmed active again by phone (for 03-07) after the 03-08 answer
+SELECT service_date, source, active FROM record_eligibility_manual(3, '2026-03-07', true, 'Maria', note => 'payer corrected its answer');
+SELECT service_date, source, active, note FROM eligibility_on(2, '2026-03-08');
 
 -- nothing of this file stays behind (the merge audit goes only in replica mode, as restores write)
 SET session_replication_role = replica;
