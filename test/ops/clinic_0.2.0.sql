@@ -76,6 +76,26 @@ SELECT 1, id, 'ABC-PA-1', '{70551, 70553}', 2, '[2027-03-01, 2027-04-30]' FROM p
 SELECT book(1, 1, '2027-03-17 13:00Z', 'mri') IS NOT NULL AS mri_booked;
 SELECT cancel(book(1, 1, '2027-03-17 15:00Z', 'mri'), 'patient asked to wait');
 
+-- billing: NCCI edits and MUEs (CMS layouts), fees, a clinic's own place of service, a
+-- superbill finalized by the scrubber and a draft one
+SELECT import_ncci_ptp('v261r0', E'notice\r\nColumn 1\tColumn 2\r\nG0008\tJ1100\t\t20200101\t*\t1\tMisuse of column two code with column one code\r\n') AS ptp_edits;
+SELECT import_mue('2020Q4', '2020-10-01', '2020-12-31',
+                  E'"notice"\r\nHCPCS/CPT Code,Practitioner Services MUE Values,MUE Adjudication Indicator,MUE Rationale\r\nJ1100,20,3 Date of Service Edit: Clinical,Clinical: Data\r\n') AS mue_codes;
+INSERT INTO fee_schedule (code, payer_id, amount) VALUES ('G0008', NULL, 25.00), ('J1100', NULL, 3.50);
+INSERT INTO places_of_service (code, name) VALUES ('35', 'Clinic annex');
+-- (in force that year only: behaviour.sql expects patient 3 to lack consent to treat in 2027)
+SELECT record_consent(3, 'treatment', '2020-11-10 14:00Z', valid_until => '2020-12-31') IS NOT NULL AS consent;
+INSERT INTO encounters (patient_id, service_date, rendering_npi, billing_npi, place_of_service, coverage_id)
+SELECT 3, '2020-11-10', '1234567893', '1234567893', '11', id FROM coverages WHERE patient_id = 3 AND priority = 1
+RETURNING id AS enc \gset
+INSERT INTO encounter_diagnoses (encounter_id, seq, code) VALUES (:enc, 1, 'E11.9'), (:enc, 2, 'R05');
+INSERT INTO encounter_lines (encounter_id, line, code, pointers) VALUES (:enc, 1, 'G0008', '{1}');
+INSERT INTO encounter_lines (encounter_id, line, code, modifiers, pointers, units, ndc, drug_quantity, drug_unit)
+VALUES (:enc, 2, 'J1100', '{XU}', '{2,1}', 8, '00009-0047-01', 2, 'ML');
+SELECT finalize_encounter(:enc) IS NOT NULL AS finalized;
+INSERT INTO encounters (patient_id, service_date, rendering_npi, billing_npi, place_of_service, coverage_id)
+SELECT 3, '2020-11-12', '1234567893', '1234567893', '35', id FROM coverages WHERE patient_id = 3 AND priority = 1;
+
 -- cryptographic erase: a protected table with two encrypted columns (ciphertext in the
 -- dump, the keys backed up apart: ops_dump_restore.sh imports the vault into each copy)
 CREATE TABLE public.lab_results (id int PRIMARY KEY, mrn text NOT NULL, taken date NOT NULL,
