@@ -76,4 +76,4 @@ FROM public.lab_results ORDER BY id;
 SELECT kind, amount, patient_change FROM ledger_entries ORDER BY id;
 SELECT b.* FROM patients p, patient_balance(p.id) b WHERE p.given_name = 'Margaret';
 UPDATE ledger_entries SET amount = 1 WHERE kind = 'refund';
-SELECT post_refund((SELECT min(id) FROM ledger_entries), 25.01, 'check');
+SELECT post_refund((SELECT min(id) FROM ledger_entries WHERE kind = 'patient_payment'), 25.01, 'check');
