@@ -548,13 +548,24 @@ take_visits(const Booking *b, const Requirements *req, int64 pref_auth, int64 pr
 
 /* ---- the counters: written by this trigger alone -------------------------- */
 
-/* true while this trigger writes visits_used (reset at the end of every transaction) */
+/*
+ * true while this trigger writes visits_used; reset when it is done, and by
+ * the end of any (sub)transaction, so an error caught by an exception block
+ * cannot leave it set
+ */
 static bool counting = false;
 
 static void
 counting_reset(XactEvent event, void *arg)
 {
 	counting = false;
+}
+
+static void
+counting_reset_sub(SubXactEvent event, SubTransactionId sub, SubTransactionId parent, void *arg)
+{
+	if (event == SUBXACT_EVENT_ABORT_SUB)
+		counting = false;
 }
 
 static void
@@ -565,6 +576,7 @@ start_counting(void)
 	if (!registered)
 	{
 		RegisterXactCallback(counting_reset, NULL);
+		RegisterSubXactCallback(counting_reset_sub, NULL);
 		registered = true;
 	}
 	counting = true;

@@ -156,6 +156,17 @@ SELECT authorization_id, auth_number, last_day - current_date AS days_left, visi
 SELECT authorization_id FROM authorizations_expiring('60 days');
 SELECT * FROM authorizations_expiring('-1 day');
 
+-- a refusal caught by an exception block leaves no way to write the counter
+DO $$
+BEGIN
+  BEGIN
+    PERFORM patsvc.book(4, 1, '2027-03-20 16:00Z', 'mri');
+  EXCEPTION WHEN SQLSTATE 'PS540' THEN
+    RAISE NOTICE 'refused: %', SQLERRM;
+  END;
+  UPDATE patsvc.authorizations SET visits_used = visits_used + 1 WHERE id = 2;
+END $$;
+
 -- rights: the front desk books a type with requirements without rights on what the trigger writes;
 -- nobody writes the visit counters or what a booking used
 CREATE ROLE cov_desk IN ROLE patsvc_front_desk;
