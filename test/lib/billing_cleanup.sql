@@ -2,6 +2,7 @@
 SET client_min_messages = warning;
 SET session_replication_role = replica;
 DELETE FROM consents;
+DELETE FROM ledger_entries;
 RESET session_replication_role;
 TRUNCATE encounter_lines, encounter_diagnoses, encounters, fee_schedule, ncci_ptp_release, ncci_ptp, mue_release, mue, appointment_authorizations, authorizations,
          referrals, coverages, payers, appointment_type_requirements, appointments, appointment_resources,

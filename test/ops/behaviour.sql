@@ -72,3 +72,8 @@ SELECT count(*) AS mri_records, count(*) FILTER (WHERE returned_at IS NULL) AS i
 -- encrypted columns read back (in a restored copy: with the key vault imported)
 SELECT id, mrn, unseal('public.lab_results', mrn, result) AS result, unseal('public.lab_results', mrn, comment) AS comment
 FROM public.lab_results ORDER BY id;
+-- the payments ledger: balances as posted, append-only (PS660), refunds bounded (PS662)
+SELECT kind, amount, patient_change FROM ledger_entries ORDER BY id;
+SELECT b.* FROM patients p, patient_balance(p.id) b WHERE p.given_name = 'Margaret';
+UPDATE ledger_entries SET amount = 1 WHERE kind = 'refund';
+SELECT post_refund((SELECT min(id) FROM ledger_entries WHERE kind = 'patient_payment'), 25.01, 'check');

@@ -107,6 +107,10 @@ SELECT v.id, v.mrn, v.taken, seal('public.lab_results', v.mrn, v.r), seal('publi
   FROM (VALUES (1, 'MRN-100', DATE '2026-03-02', 'HbA1c 6.1 %', 'repeat in 6 months'),
                (2, 'MRN-200', DATE '2026-03-03', 'LDL 130 mg/dL', NULL)) v(id, mrn, taken, r, c);
 
+-- payments ledger: Margaret pays on account and gets part of it back (ledger_entries; the
+-- refund bumps ledger_locks); entries are append-only after a restore too (behaviour.sql)
+SELECT post_patient_payment(p.id, 40.00, 'check', '1001') AS on_account FROM patients p WHERE p.given_name = 'Margaret' \gset
+SELECT post_refund(:on_account, 15.00, 'check', '1002') IS NOT NULL AS refunded;
 -- claims (bill-claim): the practice's claim identity, and an interchange control number used
 INSERT INTO claim_providers (npi, entity_type, name, tax_id, taxonomy, address_line1, city, state, zip)
 VALUES ('1234567893', 'organization', 'Harbor Family Practice', '043219876', '207Q00000X',

@@ -1,0 +1,1 @@
+../../billing/70-ledger.sql

@@ -1,0 +1,1 @@
+../../billing/75-posting.sql

@@ -1,0 +1,1 @@
+../../billing/80-collections.sql
