@@ -424,8 +424,8 @@ authorization_missing_reason(const Booking *b, const Requirements *req, DateADT 
 	"  FROM pick WHERE a.id OPERATOR(pg_catalog.=) pick.id RETURNING a.id, pick.coverage_id)," \
 	" recorded AS (INSERT INTO patsvc.appointment_authorizations" \
 	"  (appointment_id, authorization_id, referral_id, coverage_id)" \
-	"  SELECT $5, used.id, $6, used.coverage_id FROM used RETURNING appointment_id)" \
-	" SELECT used.id FROM used, recorded"
+	"  SELECT $5, used.id, $6, used.coverage_id FROM used RETURNING authorization_id)" \
+	" SELECT recorded.authorization_id FROM recorded"
 
 static SPIPlanPtr authorization_preferred_plan;
 
