@@ -117,12 +117,12 @@ CREATE TABLE @extschema@.coverages (
   CONSTRAINT coverages_member_id_check CHECK (member_id ~ '^[A-Za-z0-9-]{2,80}$'),
   CONSTRAINT coverages_group_number_check CHECK (group_number ~ '^[A-Za-z0-9 -]{1,50}$')
 );
-CREATE INDEX coverages_patient_priority ON @extschema@.coverages (patient_id, priority);
+CREATE INDEX coverages_patient_priority ON @extschema@.coverages (patient_id, priority, id);
 CREATE INDEX coverages_payer ON @extschema@.coverages (payer_id);
 REVOKE ALL ON @extschema@.coverages FROM PUBLIC;
 COMMENT ON TABLE @extschema@.coverages IS
   'a patient''s coverage by a payer for a period at a priority; two of one patient with one priority are never in force on one day (PS502); read with patsvc.coverage_on(patient, date)';
-COMMENT ON INDEX @extschema@.coverages_patient_priority IS 'coverage_on and the overlap check: one patient''s coverages by priority';
+COMMENT ON INDEX @extschema@.coverages_patient_priority IS 'coverage_on, the overlap check and the booking trigger: one patient''s coverages by priority, then id (the order coverage_on and bookings read them in, so the booking reads them without a sort)';
 COMMENT ON INDEX @extschema@.coverages_payer IS 'a payer''s coverages (the type change check, deleting a payer)';
 COMMENT ON COLUMN @extschema@.coverages.patient_id IS 'the patient covered (patients.id)';
 COMMENT ON COLUMN @extschema@.coverages.payer_id IS 'the payer (payers.id)';

@@ -53,7 +53,9 @@ CREATE TABLE @extschema@.authorizations (
   created_at      timestamptz NOT NULL DEFAULT pg_catalog.now(),
   CONSTRAINT authorizations_number UNIQUE (payer_id, auth_number)
 );
-CREATE INDEX authorizations_patient ON @extschema@.authorizations (patient_id);
+-- a patient's authorizations in the order a booking takes them (the one whose dates end first):
+-- the booking reads them without a sort
+CREATE INDEX authorizations_patient ON @extschema@.authorizations (patient_id, (pg_catalog.upper(valid)), id);
 CREATE INDEX authorizations_coverage ON @extschema@.authorizations (coverage_id);
 REVOKE ALL ON @extschema@.authorizations FROM PUBLIC;
 COMMENT ON TABLE @extschema@.authorizations IS
@@ -66,6 +68,8 @@ COMMENT ON COLUMN @extschema@.authorizations.visits_approved IS 'approved visits
 COMMENT ON COLUMN @extschema@.authorizations.visits_used IS 'visits booked against it and not given back (written by trigger appointments_coverage)';
 COMMENT ON COLUMN @extschema@.authorizations.valid IS 'dates of service approved';
 COMMENT ON COLUMN @extschema@.authorizations.status IS 'pending, active, denied, cancelled, expired, entered-in-error; only active ones are used';
+COMMENT ON INDEX @extschema@.authorizations_patient IS
+  'a patient''s authorizations by last date of service, then id: the order a booking takes a visit in (trigger appointments_coverage reads them without a sort)';
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.authorizations', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.authorizations_id_seq', '');
 

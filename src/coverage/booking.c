@@ -393,15 +393,43 @@ authorization_missing_reason(const Booking *b, const Requirements *req, DateADT 
 }
 
 /*
- * Takes a visit of an authorization (the preferred one first, then the one
- * whose dates end first) and records what the booking uses: the
- * authorization, the referral (0: none) and the coverage of the
- * authorization's payer in force on the date (locked FOR KEY SHARE), in one
- * statement; 0 when no authorization qualifies (nothing is recorded).
- * The coverages in force are read as coverage_on() reads them (valid @>
- * date), inline: coverage_on() is not inlined (it sets search_path), and
- * calling it per candidate cost more than the rest of the booking.
+ * Takes a visit of an authorization and records what the booking uses,
+ * in one statement: the authorization (the preferred one first, then the
+ * one whose dates end first), the referral (0: none) and the coverage of the
+ * authorization's payer in force on the date.  The coverages in force are
+ * read as coverage_on() reads them (valid @> date, by priority), inline:
+ * coverage_on() is not inlined (it sets search_path), and calling it per
+ * candidate cost more than the rest of the booking.  Without a preferred one
+ * the candidates come in index order (authorizations_patient,
+ * coverages_patient_priority): no sort.  The chosen row is locked FOR UPDATE
+ * (READ COMMITTED re-checks it and moves on to the next candidate), the
+ * coverage FOR KEY SHARE.  (The counter's UPDATE finds the row by id, not
+ * by the ctid the pick read: after READ COMMITTED waited for another
+ * writer, that ctid is the old version's, and the UPDATE would skip it;
+ * isolation spec coverage_auth_rc.)
  */
+#define AUTHORIZATION_PICK \
+	"WITH pick AS (SELECT a.id, c.id AS coverage_id FROM patsvc.authorizations a" \
+	" CROSS JOIN LATERAL (SELECT c.id FROM patsvc.coverages c" \
+	"  WHERE c.patient_id OPERATOR(pg_catalog.=) $1 AND c.valid OPERATOR(pg_catalog.@>) $2" \
+	"  AND c.payer_id OPERATOR(pg_catalog.=) a.payer_id" \
+	"  AND (a.coverage_id IS NULL OR c.id OPERATOR(pg_catalog.=) a.coverage_id)" \
+	"  ORDER BY c.priority, c.id LIMIT 1 FOR KEY SHARE OF c) c" \
+	" WHERE a.patient_id OPERATOR(pg_catalog.=) $1 AND a.status OPERATOR(pg_catalog.=) 'active'" \
+	" AND a.valid OPERATOR(pg_catalog.@>) $2 AND $3 OPERATOR(pg_catalog.=) ANY (a.service_codes)" \
+	" AND a.visits_used OPERATOR(pg_catalog.<) a.visits_approved"
+#define AUTHORIZATION_USE \
+	" LIMIT 1 FOR UPDATE OF a)," \
+	" used AS (UPDATE patsvc.authorizations a SET visits_used = a.visits_used OPERATOR(pg_catalog.+) 1" \
+	"  FROM pick WHERE a.id OPERATOR(pg_catalog.=) pick.id RETURNING a.id, pick.coverage_id)," \
+	" recorded AS (INSERT INTO patsvc.appointment_authorizations" \
+	"  (appointment_id, authorization_id, referral_id, coverage_id)" \
+	"  SELECT $5, used.id, $6, used.coverage_id FROM used RETURNING authorization_id)" \
+	" SELECT recorded.authorization_id FROM recorded"
+
+static SPIPlanPtr authorization_preferred_plan;
+
+/* The authorization whose visit the booking took (0: none qualifies, nothing is recorded). */
 static int64
 take_authorization(const Booking *b, const Requirements *req, DateADT on, int64 preferred, int64 referral)
 {
@@ -410,28 +438,18 @@ take_authorization(const Booking *b, const Requirements *req, DateADT on, int64 
 	Int64GetDatum(preferred), Int64GetDatum(b->id), Int64GetDatum(referral)};
 	char		nulls[7] = {' ', ' ', ' ', ' ', ' ', referral ? ' ' : 'n', '\0'};
 	Datum		id;
+	bool		taken;
 
-	if (!run_plan(&authorization_plan,
-				  "WITH pick AS (SELECT a.id, c.id AS coverage_id FROM patsvc.authorizations a"
-				  " CROSS JOIN LATERAL (SELECT c.id FROM patsvc.coverages c"
-				  "  WHERE c.patient_id OPERATOR(pg_catalog.=) $1 AND c.valid OPERATOR(pg_catalog.@>) $2"
-				  "  AND c.payer_id OPERATOR(pg_catalog.=) a.payer_id"
-				  "  AND (a.coverage_id IS NULL OR c.id OPERATOR(pg_catalog.=) a.coverage_id)"
-				  "  ORDER BY c.priority, c.id LIMIT 1 FOR KEY SHARE OF c) c"
-				  " WHERE a.patient_id OPERATOR(pg_catalog.=) $1 AND a.status OPERATOR(pg_catalog.=) 'active'"
-				  " AND a.valid OPERATOR(pg_catalog.@>) $2 AND $3 OPERATOR(pg_catalog.=) ANY (a.service_codes)"
-				  " AND a.visits_used OPERATOR(pg_catalog.<) a.visits_approved"
-				  " ORDER BY a.id OPERATOR(pg_catalog.=) $4 DESC, pg_catalog.upper(a.valid), a.id"
-				  " LIMIT 1 FOR UPDATE OF a),"
-				  " used AS (UPDATE patsvc.authorizations a SET visits_used = a.visits_used OPERATOR(pg_catalog.+) 1"
-				  "  FROM pick WHERE a.id OPERATOR(pg_catalog.=) pick.id RETURNING a.id, pick.coverage_id),"
-				  " recorded AS (INSERT INTO patsvc.appointment_authorizations"
-				  "  (appointment_id, authorization_id, referral_id, coverage_id)"
-				  "  SELECT $5, used.id, $6, used.coverage_id FROM used RETURNING appointment_id)"
-				  " SELECT used.id FROM used, recorded",
-				  6, types, v, nulls, SPI_OK_SELECT, &id, NULL))
-		return 0;
-	return DatumGetInt64(id);
+	if (preferred == 0)
+		taken = run_plan(&authorization_plan,
+						 AUTHORIZATION_PICK " ORDER BY pg_catalog.upper(a.valid), a.id" AUTHORIZATION_USE,
+						 6, types, v, nulls, SPI_OK_SELECT, &id, NULL);
+	else
+		taken = run_plan(&authorization_preferred_plan,
+						 AUTHORIZATION_PICK " ORDER BY a.id OPERATOR(pg_catalog.=) $4 DESC, pg_catalog.upper(a.valid), a.id"
+						 AUTHORIZATION_USE,
+						 6, types, v, nulls, SPI_OK_SELECT, &id, NULL);
+	return taken ? DatumGetInt64(id) : 0;
 }
 
 /* PS543 (PS540 first when the patient has no coverage at all on the date). */
