@@ -208,3 +208,9 @@ COMMENT ON COLUMN @extschema@.encounter_lines.drug_unit IS
   'unit of the drug quantity: F2 international unit, GR gram, ME milligram, ML milliliter, UN unit (837P CTP05-1)';
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.encounter_lines', '');
 REVOKE ALL ON @extschema@.encounter_lines FROM PUBLIC;
+
+-- merge_patients (registry) finds patient_id by its foreign key and moves the
+-- rows; the guard refuses a new encounter naming a merged patient (PS422).
+CREATE TRIGGER patient_reference_guard BEFORE INSERT OR UPDATE OF patient_id ON @extschema@.encounters
+  FOR EACH ROW EXECUTE FUNCTION @extschema@.patient_reference_guard('patient_id');
+COMMENT ON TRIGGER patient_reference_guard ON @extschema@.encounters IS 'no encounter of a merged patient (PS422)';

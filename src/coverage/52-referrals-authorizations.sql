@@ -202,3 +202,12 @@ COMMENT ON TRIGGER visits_counted ON @extschema@.referrals IS 'see function visi
 CREATE TRIGGER visits_counted BEFORE INSERT OR UPDATE OF visits_used ON @extschema@.authorizations
   FOR EACH ROW EXECUTE FUNCTION @extschema@.visits_counted();
 COMMENT ON TRIGGER visits_counted ON @extschema@.authorizations IS 'see function visits_counted';
+
+-- merge_patients (registry) finds patient_id by its foreign key and moves the
+-- rows; the guard refuses a new row naming a merged patient (PS422).
+CREATE TRIGGER patient_reference_guard BEFORE INSERT OR UPDATE OF patient_id ON @extschema@.referrals
+  FOR EACH ROW EXECUTE FUNCTION @extschema@.patient_reference_guard('patient_id');
+COMMENT ON TRIGGER patient_reference_guard ON @extschema@.referrals IS 'no referral of a merged patient (PS422)';
+CREATE TRIGGER patient_reference_guard BEFORE INSERT OR UPDATE OF patient_id ON @extschema@.authorizations
+  FOR EACH ROW EXECUTE FUNCTION @extschema@.patient_reference_guard('patient_id');
+COMMENT ON TRIGGER patient_reference_guard ON @extschema@.authorizations IS 'no authorization of a merged patient (PS422)';
