@@ -278,6 +278,7 @@ SELECT id, status FROM encounters WHERE id BETWEEN 901 AND 903 ORDER BY id;
 DROP ROLE regress_claim_biller, regress_claim_desk;
 SET session_replication_role = replica;
 DELETE FROM consents;
+DELETE FROM ledger_entries;  -- append-only (posted when the encounters became final)
 RESET session_replication_role;
 SET client_min_messages = warning;
 TRUNCATE encounters, claim_providers, authorizations, referrals, coverages, payers, consents, patients, providers CASCADE;
