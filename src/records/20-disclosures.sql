@@ -68,9 +68,6 @@ BEGIN
       DETAIL = 'It works only on patsvc.disclosure_log and patsvc.access_log, where patsvc attaches it.',
       HINT = format('Drop trigger "%s" from table "%s".', TG_NAME, TG_TABLE_NAME);
   END IF;
-  IF TG_OP = 'DELETE' AND @extschema@.is_destroying(TG_RELID) THEN
-    RETURN OLD;  -- patsvc.destroy_due() removing entries past their retention (the log's protection)
-  END IF;
   IF TG_OP = 'TRUNCATE' THEN
     EXECUTE format('SELECT NOT EXISTS (SELECT FROM %s)', TG_RELID::regclass) INTO empty;
     IF empty THEN
@@ -83,11 +80,19 @@ BEGIN
     HINT = 'Record a correcting entry instead; entries past their retention leave through patsvc.destroy_due().';
 END $$;
 COMMENT ON FUNCTION @extschema@._records_log_guard() IS
-  'trigger: disclosure_log and access_log are append-only: UPDATE, DELETE, and TRUNCATE holding rows are refused (PS706), for every role; only patsvc.destroy_due() deletes, the entries past their retention';
-CREATE TRIGGER disclosure_log_guard BEFORE UPDATE OR DELETE ON @extschema@.disclosure_log
+  'trigger: disclosure_log and access_log are append-only: UPDATE, DELETE (but by patsvc.destroy_due(), the WHEN clause of the DELETE trigger), and TRUNCATE holding rows are refused (PS706), for every role';
+CREATE TRIGGER disclosure_log_guard BEFORE UPDATE ON @extschema@.disclosure_log
   FOR EACH ROW EXECUTE FUNCTION @extschema@._records_log_guard();
 ALTER TABLE @extschema@.disclosure_log ENABLE ALWAYS TRIGGER disclosure_log_guard;
 COMMENT ON TRIGGER disclosure_log_guard ON @extschema@.disclosure_log IS 'the disclosure log is append-only (PS706)';
+-- DELETE: AFTER ROW (no row lock), and skipped while patsvc.destroy_due() destroys this log's
+-- entries past their retention (the log's protection, below): the only DELETE let through.
+CREATE TRIGGER disclosure_log_guard_delete AFTER DELETE ON @extschema@.disclosure_log FOR EACH ROW
+  WHEN (NOT @extschema@.is_destroying('@extschema@.disclosure_log'::pg_catalog.regclass))
+  EXECUTE FUNCTION @extschema@._records_log_guard();
+ALTER TABLE @extschema@.disclosure_log ENABLE ALWAYS TRIGGER disclosure_log_guard_delete;
+COMMENT ON TRIGGER disclosure_log_guard_delete ON @extschema@.disclosure_log IS
+  'no DELETE from the disclosure log (PS706) but by patsvc.destroy_due() of the entries past their retention';
 CREATE TRIGGER disclosure_log_guard_truncate BEFORE TRUNCATE ON @extschema@.disclosure_log
   FOR EACH STATEMENT EXECUTE FUNCTION @extschema@._records_log_guard();
 ALTER TABLE @extschema@.disclosure_log ENABLE ALWAYS TRIGGER disclosure_log_guard_truncate;

@@ -32,10 +32,16 @@ COMMENT ON COLUMN @extschema@.access_log.purpose IS 'why the record was opened (
 COMMENT ON COLUMN @extschema@.access_log.detail IS 'what was opened, if the application says (a screen, a document)';
 COMMENT ON INDEX @extschema@.access_log_patient IS 'one patient''s accesses by time (access_history)';
 
-CREATE TRIGGER access_log_guard BEFORE UPDATE OR DELETE ON @extschema@.access_log
+CREATE TRIGGER access_log_guard BEFORE UPDATE ON @extschema@.access_log
   FOR EACH ROW EXECUTE FUNCTION @extschema@._records_log_guard();
 ALTER TABLE @extschema@.access_log ENABLE ALWAYS TRIGGER access_log_guard;
 COMMENT ON TRIGGER access_log_guard ON @extschema@.access_log IS 'the access log is append-only (PS706)';
+CREATE TRIGGER access_log_guard_delete AFTER DELETE ON @extschema@.access_log FOR EACH ROW
+  WHEN (NOT @extschema@.is_destroying('@extschema@.access_log'::pg_catalog.regclass))
+  EXECUTE FUNCTION @extschema@._records_log_guard();
+ALTER TABLE @extschema@.access_log ENABLE ALWAYS TRIGGER access_log_guard_delete;
+COMMENT ON TRIGGER access_log_guard_delete ON @extschema@.access_log IS
+  'no DELETE from the access log (PS706) but by patsvc.destroy_due() of the entries past their retention';
 CREATE TRIGGER access_log_guard_truncate BEFORE TRUNCATE ON @extschema@.access_log
   FOR EACH STATEMENT EXECUTE FUNCTION @extschema@._records_log_guard();
 ALTER TABLE @extschema@.access_log ENABLE ALWAYS TRIGGER access_log_guard_truncate;
