@@ -6,7 +6,9 @@
 -- excluded_as; patsvc.disclosures() leaves them out.
 --
 -- The log is append-only (trigger disclosure_log_guard, PS706: no UPDATE,
--- DELETE or TRUNCATE, for any role) and outlives the patient's records: it
+-- DELETE or TRUNCATE, for any role), kept 6 years from each entry under the
+-- ready-made retention policy hipaa_documentation (entries leave only through
+-- patsvc.destroy_due(), with a certificate), and outlives the patient's records: it
 -- has no foreign key to patients (destroying or truncating them leaves it as
 -- it is) and keeps the patient id it was written with.  A merge does not move
 -- its rows: disclosures(survivor) includes the entries of every patient
@@ -35,7 +37,7 @@ SELECT pg_catalog.pg_extension_config_dump('@extschema@.disclosure_log', '');
 SELECT pg_catalog.pg_extension_config_dump(
   pg_catalog.pg_get_serial_sequence('@extschema@.disclosure_log', 'id')::pg_catalog.regclass, '');
 COMMENT ON TABLE @extschema@.disclosure_log IS
-  'every disclosure of a patient''s information (45 CFR 164.528): append-only (PS706), no foreign key to patients (it outlives the records it speaks of); written by record_disclosure, read through disclosures()';
+  'every disclosure of a patient''s information (45 CFR 164.528): append-only (PS706), kept 6 years from recorded_at (ready-made protection, policy hipaa_documentation: leaves only through destroy_due), no foreign key to patients (it outlives the records it speaks of); written by record_disclosure, read through disclosures()';
 COMMENT ON COLUMN @extschema@.disclosure_log.patient_id IS 'the patient (patients.id) as it was when disclosed; not moved by merges (disclosures() reads merged patients too)';
 COMMENT ON COLUMN @extschema@.disclosure_log.disclosed_on IS 'the date of the disclosure';
 COMMENT ON COLUMN @extschema@.disclosure_log.recipient_name IS 'the name of the entity or person who received the information';
@@ -75,18 +77,30 @@ BEGIN
   RAISE EXCEPTION USING ERRCODE = 'PS706',
     MESSAGE = format('%s is append-only (%s refused)', TG_TABLE_NAME, TG_OP),
     DETAIL = 'The log is evidence for the patient and the privacy officer: entries are kept as written, at least 6 years.',
-    HINT = 'Record a correcting entry instead.';
+    HINT = 'Record a correcting entry instead; entries past their retention leave through patsvc.destroy_due().';
 END $$;
 COMMENT ON FUNCTION @extschema@._records_log_guard() IS
-  'trigger: disclosure_log and access_log are append-only: UPDATE, DELETE, and TRUNCATE holding rows are refused (PS706), for every role';
-CREATE TRIGGER disclosure_log_guard BEFORE UPDATE OR DELETE ON @extschema@.disclosure_log
+  'trigger: disclosure_log and access_log are append-only: UPDATE, DELETE (but by patsvc.destroy_due(), the WHEN clause of the DELETE trigger), and TRUNCATE holding rows are refused (PS706), for every role';
+CREATE TRIGGER disclosure_log_guard BEFORE UPDATE ON @extschema@.disclosure_log
   FOR EACH ROW EXECUTE FUNCTION @extschema@._records_log_guard();
 ALTER TABLE @extschema@.disclosure_log ENABLE ALWAYS TRIGGER disclosure_log_guard;
 COMMENT ON TRIGGER disclosure_log_guard ON @extschema@.disclosure_log IS 'the disclosure log is append-only (PS706)';
+-- DELETE: AFTER ROW (no row lock), and skipped while patsvc.destroy_due() destroys this log's
+-- entries past their retention (the log's protection, below): the only DELETE let through.
+CREATE TRIGGER disclosure_log_guard_delete AFTER DELETE ON @extschema@.disclosure_log FOR EACH ROW
+  WHEN (NOT @extschema@.is_destroying('@extschema@.disclosure_log'::pg_catalog.regclass))
+  EXECUTE FUNCTION @extschema@._records_log_guard();
+ALTER TABLE @extschema@.disclosure_log ENABLE ALWAYS TRIGGER disclosure_log_guard_delete;
+COMMENT ON TRIGGER disclosure_log_guard_delete ON @extschema@.disclosure_log IS
+  'no DELETE from the disclosure log (PS706) but by patsvc.destroy_due() of the entries past their retention';
 CREATE TRIGGER disclosure_log_guard_truncate BEFORE TRUNCATE ON @extschema@.disclosure_log
   FOR EACH STATEMENT EXECUTE FUNCTION @extschema@._records_log_guard();
 ALTER TABLE @extschema@.disclosure_log ENABLE ALWAYS TRIGGER disclosure_log_guard_truncate;
 COMMENT ON TRIGGER disclosure_log_guard_truncate ON @extschema@.disclosure_log IS 'TRUNCATE of the disclosure log holding rows is refused (PS706)';
+-- Kept 6 years from each entry's recording (HIPAA documentation, 45 CFR 164.316(b)(2),
+-- 164.530(j)), whatever becomes of the patient's records: a ready-made protection of
+-- the retention area, so entries leave only through patsvc.destroy_due(), with a certificate.
+SELECT @extschema@._protect_ready_made('@extschema@.disclosure_log', 'hipaa_documentation', 'patient_id', 'recorded_at');
 
 -- ---- recording and reading ------------------------------------------------------------
 CREATE FUNCTION @extschema@.record_disclosure(patient bigint, recipient_name text, description text, purpose text,

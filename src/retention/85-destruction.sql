@@ -148,10 +148,16 @@ BEGIN
     END IF;
   END IF;
   -- Any other DELETE trigger or rule could act while the destroying flag is set: refuse.
+  -- Tables patsvc protects itself (ready_made) keep their own guards, patsvc's functions.
   IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger g
               WHERE g.tgrelid IN (SELECT relid FROM pg_catalog.pg_partition_tree(tbl) UNION SELECT tbl)
                 AND NOT g.tgisinternal AND (g.tgtype::integer & 8) <> 0
-                AND g.tgfoid <> '@extschema@.retention_guard_row()'::pg_catalog.regprocedure)
+                AND g.tgfoid <> '@extschema@.retention_guard_row()'::pg_catalog.regprocedure
+                AND NOT (t.ready_made AND EXISTS (
+                  SELECT 1 FROM pg_catalog.pg_depend d JOIN pg_catalog.pg_extension e ON e.oid = d.refobjid
+                   WHERE d.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass AND d.objid = g.tgfoid
+                     AND d.refclassid = 'pg_catalog.pg_extension'::pg_catalog.regclass AND d.deptype = 'e'
+                     AND e.extname = 'patsvc')))
      OR EXISTS (SELECT 1 FROM pg_catalog.pg_rewrite r
                  WHERE r.ev_class IN (SELECT relid FROM pg_catalog.pg_partition_tree(tbl) UNION SELECT tbl)
                    AND r.rulename <> '_RETURN') THEN

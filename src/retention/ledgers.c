@@ -353,6 +353,30 @@ col_rel(HeapTuple tuple, TupleDesc desc, const char *name)
 }
 
 /*
+ * Is this new protected_tables row a ready-made protection
+ * (patsvc._protect_ready_made)?  Only patsvc's own script makes one: it is
+ * not dumped and logs no event, so anyone else's would be a protection that
+ * leaves no trace in the event log or the backups.
+ */
+static bool
+ready_made_protection(HeapTuple row, TupleDesc desc)
+{
+	int			attno = SPI_fnumber(desc, "ready_made");
+	bool		isnull = true;
+	Datum		value = attno > 0 ? SPI_getbinval(row, desc, attno, &isnull) : (Datum) 0;
+
+	if (isnull || !DatumGetBool(value))
+		return false;
+	if (!patsvc_script_running())
+		ereport(ERROR,
+				(errcode(ERRCODE_PATSVC_PROTECTED_OBJECT),
+				 errmsg("ready-made protections are made by patsvc's install script alone"),
+				 errdetail("A ready-made protection is neither dumped nor logged in patsvc.retention_events."),
+				 errhint("Protect your tables with patsvc.protect().")));
+	return true;
+}
+
+/*
  * AFTER INSERT OR UPDATE OR DELETE FOR EACH ROW, ENABLE ALWAYS, on
  * retention_policies, retention_patient_facts, protected_tables and
  * retention_archives: logs the change (policy created, changed, dropped;
@@ -384,6 +408,8 @@ patsvc_log_change(PG_FUNCTION_ARGS)
 	old = TRIGGER_FIRED_BY_INSERT(td->tg_event) ? NULL : td->tg_trigtuple;
 	new = TRIGGER_FIRED_BY_INSERT(td->tg_event) ? td->tg_trigtuple
 		: TRIGGER_FIRED_BY_UPDATE(td->tg_event) ? td->tg_newtuple : NULL;
+	if (new != NULL && strcmp(table, "protected_tables") == 0 && ready_made_protection(new, desc))
+		return PointerGetDatum(NULL);	/* shipped with patsvc, like the ready-made policies */
 	if (replica && old == NULL)
 		return PointerGetDatum(NULL);
 

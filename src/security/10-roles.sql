@@ -207,6 +207,8 @@ GRANT EXECUTE ON FUNCTION
   -- events are written by patsvc's trigger, as the owner of its tables: no grant)
   @extschema@._policy(text),
   @extschema@._protected(regclass),
+  @extschema@._protect_check(regclass, text, name, name),
+  @extschema@._protect_guard_triggers(regclass, name, name),
   @extschema@.retention_guard_row(),
   @extschema@.retention_guard_truncate()
   TO patsvc_privacy_officer;

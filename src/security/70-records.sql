@@ -3,9 +3,11 @@
 -- functions; nobody has INSERT or UPDATE on record_requests) and record
 -- disclosures; the privacy officer reads the disclosure log, the access log
 -- and the accounting; everyone who opens records logs it (log_access writes
--- as the log's owner; nobody has INSERT, UPDATE or DELETE on either log).
+-- as the log's owner; nobody has INSERT or UPDATE on either log).  The privacy
+-- officer destroys entries past their 6 years with patsvc.destroy_due(), which needs
+-- DELETE on the table; any other DELETE is refused by the logs' guards (PS706).
 GRANT SELECT ON @extschema@.record_requests TO patsvc_records, patsvc_privacy_officer;
-GRANT SELECT ON @extschema@.disclosure_log, @extschema@.access_log TO patsvc_privacy_officer;
+GRANT SELECT, DELETE ON @extschema@.disclosure_log, @extschema@.access_log TO patsvc_privacy_officer;
 GRANT EXECUTE ON FUNCTION
   @extschema@.receive_access_request(bigint, date, text, text, text, text, daterange, text[], text, text, text, numeric),
   @extschema@.receive_amendment_request(bigint, text, date, text, text, text),

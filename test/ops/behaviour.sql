@@ -77,3 +77,19 @@ SELECT kind, amount, patient_change FROM ledger_entries ORDER BY id;
 SELECT b.* FROM patients p, patient_balance(p.id) b WHERE p.given_name = 'Margaret';
 UPDATE ledger_entries SET amount = 1 WHERE kind = 'refund';
 SELECT post_refund((SELECT min(id) FROM ledger_entries WHERE kind = 'patient_payment'), 25.01, 'check');
+-- records: the disclosure and access logs keep their ready-made protection (made by CREATE
+-- EXTENSION, not dumped): both guards in place, every way out but destroy_due() refused
+SELECT relid, policy_name, anchor_column, protected_at, protected_by FROM protected_tables WHERE ready_made ORDER BY relid::text;
+SELECT tgrelid::regclass AS log, tgname, tgenabled FROM pg_trigger
+ WHERE tgrelid IN ('patsvc.disclosure_log'::regclass, 'patsvc.access_log'::regclass) AND NOT tgisinternal
+ ORDER BY tgrelid::regclass::text, tgname;
+DELETE FROM disclosure_log;
+DELETE FROM access_log;
+SET session_replication_role = replica;
+DELETE FROM access_log;
+RESET session_replication_role;
+TRUNCATE disclosure_log;
+SELECT d.patient_id, r.retain_until FROM disclosure_log d
+  JOIN retention_status('patsvc.disclosure_log') r ON r.row_ctid = d.ctid ORDER BY d.id;
+SELECT destroy_due('patsvc.access_log', authorized_by => 'Privacy Officer', method => 'deleted') AS nothing_due;
+SELECT (SELECT count(*) FROM disclosure_log) AS disclosures, (SELECT count(*) FROM access_log) AS accesses;

@@ -72,7 +72,7 @@ for way in custom plain data; do
 done
 # the comparison proves something only if the tables hold data and the rules answered
 grep -q 'rows=0 ' "$work/tables.original" && { echo "FAILED: an empty table in the clinic"; grep 'rows=0 ' "$work/tables.original"; fail=1; }
-for code in PS301 PS302 PS305 23P01 PS201 PS202 PS401 PS402 PS422 PS423 PS543 PS660 PS662; do
+for code in PS301 PS302 PS305 23P01 PS201 PS202 PS401 PS402 PS422 PS423 PS543 PS660 PS662 PS706; do
     grep -q "ERROR:  $code" "$work/behaviour.original" || { echo "FAILED: the original did not refuse with $code"; fail=1; }
 done
 cat "$work/behaviour.original"

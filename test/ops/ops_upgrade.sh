@@ -88,6 +88,17 @@ for v in $olds; do
         echo "FAILED: $certificates certificates, $carried carried over, events $events_before -> $events_after"; fail=1
     fi
     events='^(table patsvc\.retention_events|sequence patsvc\.retention_events_event_id_seq) '
+    # 0.2.0 adds the ready-made protections of patsvc's own logs, as a fresh install has them:
+    # the clinic's protections are the others
+    ready=$(q -d "$db" -Atc "SELECT count(*) FROM patsvc.protected_tables WHERE ready_made")
+    ready_fresh=$(q -d patsvc_up_fresh -Atc "SELECT count(*) FROM patsvc.protected_tables WHERE ready_made")
+    if [ "$ready" = "$ready_fresh" ] && [ "$ready" -gt 0 ]; then
+        echo "ok: the update added the $ready ready-made protections a fresh install has"
+    else
+        echo "FAILED: $ready ready-made protections after the update, $ready_fresh in a fresh install"; fail=1
+    fi
+    awk -v r="$ready" '$1 == "table" && $2 == "patsvc.protected_tables" {sub(/^rows=[0-9]+/, "rows=" (substr($3, 6) - r), $3)} 1' \
+        "$work/tables.$v.after" > "$work/tables.$v.clinic" && mv "$work/tables.$v.clinic" "$work/tables.$v.after"
     added_cols "- 'priority' - 'needs_rebooking'" "- 'requires_consent_to_treat'" > "$work/added.$v.after"
     if diff -u <(grep -vE "$events" "$work/tables.$v.before" | sed 's/ md5=.*//') \
                <(grep -vE "$events" "$work/tables.$v.after" | sed 's/ md5=.*//') &&
