@@ -12,9 +12,9 @@ SELECT entry_id, expected_copay, collected FROM collect_copay(:margaret_visit, 1
 -- Until her visit is billed the copay is a credit on her account
 SELECT * FROM patient_balance(:margaret);
 
--- Ann's superbill of 2020-11-10 (section 7) was finalized: its charge went to the ledger then,
+-- Ann's superbill of 2020-11-10 (section 7) was finalized (and sent as a claim in 7b): its charge went to the ledger then,
 -- the payer's responsibility (Medicare)
-SELECT id AS ann_enc FROM encounters WHERE patient_id = 1 AND service_date = '2020-11-10' AND status = 'final' \gset
+SELECT id AS ann_enc FROM encounters WHERE patient_id = 1 AND service_date = '2020-11-10' AND status IN ('final', 'submitted') \gset
 SELECT id, kind, responsibility, amount, entry_date = current_date AS posted_today FROM ledger_entries
  WHERE encounter_id = :ann_enc ORDER BY id;
 -- Medicare's remittance (835) for the claim: allowed 48.00, paid 80 % (38.40); the 5.00 above the
