@@ -80,6 +80,26 @@ patsvc_relid(const char *name)
 	return OidIsValid(nsp) ? get_relname_relid(name, nsp) : InvalidOid;
 }
 
+Oid
+patsvc_table_owner(const char *name)
+{
+	Oid			rel = patsvc_relid(name);
+	HeapTuple	tup;
+	Oid			owner;
+
+	if (!OidIsValid(rel))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("table %s.%s does not exist", PATSVC_SCHEMA, name),
+				 errhint("Install patsvc with CREATE EXTENSION patsvc, or bring it up to date with ALTER EXTENSION patsvc UPDATE.")));
+	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(rel));
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "cache lookup failed for relation %u", rel);
+	owner = ((Form_pg_class) GETSTRUCT(tup))->relowner;
+	ReleaseSysCache(tup);
+	return owner;
+}
+
 /* ---- trigger functions bound to their tables ------------------------------ */
 
 bool

@@ -38,6 +38,9 @@ extern Oid	patsvc_schema_oid(void);
 
 /* The relation of that name in patsvc's schema; InvalidOid when there is none. */
 extern Oid	patsvc_relid(const char *name);
+/* the owner of one of patsvc's tables (the extension's owner): code that
+ * reads or writes a table as its owner asks here; a missing table is an error */
+extern Oid	patsvc_table_owner(const char *name);
 
 /*
  * Trigger functions bound to their tables.  patsvc_trigger_bound raises

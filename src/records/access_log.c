@@ -89,21 +89,7 @@ patsvc_set_app_user(PG_FUNCTION_ARGS)
 static Oid
 access_log_owner(void)
 {
-	Oid			rel = patsvc_relid("access_log");
-	HeapTuple	tup;
-	Oid			owner;
-
-	if (!OidIsValid(rel))
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_TABLE),
-				 errmsg("table %s.access_log does not exist", PATSVC_SCHEMA),
-				 errhint("Install or update the extension: ALTER EXTENSION patsvc UPDATE.")));
-	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(rel));
-	if (!HeapTupleIsValid(tup))
-		elog(ERROR, "cache lookup failed for relation %u", rel);
-	owner = ((Form_pg_class) GETSTRUCT(tup))->relowner;
-	ReleaseSysCache(tup);
-	return owner;
+	return patsvc_table_owner("access_log");
 }
 
 /* true when t holds nothing but spaces and tabs */

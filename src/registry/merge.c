@@ -49,15 +49,7 @@ refuse_use(FunctionCallInfo fcinfo, const char *why)
 Oid
 registry_table_owner(const char *relname)
 {
-	Oid			relid = patsvc_relid(relname);
-	HeapTuple	t = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
-	Oid			owner;
-
-	if (!HeapTupleIsValid(t))
-		elog(ERROR, "cache lookup failed for relation %u", relid);
-	owner = ((Form_pg_class) GETSTRUCT(t))->relowner;
-	ReleaseSysCache(t);
-	return owner;
+	return patsvc_table_owner(relname);
 }
 
 /* Has any patient been merged?  (One entry, id 0; the query ignores $1.) */

@@ -115,19 +115,5 @@ patsvc_retention_tables(PG_FUNCTION_ARGS)
 Oid
 retention_tables_owner(void)
 {
-	Oid			rel = patsvc_relid("protected_tables");
-	HeapTuple	tup;
-	Oid			owner;
-
-	if (!OidIsValid(rel))
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_TABLE),
-				 errmsg("table %s.protected_tables does not exist", PATSVC_SCHEMA),
-				 errhint("Install patsvc with CREATE EXTENSION patsvc.")));
-	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(rel));
-	if (!HeapTupleIsValid(tup))
-		elog(ERROR, "cache lookup failed for relation %u", rel);
-	owner = ((Form_pg_class) GETSTRUCT(tup))->relowner;
-	ReleaseSysCache(tup);
-	return owner;
+	return patsvc_table_owner("protected_tables");
 }

@@ -36,14 +36,7 @@ static SchedVisitFulfilledHook previous_hook = NULL;
 static Oid
 facts_owner(void)
 {
-	HeapTuple	t = SearchSysCache1(RELOID, ObjectIdGetDatum(patsvc_relid("retention_patient_facts")));
-	Oid			owner;
-
-	if (!HeapTupleIsValid(t))
-		elog(ERROR, "cache lookup failed for patsvc.retention_patient_facts");
-	owner = ((Form_pg_class) GETSTRUCT(t))->relowner;
-	ReleaseSysCache(t);
-	return owner;
+	return patsvc_table_owner("retention_patient_facts");
 }
 
 /* _record_patient_facts exists: not in a database not yet updated to 0.2.0 (the library is) */

@@ -231,18 +231,5 @@ slot_status_holds_time(TupleTableSlot *slot, AttrNumber att)
 Oid
 sched_appointments_owner(void)
 {
-	Oid			rel = patsvc_relid("appointments");
-
-	if (!OidIsValid(rel))
-		elog(ERROR, "table %s.appointments is missing", PATSVC_SCHEMA);
-	{
-		HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(rel));
-		Oid			owner;
-
-		if (!HeapTupleIsValid(tup))
-			elog(ERROR, "cache lookup failed for relation %u", rel);
-		owner = ((Form_pg_class) GETSTRUCT(tup))->relowner;
-		ReleaseSysCache(tup);
-		return owner;
-	}
+	return patsvc_table_owner("appointments");
 }
