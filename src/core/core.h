@@ -63,6 +63,26 @@ extern void patsvc_refuse_trigger_table(FunctionCallInfo fcinfo, const char *fn,
 extern void patsvc_require_table_privilege(Oid relid, AclMode mode, const char *privilege, const char *fn,
 										   const char *hint);
 
+/* ---- rowcache.c: column numbers --------------------------------------------- */
+
+/*
+ * The column numbers of a table's columns by name, looked up once and again
+ * only after a relcache invalidation (not per row): a trigger declares a
+ * static PatsvcColumns {names, count} and reads attnums[i] for names[i].
+ * A missing column is an internal error (the install script made the table).
+ */
+#define PATSVC_MAX_COLUMNS 16
+typedef struct PatsvcColumns
+{
+	const char *const *names;
+	int			count;
+	Oid			relid;			/* the cache's own state */
+	uint64		epoch;
+	int			attnums[PATSVC_MAX_COLUMNS];
+} PatsvcColumns;
+
+extern const int *patsvc_columns(PatsvcColumns *cols, Relation rel);
+
 /* ---- spi.c ---------------------------------------------------------------- */
 
 /* SPI_connect / SPI_finish; a failure is reported as an internal error (XX000) naming SPI's reason. */

@@ -6,6 +6,7 @@
 #include "catalog/pg_type.h"
 #include "utils/inval.h"
 #include "utils/memutils.h"
+#include "utils/rel.h"
 #include "utils/snapmgr.h"
 
 #include "core/core.h"
@@ -13,9 +14,13 @@
 
 static RowCache *all_caches = NULL;
 
+/* bumped by every relcache invalidation: column numbers are looked up again after one */
+static uint64 relcache_epoch = 1;
+
 static void
 row_cache_invalidate(Datum arg, Oid relid)
 {
+	relcache_epoch++;
 	for (RowCache *c = all_caches; c != NULL; c = c->next)
 		if (relid == InvalidOid || relid == c->relid || (c->relid2 != InvalidOid && relid == c->relid2))
 		{
@@ -25,17 +30,48 @@ row_cache_invalidate(Datum arg, Oid relid)
 }
 
 /* Makes the cache usable: registers the callback once, empties a stale cache. */
+/*
+ * One relcache callback for all of patsvc's caches: PostgreSQL has room for
+ * only a few (MAX_RELCACHE_CALLBACKS) in a backend, shared by every library.
+ */
 static void
-row_cache_open(RowCache *c)
+register_callback_once(void)
 {
 	static bool registered = false;
-	HASHCTL		ctl;
 
 	if (!registered)
 	{
 		CacheRegisterRelcacheCallback(row_cache_invalidate, (Datum) 0);
 		registered = true;
 	}
+}
+
+const int *
+patsvc_columns(PatsvcColumns *cols, Relation rel)
+{
+	TupleDesc	desc = RelationGetDescr(rel);
+
+	register_callback_once();
+	if (cols->relid == RelationGetRelid(rel) && cols->epoch == relcache_epoch)
+		return cols->attnums;
+	Assert(cols->count <= PATSVC_MAX_COLUMNS);
+	for (int i = 0; i < cols->count; i++)
+	{
+		cols->attnums[i] = SPI_fnumber(desc, cols->names[i]);
+		if (cols->attnums[i] <= 0)
+			elog(ERROR, "table %s has no column \"%s\"", RelationGetRelationName(rel), cols->names[i]);
+	}
+	cols->relid = RelationGetRelid(rel);
+	cols->epoch = relcache_epoch;
+	return cols->attnums;
+}
+
+static void
+row_cache_open(RowCache *c)
+{
+	HASHCTL		ctl;
+
+	register_callback_once();
 	if (!c->listed)
 	{
 		c->next = all_caches;

@@ -131,28 +131,38 @@ typedef struct Booking
 	char	   *status;
 } Booking;
 
+/* the appointment columns the trigger reads, numbered once (core: patsvc_columns), not per row */
+enum
+{
+	B_ID, B_PATIENT, B_PROVIDER, B_TYPE, B_LOCATION, B_REPLACES, B_STARTS, B_STATUS, B_COUNT
+};
+static const char *const booking_names[B_COUNT] = {
+	"id", "patient_id", "provider_id", "type_id", "location_id", "replaces", "starts_at", "status"
+};
+static PatsvcColumns booking_columns = {booking_names, B_COUNT};
+
 static int64
-int64_column(HeapTuple tuple, TupleDesc desc, const char *name)
+int64_column(HeapTuple tuple, TupleDesc desc, int attnum)
 {
 	bool		isnull;
-	Datum		d = heap_getattr(tuple, SPI_fnumber(desc, name), desc, &isnull);
+	Datum		d = heap_getattr(tuple, attnum, desc, &isnull);
 
 	return isnull ? 0 : DatumGetInt64(d);
 }
 
 static void
-read_booking(HeapTuple tuple, TupleDesc desc, Booking *b)
+read_booking(HeapTuple tuple, TupleDesc desc, const int *col, Booking *b)
 {
 	bool		isnull;
 
-	b->id = int64_column(tuple, desc, "id");
-	b->patient = int64_column(tuple, desc, "patient_id");
-	b->provider = int64_column(tuple, desc, "provider_id");
-	b->type_id = int64_column(tuple, desc, "type_id");
-	b->location = int64_column(tuple, desc, "location_id");
-	b->replaces = int64_column(tuple, desc, "replaces");
-	b->starts_at = DatumGetTimestampTz(heap_getattr(tuple, SPI_fnumber(desc, "starts_at"), desc, &isnull));
-	b->status = TextDatumGetCString(heap_getattr(tuple, SPI_fnumber(desc, "status"), desc, &isnull));
+	b->id = int64_column(tuple, desc, col[B_ID]);
+	b->patient = int64_column(tuple, desc, col[B_PATIENT]);
+	b->provider = int64_column(tuple, desc, col[B_PROVIDER]);
+	b->type_id = int64_column(tuple, desc, col[B_TYPE]);
+	b->location = int64_column(tuple, desc, col[B_LOCATION]);
+	b->replaces = int64_column(tuple, desc, col[B_REPLACES]);
+	b->starts_at = DatumGetTimestampTz(heap_getattr(tuple, col[B_STARTS], desc, &isnull));
+	b->status = TextDatumGetCString(heap_getattr(tuple, col[B_STATUS], desc, &isnull));
 }
 
 /* Does an appointment in this status book a visit (and so need what its type requires)? */
@@ -615,17 +625,19 @@ patsvc_visits_counted(PG_FUNCTION_ARGS)
 	TriggerData *td = (TriggerData *) fcinfo->context;
 	HeapTuple	row;
 	TupleDesc	desc;
+	int			attnum;
 	int			used;
 	bool		isnull;
 
 	patsvc_trigger_bound(fcinfo, "visits_counted", counted_tables);
 	row = TRIGGER_FIRED_BY_UPDATE(td->tg_event) ? td->tg_newtuple : td->tg_trigtuple;
-	desc = td->tg_relation->rd_att;
-	used = DatumGetInt32(heap_getattr(row, SPI_fnumber(desc, "visits_used"), desc, &isnull));
 	if (counting)
-		return PointerGetDatum(row);
+		return PointerGetDatum(row);	/* patsvc's own counting: nothing to look at */
+	desc = td->tg_relation->rd_att;
+	attnum = SPI_fnumber(desc, "visits_used");
+	used = DatumGetInt32(heap_getattr(row, attnum, desc, &isnull));
 	if (TRIGGER_FIRED_BY_UPDATE(td->tg_event)
-		? used != DatumGetInt32(heap_getattr(td->tg_trigtuple, SPI_fnumber(desc, "visits_used"), desc, &isnull))
+		? used != DatumGetInt32(heap_getattr(td->tg_trigtuple, attnum, desc, &isnull))
 		: (!isnull && used != 0))
 		ereport(ERROR,
 				(errcode(ERRCODE_PATSVC_VISITS_COUNTED),
@@ -677,28 +689,30 @@ patsvc_appointments_coverage(PG_FUNCTION_ARGS)
 				o;
 	Requirements req;
 	PatsvcSavedUser saved;
+	const int  *col;
 
 	patsvc_trigger_bound(fcinfo, "appointments_coverage", appointments_only);
 	desc = td->tg_relation->rd_att;
+	col = patsvc_columns(&booking_columns, td->tg_relation);
 	owner = td->tg_relation->rd_rel->relowner;
 	if (TRIGGER_FIRED_BY_DELETE(td->tg_event))
 	{
 		patsvc_become_owner(owner, &saved);
 		patsvc_spi_connect();
 		start_counting();
-		give_back(int64_column(td->tg_trigtuple, desc, "id"), NULL, NULL);
-		forget(int64_column(td->tg_trigtuple, desc, "id"));
+		give_back(int64_column(td->tg_trigtuple, desc, col[B_ID]), NULL, NULL);
+		forget(int64_column(td->tg_trigtuple, desc, col[B_ID]));
 		counting = false;
 		patsvc_spi_finish();
 		patsvc_restore_user(&saved);
 		return PointerGetDatum(td->tg_trigtuple);
 	}
-	read_booking(TRIGGER_FIRED_BY_UPDATE(td->tg_event) ? td->tg_newtuple : td->tg_trigtuple, desc, &n);
+	read_booking(TRIGGER_FIRED_BY_UPDATE(td->tg_event) ? td->tg_newtuple : td->tg_trigtuple, desc, col, &n);
 	type_requirements(n.type_id, owner, &req);
 	if (TRIGGER_FIRED_BY_INSERT(td->tg_event) && (!req.any || !status_books(n.status)))
 		return PointerGetDatum(NULL);
 	if (TRIGGER_FIRED_BY_UPDATE(td->tg_event))
-		read_booking(td->tg_trigtuple, desc, &o);
+		read_booking(td->tg_trigtuple, desc, col, &o);
 	patsvc_become_owner(owner, &saved);
 	patsvc_spi_connect();
 	start_counting();
