@@ -1,5 +1,10 @@
 -- ---- encounter API -----------------------------------------------------------
 
+CREATE FUNCTION @extschema@.unknown_encounter(encounter bigint) RETURNS void
+  AS 'MODULE_PATHNAME', 'patsvc_unknown_encounter' LANGUAGE C VOLATILE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.unknown_encounter(bigint) IS
+  'internal: raises PS607 for an encounter id that does not exist; every function that names an encounter reports it this way';
+
 -- The superbill of a visit: patient, date (local to the visit's location),
 -- rendering NPI (the visit's provider); billing NPI and place of service as
 -- given (defaults: the rendering NPI, 11 office); the coverage, authorization
@@ -69,8 +74,7 @@ DECLARE
 BEGIN
   SELECT e.status INTO old_status FROM @extschema@.encounters e WHERE e.id = encounter FOR UPDATE;
   IF NOT FOUND THEN
-    RAISE EXCEPTION USING ERRCODE = 'PS607', MESSAGE = format('encounter %s does not exist', encounter),
-      HINT = 'Give the id of an encounter of patsvc.encounters.';
+    PERFORM @extschema@.unknown_encounter(encounter);
   END IF;
   UPDATE @extschema@.encounters e SET status = set_encounter_status.status WHERE e.id = encounter;
   RETURN old_status;

@@ -234,8 +234,7 @@ BEGIN
     INTO result
     FROM @extschema@.claim_headers(ARRAY[encounter]) h;
   IF result IS NULL THEN
-    RAISE EXCEPTION USING ERRCODE = 'PS607', MESSAGE = pg_catalog.format('encounter %s does not exist', encounter),
-      HINT = 'Pass the id of an encounter (patsvc.encounters.id) you may read.';
+    PERFORM @extschema@.unknown_encounter(encounter);
   END IF;
   RETURN result;
 END

@@ -113,9 +113,7 @@ DECLARE
 BEGIN
   SELECT * INTO e FROM @extschema@.encounters WHERE id = encounter;
   IF NOT FOUND THEN
-    RAISE EXCEPTION USING ERRCODE = 'PS607',
-      MESSAGE = format('encounter %s does not exist', coalesce(encounter::text, 'NULL')),
-      HINT = 'Give the id of an encounter of patsvc.encounters.';
+    PERFORM @extschema@.unknown_encounter(encounter);
   END IF;
   RETURN e;
 END $$;

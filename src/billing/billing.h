@@ -2,6 +2,7 @@
  * billing.h -- the billing area (src/billing): encounters, the claim
  * scrubber, NCCI procedure-to-procedure edits and medically unlikely edits.
  *
+ *   encounters.c the error for an unknown encounter (PS607)
  *   ncci.c      import_ncci_ptp(), import_mue() and the per-backend caches
  *               the scrubber reads them through
  *   scrubber.c  claim_problems(), claim_rules(): every rule in one table
@@ -14,6 +15,9 @@
 #include "utils/date.h"
 
 #include "core/core.h"
+
+/* Reports PS607 for an encounter id that does not exist (NULL: none given). */
+extern void unknown_encounter_error(const int64 *encounter) pg_attribute_noreturn();
 
 /* A CPT or HCPCS code (5 characters) as a hash key: its bytes, 0 after the end. */
 extern uint64 ncci_code_key(const char *code);

@@ -32,6 +32,7 @@
 #include "utils/timestamp.h"
 
 #include "core/core.h"
+#include "billing/billing.h"
 #include "billing/x12_writer.h"
 
 PG_FUNCTION_INFO_V1(patsvc_claim_837p);
@@ -203,10 +204,7 @@ check_encounters(ArrayType *ids, int n, const ClaimEnvelope *env)
 		char	   *status;
 
 		if (id != wanted[i])
-			ereport(ERROR,
-					(errcode(ERRCODE_PATSVC_UNKNOWN_ENCOUNTER),
-					 errmsg("encounter %lld does not exist", (long long) wanted[i]),
-					 errhint("Pass the ids of encounters (patsvc.encounters.id) you may read.")));
+			unknown_encounter_error(&wanted[i]);
 		status = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2);
 		if (strcmp(status, "final") == 0 || (env->resend && strcmp(status, "submitted") == 0))
 			continue;

@@ -839,24 +839,12 @@ load_mue_releases(void)
 }
 
 static void
-register_ncci_callback_once(void)
-{
-	static bool registered = false;
-
-	if (!registered)
-	{
-		CacheRegisterRelcacheCallback(ncci_relcache_callback, (Datum) 0);
-		registered = true;
-	}
-}
-
-static void
 ncci_cache_load(void)
 {
 	const char *tables[4] = {"ncci_ptp_release", "ncci_ptp", "mue_release", "mue"};
 	uint64		generation;
 
-	register_ncci_callback_once();
+	patsvc_listen_relcache(ncci_relcache_callback);
 	if (cache.cxt == NULL)
 		cache.cxt = AllocSetContextCreate(CacheMemoryContext, "patsvc NCCI edits", ALLOCSET_DEFAULT_SIZES);
 	MemoryContextReset(cache.cxt);

@@ -657,10 +657,11 @@ scrub(FunctionCallInfo fcinfo, bool errors_only)
 	found = read_header(&s, id, read_only);
 	patsvc_spi_finish();
 	if (!found)
-		ereport(ERROR,
-				(errcode(ERRCODE_PATSVC_UNKNOWN_ENCOUNTER),
-				 errmsg("encounter " INT64_FORMAT " does not exist", DatumGetInt64(id)),
-				 errhint("Give the id of an encounter of patsvc.encounters.")));
+	{
+		int64		encounter = DatumGetInt64(id);
+
+		unknown_encounter_error(&encounter);
+	}
 	/* the finalize check reads with a new snapshot (READ COMMITTED: what committed before it) */
 	snapshot = RegisterSnapshot(read_only ? GetActiveSnapshot() : GetTransactionSnapshot());
 	scan_by_encounter("encounter_diagnoses", id, snapshot, read_diagnosis, &s);

@@ -106,18 +106,6 @@ codeset_relcache_callback(Datum arg, Oid relid)
 	}
 }
 
-static void
-register_callback_once(void)
-{
-	static bool registered = false;
-
-	if (!registered)
-	{
-		CacheRegisterRelcacheCallback(codeset_relcache_callback, (Datum) 0);
-		registered = true;
-	}
-}
-
 static DateADT
 datum_date_or(HeapTuple tup, TupleDesc desc, int attno, DateADT dflt)
 {
@@ -133,7 +121,7 @@ load_releases(CodeSystem *s)
 {
 	uint64		generation;
 
-	register_callback_once();
+	patsvc_listen_relcache(codeset_relcache_callback);
 	if (s->cxt == NULL)
 		s->cxt = AllocSetContextCreate(CacheMemoryContext, "patsvc code sets",
 									   ALLOCSET_SMALL_SIZES);

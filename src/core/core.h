@@ -11,7 +11,9 @@
  *               for the backend's life, running as a table's owner
  *   rowcache.c  per-backend caches of rows by bigint id, dropped by relcache
  *               invalidations (rowcache.h)
- *   invalidate.c the one cache-invalidation trigger function, cache_changed()
+ *   invalidate.c the one cache-invalidation trigger function, cache_changed(),
+ *               and the one relcache callback patsvc registers, which calls
+ *               every area's listener
  *   sort.c      int64 sorting and de-duplication
  *   checkdigit.c the Luhn check digit (NPI, medical record numbers)
  * patsvc's own SQLSTATEs (class PS) are generated from src/errcodes.txt into
@@ -27,6 +29,7 @@
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "nodes/parsenodes.h"
+#include "utils/inval.h"
 #include "utils/relcache.h"
 
 #include "errcodes.h"			/* generated from src/errcodes.txt */
@@ -62,6 +65,17 @@ extern void patsvc_refuse_trigger_table(FunctionCallInfo fcinfo, const char *fn,
  */
 extern void patsvc_require_table_privilege(Oid relid, AclMode mode, const char *privilege, const char *fn,
 										   const char *hint);
+
+/* ---- invalidate.c: relcache listeners --------------------------------------- */
+
+/*
+ * Has fn called (with arg 0) on every relcache invalidation this backend
+ * processes, like CacheRegisterRelcacheCallback(fn, 0), but through the one
+ * callback patsvc registers: PostgreSQL has room for only MAX_RELCACHE_CALLBACKS
+ * (10) in a backend, shared by every library loaded.  Listening twice with
+ * the same fn is a no-op, so callers need no "registered" flag of their own.
+ */
+extern void patsvc_listen_relcache(RelcacheCallbackFunction fn);
 
 /* ---- rowcache.c: column numbers --------------------------------------------- */
 

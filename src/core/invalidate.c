@@ -8,9 +8,16 @@
  * worker fires no statement trigger.  It sends a relcache invalidation of
  * the table: to every backend at commit, to this one at the end of the
  * command.  The caches that listen are the row caches (rowcache.c), the code
- * set releases (codes/codeset_lookup.c), the scheduling lookups and the
- * hardened-mode list of protected tables (retention/hooks.c).  Bound to the
- * tables of patsvc's schema, which only the extension creates.
+ * set releases (codes/codeset_lookup.c), the scheduling lookups, NCCI edits
+ * (billing/ncci.c) and the hardened-mode list of protected tables
+ * (retention/hooks.c).  Bound to the tables of patsvc's schema, which only
+ * the extension creates.
+ *
+ * They listen through patsvc_listen_relcache(): one relcache callback for the
+ * whole library, which calls each listener in the order they started to
+ * listen.  PostgreSQL keeps at most MAX_RELCACHE_CALLBACKS (10) per backend,
+ * for every library together; a library taking one per cache would leave
+ * none to others (and fail with "out of relcache_callback_list slots").
  */
 #include "postgres.h"
 
@@ -18,6 +25,31 @@
 #include "utils/inval.h"
 
 #include "core/core.h"
+
+#define MAX_LISTENERS 16
+
+static RelcacheCallbackFunction listeners[MAX_LISTENERS];
+static int	listener_count = 0;
+
+static void
+call_listeners(Datum arg, Oid relid)
+{
+	for (int i = 0; i < listener_count; i++)
+		listeners[i] (arg, relid);
+}
+
+void
+patsvc_listen_relcache(RelcacheCallbackFunction fn)
+{
+	for (int i = 0; i < listener_count; i++)
+		if (listeners[i] == fn)
+			return;
+	if (listener_count == MAX_LISTENERS)
+		elog(ERROR, "patsvc has no room for another relcache listener (%d)", MAX_LISTENERS);
+	if (listener_count == 0)
+		CacheRegisterRelcacheCallback(call_listeners, (Datum) 0);
+	listeners[listener_count++] = fn;
+}
 
 static Datum
 cache_changed(FunctionCallInfo fcinfo, const char *fn)

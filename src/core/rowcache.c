@@ -29,29 +29,12 @@ row_cache_invalidate(Datum arg, Oid relid)
 		}
 }
 
-/* Makes the cache usable: registers the callback once, empties a stale cache. */
-/*
- * One relcache callback for all of patsvc's caches: PostgreSQL has room for
- * only a few (MAX_RELCACHE_CALLBACKS) in a backend, shared by every library.
- */
-static void
-register_callback_once(void)
-{
-	static bool registered = false;
-
-	if (!registered)
-	{
-		CacheRegisterRelcacheCallback(row_cache_invalidate, (Datum) 0);
-		registered = true;
-	}
-}
-
 const int *
 patsvc_columns(PatsvcColumns *cols, Relation rel)
 {
 	TupleDesc	desc = RelationGetDescr(rel);
 
-	register_callback_once();
+	patsvc_listen_relcache(row_cache_invalidate);
 	if (cols->relid == RelationGetRelid(rel) && cols->epoch == relcache_epoch)
 		return cols->attnums;
 	Assert(cols->count <= PATSVC_MAX_COLUMNS);
@@ -71,7 +54,7 @@ row_cache_open(RowCache *c)
 {
 	HASHCTL		ctl;
 
-	register_callback_once();
+	patsvc_listen_relcache(row_cache_invalidate);
 	if (!c->listed)
 	{
 		c->next = all_caches;

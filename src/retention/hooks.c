@@ -762,7 +762,7 @@ retention_install_hooks(void)
 	ProcessUtility_hook = retention_process_utility;
 	prev_object_access = object_access_hook;
 	object_access_hook = retention_object_access;
-	CacheRegisterRelcacheCallback(cache_reset, (Datum) 0);
+	patsvc_listen_relcache(cache_reset);
 	retention_hooks_installed = true;
 }
 

@@ -86,14 +86,9 @@ type_codes_invalidate(Datum arg, Oid relid)
 static void
 type_codes_open(Oid types_relid)
 {
-	static bool registered = false;
 	HASHCTL		ctl;
 
-	if (!registered)
-	{
-		CacheRegisterRelcacheCallback(type_codes_invalidate, (Datum) 0);
-		registered = true;
-	}
+	patsvc_listen_relcache(type_codes_invalidate);
 	if (type_codes != NULL)
 		return;
 	if (type_codes_cxt == NULL)

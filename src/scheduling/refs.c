@@ -108,15 +108,10 @@ is_known(const CheckedRef *key)
 static void
 remember_known(const CheckedRef *key)
 {
-	static bool registered = false;
 	HASHCTL		ctl;
 	bool		found;
 
-	if (!registered)
-	{
-		CacheRegisterRelcacheCallback(forget_known, (Datum) 0);
-		registered = true;
-	}
+	patsvc_listen_relcache(forget_known);
 	if (known != NULL && hash_get_num_entries(known) >= KNOWN_MAX_ENTRIES)
 	{
 		hash_destroy(known);

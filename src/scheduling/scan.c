@@ -70,15 +70,9 @@ column(Oid relid, const char *name)
 void
 sched_rels_open(void)
 {
-	static bool registered = false;
-
 	if (rels_valid)
 		return;
-	if (!registered)
-	{
-		CacheRegisterRelcacheCallback(rels_invalidate, (Datum) 0);
-		registered = true;
-	}
+	patsvc_listen_relcache(rels_invalidate);
 	for (int i = 0; i < SR_COUNT; i++)
 	{
 		sched_rels.oid[i] = patsvc_relid(rel_names[i]);

@@ -89,13 +89,7 @@ forget_columns(Datum arg, Oid relid)
 static const int *
 columns_of(Relation rel)
 {
-	static bool registered = false;
-
-	if (!registered)
-	{
-		CacheRegisterRelcacheCallback(forget_columns, (Datum) 0);
-		registered = true;
-	}
+	patsvc_listen_relcache(forget_columns);
 	if (columns_relid != RelationGetRelid(rel))
 	{
 		columns_relid = InvalidOid;
