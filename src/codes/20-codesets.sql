@@ -1,4 +1,4 @@
--- ===== code sets by release (src/codes/codeset_import.c, codeset_lookup.c) =====
+-- ===== code sets by release (src/codes/import_icd10cm.c, import_hcpcs.c, codeset_lookup.c) =====
 -- Official CMS code sets, one row per release with its effective date range,
 -- and their codes.  No patient data: SELECT is granted to PUBLIC.  Writes go
 -- only through the import functions (SECURITY DEFINER, EXECUTE revoked from

@@ -1,6 +1,6 @@
 /*
  * codeset.h -- code sets by release (ICD-10-CM order files, HCPCS Level II
- * alpha-numeric files): shared between the importer (codeset_import.c) and
+ * alpha-numeric files): shared between the importers (import_icd10cm.c, import_hcpcs.c) and
  * the cached lookups (codeset_lookup.c).
  */
 #ifndef PATSVC_CODESET_H
