@@ -119,8 +119,8 @@ for round in $(seq 1 "$ROUNDS"); do
 done
 tps() { awk -v n="$(cat "$work/$1.tx")" -v t="$(( SECS * ROUNDS ))" 'BEGIN { printf "%.0f", n / t }'; }
 for kind in $kinds; do eval "tps_$kind=$(tps "$kind")"; done
-used=$(psql -X -At -c "SELECT sum(visits_used) FROM patsvc.authorizations")
-recorded=$(psql -X -At -c "SELECT count(*) FROM patsvc.appointment_authorizations WHERE returned_at IS NULL")
+used=$(psql -X -At -c "SELECT sum(visits_used) FROM patsvc.authorization_visits")
+recorded=$(psql -X -At -c "SELECT count(*) FROM patsvc.appointments WHERE authorization_id IS NOT NULL")
 [ "$used" = "$recorded" ] && [ "$used" = "$(cat "$work/mri.tx")" ] ||
     { echo "bench error: $used visits used, $recorded recorded, $(cat "$work/mri.tx") mri bookings" >&2; exit 1; }
 # shellcheck disable=SC2154  # set by the eval above
