@@ -56,6 +56,7 @@
 
 #include "core/core.h"
 #include "core/rowcache.h"
+#include "coverage/coverage.h"
 
 /* ---- the requirements of a type, cached per backend ---------------------- */
 
@@ -282,8 +283,8 @@ push_read_snapshot(bool latest)
 
 /* ---- queries (kept plans, run inside SPI as the owner, in a given snapshot) -- */
 
-static SPIPlanPtr coverage_plan, verification_plan, referral_plan, authorization_plan,
-			authorization_preferred_plan, referral_why_plan, authorization_why_plan, used_by_plan;
+static SPIPlanPtr coverage_plan, verification_plan, referral_plan, referral_why_plan, authorization_why_plan,
+			used_by_plan;
 
 /*
  * Runs a kept SELECT in snapshot; true when it returned a row, whose first
@@ -453,54 +454,19 @@ choose_referral(const Booking *b, DateADT on, int64 preferred, Snapshot snapshot
 	return true;
 }
 
-/*
- * The authorization with a visit left, of a payer of a coverage of the
- * patient in force on the date (the preferred one first, then the one whose
- * dates end first), that coverage, and the authorization's other bookings.
- * The coverages in force are read as coverage_on() reads them (valid @>
- * date, by priority), inline: coverage_on() is not inlined (it sets
- * search_path), and calling it per candidate cost more than the rest of the
- * booking.  Without a preferred one the candidates come in index order
- * (authorizations_patient, coverages_patient_priority): no sort.
- */
-#define AUTHORIZATION_CHOICE \
-	"SELECT a.id, c.id, u.booked FROM patsvc.authorizations a" \
-	" CROSS JOIN LATERAL (SELECT c.id FROM patsvc.coverages c" \
-	"  WHERE c.patient_id OPERATOR(pg_catalog.=) $1 AND c.valid OPERATOR(pg_catalog.@>) $2" \
-	"  AND c.payer_id OPERATOR(pg_catalog.=) a.payer_id" \
-	"  AND (a.coverage_id IS NULL OR c.id OPERATOR(pg_catalog.=) a.coverage_id)" \
-	"  ORDER BY c.priority, c.id LIMIT 1) c" \
-	" CROSS JOIN LATERAL (SELECT pg_catalog.count(*) AS booked FROM patsvc.appointments p" \
-	"  WHERE p.authorization_id OPERATOR(pg_catalog.=) a.id AND p.id OPERATOR(pg_catalog.<>) $5" \
-	LIVE_BOOKING ") u" \
-	" WHERE a.patient_id OPERATOR(pg_catalog.=) $1 AND a.status OPERATOR(pg_catalog.=) 'active'" \
-	" AND a.valid OPERATOR(pg_catalog.@>) $2 AND $3 OPERATOR(pg_catalog.=) ANY (a.service_codes)" \
-	" AND u.booked OPERATOR(pg_catalog.<) a.visits_approved"
-
+/* The authorization with a visit left (visits_scan.c: index scans, no plan), its coverage and bookings. */
 static bool
 choose_authorization(const Booking *b, const Requirements *req, DateADT on, int64 preferred,
 					 Snapshot snapshot, Uses *u)
 {
-	static const Oid types[5] = {INT8OID, DATEOID, TEXTOID, INT8OID, INT8OID};
-	Datum		v[5] = {Int64GetDatum(b->patient), DateADTGetDatum(on), CStringGetTextDatum(req->service_code),
-	Int64GetDatum(preferred), Int64GetDatum(b->id)};
-	int64		out[3];
-	bool		found;
+	VisitsQuery q = {b->patient, on, req->service_code, preferred, b->id};
+	AuthorizationChoice c;
 
-	if (preferred == 0)
-		found = run_plan(&authorization_plan,
-						 AUTHORIZATION_CHOICE " ORDER BY pg_catalog.upper(a.valid), a.id LIMIT 1",
-						 5, types, v, NULL, snapshot, 3, out);
-	else
-		found = run_plan(&authorization_preferred_plan,
-						 AUTHORIZATION_CHOICE
-						 " ORDER BY a.id OPERATOR(pg_catalog.=) $4 DESC, pg_catalog.upper(a.valid), a.id LIMIT 1",
-						 5, types, v, NULL, snapshot, 3, out);
-	if (!found)
+	if (!visits_choose_authorization(&q, snapshot, &c))
 		return false;
-	u->authorization = out[0];
-	u->coverage = out[1];
-	u->authorization_booked = out[2];
+	u->authorization = c.authorization;
+	u->coverage = c.coverage;
+	u->authorization_booked = c.booked;
 	return true;
 }
 
