@@ -1,7 +1,7 @@
 -- Coverage, part B: what a booking of each appointment type needs (issue 13).
 -- One row per type that needs something; a type without a row needs nothing.
 -- The rules are enforced on patsvc.appointments by trigger
--- appointments_coverage (src/coverage/booking.c, 54-booking-rules.sql).
+-- appointments_visits (src/coverage/booking.c, 54-booking-rules.sql).
 
 CREATE FUNCTION @extschema@.is_service_code(code text) RETURNS boolean
   LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
@@ -21,7 +21,7 @@ CREATE TABLE @extschema@.appointment_type_requirements (
 );
 REVOKE ALL ON @extschema@.appointment_type_requirements FROM PUBLIC;
 COMMENT ON TABLE @extschema@.appointment_type_requirements IS
-  'what a booking of an appointment type needs (coverage in force, a good eligibility verification, a referral, a prior authorization); no row: nothing; enforced on every write of patsvc.appointments by trigger appointments_coverage';
+  'what a booking of an appointment type needs (coverage in force, a good eligibility verification, a referral, a prior authorization); no row: nothing; enforced on every write of patsvc.appointments by trigger appointments_visits';
 COMMENT ON COLUMN @extschema@.appointment_type_requirements.requires_coverage IS
   'a coverage in force on the date of service (patsvc.coverage_on; a self-pay coverage counts: self-pay is a coverage choice)';
 COMMENT ON COLUMN @extschema@.appointment_type_requirements.requires_verification IS
@@ -71,7 +71,7 @@ CREATE TRIGGER appointment_type_requirements_changed AFTER INSERT OR UPDATE OR D
   ON @extschema@.appointment_type_requirements
   FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.cache_changed();
 COMMENT ON TRIGGER appointment_type_requirements_changed ON @extschema@.appointment_type_requirements IS
-  'drops every backend''s cached requirements (trigger appointments_coverage) when the table changes';
+  'drops every backend''s cached requirements (trigger appointments_visits) when the table changes';
 CREATE TRIGGER replica_changed AFTER INSERT OR UPDATE OR DELETE
   ON @extschema@.appointment_type_requirements
   FOR EACH ROW EXECUTE FUNCTION @extschema@.cache_changed();

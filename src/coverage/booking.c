@@ -1,7 +1,8 @@
 /*
  * booking.c -- booking rules by appointment type (issue 13), on every write
- * of patsvc.appointments: trigger appointments_coverage (AFTER INSERT OR
- * UPDATE OF status, starts_at, type_id, provider_id; BEFORE DELETE).
+ * of patsvc.appointments: trigger appointments_visits (BEFORE INSERT, UPDATE
+ * OF status, starts_at, type_id, provider_id and the three columns below,
+ * DELETE), sorted after scheduling's appointments_enforce.
  *
  * A type's requirements (patsvc.appointment_type_requirements) are cached
  * per backend (RowCache, dropped by cache_changed() on the requirements and
@@ -12,19 +13,28 @@
  * provider): coverage in force on the date of service (PS540), a good
  * verification (PS541), a referral with a visit left (PS542), a prior
  * authorization of a payer in force approving the type's service code with a
- * visit left (PS543).  It uses one visit of the referral and authorization
- * and records them in appointment_authorizations; cancelling, entered in
- * error, a no-show of a type that says so, deleting or moving gives them
- * back (a move takes them again, preferring the same ones).  A new
- * appointment that replaces another (reschedule) prefers the ones the old one
- * used.  The date of service is the start's local date in the zone of the
- * appointment's location.
+ * visit left (PS543).  What it uses is written ON THE APPOINTMENT ROW
+ * (columns coverage_id, referral_id, authorization_id, set by this trigger
+ * alone: PS547 for anyone else), so a booking writes nothing but its own row.
  *
- * Race-free: a visit is taken by SELECT ... FOR UPDATE of the chosen row and
- * an UPDATE of its counter in one statement (READ COMMITTED re-checks the
- * locked row's counter and moves on to the next candidate; REPEATABLE READ
- * and SERIALIZABLE raise 40001 when another transaction changed the row after
- * the snapshot: retry the whole transaction).  Given back the same way.  The
+ * A visit of an authorization (referral) is used by every appointment that
+ * names it and is not cancelled or entered in error; a no-show of a type
+ * that gives visits back clears the two columns.  There is no counter: the
+ * visits left are counted from the appointments (partial indexes
+ * appointments_authorization, appointments_referral).  The date of service
+ * is the start's local date in the zone of the appointment's location.
+ *
+ * Race-free without row locks: whoever takes or gives back visits of a
+ * patient (a booking, a move, a cancellation, a no-show, a delete, a change
+ * or delete of the patient's authorizations, referrals or coverages) first
+ * takes a transaction-level lock of the patient (lock_patient_visits: an
+ * advisory-style heavyweight lock, field4 VISITS_LOCK_FIELD4, 1 of 1024
+ * buckets, so a bulk load holds few locks), which writes nothing.  Under it,
+ * the candidates and their bookings are read in the latest committed state
+ * plus the transaction's own writes; under REPEATABLE READ and SERIALIZABLE
+ * the same choice is made again in the transaction's snapshot, and a
+ * difference (another transaction booked, gave back or changed an
+ * authorization after the snapshot) is 40001: retry the transaction.  The
  * queries run as the owner of patsvc.appointments (callers need no rights on
  * authorizations or referrals).
  */
@@ -33,14 +43,20 @@
 #include "access/htup_details.h"
 #include "access/xact.h"
 #include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "storage/lmgr.h"
+#include "storage/lock.h"
 #include "commands/trigger.h"
 #include "utils/builtins.h"
 #include "utils/date.h"
 #include "utils/datetime.h"
+#include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
 #include "core/core.h"
 #include "core/rowcache.h"
+#include "coverage/coverage.h"
 
 /* ---- the requirements of a type, cached per backend ---------------------- */
 
@@ -119,6 +135,21 @@ type_requirements(int64 type_id, Oid owner, Requirements *out)
 
 /* ---- the appointment row ------------------------------------------------- */
 
+typedef struct Uses
+{
+	int64		coverage;		/* 0: none */
+	int64		referral;
+	int64		authorization;
+	int64		referral_booked;	/* other live bookings of them, when chosen */
+	int64		authorization_booked;
+	int			refusal;		/* REFUSE_*: what is missing */
+} Uses;
+
+enum
+{
+	REFUSE_NONE, REFUSE_COVERAGE, REFUSE_VERIFICATION, REFUSE_REFERRAL, REFUSE_AUTHORIZATION
+};
+
 typedef struct Booking
 {
 	int64		id;
@@ -129,15 +160,18 @@ typedef struct Booking
 	int64		replaces;		/* 0: none */
 	TimestampTz starts_at;
 	char	   *status;
+	Uses		uses;			/* the row's coverage_id, referral_id, authorization_id */
 } Booking;
 
 /* the appointment columns the trigger reads, numbered once (core: patsvc_columns), not per row */
 enum
 {
-	B_ID, B_PATIENT, B_PROVIDER, B_TYPE, B_LOCATION, B_REPLACES, B_STARTS, B_STATUS, B_COUNT
+	B_ID, B_PATIENT, B_PROVIDER, B_TYPE, B_LOCATION, B_REPLACES, B_STARTS, B_STATUS,
+	B_COVERAGE, B_REFERRAL, B_AUTHORIZATION, B_COUNT
 };
 static const char *const booking_names[B_COUNT] = {
-	"id", "patient_id", "provider_id", "type_id", "location_id", "replaces", "starts_at", "status"
+	"id", "patient_id", "provider_id", "type_id", "location_id", "replaces", "starts_at", "status",
+	"coverage_id", "referral_id", "authorization_id"
 };
 static PatsvcColumns booking_columns = {booking_names, B_COUNT};
 
@@ -163,6 +197,10 @@ read_booking(HeapTuple tuple, TupleDesc desc, const int *col, Booking *b)
 	b->replaces = int64_column(tuple, desc, col[B_REPLACES]);
 	b->starts_at = DatumGetTimestampTz(heap_getattr(tuple, col[B_STARTS], desc, &isnull));
 	b->status = TextDatumGetCString(heap_getattr(tuple, col[B_STATUS], desc, &isnull));
+	memset(&b->uses, 0, sizeof(b->uses));
+	b->uses.coverage = int64_column(tuple, desc, col[B_COVERAGE]);
+	b->uses.referral = int64_column(tuple, desc, col[B_REFERRAL]);
+	b->uses.authorization = int64_column(tuple, desc, col[B_AUTHORIZATION]);
 }
 
 /* Does an appointment in this status book a visit (and so need what its type requires)? */
@@ -174,12 +212,18 @@ status_books(const char *status)
 		strcmp(status, "fulfilled") == 0;
 }
 
+/* Does an appointment in this status use no visit, whatever it names (see LIVE_BOOKING)? */
+static bool
+status_cancelled(const char *status)
+{
+	return strcmp(status, "cancelled") == 0 || strcmp(status, "entered-in-error") == 0;
+}
+
 /* Does moving to this status give the visits back? */
 static bool
 status_gives_back(const char *status, const Requirements *req)
 {
-	return strcmp(status, "cancelled") == 0 || strcmp(status, "entered-in-error") == 0 ||
-		(strcmp(status, "noshow") == 0 && req->noshow_gives_back);
+	return status_cancelled(status) || (strcmp(status, "noshow") == 0 && req->noshow_gives_back);
 }
 
 static bool
@@ -188,35 +232,99 @@ moved(const Booking *n, const Booking *o)
 	return n->starts_at != o->starts_at || n->type_id != o->type_id || n->provider != o->provider;
 }
 
-/* ---- queries (kept plans, run inside SPI as the owner) ------------------- */
+/* Does the row use visits (names a referral or authorization and is not cancelled)? */
+static bool
+uses_visits(const Booking *b)
+{
+	return (b->uses.referral != 0 || b->uses.authorization != 0) && !status_cancelled(b->status);
+}
 
-static SPIPlanPtr coverage_plan, verification_plan, referral_plan, authorization_plan,
-			referral_why_plan, authorization_why_plan, record_plan, release_plan, forget_plan, used_by_plan;
+static bool
+same_uses(const Uses *a, const Uses *b)
+{
+	return a->coverage == b->coverage && a->referral == b->referral && a->authorization == b->authorization;
+}
 
-/* Runs a kept plan; the first column of its first row (NULL: no row or a NULL). */
+/* ---- the lock: a patient's visits ---------------------------------------- */
+
+#define VISITS_LOCK_FIELD4 0x5502
+#define VISITS_LOCK_BUCKET_BITS 10
+
+/*
+ * Takes (until the transaction ends) the lock under which a patient's
+ * visits are taken and given back, and the patient's authorizations,
+ * referrals and coverages change or go; writes nothing.
+ */
+static void
+lock_patient_visits(int64 patient)
+{
+	LOCKTAG		tag;
+	uint32		bucket = (uint32) (((uint64) patient * UINT64CONST(0x9E3779B97F4A7C15)) >> (64 - VISITS_LOCK_BUCKET_BITS));
+
+	SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, bucket, 0, VISITS_LOCK_FIELD4);
+	(void) LockAcquire(&tag, ExclusiveLock, false, false);
+}
+
+/*
+ * The snapshot the choices are read in: the latest committed state plus
+ * every earlier write of this transaction, including rows this statement
+ * wrote before (as coverages.c and scheduling read); or, for the
+ * REPEATABLE READ / SERIALIZABLE cross-check, the transaction's own one.
+ * Undone by PopActiveSnapshot().
+ */
+static Snapshot
+push_read_snapshot(bool latest)
+{
+	CommandCounterIncrement();
+	PushCopiedSnapshot(latest ? GetLatestSnapshot() : GetTransactionSnapshot());
+	UpdateActiveSnapshotCommandId();
+	return GetActiveSnapshot();
+}
+
+/* ---- queries (kept plans, run inside SPI as the owner, in a given snapshot) -- */
+
+static SPIPlanPtr coverage_plan, verification_plan, referral_plan, referral_why_plan, authorization_why_plan,
+			used_by_plan;
+
+/*
+ * Runs a kept SELECT in snapshot; true when it returned a row, whose first
+ * ncols columns (bigint, NULL read as 0) go to out.
+ */
 static bool
 run_plan(SPIPlanPtr *slot, const char *sql, int nargs, const Oid *types, Datum *values, const char *nulls,
-		 int expected, Datum *first, Datum *second)
+		 Snapshot snapshot, int ncols, int64 *out)
 {
+	SPIPlanPtr	plan = patsvc_kept_plan(slot, sql, nargs, types);
 	int			rc;
-	bool		isnull = true;
 
-	rc = SPI_execute_plan(patsvc_kept_plan(slot, sql, nargs, types), values, nulls, false, 0);
-	if (rc != expected)
-		elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(rc));
+	rc = SPI_execute_snapshot(plan, values, nulls, snapshot, InvalidSnapshot, true, false, 1);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute_snapshot failed: %s", SPI_result_code_string(rc));
 	if (SPI_processed == 0 || SPI_tuptable == NULL)
 		return false;
-	if (first)
-		*first = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
-	if (second && !isnull)
+	for (int i = 0; i < ncols; i++)
 	{
-		bool		null2;
+		bool		isnull;
+		Datum		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, i + 1, &isnull);
 
-		*second = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &null2);
-		if (null2)
-			*second = Int64GetDatum(0);
+		out[i] = isnull ? 0 : DatumGetInt64(d);
 	}
-	return !isnull;
+	return true;
+}
+
+/* Runs a kept SELECT of one text column (the reason of a refusal) in snapshot. */
+static char *
+run_text(SPIPlanPtr *slot, const char *sql, int nargs, const Oid *types, Datum *values, Snapshot snapshot)
+{
+	SPIPlanPtr	plan = patsvc_kept_plan(slot, sql, nargs, types);
+	bool		isnull;
+	Datum		d;
+
+	if (SPI_execute_snapshot(plan, values, NULL, snapshot, InvalidSnapshot, true, false, 1) != SPI_OK_SELECT
+		|| SPI_processed == 0)
+		elog(ERROR, "patsvc: reading the reason of a refusal failed");
+	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	return isnull ? pstrdup("") : TextDatumGetCString(d);
 }
 
 /* ---- the date of service ------------------------------------------------- */
@@ -282,443 +390,461 @@ date_text(DateADT d)
 	return psprintf("%04d-%02d-%02d", y, m, day);
 }
 
+/* ---- choosing what a booking uses (no writes) ------------------------------ */
+
 /*
- * The primary coverage of the patient in force on the date, locked FOR KEY
- * SHARE (the record of the booking references it); PS540 when there is none.
- * Read as coverage_on() reads coverages, inline (see take_authorization).
+ * The bookings that use a visit: they name it and are not cancelled or
+ * entered in error (status_cancelled); the appointment being written is
+ * not counted (its old version is still in the table while it moves).
  */
+#define LIVE_BOOKING \
+	" AND p.status OPERATOR(pg_catalog.<>) 'cancelled' AND p.status OPERATOR(pg_catalog.<>) 'entered-in-error'"
+
+/* The primary coverage of the patient in force on the date (0: none). */
 static int64
-coverage_in_force(const Booking *b, const Requirements *req, DateADT on)
+coverage_in_force(const Booking *b, DateADT on, Snapshot snapshot)
 {
 	static const Oid types[2] = {INT8OID, DATEOID};
 	Datum		v[2] = {Int64GetDatum(b->patient), DateADTGetDatum(on)};
-	Datum		id;
+	int64		id = 0;
 
-	if (!run_plan(&coverage_plan,
-				  "SELECT c.id FROM patsvc.coverages c WHERE c.patient_id OPERATOR(pg_catalog.=) $1"
-				  " AND c.valid OPERATOR(pg_catalog.@>) $2 ORDER BY c.priority, c.id LIMIT 1 FOR KEY SHARE OF c",
-				  2, types, v, NULL, SPI_OK_SELECT, &id, NULL))
-		ereport(ERROR,
-				(errcode(ERRCODE_PATSVC_COVERAGE_REQUIRED),
-				 errmsg("appointment type \"%s\" requires coverage in force on %s, and patient %lld has none",
-						req->type_code, date_text(on), (long long) b->patient),
-				 errhint("Record the patient's coverage for that date in patsvc.coverages (a self-pay coverage if the patient pays), or book a type that requires none.")));
-	return DatumGetInt64(id);
+	run_plan(&coverage_plan,
+			 "SELECT c.id FROM patsvc.coverages c WHERE c.patient_id OPERATOR(pg_catalog.=) $1"
+			 " AND c.valid OPERATOR(pg_catalog.@>) $2 ORDER BY c.priority, c.id LIMIT 1",
+			 2, types, v, NULL, snapshot, 1, &id);
+	return id;
 }
 
 /* Is a verification good on the date (eligibility_on, active)? */
 static bool
-has_verification(const Booking *b, DateADT on)
+has_verification(const Booking *b, DateADT on, Snapshot snapshot)
 {
 	static const Oid types[2] = {INT8OID, DATEOID};
 	Datum		v[2] = {Int64GetDatum(b->patient), DateADTGetDatum(on)};
-	Datum		found;
 
 	return run_plan(&verification_plan,
-					"SELECT true FROM patsvc.eligibility_on($1, $2) e WHERE e.active LIMIT 1",
-					2, types, v, NULL, SPI_OK_SELECT, &found, NULL);
+					"SELECT 1::bigint FROM patsvc.eligibility_on($1, $2) e WHERE e.active LIMIT 1",
+					2, types, v, NULL, snapshot, 0, NULL);
 }
 
-/* PS541 (PS540 first when the patient has no coverage at all on the date). */
-static void
-refuse_unverified(const Booking *b, const Requirements *req, DateADT on)
+/* The referral with a visit left (the preferred one first) and its other bookings; false: none. */
+static bool
+choose_referral(const Booking *b, DateADT on, int64 preferred, Snapshot snapshot, Uses *u)
 {
-	(void) coverage_in_force(b, req, on);
+	static const Oid types[5] = {INT8OID, DATEOID, INT8OID, INT8OID, INT8OID};
+	Datum		v[5] = {Int64GetDatum(b->patient), DateADTGetDatum(on), Int64GetDatum(b->provider),
+	Int64GetDatum(preferred), Int64GetDatum(b->id)};
+	int64		out[2];
+
+	if (!run_plan(&referral_plan,
+				  "SELECT r.id, u.booked FROM patsvc.referrals r"
+				  " CROSS JOIN LATERAL (SELECT pg_catalog.count(*) AS booked FROM patsvc.appointments p"
+				  "  WHERE p.referral_id OPERATOR(pg_catalog.=) r.id AND p.id OPERATOR(pg_catalog.<>) $5"
+				  LIVE_BOOKING ") u"
+				  " WHERE r.patient_id OPERATOR(pg_catalog.=) $1 AND r.status OPERATOR(pg_catalog.=) 'active'"
+				  " AND r.valid OPERATOR(pg_catalog.@>) $2"
+				  " AND (r.to_provider_id IS NULL OR r.to_provider_id OPERATOR(pg_catalog.=) $3)"
+				  " AND u.booked OPERATOR(pg_catalog.<) r.visits_allowed"
+				  " ORDER BY r.id OPERATOR(pg_catalog.=) $4 DESC, r.to_provider_id IS NULL,"
+				  " pg_catalog.upper(r.valid), r.id LIMIT 1",
+				  5, types, v, NULL, snapshot, 2, out))
+		return false;
+	u->referral = out[0];
+	u->referral_booked = out[1];
+	return true;
+}
+
+/* The authorization with a visit left (visits_scan.c: index scans, no plan), its coverage and bookings. */
+static bool
+choose_authorization(const Booking *b, const Requirements *req, DateADT on, int64 preferred,
+					 Snapshot snapshot, Uses *u)
+{
+	VisitsQuery q = {b->patient, on, req->service_code, preferred, b->id};
+	AuthorizationChoice c;
+
+	if (!visits_choose_authorization(&q, snapshot, &c))
+		return false;
+	u->authorization = c.authorization;
+	u->coverage = c.coverage;
+	u->authorization_booked = c.booked;
+	return true;
+}
+
+/*
+ * What the booking uses, read in snapshot (no writes, no errors for what
+ * is missing: u->refusal says which rule refuses, in the order the rules
+ * are checked).
+ */
+static void
+choose_uses(const Booking *b, const Requirements *req, DateADT on, const Uses *preferred,
+			Snapshot snapshot, Uses *u)
+{
+	memset(u, 0, sizeof(*u));
+	/* an authorization is used under a coverage in force: its own query checks that */
+	if (req->coverage && !req->authorization && (u->coverage = coverage_in_force(b, on, snapshot)) == 0)
+		u->refusal = REFUSE_COVERAGE;
+	else if (req->verification && !has_verification(b, on, snapshot))
+		u->refusal = REFUSE_VERIFICATION;
+	else if (req->referral && !choose_referral(b, on, preferred->referral, snapshot, u))
+		u->refusal = REFUSE_REFERRAL;
+	else if (req->authorization && !choose_authorization(b, req, on, preferred->authorization, snapshot, u))
+		u->refusal = REFUSE_AUTHORIZATION;
+}
+
+static bool
+same_choice(const Uses *a, const Uses *b)
+{
+	return a->refusal == b->refusal && same_uses(a, b) &&
+		a->referral_booked == b->referral_booked && a->authorization_booked == b->authorization_booked;
+}
+
+/* ---- refusals -------------------------------------------------------------- */
+
+static void
+refuse_no_coverage(const Booking *b, const Requirements *req, DateADT on)
+{
 	ereport(ERROR,
-			(errcode(ERRCODE_PATSVC_VERIFICATION_REQUIRED),
-			 errmsg("appointment type \"%s\" requires a verification of eligibility good on %s, and patient %lld has none",
+			(errcode(ERRCODE_PATSVC_COVERAGE_REQUIRED),
+			 errmsg("appointment type \"%s\" requires coverage in force on %s, and patient %lld has none",
 					req->type_code, date_text(on), (long long) b->patient),
-			 errhint("Verify the patient's eligibility for that date (a 271 response or a manual verification in patsvc.eligibility_verifications), then book again.")));
+			 errhint("Record the patient's coverage for that date in patsvc.coverages (a self-pay coverage if the patient pays), or book a type that requires none.")));
 }
 
 /* Why no referral qualified (this patient's rows only). */
 static char *
-referral_missing_reason(const Booking *b, DateADT on)
+referral_missing_reason(const Booking *b, DateADT on, Snapshot snapshot)
 {
 	static const Oid types[3] = {INT8OID, DATEOID, INT8OID};
 	Datum		v[3] = {Int64GetDatum(b->patient), DateADTGetDatum(on), Int64GetDatum(b->provider)};
-	Datum		why;
 
-	run_plan(&referral_why_plan,
-			 "SELECT CASE WHEN pg_catalog.count(*) OPERATOR(pg_catalog.>) 0"
-			 " THEN pg_catalog.format('All active referrals valid on that date to that provider or to a specialty (%s)"
-			 " used all their visits.', pg_catalog.count(*))"
-			 " ELSE 'There is no active referral valid on that date to that provider or to a specialty.' END"
-			 " FROM patsvc.referrals r WHERE r.patient_id OPERATOR(pg_catalog.=) $1"
-			 " AND r.status OPERATOR(pg_catalog.=) 'active' AND r.valid OPERATOR(pg_catalog.@>) $2"
-			 " AND (r.to_provider_id IS NULL OR r.to_provider_id OPERATOR(pg_catalog.=) $3)",
-			 3, types, v, NULL, SPI_OK_SELECT, &why, NULL);
-	return TextDatumGetCString(why);
-}
-
-/* Takes a visit of a referral (the preferred one first); PS542 when none qualifies. */
-static int64
-take_referral(const Booking *b, const Requirements *req, DateADT on, int64 preferred)
-{
-	static const Oid types[4] = {INT8OID, DATEOID, INT8OID, INT8OID};
-	Datum		v[4] = {Int64GetDatum(b->patient), DateADTGetDatum(on), Int64GetDatum(b->provider),
-	Int64GetDatum(preferred)};
-	Datum		id;
-
-	if (!run_plan(&referral_plan,
-				  "WITH pick AS (SELECT r.id FROM patsvc.referrals r"
-				  " WHERE r.patient_id OPERATOR(pg_catalog.=) $1 AND r.status OPERATOR(pg_catalog.=) 'active'"
-				  " AND r.valid OPERATOR(pg_catalog.@>) $2"
-				  " AND (r.to_provider_id IS NULL OR r.to_provider_id OPERATOR(pg_catalog.=) $3)"
-				  " AND r.visits_used OPERATOR(pg_catalog.<) r.visits_allowed"
-				  " ORDER BY r.id OPERATOR(pg_catalog.=) $4 DESC, r.to_provider_id IS NULL,"
-				  " pg_catalog.upper(r.valid), r.id LIMIT 1 FOR UPDATE OF r)"
-				  " UPDATE patsvc.referrals r SET visits_used = r.visits_used OPERATOR(pg_catalog.+) 1"
-				  " FROM pick WHERE r.id OPERATOR(pg_catalog.=) pick.id RETURNING r.id",
-				  4, types, v, NULL, SPI_OK_UPDATE_RETURNING, &id, NULL))
-		ereport(ERROR,
-				(errcode(ERRCODE_PATSVC_REFERRAL_REQUIRED),
-				 errmsg("appointment type \"%s\" requires a referral with a visit left on %s, and patient %lld has none for provider %lld",
-						req->type_code, date_text(on), (long long) b->patient, (long long) b->provider),
-				 errdetail("%s", referral_missing_reason(b, on)),
-				 errhint("Record the referral in patsvc.referrals (active, valid on that date, to this provider or to a specialty, with visits left), then book again.")));
-	return DatumGetInt64(id);
+	return run_text(&referral_why_plan,
+					"SELECT CASE WHEN pg_catalog.count(*) OPERATOR(pg_catalog.>) 0"
+					" THEN pg_catalog.format('All active referrals valid on that date to that provider or to a specialty (%s)"
+					" used all their visits.', pg_catalog.count(*))"
+					" ELSE 'There is no active referral valid on that date to that provider or to a specialty.' END"
+					" FROM patsvc.referrals r WHERE r.patient_id OPERATOR(pg_catalog.=) $1"
+					" AND r.status OPERATOR(pg_catalog.=) 'active' AND r.valid OPERATOR(pg_catalog.@>) $2"
+					" AND (r.to_provider_id IS NULL OR r.to_provider_id OPERATOR(pg_catalog.=) $3)",
+					3, types, v, snapshot);
 }
 
 /* Why no authorization qualified (this patient's rows only). */
 static char *
-authorization_missing_reason(const Booking *b, const Requirements *req, DateADT on)
+authorization_missing_reason(const Booking *b, const Requirements *req, DateADT on, Snapshot snapshot)
 {
-	static const Oid types[3] = {INT8OID, DATEOID, TEXTOID};
-	Datum		v[3] = {Int64GetDatum(b->patient), DateADTGetDatum(on), CStringGetTextDatum(req->service_code)};
-	Datum		why;
+	static const Oid types[4] = {INT8OID, DATEOID, TEXTOID, INT8OID};
+	Datum		v[4] = {Int64GetDatum(b->patient), DateADTGetDatum(on), CStringGetTextDatum(req->service_code),
+	Int64GetDatum(b->id)};
 
-	run_plan(&authorization_why_plan,
-			 "SELECT CASE WHEN pg_catalog.count(*) OPERATOR(pg_catalog.=) 0"
-			 " THEN 'There is no active authorization for that service valid on that date.'"
-			 " ELSE pg_catalog.format('Of the active authorizations for that service and date, %s used all their visits"
-			 " and %s are of a payer with no coverage of the patient in force on that date.',"
-			 " pg_catalog.count(*) FILTER (WHERE a.visits_used OPERATOR(pg_catalog.>=) a.visits_approved),"
-			 " pg_catalog.count(*) FILTER (WHERE a.visits_used OPERATOR(pg_catalog.<) a.visits_approved)) END"
-			 " FROM patsvc.authorizations a WHERE a.patient_id OPERATOR(pg_catalog.=) $1"
-			 " AND a.status OPERATOR(pg_catalog.=) 'active' AND a.valid OPERATOR(pg_catalog.@>) $2"
-			 " AND $3 OPERATOR(pg_catalog.=) ANY (a.service_codes)",
-			 3, types, v, NULL, SPI_OK_SELECT, &why, NULL);
-	return TextDatumGetCString(why);
+	return run_text(&authorization_why_plan,
+					"SELECT CASE WHEN pg_catalog.count(*) OPERATOR(pg_catalog.=) 0"
+					" THEN 'There is no active authorization for that service valid on that date.'"
+					" ELSE pg_catalog.format('Of the active authorizations for that service and date, %s used all their visits"
+					" and %s are of a payer with no coverage of the patient in force on that date.',"
+					" pg_catalog.count(*) FILTER (WHERE u.booked OPERATOR(pg_catalog.>=) a.visits_approved),"
+					" pg_catalog.count(*) FILTER (WHERE u.booked OPERATOR(pg_catalog.<) a.visits_approved)) END"
+					" FROM patsvc.authorizations a"
+					" CROSS JOIN LATERAL (SELECT pg_catalog.count(*) AS booked FROM patsvc.appointments p"
+					"  WHERE p.authorization_id OPERATOR(pg_catalog.=) a.id AND p.id OPERATOR(pg_catalog.<>) $4"
+					LIVE_BOOKING ") u"
+					" WHERE a.patient_id OPERATOR(pg_catalog.=) $1"
+					" AND a.status OPERATOR(pg_catalog.=) 'active' AND a.valid OPERATOR(pg_catalog.@>) $2"
+					" AND $3 OPERATOR(pg_catalog.=) ANY (a.service_codes)",
+					4, types, v, snapshot);
 }
 
-/*
- * Takes a visit of an authorization and records what the booking uses,
- * in one statement: the authorization (the preferred one first, then the
- * one whose dates end first), the referral (0: none) and the coverage of the
- * authorization's payer in force on the date.  The coverages in force are
- * read as coverage_on() reads them (valid @> date, by priority), inline:
- * coverage_on() is not inlined (it sets search_path), and calling it per
- * candidate cost more than the rest of the booking.  Without a preferred one
- * the candidates come in index order (authorizations_patient,
- * coverages_patient_priority): no sort.  The chosen row is locked FOR UPDATE
- * (READ COMMITTED re-checks it and moves on to the next candidate), the
- * coverage FOR KEY SHARE.  (The counter's UPDATE finds the row by id, not
- * by the ctid the pick read: after READ COMMITTED waited for another
- * writer, that ctid is the old version's, and the UPDATE would skip it;
- * isolation spec coverage_auth_rc.)
- */
-#define AUTHORIZATION_PICK \
-	"WITH pick AS (SELECT a.id, c.id AS coverage_id FROM patsvc.authorizations a" \
-	" CROSS JOIN LATERAL (SELECT c.id FROM patsvc.coverages c" \
-	"  WHERE c.patient_id OPERATOR(pg_catalog.=) $1 AND c.valid OPERATOR(pg_catalog.@>) $2" \
-	"  AND c.payer_id OPERATOR(pg_catalog.=) a.payer_id" \
-	"  AND (a.coverage_id IS NULL OR c.id OPERATOR(pg_catalog.=) a.coverage_id)" \
-	"  ORDER BY c.priority, c.id LIMIT 1 FOR KEY SHARE OF c) c" \
-	" WHERE a.patient_id OPERATOR(pg_catalog.=) $1 AND a.status OPERATOR(pg_catalog.=) 'active'" \
-	" AND a.valid OPERATOR(pg_catalog.@>) $2 AND $3 OPERATOR(pg_catalog.=) ANY (a.service_codes)" \
-	" AND a.visits_used OPERATOR(pg_catalog.<) a.visits_approved"
-#define AUTHORIZATION_USE \
-	" LIMIT 1 FOR UPDATE OF a)," \
-	" used AS (UPDATE patsvc.authorizations a SET visits_used = a.visits_used OPERATOR(pg_catalog.+) 1" \
-	"  FROM pick WHERE a.id OPERATOR(pg_catalog.=) pick.id RETURNING a.id, pick.coverage_id)," \
-	" recorded AS (INSERT INTO patsvc.appointment_authorizations" \
-	"  (appointment_id, authorization_id, referral_id, coverage_id)" \
-	"  SELECT $5, used.id, $6, used.coverage_id FROM used RETURNING authorization_id)" \
-	" SELECT recorded.authorization_id FROM recorded"
-
-static SPIPlanPtr authorization_preferred_plan;
-
-/* The authorization whose visit the booking took (0: none qualifies, nothing is recorded). */
-static int64
-take_authorization(const Booking *b, const Requirements *req, DateADT on, int64 preferred, int64 referral)
-{
-	static const Oid types[6] = {INT8OID, DATEOID, TEXTOID, INT8OID, INT8OID, INT8OID};
-	Datum		v[6] = {Int64GetDatum(b->patient), DateADTGetDatum(on), CStringGetTextDatum(req->service_code),
-	Int64GetDatum(preferred), Int64GetDatum(b->id), Int64GetDatum(referral)};
-	char		nulls[7] = {' ', ' ', ' ', ' ', ' ', referral ? ' ' : 'n', '\0'};
-	Datum		id;
-	bool		taken;
-
-	if (preferred == 0)
-		taken = run_plan(&authorization_plan,
-						 AUTHORIZATION_PICK " ORDER BY pg_catalog.upper(a.valid), a.id" AUTHORIZATION_USE,
-						 6, types, v, nulls, SPI_OK_SELECT, &id, NULL);
-	else
-		taken = run_plan(&authorization_preferred_plan,
-						 AUTHORIZATION_PICK " ORDER BY a.id OPERATOR(pg_catalog.=) $4 DESC, pg_catalog.upper(a.valid), a.id"
-						 AUTHORIZATION_USE,
-						 6, types, v, nulls, SPI_OK_SELECT, &id, NULL);
-	return taken ? DatumGetInt64(id) : 0;
-}
-
-/* PS543 (PS540 first when the patient has no coverage at all on the date). */
+/* Raises what u->refusal says is missing (PS540 first when the patient has no coverage at all on the date). */
 static void
-refuse_unauthorized(const Booking *b, const Requirements *req, DateADT on)
+refuse(const Booking *b, const Requirements *req, DateADT on, const Uses *u, Snapshot snapshot)
 {
-	(void) coverage_in_force(b, req, on);
+	if (u->refusal == REFUSE_COVERAGE ||
+		((u->refusal == REFUSE_VERIFICATION || u->refusal == REFUSE_AUTHORIZATION) &&
+		 coverage_in_force(b, on, snapshot) == 0))
+		refuse_no_coverage(b, req, on);
+	if (u->refusal == REFUSE_VERIFICATION)
+		ereport(ERROR,
+				(errcode(ERRCODE_PATSVC_VERIFICATION_REQUIRED),
+				 errmsg("appointment type \"%s\" requires a verification of eligibility good on %s, and patient %lld has none",
+						req->type_code, date_text(on), (long long) b->patient),
+				 errhint("Verify the patient's eligibility for that date (a 271 response or a manual verification in patsvc.eligibility_verifications), then book again.")));
+	if (u->refusal == REFUSE_REFERRAL)
+		ereport(ERROR,
+				(errcode(ERRCODE_PATSVC_REFERRAL_REQUIRED),
+				 errmsg("appointment type \"%s\" requires a referral with a visit left on %s, and patient %lld has none for provider %lld",
+						req->type_code, date_text(on), (long long) b->patient, (long long) b->provider),
+				 errdetail("%s", referral_missing_reason(b, on, snapshot)),
+				 errhint("Record the referral in patsvc.referrals (active, valid on that date, to this provider or to a specialty, with visits left), then book again.")));
 	ereport(ERROR,
 			(errcode(ERRCODE_PATSVC_AUTHORIZATION_REQUIRED),
 			 errmsg("appointment type \"%s\" requires a prior authorization for service %s with a visit left on %s, and patient %lld has none",
 					req->type_code, req->service_code, date_text(on), (long long) b->patient),
-			 errdetail("%s", authorization_missing_reason(b, req, on)),
+			 errdetail("%s", authorization_missing_reason(b, req, on, snapshot)),
 			 errhint("Record the payer's prior authorization in patsvc.authorizations (active, approving service %s, valid on that date, with visits left), then book again.",
 					 req->service_code)));
 }
 
-/* Records what a booking without authorization uses. */
 static void
-record_use(int64 appointment, int64 referral, int64 coverage)
+raise_serialization_failure(const Booking *b)
 {
-	static const Oid types[3] = {INT8OID, INT8OID, INT8OID};
-	Datum		v[3] = {Int64GetDatum(appointment), Int64GetDatum(referral), Int64GetDatum(coverage)};
-	char		nulls[4] = {' ', referral ? ' ' : 'n', coverage ? ' ' : 'n', '\0'};
-
-	run_plan(&record_plan,
-			 "INSERT INTO patsvc.appointment_authorizations"
-			 " (appointment_id, authorization_id, referral_id, coverage_id) VALUES ($1, NULL, $2, $3)",
-			 3, types, v, nulls, SPI_OK_INSERT, NULL, NULL);
+	ereport(ERROR,
+			(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+			 errmsg("could not serialize access due to a concurrent change of the visits of patient %lld",
+					(long long) b->patient),
+			 errdetail("A concurrent transaction booked, gave back or changed a referral or authorization of the patient after this one took its snapshot."),
+			 errhint("Retry the transaction: it will then see the concurrent change.")));
 }
 
 /*
- * Gives back the visits an appointment uses (if it uses any); sets
- * *authorization and *referral to what it used (0: none), so that a move
- * can prefer them.
+ * What the booking uses (the preferred referral and authorization first),
+ * under the patient's lock, read in the latest state; under REPEATABLE READ
+ * or SERIALIZABLE the transaction's snapshot must agree (40001 otherwise).
+ * A refusal raises its SQLSTATE.  Runs inside SPI, as the owner.
  */
 static void
-give_back(int64 appointment, int64 *authorization, int64 *referral)
+take_visits(const Booking *b, const Requirements *req, const Uses *preferred, Uses *out)
 {
-	static const Oid types[1] = {INT8OID};
-	Datum		v[1] = {Int64GetDatum(appointment)};
-	Datum		a = Int64GetDatum(0),
-				r = Int64GetDatum(0);
+	DateADT		on = service_date(b);
+	Uses		seen;
 
-	run_plan(&release_plan,
-			 "WITH x AS (UPDATE patsvc.appointment_authorizations x SET returned_at = pg_catalog.now()"
-			 "  WHERE x.appointment_id OPERATOR(pg_catalog.=) $1 AND x.returned_at IS NULL"
-			 "  RETURNING x.authorization_id, x.referral_id),"
-			 " a AS (UPDATE patsvc.authorizations a SET visits_used = a.visits_used OPERATOR(pg_catalog.-) 1"
-			 "  FROM x WHERE a.id OPERATOR(pg_catalog.=) x.authorization_id RETURNING a.id),"
-			 " r AS (UPDATE patsvc.referrals r SET visits_used = r.visits_used OPERATOR(pg_catalog.-) 1"
-			 "  FROM x WHERE r.id OPERATOR(pg_catalog.=) x.referral_id RETURNING r.id)"
-			 " SELECT COALESCE(x.authorization_id, 0), x.referral_id FROM x",
-			 1, types, v, NULL, SPI_OK_SELECT, &a, &r);
-	if (authorization)
-		*authorization = DatumGetInt64(a);
-	if (referral)
-		*referral = DatumGetInt64(r);
+	lock_patient_visits(b->patient);
+	choose_uses(b, req, on, preferred, push_read_snapshot(true), out);
+	if (IsolationUsesXactSnapshot())
+	{
+		choose_uses(b, req, on, preferred, push_read_snapshot(false), &seen);
+		PopActiveSnapshot();
+		if (!same_choice(out, &seen))
+			raise_serialization_failure(b);
+	}
+	if (out->refusal != REFUSE_NONE)
+		refuse(b, req, on, out, GetActiveSnapshot());
+	PopActiveSnapshot();
 }
 
 /* What the replaced appointment used (a reschedule: its new visit prefers them). */
 static void
-used_by(int64 appointment, int64 *authorization, int64 *referral)
+used_by(int64 appointment, Uses *u)
 {
 	static const Oid types[1] = {INT8OID};
 	Datum		v[1] = {Int64GetDatum(appointment)};
-	Datum		a = Int64GetDatum(0),
-				r = Int64GetDatum(0);
+	int64		out[2] = {0, 0};
 
 	run_plan(&used_by_plan,
-			 "SELECT COALESCE(x.authorization_id, 0), x.referral_id FROM patsvc.appointment_authorizations x"
-			 " WHERE x.appointment_id OPERATOR(pg_catalog.=) $1",
-			 1, types, v, NULL, SPI_OK_SELECT, &a, &r);
-	*authorization = DatumGetInt64(a);
-	*referral = DatumGetInt64(r);
-}
-
-static void
-forget(int64 appointment)
-{
-	static const Oid types[1] = {INT8OID};
-	Datum		v[1] = {Int64GetDatum(appointment)};
-
-	run_plan(&forget_plan,
-			 "DELETE FROM patsvc.appointment_authorizations x WHERE x.appointment_id OPERATOR(pg_catalog.=) $1",
-			 1, types, v, NULL, SPI_OK_DELETE, NULL, NULL);
-}
-
-/*
- * Checks what the booking's type requires and takes its visits, preferring
- * the given authorization and referral (0: none); records what it uses (the
- * rows it references are locked: the appointment is being written, the
- * referral and authorization FOR UPDATE, the coverage FOR KEY SHARE, so the
- * record needs no foreign-key check of its own, see 54-booking-rules.sql).
- */
-static void
-take_visits(const Booking *b, const Requirements *req, int64 pref_auth, int64 pref_ref)
-{
-	DateADT		on = service_date(b);
-	int64		coverage = 0,
-				referral = 0;
-
-	/* an authorization is used under a coverage in force: its own query checks that */
-	if (req->coverage && !req->authorization)
-		coverage = coverage_in_force(b, req, on);
-	if (req->verification && !has_verification(b, on))
-		refuse_unverified(b, req, on);
-	if (req->referral)
-		referral = take_referral(b, req, on, pref_ref);
-	if (!req->authorization)
-		record_use(b->id, referral, coverage);
-	else if (take_authorization(b, req, on, pref_auth, referral) == 0)
-		refuse_unauthorized(b, req, on);
-}
-
-/* ---- the counters: written by this trigger alone -------------------------- */
-
-/*
- * true while this trigger writes visits_used; reset when it is done, and by
- * the end of any (sub)transaction, so an error caught by an exception block
- * cannot leave it set
- */
-static bool counting = false;
-
-static void
-counting_reset(XactEvent event, void *arg)
-{
-	counting = false;
-}
-
-static void
-counting_reset_sub(SubXactEvent event, SubTransactionId sub, SubTransactionId parent, void *arg)
-{
-	if (event == SUBXACT_EVENT_ABORT_SUB)
-		counting = false;
-}
-
-static void
-start_counting(void)
-{
-	static bool registered = false;
-
-	if (!registered)
-	{
-		RegisterXactCallback(counting_reset, NULL);
-		RegisterSubXactCallback(counting_reset_sub, NULL);
-		registered = true;
-	}
-	counting = true;
-}
-
-static const char *const counted_tables[] = {"referrals", "authorizations", NULL};
-
-/*
- * Trigger visits_counted (BEFORE INSERT OR UPDATE OF visits_used on
- * referrals and authorizations): the counter of visits used is written by
- * appointments_coverage alone (PS547): a new row starts at 0, and nobody
- * else changes it.
- */
-PG_FUNCTION_INFO_V1(patsvc_visits_counted);
-Datum
-patsvc_visits_counted(PG_FUNCTION_ARGS)
-{
-	TriggerData *td = (TriggerData *) fcinfo->context;
-	HeapTuple	row;
-	TupleDesc	desc;
-	int			attnum;
-	int			used;
-	bool		isnull;
-
-	patsvc_trigger_bound(fcinfo, "visits_counted", counted_tables);
-	row = TRIGGER_FIRED_BY_UPDATE(td->tg_event) ? td->tg_newtuple : td->tg_trigtuple;
-	if (counting)
-		return PointerGetDatum(row);	/* patsvc's own counting: nothing to look at */
-	desc = td->tg_relation->rd_att;
-	attnum = SPI_fnumber(desc, "visits_used");
-	used = DatumGetInt32(heap_getattr(row, attnum, desc, &isnull));
-	if (TRIGGER_FIRED_BY_UPDATE(td->tg_event)
-		? used != DatumGetInt32(heap_getattr(td->tg_trigtuple, attnum, desc, &isnull))
-		: (!isnull && used != 0))
-		ereport(ERROR,
-				(errcode(ERRCODE_PATSVC_VISITS_COUNTED),
-				 errmsg("visits_used of %s is counted by patsvc and cannot be written",
-						RelationGetRelationName(td->tg_relation)),
-				 errdetail("Each booking of a type that requires it uses a visit; cancelling gives it back."),
-				 errhint("Leave visits_used out: book, cancel or move appointments instead.")));
-	return PointerGetDatum(row);
+			 "SELECT x.authorization_id, x.referral_id FROM patsvc.appointments x"
+			 " WHERE x.id OPERATOR(pg_catalog.=) $1",
+			 1, types, v, NULL, GetActiveSnapshot(), 2, out);
+	u->authorization = out[0];
+	u->referral = out[1];
 }
 
 /* ---- the trigger ---------------------------------------------------------- */
 
 static const char *const appointments_only[] = {"appointments", NULL};
 
-/* An INSERT or UPDATE: what the row's new state needs, given its old one (NULL for an INSERT). */
+/* PS547: the three columns are written by this trigger alone. */
 static void
-apply_rules(const Booking *n, const Booking *o, const Requirements *req)
+refuse_written_uses(void)
 {
-	int64		pref_auth = 0,
-				pref_ref = 0;
+	ereport(ERROR,
+			(errcode(ERRCODE_PATSVC_VISITS_COUNTED),
+			 errmsg("coverage_id, referral_id and authorization_id of appointments are set by patsvc and cannot be written"),
+			 errdetail("A booking of a type that requires them uses the coverage, referral and authorization patsvc chooses; cancelling gives the visits back."),
+			 errhint("Leave these columns out: book, cancel or move appointments instead.")));
+}
+
+/* The row with the given uses written into it. */
+static HeapTuple
+with_uses(HeapTuple tuple, TupleDesc desc, const int *col, const Uses *u)
+{
+	int			cols[3] = {col[B_COVERAGE], col[B_REFERRAL], col[B_AUTHORIZATION]};
+	Datum		values[3] = {Int64GetDatum(u->coverage), Int64GetDatum(u->referral), Int64GetDatum(u->authorization)};
+	bool		nulls[3] = {u->coverage == 0, u->referral == 0, u->authorization == 0};
+
+	return heap_modify_tuple_by_cols(tuple, desc, 3, cols, values, nulls);
+}
+
+/*
+ * An INSERT or UPDATE: what the row's new state uses, given its old one
+ * (NULL for an INSERT); false when it keeps what it names.  Runs inside SPI,
+ * as the owner.
+ */
+static bool
+apply_rules(const Booking *n, const Booking *o, const Requirements *req, Uses *out)
+{
+	Uses		preferred = {0};
 
 	if (o != NULL && status_gives_back(n->status, req))
 	{
-		give_back(n->id, NULL, NULL);
-		return;
+		if (!uses_visits(o))
+			return false;
+		lock_patient_visits(o->patient);
+		/* cancelled rows keep what they used (the record, and a reschedule's preference) */
+		if (status_cancelled(n->status))
+			return false;
+		*out = o->uses;
+		out->referral = out->authorization = 0;
+		return true;
 	}
 	if (!status_books(n->status) || (o != NULL && status_books(o->status) && !moved(n, o)))
-		return;
+		return false;
 	if (o != NULL)
 	{
-		/* a move: what it used goes back, its record is written anew below */
-		give_back(n->id, &pref_auth, &pref_ref);
-		forget(n->id);
+		preferred = o->uses;
+		if (uses_visits(o))
+			lock_patient_visits(o->patient);
 	}
 	else if (n->replaces != 0)
-		used_by(n->replaces, &pref_auth, &pref_ref);
+		used_by(n->replaces, &preferred);
 	if (req->any)
-		take_visits(n, req, pref_auth, pref_ref);
+		take_visits(n, req, &preferred, out);
+	else
+		memset(out, 0, sizeof(*out));
+	return true;
 }
 
-PG_FUNCTION_INFO_V1(patsvc_appointments_coverage);
+/* BEFORE DELETE: a deleted booking gives its visits back (under the patient's lock). */
+static void
+deleting(HeapTuple row, TupleDesc desc, const int *col)
+{
+	Booking		o;
+
+	read_booking(row, desc, col, &o);
+	if (uses_visits(&o))
+		lock_patient_visits(o.patient);
+}
+
+PG_FUNCTION_INFO_V1(patsvc_appointments_visits);
 Datum
-patsvc_appointments_coverage(PG_FUNCTION_ARGS)
+patsvc_appointments_visits(PG_FUNCTION_ARGS)
 {
 	TriggerData *td = (TriggerData *) fcinfo->context;
 	TupleDesc	desc;
+	HeapTuple	row;
 	Oid			owner;
 	Booking		n,
 				o;
 	Requirements req;
+	Uses		uses;
 	PatsvcSavedUser saved;
 	const int  *col;
+	bool		changed;
 
-	patsvc_trigger_bound(fcinfo, "appointments_coverage", appointments_only);
+	patsvc_trigger_bound(fcinfo, "appointments_visits", appointments_only);
 	desc = td->tg_relation->rd_att;
 	col = patsvc_columns(&booking_columns, td->tg_relation);
-	owner = td->tg_relation->rd_rel->relowner;
 	if (TRIGGER_FIRED_BY_DELETE(td->tg_event))
 	{
-		patsvc_become_owner(owner, &saved);
-		patsvc_spi_connect();
-		start_counting();
-		give_back(int64_column(td->tg_trigtuple, desc, col[B_ID]), NULL, NULL);
-		forget(int64_column(td->tg_trigtuple, desc, col[B_ID]));
-		counting = false;
-		patsvc_spi_finish();
-		patsvc_restore_user(&saved);
+		deleting(td->tg_trigtuple, desc, col);
 		return PointerGetDatum(td->tg_trigtuple);
 	}
-	read_booking(TRIGGER_FIRED_BY_UPDATE(td->tg_event) ? td->tg_newtuple : td->tg_trigtuple, desc, col, &n);
-	type_requirements(n.type_id, owner, &req);
-	if (TRIGGER_FIRED_BY_INSERT(td->tg_event) && (!req.any || !status_books(n.status)))
-		return PointerGetDatum(NULL);
+	row = TRIGGER_FIRED_BY_UPDATE(td->tg_event) ? td->tg_newtuple : td->tg_trigtuple;
+	read_booking(row, desc, col, &n);
 	if (TRIGGER_FIRED_BY_UPDATE(td->tg_event))
 		read_booking(td->tg_trigtuple, desc, col, &o);
+	if (TRIGGER_FIRED_BY_UPDATE(td->tg_event) ? !same_uses(&n.uses, &o.uses)
+		: (n.uses.coverage != 0 || n.uses.referral != 0 || n.uses.authorization != 0))
+		refuse_written_uses();
+	owner = td->tg_relation->rd_rel->relowner;
+	type_requirements(n.type_id, owner, &req);
+	if (TRIGGER_FIRED_BY_INSERT(td->tg_event) && (!req.any || !status_books(n.status)))
+		return PointerGetDatum(row);
 	patsvc_become_owner(owner, &saved);
 	patsvc_spi_connect();
-	start_counting();
-	apply_rules(&n, TRIGGER_FIRED_BY_UPDATE(td->tg_event) ? &o : NULL, &req);
-	counting = false;
+	changed = apply_rules(&n, TRIGGER_FIRED_BY_UPDATE(td->tg_event) ? &o : NULL, &req, &uses);
 	patsvc_spi_finish();
 	patsvc_restore_user(&saved);
-	return PointerGetDatum(NULL);
+	return PointerGetDatum(changed ? with_uses(row, desc, col, &uses) : row);
+}
+
+/* ---- the patient's authorizations, referrals and coverages ----------------- */
+
+static const char *const guarded_tables[] = {"referrals", "authorizations", "coverages", NULL};
+
+/*
+ * Trigger visits_lock (BEFORE UPDATE OR DELETE on referrals,
+ * authorizations and coverages): a change or delete of a row that bookings
+ * may use waits for the bookings of its patient in flight (and they for it):
+ * the patient's lock, of the old and the new patient.
+ */
+PG_FUNCTION_INFO_V1(patsvc_visits_lock);
+Datum
+patsvc_visits_lock(PG_FUNCTION_ARGS)
+{
+	TriggerData *td = (TriggerData *) fcinfo->context;
+	TupleDesc	desc;
+	int			attnum;
+	int64		old_patient;
+
+	patsvc_trigger_bound(fcinfo, "visits_lock", guarded_tables);
+	desc = td->tg_relation->rd_att;
+	attnum = SPI_fnumber(desc, "patient_id");
+	old_patient = int64_column(td->tg_trigtuple, desc, attnum);
+	lock_patient_visits(old_patient);
+	if (TRIGGER_FIRED_BY_UPDATE(td->tg_event))
+	{
+		if (int64_column(td->tg_newtuple, desc, attnum) != old_patient)
+			lock_patient_visits(int64_column(td->tg_newtuple, desc, attnum));
+		return PointerGetDatum(td->tg_newtuple);
+	}
+	return PointerGetDatum(td->tg_trigtuple);
+}
+
+/* The live bookings of an authorization or referral, in snapshot (inside SPI, as the owner). */
+static int64
+count_booked(bool authorization, int64 id, Snapshot snapshot)
+{
+	static SPIPlanPtr authorization_count_plan, referral_count_plan;
+	static const Oid types[1] = {INT8OID};
+	Datum		v[1] = {Int64GetDatum(id)};
+	int64		n = 0;
+
+	if (authorization)
+		run_plan(&authorization_count_plan,
+				 "SELECT pg_catalog.count(*) FROM patsvc.appointments p"
+				 " WHERE p.authorization_id OPERATOR(pg_catalog.=) $1" LIVE_BOOKING,
+				 1, types, v, NULL, snapshot, 1, &n);
+	else
+		run_plan(&referral_count_plan,
+				 "SELECT pg_catalog.count(*) FROM patsvc.appointments p"
+				 " WHERE p.referral_id OPERATOR(pg_catalog.=) $1" LIVE_BOOKING,
+				 1, types, v, NULL, snapshot, 1, &n);
+	return n;
+}
+
+/*
+ * patsvc.visits_booked(what text, id bigint, patient bigint): the visits
+ * booked against an authorization or referral of the patient, exact: under
+ * the patient's lock, in the latest state (40001 under REPEATABLE READ or
+ * SERIALIZABLE when the transaction's snapshot would count otherwise).  For
+ * the checks that an approval never falls below what is booked (PS545).
+ */
+PG_FUNCTION_INFO_V1(patsvc_visits_booked);
+Datum
+patsvc_visits_booked(PG_FUNCTION_ARGS)
+{
+	char	   *what = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	int64		id = PG_GETARG_INT64(1);
+	bool		authorization = strcmp(what, "authorization") == 0;
+	PatsvcSavedUser saved;
+	int64		booked;
+
+	if (!authorization && strcmp(what, "referral") != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("cannot count the visits booked against \"%s\"", what),
+				 errhint("Give 'authorization' or 'referral'.")));
+	lock_patient_visits(PG_GETARG_INT64(2));
+	patsvc_become_owner(patsvc_table_owner("appointments"), &saved);
+	patsvc_spi_connect();
+	booked = count_booked(authorization, id, push_read_snapshot(true));
+	if (IsolationUsesXactSnapshot() && count_booked(authorization, id, push_read_snapshot(false)) != booked)
+		ereport(ERROR,
+				(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+				 errmsg("could not serialize access due to a concurrent booking of %s %lld", what, (long long) id),
+				 errhint("Retry the transaction: it will then see the concurrent booking.")));
+	if (IsolationUsesXactSnapshot())
+		PopActiveSnapshot();
+	PopActiveSnapshot();
+	patsvc_spi_finish();
+	patsvc_restore_user(&saved);
+	PG_RETURN_INT64(booked);
 }

@@ -6,6 +6,8 @@
  *                patsvc.eligibility_valid_days (coverage_init)
  *   x12_271.c    the X12 005010X279A1 271 parser: Eligibility271
  *   eligibility.c record_eligibility_271: parse, then one INSERT
+ *   booking.c    trigger appointments_visits: booking rules, visits used
+ *   visits_scan.c the authorization a booking uses, read by index scans
  */
 #ifndef PATSVC_COVERAGE_H
 #define PATSVC_COVERAGE_H
@@ -13,6 +15,7 @@
 #include "postgres.h"
 
 #include "utils/date.h"
+#include "utils/snapshot.h"
 
 extern void coverage_init(void);
 
@@ -49,5 +52,28 @@ typedef struct Eligibility271
 
 /* Parses raw (one 271 transaction); a malformed one raises 22P02 naming segment and element. */
 extern void x12_271_parse(const char *raw, int len, Eligibility271 *out);
+
+/* What a booking asks of the patient's authorizations (visits_scan.c). */
+typedef struct VisitsQuery
+{
+	int64		patient;
+	DateADT		on;				/* the date of service */
+	const char *service_code;	/* the type's */
+	int64		preferred;		/* an authorization to take first if it qualifies; 0: none */
+	int64		self;			/* the appointment being written (not counted) */
+} VisitsQuery;
+
+typedef struct AuthorizationChoice
+{
+	int64		authorization;
+	int64		coverage;		/* the coverage of its payer in force on the date */
+	int64		booked;			/* its other live bookings */
+} AuthorizationChoice;
+
+/*
+ * The authorization with a visit left that a booking uses, read in snapshot
+ * (the caller holds the patient's visits lock); false when none qualifies.
+ */
+extern bool visits_choose_authorization(const VisitsQuery *q, Snapshot snapshot, AuthorizationChoice *out);
 
 #endif							/* PATSVC_COVERAGE_H */

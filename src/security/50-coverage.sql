@@ -22,14 +22,16 @@ GRANT EXECUTE ON FUNCTION @extschema@.eligibility_on(bigint, date), @extschema@.
 -- coverage, part B: booking requirements by appointment type, referrals,
 -- prior authorizations.  The admin sets up what each type requires; the
 -- front desk and the biller (who keeps authorizations) record referrals and
--- authorizations; nobody writes the visit counters (visits_used: trigger
--- visits_counted refuses) or what a booking used (appointment_authorizations):
--- trigger appointments_coverage does, as the tables' owner.
+-- authorizations (their checks count the visits booked: visits_booked); nobody
+-- writes what a booking used (appointments.coverage_id, referral_id,
+-- authorization_id; view appointment_authorizations): trigger
+-- appointments_visits does (PS547 for anyone else).
 GRANT SELECT, INSERT, UPDATE, DELETE ON @extschema@.appointment_type_requirements TO patsvc_admin;
 GRANT SELECT ON @extschema@.appointment_type_requirements TO patsvc_front_desk, patsvc_scheduler, patsvc_biller;
 GRANT SELECT ON @extschema@.referrals, @extschema@.authorizations, @extschema@.appointment_authorizations
   TO patsvc_front_desk, patsvc_scheduler, patsvc_biller;
 GRANT INSERT, UPDATE ON @extschema@.referrals, @extschema@.authorizations TO patsvc_front_desk, patsvc_biller;
+GRANT EXECUTE ON FUNCTION @extschema@.visits_booked(text, bigint, bigint) TO patsvc_front_desk, patsvc_biller;
 GRANT EXECUTE ON FUNCTION @extschema@.authorizations_expiring(interval)
   TO patsvc_front_desk, patsvc_scheduler, patsvc_biller;
 GRANT SELECT ON @extschema@.authorization_visits, @extschema@.referral_visits

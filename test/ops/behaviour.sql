@@ -65,10 +65,10 @@ INSERT INTO coverages (patient_id, payer_id, member_id, valid, priority)
 SELECT 1, payer_id, 'X-2', '[2026-06-01,)', 1 FROM coverages WHERE patient_id = 1;
 -- booking requirements: the MRI's authorization has one visit left; the second MRI is refused (PS543)
 SELECT a.auth_number, a.visits_approved, a.visits_used, r.referral_number, r.visits_used AS referral_used
-  FROM authorizations a, referrals r WHERE a.auth_number = 'ABC-PA-1' AND r.referral_number = 'REF-1';
+  FROM authorization_visits a, referral_visits r WHERE a.auth_number = 'ABC-PA-1' AND r.referral_number = 'REF-1';
 SELECT book(1, 1, '2027-03-18 13:00Z', 'mri') IS NOT NULL AS mri_booked;
 SELECT book(1, 1, '2027-03-19 13:00Z', 'mri');
-SELECT count(*) AS mri_records, count(*) FILTER (WHERE returned_at IS NULL) AS in_use FROM appointment_authorizations;
+SELECT count(*) AS mri_records, count(*) FILTER (WHERE NOT given_back) AS in_use FROM appointment_authorizations;
 -- encrypted columns read back (in a restored copy: with the key vault imported)
 SELECT id, mrn, unseal('public.lab_results', mrn, result) AS result, unseal('public.lab_results', mrn, comment) AS comment
 FROM public.lab_results ORDER BY id;

@@ -6,7 +6,7 @@
 # authorizations with few visits (3 and 2), and cancel some of them so that
 # given-back visits are raced for again, for a few seconds under READ COMMITTED,
 # REPEATABLE READ and SERIALIZABLE (40001 retried by pgbench).  Afterwards each
-# authorization's counter must equal the bookings that use it, and never exceed
+# authorization's visits used (the appointments naming it) must equal the bookings, and never exceed
 # what was approved.  Prints RESULT lines; exit status 1 if any count is off.
 # Each booking sleeps 2 ms before it commits, so a missing row lock would show.
 set -euo pipefail
@@ -39,7 +39,7 @@ SQL
 setup_round() {
     psql -X -q -v ON_ERROR_STOP=1 <<'SQL'
 SET client_min_messages = warning;
-TRUNCATE patsvc.appointment_authorizations, patsvc.authorizations, patsvc.reminders, patsvc.waitlist_offers,
+TRUNCATE patsvc.authorizations, patsvc.reminders, patsvc.waitlist_offers,
          patsvc.appointments CASCADE;
 INSERT INTO patsvc.authorizations (patient_id, payer_id, auth_number, service_codes, visits_approved, valid)
 SELECT p, 1, 'PA-' || p || '-' || k, ARRAY['70551'], 4 - k, daterange('2027-03-01', ('2027-03-20'::date + 5 * k))
@@ -58,24 +58,24 @@ UPDATE patsvc.appointments SET status = 'cancelled'
  WHERE id = (SELECT id FROM patsvc.appointments WHERE patient_id = :pat AND status = 'booked'
              ORDER BY random() LIMIT 1);
 PGB
-# authorizations whose counter differs from the bookings using them, or exceeds the approval
-MISMATCH_SQL="SELECT count(*) FROM patsvc.authorizations a
+# authorizations with more visits used than approved, or whose visits used differ from the bookings naming them
+MISMATCH_SQL="SELECT count(*) FROM patsvc.authorization_visits a
  WHERE a.visits_used > a.visits_approved
-    OR a.visits_used <> (SELECT count(*) FROM patsvc.appointment_authorizations x
-                          JOIN patsvc.appointments p ON p.id = x.appointment_id
-                         WHERE x.authorization_id = a.id AND x.returned_at IS NULL AND p.status = 'booked')"
+    OR a.visits_used <> (SELECT count(*) FROM patsvc.appointments p
+                         WHERE p.authorization_id = a.authorization_id AND p.status = 'booked')"
 # booked MRIs that use no authorization
 UNCOVERED_SQL="SELECT count(*) FROM patsvc.appointments p
- WHERE p.status = 'booked' AND NOT EXISTS (SELECT 1 FROM patsvc.appointment_authorizations x
-        WHERE x.appointment_id = p.id AND x.returned_at IS NULL AND x.authorization_id IS NOT NULL)"
-# the check must see a wrong count: plant one (a visit lost from a counter, past the guard
-# visits_counted) and roll back
+ WHERE p.status = 'booked' AND p.authorization_id IS NULL"
+# the check must see a wrong count: plant one (an authorization approving one visit fewer than
+# its bookings use, past the guard authorizations_check) and roll back
 selfcheck() {
     psql -X -At -q -v ON_ERROR_STOP=1 <<SQL | tail -1
 BEGIN;
-ALTER TABLE patsvc.authorizations DISABLE TRIGGER visits_counted;
-UPDATE patsvc.authorizations SET visits_used = visits_used - 1
- WHERE id = (SELECT min(id) FROM patsvc.authorizations WHERE visits_used > 0);
+SET LOCAL session_replication_role = replica;
+UPDATE patsvc.authorizations a SET visits_approved = v.visits_used - 1
+  FROM patsvc.authorization_visits v
+ WHERE v.authorization_id = a.id
+   AND a.id = (SELECT min(authorization_id) FROM patsvc.authorization_visits WHERE visits_used > 0);
 $MISMATCH_SQL;
 ROLLBACK;
 SQL
@@ -90,7 +90,7 @@ for level in 'read committed' 'repeatable read' serializable; do
     failed=$(sed -n 's/^number of failed transactions: \([0-9]*\).*/\1/p' <<<"$out")
     retried=$(sed -n 's/^number of transactions retried: \([0-9]*\).*/\1/p' <<<"$out")
     approved=$(psql -X -At -c "SELECT sum(visits_approved) FROM patsvc.authorizations")
-    used=$(psql -X -At -c "SELECT sum(visits_used) FROM patsvc.authorizations")
+    used=$(psql -X -At -c "SELECT sum(visits_used) FROM patsvc.authorization_visits")
     booked=$(psql -X -At -c "SELECT count(*) FROM patsvc.appointments WHERE status = 'booked'")
     cancelled=$(psql -X -At -c "SELECT count(*) FROM patsvc.appointments WHERE status = 'cancelled'")
     wrong=$(psql -X -At -c "$MISMATCH_SQL")

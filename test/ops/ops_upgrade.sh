@@ -99,7 +99,7 @@ for v in $olds; do
     fi
     awk -v r="$ready" '$1 == "table" && $2 == "patsvc.protected_tables" {sub(/^rows=[0-9]+/, "rows=" (substr($3, 6) - r), $3)} 1' \
         "$work/tables.$v.after" > "$work/tables.$v.clinic" && mv "$work/tables.$v.clinic" "$work/tables.$v.after"
-    added_cols "- 'priority' - 'needs_rebooking'" "- 'requires_consent_to_treat'" > "$work/added.$v.after"
+    added_cols "- 'priority' - 'needs_rebooking' - 'coverage_id' - 'referral_id' - 'authorization_id'" "- 'requires_consent_to_treat'" > "$work/added.$v.after"
     if diff -u <(grep -vE "$events" "$work/tables.$v.before" | sed 's/ md5=.*//') \
                <(grep -vE "$events" "$work/tables.$v.after" | sed 's/ md5=.*//') &&
        diff -u <(grep -vE '^table patsvc\.(protected_tables|retention_holds|retention_archives|retention_policies|appointments|waitlist|appointment_types|patients) ' "$work/tables.$v.before" | grep -vE "$events") \

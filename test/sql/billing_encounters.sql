@@ -99,7 +99,10 @@ INSERT INTO referrals (id, patient_id, referring_npi, to_specialty, visits_allow
 VALUES (1, 2, '1356320139', 'endocrinology', 3, '[2020-11-01,2021-02-01)', 'R-77');
 INSERT INTO authorizations (id, patient_id, payer_id, coverage_id, auth_number, service_codes, visits_approved, valid)
 VALUES (1, 2, 2, 2, 'PA-2020-114', '{G0008}', 2, '[2020-11-01,2021-02-01)');
-INSERT INTO appointment_authorizations (appointment_id, authorization_id, referral_id, coverage_id) VALUES (11, 1, 1, 2);
+-- what the booking used, as coverage's trigger records it on the appointment (set here without booking rules)
+SET session_replication_role = replica;
+UPDATE appointments SET authorization_id = 1, referral_id = 1, coverage_id = 2 WHERE id = 11;
+RESET session_replication_role;
 SELECT start_encounter(10) AS ann_enc \gset
 SELECT start_encounter(10) = :ann_enc AS same_again;
 SELECT start_encounter(11, '02', '1285849489') AS bob_enc \gset

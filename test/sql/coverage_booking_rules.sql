@@ -121,32 +121,34 @@ SELECT book(1, 1, '2027-03-25 16:00Z', 'mri');
 -- rescheduling within the range keeps the visit of the same authorization
 SELECT reschedule(:mri1, '2027-03-19 16:00Z') AS mri1b \gset
 SELECT authorization_id FROM appointment_authorizations WHERE appointment_id = :mri1b;
-SELECT id, visits_used FROM authorizations ORDER BY id;
+SELECT authorization_id AS id, visits_used FROM authorization_visits ORDER BY 1;
 -- rescheduling out of PA-2's range: it gives PA-2's visit back, but PA-1 has none left: refused, nothing changes
 SELECT reschedule(:mri1b, '2027-03-26 16:00Z');
 -- cancelling gives a visit back; then the move out of range takes PA-1's freed visit
 SELECT cancel(:mri2, 'not needed');
 SELECT reschedule(:mri1b, '2027-03-26 16:00Z') AS mri1c \gset
 SELECT authorization_id FROM appointment_authorizations WHERE appointment_id = :mri1c;
-SELECT id, visits_used FROM authorizations ORDER BY id;
+SELECT authorization_id AS id, visits_used FROM authorization_visits ORDER BY 1;
 -- a plain UPDATE moving a booking re-checks and keeps its authorization when it still covers it
 UPDATE appointments SET starts_at = '2027-03-27 16:00Z' WHERE id = :mri1c;
-SELECT id, visits_used FROM authorizations ORDER BY id;
+SELECT authorization_id AS id, visits_used FROM authorization_visits ORDER BY 1;
 -- deleting an appointment gives its visit back
 DELETE FROM appointments WHERE id = :mri3;
-SELECT id, visits_used FROM authorizations ORDER BY id;
+SELECT authorization_id AS id, visits_used FROM authorization_visits ORDER BY 1;
 -- a no-show of a type that keeps the visit keeps it; entered-in-error gives it back
 SELECT set_status(:mri1c, 'noshow');
-SELECT id, visits_used FROM authorizations ORDER BY id;
+SELECT authorization_id AS id, visits_used FROM authorization_visits ORDER BY 1;
 SELECT set_status(:mri1c, 'entered-in-error');
-SELECT id, visits_used FROM authorizations ORDER BY id;
+SELECT authorization_id AS id, visits_used FROM authorization_visits ORDER BY 1;
 -- booking again takes the visit given back; an authorization approves at least one visit
 SELECT book(1, 1, '2027-03-15 16:00Z', 'mri') IS NOT NULL AS rebooked;
 UPDATE authorizations SET visits_approved = 0 WHERE id = 2;
 -- what the claim reads
-SELECT x.appointment_id = :mri1c AS moved_one, a.auth_number, x.returned_at IS NOT NULL AS returned
+SELECT x.appointment_id = :mri1c AS moved_one, a.auth_number, x.given_back
   FROM appointment_authorizations x JOIN authorizations a ON a.id = x.authorization_id
  ORDER BY x.appointment_id;
+-- a deleted authorization named by an appointment: 23503 (the appointment keeps what it used)
+DELETE FROM authorizations WHERE id = 2;
 
 -- the worklist (relative to today's date: the rows are moved around it)
 UPDATE authorizations SET valid = daterange(current_date, current_date + 10) WHERE id = 2;
@@ -156,7 +158,7 @@ SELECT authorization_id, auth_number, last_day - current_date AS days_left, visi
 SELECT authorization_id FROM authorizations_expiring('60 days');
 SELECT * FROM authorizations_expiring('-1 day');
 
--- a refusal caught by an exception block leaves no way to write the counter
+-- a refusal caught by an exception block leaves no way to write what a booking uses
 DO $$
 BEGIN
   BEGIN
@@ -164,8 +166,12 @@ BEGIN
   EXCEPTION WHEN SQLSTATE 'PS540' THEN
     RAISE NOTICE 'refused: %', SQLERRM;
   END;
-  UPDATE patsvc.authorizations SET visits_used = visits_used + 1 WHERE id = 2;
+  UPDATE patsvc.appointments SET authorization_id = 3 WHERE authorization_id = 1;
 END $$;
+-- nor can the table's owner write them by hand (PS547), on INSERT or UPDATE
+UPDATE appointments SET authorization_id = NULL WHERE id = :mri1c;
+INSERT INTO appointments (patient_id, provider_id, type_id, starts_at, coverage_id)
+VALUES (2, 1, 1, '2027-03-29 16:00Z', 1);
 
 -- rights: the front desk books a type with requirements without rights on what the trigger writes;
 -- nobody writes the visit counters or what a booking used
@@ -173,16 +179,15 @@ CREATE ROLE cov_desk IN ROLE patsvc_front_desk;
 CREATE ROLE cov_biller IN ROLE patsvc_biller;
 SET ROLE cov_desk;
 SELECT book(2, 1, '2027-03-18 16:00Z', 'covered') IS NOT NULL AS desk_booked;
-UPDATE authorizations SET visits_used = visits_used + 1 WHERE id = 1;
+UPDATE appointments SET referral_id = 1 WHERE patient_id = 2;
 INSERT INTO appointment_authorizations (appointment_id) VALUES (1);
 RESET ROLE;
 SET ROLE cov_biller;
 UPDATE authorizations SET status = 'active' WHERE id = 1;
-UPDATE authorizations SET visits_used = visits_used + 1 WHERE id = 1;
-INSERT INTO authorizations (patient_id, payer_id, auth_number, service_codes, visits_approved, visits_used, valid)
-VALUES (2, 2, 'SP-1', '{99213}', 3, 1, '[2027-03-01, 2027-04-01)');
+UPDATE authorizations SET visits_approved = 0 WHERE id = 1;
 INSERT INTO authorizations (patient_id, payer_id, auth_number, service_codes, visits_approved, valid)
-VALUES (2, 2, 'SP-1', '{99213}', 3, '[2027-03-01, 2027-04-01)') RETURNING auth_number, visits_used;
+VALUES (2, 2, 'SP-1', '{99213}', 3, '[2027-03-01, 2027-04-01)') RETURNING auth_number;
+SELECT auth_number, visits_used, visits_remaining FROM authorization_visits WHERE auth_number = 'SP-1';
 SELECT count(*) AS listed FROM authorizations_expiring('60 days');
 DELETE FROM appointment_type_requirements;
 RESET ROLE;
@@ -192,13 +197,13 @@ DROP ROLE cov_biller;
 
 -- the trigger functions refuse other tables
 CREATE TABLE public.not_appointments (id bigint);
-CREATE TRIGGER t AFTER INSERT ON public.not_appointments FOR EACH ROW EXECUTE FUNCTION patsvc.appointments_coverage();
+CREATE TRIGGER t AFTER INSERT ON public.not_appointments FOR EACH ROW EXECUTE FUNCTION patsvc.appointments_visits();
 INSERT INTO public.not_appointments VALUES (1);
 DROP TABLE public.not_appointments;
 
 -- nothing of this file stays behind
 SET client_min_messages = warning;
-TRUNCATE appointment_authorizations, authorizations, referrals, appointment_type_requirements,
+TRUNCATE authorizations, referrals, appointment_type_requirements,
          eligibility_verifications, coverages, payers, appointments, appointment_resources, availability,
          appointment_types, patients, providers, locations RESTART IDENTITY CASCADE;
 RESET client_min_messages;

@@ -1,0 +1,250 @@
+/*
+ * visits_scan.c -- the authorization a booking uses, read by index scans in
+ * C (for trigger appointments_visits, booking.c).
+ *
+ * The same choice as an SQL statement would make (README, "Booking
+ * requirements"): the patient's authorizations in the order of index
+ * authorizations_patient (last date of service, then id), the first that is
+ * active, valid on the date, approves the service code, is of a payer with a
+ * coverage of the patient in force on the date (the one it names, if any;
+ * the coverage of lowest priority, then id: index coverages_patient_priority)
+ * and has a visit left (its bookings counted through the partial index
+ * appointments_authorization: appointments naming it that are not cancelled
+ * or entered in error, the appointment being written excepted); a preferred
+ * authorization first when it qualifies.  Reading the indexes directly
+ * spares each booking the set-up and tear-down of an executor plan (and the
+ * memory that glibc handed back to the kernel after each one).  Everything is
+ * read in the snapshot the caller gives; the caller holds the patient's
+ * visits lock.
+ */
+#include "postgres.h"
+
+#include "access/genam.h"
+#include "access/relscan.h"
+#include "access/stratnum.h"
+#include "access/table.h"
+#include "access/tableam.h"
+#include "catalog/pg_type.h"
+#include "executor/tuptable.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/rangetypes.h"
+#include "utils/rel.h"
+#include "utils/typcache.h"
+
+#include "core/core.h"
+#include "coverage/coverage.h"
+
+/* the columns read, numbered once per relcache generation (core: patsvc_columns) */
+enum
+{
+	A_ID, A_PAYER, A_COVERAGE, A_CODES, A_APPROVED, A_VALID, A_STATUS, A_COUNT
+};
+static const char *const authorization_names[A_COUNT] = {
+	"id", "payer_id", "coverage_id", "service_codes", "visits_approved", "valid", "status"
+};
+static PatsvcColumns authorization_columns = {authorization_names, A_COUNT};
+
+enum
+{
+	C_ID, C_PAYER, C_VALID, C_COUNT
+};
+static const char *const coverage_names[C_COUNT] = {"id", "payer_id", "valid"};
+static PatsvcColumns coverage_columns = {coverage_names, C_COUNT};
+
+enum
+{
+	P_ID, P_STATUS, P_COUNT
+};
+static const char *const appointment_names[P_COUNT] = {"id", "status"};
+static PatsvcColumns appointment_columns = {appointment_names, P_COUNT};
+
+/* One open index scan of a table by an index of patsvc's whose first column equals key. */
+typedef struct KeyScan
+{
+	Relation	heap;
+	Relation	index;
+	IndexScanDesc scan;
+	TupleTableSlot *slot;
+	const int  *col;
+} KeyScan;
+
+static Oid
+index_oid(const char *name)
+{
+	Oid			oid = patsvc_relid(name);
+
+	if (!OidIsValid(oid))
+		elog(ERROR, "patsvc: index %s.%s is missing", PATSVC_SCHEMA, name);
+	return oid;
+}
+
+static void
+key_scan_begin(KeyScan *ks, const char *table, const char *index, PatsvcColumns *cols, int64 key,
+			   Snapshot snapshot)
+{
+	ScanKeyData skey;
+
+	ks->heap = table_open(patsvc_relid(table), AccessShareLock);
+	ks->index = index_open(index_oid(index), AccessShareLock);
+	ks->col = patsvc_columns(cols, ks->heap);
+	ks->slot = table_slot_create(ks->heap, NULL);
+	ScanKeyInit(&skey, 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(key));
+	ks->scan = index_beginscan(ks->heap, ks->index, snapshot, 1, 0);
+	index_rescan(ks->scan, &skey, 1, NULL, 0);
+}
+
+static bool
+key_scan_next(KeyScan *ks)
+{
+	return index_getnext_slot(ks->scan, ForwardScanDirection, ks->slot);
+}
+
+static void
+key_scan_end(KeyScan *ks)
+{
+	index_endscan(ks->scan);
+	ExecDropSingleTupleTableSlot(ks->slot);
+	index_close(ks->index, AccessShareLock);
+	table_close(ks->heap, AccessShareLock);
+}
+
+/* A column of the scan's current row (NULL: isnull set, 0 returned). */
+static Datum
+column(KeyScan *ks, int which, bool *isnull)
+{
+	return slot_getattr(ks->slot, ks->col[which], isnull);
+}
+
+static int64
+int64_or_zero(KeyScan *ks, int which)
+{
+	bool		isnull;
+	Datum		d = column(ks, which, &isnull);
+
+	return isnull ? 0 : DatumGetInt64(d);
+}
+
+static bool
+text_is(Datum d, const char *s)
+{
+	text	   *t = DatumGetTextPP(d);
+	size_t		len = strlen(s);
+
+	return VARSIZE_ANY_EXHDR(t) == len && memcmp(VARDATA_ANY(t), s, len) == 0;
+}
+
+static bool
+valid_on(KeyScan *ks, int which, DateADT on)
+{
+	static TypeCacheEntry *daterange = NULL;
+	bool		isnull;
+	Datum		d = column(ks, which, &isnull);
+
+	if (isnull)
+		return false;
+	if (daterange == NULL)
+		daterange = lookup_type_cache(DATERANGEOID, TYPECACHE_RANGE_INFO);
+	return range_contains_elem_internal(daterange, DatumGetRangeTypeP(d), DateADTGetDatum(on));
+}
+
+static bool
+approves(KeyScan *ks, const char *service_code)
+{
+	bool		isnull;
+	Datum		d = column(ks, A_CODES, &isnull);
+	Datum	   *codes;
+	bool	   *nulls;
+	int			n;
+
+	if (isnull)
+		return false;
+	deconstruct_array(DatumGetArrayTypeP(d), TEXTOID, -1, false, TYPALIGN_INT, &codes, &nulls, &n);
+	for (int i = 0; i < n; i++)
+		if (!nulls[i] && text_is(codes[i], service_code))
+			return true;
+	return false;
+}
+
+/* The coverage of the patient in force on the date, of the payer (the one named, if any); 0: none. */
+static int64
+coverage_for(int64 patient, DateADT on, int64 payer, int64 named, Snapshot snapshot)
+{
+	KeyScan		ks;
+	int64		found = 0;
+
+	key_scan_begin(&ks, "coverages", "coverages_patient_priority", &coverage_columns, patient, snapshot);
+	while (found == 0 && key_scan_next(&ks))
+		if (int64_or_zero(&ks, C_PAYER) == payer && (named == 0 || int64_or_zero(&ks, C_ID) == named)
+			&& valid_on(&ks, C_VALID, on))
+			found = int64_or_zero(&ks, C_ID);
+	key_scan_end(&ks);
+	return found;
+}
+
+/* The appointments using a visit of the authorization, but self (up to limit: enough to know it is full). */
+static int64
+bookings_of(int64 authorization, int64 self, int64 limit, Snapshot snapshot)
+{
+	KeyScan		ks;
+	int64		n = 0;
+	bool		isnull;
+
+	key_scan_begin(&ks, "appointments", "appointments_authorization", &appointment_columns, authorization,
+				   snapshot);
+	while (n < limit && key_scan_next(&ks))
+	{
+		Datum		status = column(&ks, P_STATUS, &isnull);
+
+		if (int64_or_zero(&ks, P_ID) != self && !isnull &&
+			!text_is(status, "cancelled") && !text_is(status, "entered-in-error"))
+			n++;
+	}
+	key_scan_end(&ks);
+	return n;
+}
+
+/* Does the authorization under the scan qualify? Fills out (its coverage, its bookings) when it does. */
+static bool
+qualifies(KeyScan *ks, const VisitsQuery *q, Snapshot snapshot, AuthorizationChoice *out)
+{
+	bool		isnull;
+	Datum		status = column(ks, A_STATUS, &isnull);
+	int64		approved;
+
+	if (isnull || !text_is(status, "active") || !valid_on(ks, A_VALID, q->on) || !approves(ks, q->service_code))
+		return false;
+	out->coverage = coverage_for(q->patient, q->on, int64_or_zero(ks, A_PAYER), int64_or_zero(ks, A_COVERAGE),
+								 snapshot);
+	if (out->coverage == 0)
+		return false;
+	approved = DatumGetInt32(column(ks, A_APPROVED, &isnull));
+	out->authorization = int64_or_zero(ks, A_ID);
+	out->booked = bookings_of(out->authorization, q->self, isnull ? 0 : approved, snapshot);
+	return !isnull && out->booked < approved;
+}
+
+bool
+visits_choose_authorization(const VisitsQuery *q, Snapshot snapshot, AuthorizationChoice *out)
+{
+	KeyScan		ks;
+	AuthorizationChoice candidate;
+	bool		found = false;
+
+	key_scan_begin(&ks, "authorizations", "authorizations_patient", &authorization_columns, q->patient, snapshot);
+	while (key_scan_next(&ks))
+	{
+		if (!qualifies(&ks, q, snapshot, &candidate))
+			continue;
+		if (!found || candidate.authorization == q->preferred)
+		{
+			*out = candidate;
+			found = true;
+		}
+		if (q->preferred == 0 || candidate.authorization == q->preferred)
+			break;
+	}
+	key_scan_end(&ks);
+	return found;
+}
