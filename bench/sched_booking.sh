@@ -98,7 +98,8 @@ else
 BULK_ROUNDS=${BULK_ROUNDS:-2}
 min() { awk -v a="$1" -v b="$2" 'BEGIN { print (a == "" || b < a) ? b : a }'; }
 bulk_patsvc() {
-    q -c "TRUNCATE patsvc.reminders, patsvc.waitlist_offers, patsvc.appointment_resources, patsvc.appointments" -c "CHECKPOINT"
+    # CASCADE: the tables other areas link to appointments (all empty here) are emptied with it
+    q -c "SET client_min_messages = warning" -c "TRUNCATE patsvc.appointment_resources, patsvc.appointments CASCADE" -c "CHECKPOINT"
     elapsed "INSERT INTO patsvc.appointments (patient_id, provider_id, type_id, starts_at, resources)
              SELECT patient_id, provider_id, 1, starts_at, ARRAY[provider_id] FROM bench_rows"
 }
@@ -112,6 +113,9 @@ t_patsvc="" t_excl=""
 for round in $(seq 1 "$BULK_ROUNDS"); do
     if [ $((round % 2)) = 1 ]; then tp=$(bulk_patsvc); te=$(bulk_excl); first=patsvc
     else te=$(bulk_excl); tp=$(bulk_patsvc); first=EXCLUDE; fi
+    loaded=$(psql -X -At -c "SELECT (SELECT count(*) FROM patsvc.appointments) || ' ' || (SELECT count(*) FROM ref_excl)")
+    [ "$loaded" = "1000000 1000000" ] ||
+        { echo "bench error: bulk round $round loaded $loaded rows (patsvc, EXCLUDE), not 1,000,000 each" >&2; exit 1; }
     echo "bulk round $round ($first first): patsvc ${tp}s, EXCLUDE ${te}s, $(ratio "$te" "$tp")x"
     t_patsvc=$(min "$t_patsvc" "$tp"); t_excl=$(min "$t_excl" "$te")
 done
