@@ -132,32 +132,9 @@ COMMENT ON TRIGGER reminder_rules_changed ON @extschema@.reminder_rules IS
   'any change to reminder rules drops every backend''s cached answers of appointment_gets_reminders (sent at commit)';
 CREATE FUNCTION @extschema@.claim_due_reminders(now timestamptz, max integer)
   RETURNS TABLE(reminder bigint, appointment bigint, channel text, due_at timestamptz, starts_at timestamptz)
-  LANGUAGE plpgsql
-  -- plpgsql keeps the plan (a SQL function was planned again on every call: 1 ms of a 1.3 ms
-  -- claim); generic, because with LIMIT max unknown the plan cache judged the generic plan
-  -- dearer and planned every call again.  The plan: the due reminders in index order
-  -- (reminders_due), each visit by its primary key, whatever max is.
-  SET plan_cache_mode = force_generic_plan
-AS $$
-#variable_conflict use_column
-BEGIN
-  RETURN QUERY
-  WITH due AS (
-    SELECT r.id FROM @extschema@.reminders r
-      JOIN @extschema@.appointments a ON a.id OPERATOR(pg_catalog.=) r.appointment_id
-     WHERE r.claimed_at IS NULL AND r.due_at OPERATOR(pg_catalog.<=) claim_due_reminders.now
-       AND a.status OPERATOR(pg_catalog.=) ANY ('{proposed,pending,booked,waitlist}'::text[])
-       AND a.starts_at OPERATOR(pg_catalog.=) r.for_start AND a.starts_at OPERATOR(pg_catalog.>) claim_due_reminders.now
-     ORDER BY r.due_at, r.id
-     LIMIT claim_due_reminders.max
-     FOR UPDATE OF r SKIP LOCKED
-     FOR SHARE OF a)
-  UPDATE @extschema@.reminders r SET claimed_at = pg_catalog.clock_timestamp(), claimed_by = session_user
-    FROM due, @extschema@.reminder_rules rr, @extschema@.appointments a
-   WHERE r.id OPERATOR(pg_catalog.=) due.id AND rr.id OPERATOR(pg_catalog.=) r.rule_id
-     AND a.id OPERATOR(pg_catalog.=) r.appointment_id
-  RETURNING r.id, r.appointment_id, rr.channel, r.due_at, a.starts_at;
-END $$;
+  -- C (src/scheduling/claim.c): one kept generic plan, the due reminders in index order
+  -- (reminders_due), each visit by its primary key, whatever max is; run as the caller
+  AS 'MODULE_PATHNAME', 'patsvc_claim_due_reminders' LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION @extschema@.claim_due_reminders(timestamptz, integer) IS
   'claims up to max due reminders exactly once across concurrent senders (SKIP LOCKED); never for cancelled or moved appointments';
 

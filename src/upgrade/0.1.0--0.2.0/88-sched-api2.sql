@@ -11,3 +11,8 @@ COMMENT ON FUNCTION @extschema@.appointment_gets_reminders(text, bigint) IS
   'true if an appointment in this status (one that holds time) and of this type (one with reminder rules: per-backend cache, dropped by trigger reminder_rules_changed) gets reminders: trigger appointments_enforce writes them when such an appointment is booked or moved';
 COMMENT ON FUNCTION @extschema@.appointments_enforce() IS
   'trigger: derives times, checks status transitions, overbook authorization, overlap, hours, time off and capacity under per-key locks; writes the reminders of booked and moved appointments';
+-- claim_due_reminders in C (src/scheduling/claim.c): the same statement as one kept generic plan,
+-- without plpgsql's SET plan_cache_mode and RETURN QUERY (CREATE OR REPLACE keeps grants and comment)
+CREATE OR REPLACE FUNCTION @extschema@.claim_due_reminders(now timestamptz, max integer)
+  RETURNS TABLE(reminder bigint, appointment bigint, channel text, due_at timestamptz, starts_at timestamptz)
+  AS 'MODULE_PATHNAME', 'patsvc_claim_due_reminders' LANGUAGE C VOLATILE;
