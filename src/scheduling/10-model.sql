@@ -176,7 +176,7 @@ COMMENT ON TABLE @extschema@.appointment_resources IS
 CREATE FUNCTION @extschema@.appointments_enforce() RETURNS trigger
   AS 'MODULE_PATHNAME', 'patsvc_appointments_enforce' LANGUAGE C;
 COMMENT ON FUNCTION @extschema@.appointments_enforce() IS
-  'trigger: derives times, checks status transitions, overbook authorization, overlap, hours, time off and capacity under per-key locks';
+  'trigger: derives times, checks status transitions, overbook authorization, overlap, hours, time off and capacity under per-key locks; writes the reminders of booked and moved appointments';
 CREATE TRIGGER appointments_enforce BEFORE INSERT OR UPDATE OR DELETE ON @extschema@.appointments
   FOR EACH ROW EXECUTE FUNCTION @extschema@.appointments_enforce();
 COMMENT ON TRIGGER appointments_enforce ON @extschema@.appointments IS

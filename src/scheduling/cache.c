@@ -309,25 +309,26 @@ read_resource_time_off(int64 resource, void *entry)
 	return read_flag_as_owner(&resource_time_off, resource, entry);
 }
 
+/* Has the type reminder rules (per-backend cache, dropped by trigger reminder_rules_changed)? */
+bool
+rules_type_has_reminders(int64 type)
+{
+	CachedFlag	scratch;
+
+	return ((CachedFlag *) row_cache_lookup(&reminder_types, type, read_reminders, &scratch))->set;
+}
+
 /*
  * patsvc.appointment_gets_reminders(status, type_id): does an appointment
  * in this status and of this type get reminders (it holds time, and its
- * type has reminder rules)?  The WHEN condition of trigger
- * reminders_schedule, so that other appointments queue no trigger event at
- * all.  One function call: PostgreSQL parses and plans a trigger's WHEN
- * again for every INSERT statement, so every booking pays for its size.
+ * type has reminder rules)?  The condition appointments_enforce schedules
+ * reminders on (reminders.c).
  */
 PG_FUNCTION_INFO_V1(patsvc_appointment_gets_reminders);
 Datum
 patsvc_appointment_gets_reminders(PG_FUNCTION_ARGS)
 {
-	CachedFlag	scratch;
-	CachedFlag *entry;
-
-	if (!status_text_holds_time(PG_GETARG_TEXT_PP(0)))
-		PG_RETURN_BOOL(false);
-	entry = row_cache_lookup(&reminder_types, PG_GETARG_INT64(1), read_reminders, &scratch);
-	PG_RETURN_BOOL(entry->set);
+	PG_RETURN_BOOL(status_text_holds_time(PG_GETARG_TEXT_PP(0)) && rules_type_has_reminders(PG_GETARG_INT64(1)));
 }
 
 /* Has the provider (resource when is_resource) any row in patsvc.time_off? */

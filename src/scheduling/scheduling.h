@@ -108,6 +108,7 @@ extern char *rules_resource_kind(int64 resource);
 extern int	rules_provider_hours(int64 provider, SchedHours **rows);
 extern bool rules_has_time_off(bool is_resource, int64 id);
 extern bool rules_type_requires_consent(int64 type);
+extern bool rules_type_has_reminders(int64 type);
 extern void rules_derive_times(ApptRow *row, const ApptType *type);
 /* Checks rules 1-3 (provider part skipped when row->overbook); returns
  * false on the first violation in probe mode, raises in enforce mode. */
@@ -127,6 +128,12 @@ extern Oid sched_appointments_owner(void);
 extern bool sched_type_id_of_code(const char *code, int64 *id);
 /* overbook.c: true while patsvc.book_overbook is inserting its row. */
 extern bool overbook_authorized(void);
+/*
+ * reminders.c: the reminders of a time-holding appointment from its type's
+ * rules (inside appointments_enforce, as the table owner); moved (is_insert
+ * false) they are due again for the new start.
+ */
+extern void sched_schedule_reminders(const ApptRow *row, bool is_insert);
 /* trigger.c: true while appointments_enforce maintains appointment_resources. */
 extern bool holds_maintenance_active(void);
 

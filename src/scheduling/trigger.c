@@ -340,8 +340,13 @@ registration_rules(const Snapshotted *n, const Snapshotted *o)
 		registry_refuse_merged_patient(n->row.patient, "appointments");
 }
 
+/*
+ * enforce: the rules, then what follows from the row: its resource holds,
+ * the references it writes, registration's rules, and its reminders when
+ * reminders_due (an INSERT, or an UPDATE naming starts_at or type_id).
+ */
 static void
-enforce(Relation rel, Snapshotted *n, Snapshotted *o)
+enforce(Relation rel, Snapshotted *n, Snapshotted *o, bool reminders_due)
 {
 	PatsvcSavedUser saved;
 	ApptType	type;
@@ -359,6 +364,8 @@ enforce(Relation rel, Snapshotted *n, Snapshotted *o)
 					  status_holds_time(n->status) ? &n->row : NULL);
 	check_references(n, o, checked || patient_only, checked && !n->row.overbook);
 	registration_rules(n, o);
+	if (reminders_due && status_holds_time(n->status))
+		sched_schedule_reminders(&n->row, o == NULL);
 	patsvc_restore_user(&saved);
 }
 
@@ -439,6 +446,15 @@ written_fulfilled(TriggerData *td, const int *attnums, ApptStatus status)
 		bms_is_member(attnums[C_STATUS] - FirstLowInvalidHeapAttributeNumber, td->tg_updatedcols);
 }
 
+/* an INSERT, or an UPDATE naming starts_at or type_id (what UPDATE OF starts_at, type_id fires on) */
+static bool
+reminders_due(TriggerData *td, const int *attnums)
+{
+	return !TRIGGER_FIRED_BY_UPDATE(td->tg_event) ||
+		bms_is_member(attnums[C_STARTS] - FirstLowInvalidHeapAttributeNumber, td->tg_updatedcols) ||
+		bms_is_member(attnums[C_TYPE] - FirstLowInvalidHeapAttributeNumber, td->tg_updatedcols);
+}
+
 Datum
 patsvc_appointments_enforce(PG_FUNCTION_ARGS)
 {
@@ -489,7 +505,7 @@ patsvc_appointments_enforce(PG_FUNCTION_ARGS)
 	clear_rebooking = is_update && rebooking_attnum > 0 &&
 		(!status_holds_time(n.status) || moved(&n.row, &o.row) || !same_resources(&n.row, &o.row)) &&
 		!heap_attisnull(td->tg_newtuple, rebooking_attnum, desc);
-	enforce(td->tg_relation, &n, is_update ? &o : NULL);
+	enforce(td->tg_relation, &n, is_update ? &o : NULL, reminders_due(td, attnums));
 	if (sched_visit_fulfilled_hook != NULL && written_fulfilled(td, attnums, n.status))
 		sched_visit_fulfilled_hook(&n.row);
 	return PointerGetDatum(write_derived(is_update ? td->tg_newtuple : td->tg_trigtuple, desc, attnums,

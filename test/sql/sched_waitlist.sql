@@ -61,6 +61,29 @@ INSERT INTO appointments (patient_id, provider_id, type_id, starts_at, status) V
   (33, 31, 31, '2027-03-22 16:00Z', 'proposed'), (34, 31, 32, '2027-03-22 17:00Z', 'booked');
 SELECT a.status, a.type_id, count(r.id) AS reminders FROM appointments a LEFT JOIN reminders r ON r.appointment_id = a.id
  WHERE a.starts_at >= '2027-03-22' GROUP BY a.id ORDER BY a.starts_at;
+-- lead times are elapsed time whatever the session's zone: Israel's clocks go forward on Friday
+-- 2027-03-26 at 00:00Z, so a day before that Friday's 13:00Z visit is 13:00Z on Thursday (24 hours),
+-- not 14:00Z (the same local time)
+SET TimeZone = 'Asia/Jerusalem';
+SELECT book(31, 31, '2027-03-26 13:00Z', 'w-visit') AS ann_friday \gset
+SET TimeZone = 'UTC';
+SELECT rr.lead_time, r.due_at, r.for_start FROM reminders r JOIN reminder_rules rr ON rr.id = r.rule_id
+ WHERE r.appointment_id = :ann_friday ORDER BY r.due_at;
+-- an INSERT of an existing id that ON CONFLICT skips leaves that appointment's reminders as they were
+INSERT INTO appointments (id, patient_id, provider_id, type_id, starts_at)
+VALUES (:ann_friday, 31, 31, 31, '2027-03-29 13:00Z') ON CONFLICT (id) DO NOTHING;
+SELECT count(*) AS reminders, min(for_start) AS for_start FROM reminders WHERE appointment_id = :ann_friday;
+-- moving it by type: due again for the same start, unclaimed
+UPDATE reminders SET claimed_at = '2027-03-20', claimed_by = 'x' WHERE appointment_id = :ann_friday;
+UPDATE appointments SET type_id = 31 WHERE id = :ann_friday;
+SELECT count(*) FILTER (WHERE claimed_at IS NULL) AS unclaimed FROM reminders WHERE appointment_id = :ann_friday;
+-- the reminders' foreign key to appointments is checked at commit (they are written before the row)
+BEGIN;
+INSERT INTO reminders (appointment_id, rule_id, due_at, for_start)
+SELECT 999999, id, '2027-03-01', '2027-03-02' FROM reminder_rules LIMIT 1;
+SELECT count(*) AS written_for_now FROM reminders WHERE appointment_id = 999999;
+COMMIT;
+SELECT count(*) AS none_kept FROM reminders WHERE appointment_id = 999999;
 
 SET client_min_messages = warning;
 TRUNCATE reminders, reminder_rules, waitlist_offers, waitlist, appointments, appointment_resources, time_off,

@@ -52,7 +52,6 @@ BEGIN
   END LOOP;
 END $$;
 -- the SECURITY DEFINER triggers by hand: refused at CREATE TRIGGER
-CREATE TRIGGER move_reminders AFTER INSERT ON appointments FOR EACH ROW EXECUTE FUNCTION patsvc.reminders_schedule();
 CREATE TRIGGER make_offers AFTER UPDATE ON appointments FOR EACH ROW EXECUTE FUNCTION patsvc.waitlist_offer_freed_time();
 CREATE TRIGGER block_bookings BEFORE DELETE ON appointments FOR EACH ROW EXECUTE FUNCTION patsvc.referenced_key_guard();
 -- so the delete takes no lock on patsvc.appointments
@@ -125,10 +124,8 @@ DROP TRIGGER attack ON pg_temp.appointments;
 --    (the reminder keeps its due date and claim, no waitlist offer, no NOTIFY).
 LISTEN patsvc_waitlist;
 CREATE TEMP TABLE fake_visit (id bigint, type_id bigint, provider_id bigint, starts_at timestamptz, status text);
-CREATE TRIGGER move_reminders AFTER INSERT ON fake_visit FOR EACH ROW EXECUTE FUNCTION patsvc.reminders_schedule();
 INSERT INTO fake_visit VALUES (:visit, 91, 91, '2027-05-03 16:00Z', 'booked');
 CREATE TRIGGER make_offers AFTER UPDATE ON fake_visit FOR EACH ROW EXECUTE FUNCTION patsvc.waitlist_offer_freed_time();
-ALTER TABLE fake_visit DISABLE TRIGGER move_reminders;
 INSERT INTO fake_visit VALUES (:visit, 91, 91, '2027-05-03 09:00Z', 'booked');
 UPDATE fake_visit SET status = 'cancelled';
 SELECT (SELECT string_agg(r::text, ';' ORDER BY r.id) FROM reminders r WHERE r.appointment_id = :visit)
