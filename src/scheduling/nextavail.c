@@ -388,20 +388,14 @@ emit(ReturnSetInfo *rsinfo, MemoryContext caller, const ApptRow *row)
 }
 
 /*
- * patsvc.next_available_c(providers, after, type_id, resources, max_results)
- * returns table(provider, slot); patsvc.next_available checks the arguments.
- * Free slots starting in [after, after + 92 days), earliest first, ties by
- * provider; a slot two hours rows share is probed once.
+ * The search (see the top of this file) for next_available_sweep and
+ * next_available; function names the caller in errors.
  */
-Datum
-patsvc_next_available_c(PG_FUNCTION_ARGS)
+static void
+search(FunctionCallInfo fcinfo, const char *function, ArrayType *providers, TimestampTz after,
+	   int64 type_id, ArrayType *resources, int32 max_results)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	ArrayType  *providers = PG_GETARG_ARRAYTYPE_P(0);
-	TimestampTz after = PG_GETARG_TIMESTAMPTZ(1);
-	int64		type_id = PG_GETARG_INT64(2);
-	ArrayType  *resources = PG_GETARG_ARRAYTYPE_P(3);
-	int32		max_results = PG_GETARG_INT32(4);
 	TimestampTz until;
 	MemoryContext caller = CurrentMemoryContext;
 	ApptType	type;
@@ -428,14 +422,14 @@ patsvc_next_available_c(PG_FUNCTION_ARGS)
 				 errmsg("search start %s is not a finite time", timestamptz_to_str(after)),
 				 errhint("Give after as a date and time.")));
 	slots_check_time(after, (int64) SEARCH_DAYS * USECS_PER_DAY, "search start");
-	slots_check_array(providers, SLOTS_MAX_PROVIDERS, "providers", "next_available_sweep");
-	slots_check_array(resources, SLOTS_MAX_RESOURCES, "resources", "next_available_sweep");
+	slots_check_array(providers, SLOTS_MAX_PROVIDERS, "providers", function);
+	slots_check_array(resources, SLOTS_MAX_RESOURCES, "resources", function);
 	if (max_results < 1 || max_results > SLOTS_MAX_RESULTS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("max_results must be between 1 and %d, not %d", SLOTS_MAX_RESULTS, max_results),
 				 errhint("Ask for 1 to %d results; search again after the last slot for more.", SLOTS_MAX_RESULTS)));
-	slots_require_select("appointments", "next_available_sweep");
+	slots_require_select("appointments", function);
 	until = after + (int64) SEARCH_DAYS * USECS_PER_DAY;
 	InitMaterializedSRF(fcinfo, 0);
 	patsvc_become_owner(sched_appointments_owner(), &saved);
@@ -506,5 +500,47 @@ patsvc_next_available_c(PG_FUNCTION_ARGS)
 	}
 	patsvc_spi_finish();
 	patsvc_restore_user(&saved);
+}
+
+/*
+ * patsvc.next_available_sweep(providers, after, type_id, resources,
+ * max_results) returns table(provider, slot), STRICT: next_available with
+ * a type id.  Free slots starting in [after, after + 92 days), earliest
+ * first, ties by provider; a slot two hours rows share is probed once.
+ */
+Datum
+patsvc_next_available_c(PG_FUNCTION_ARGS)
+{
+	search(fcinfo, "next_available_sweep", PG_GETARG_ARRAYTYPE_P(0), PG_GETARG_TIMESTAMPTZ(1),
+		   PG_GETARG_INT64(2), PG_GETARG_ARRAYTYPE_P(3), PG_GETARG_INT32(4));
+	return (Datum) 0;
+}
+
+PG_FUNCTION_INFO_V1(patsvc_next_available);
+
+/*
+ * patsvc.next_available(providers, after, appointment_type, resources,
+ * max_results), not STRICT: the type's code first (PS208), then max_results
+ * (22023 when NULL or below 1); NULL resources are none; a NULL provider
+ * list, start or type finds nothing.
+ */
+Datum
+patsvc_next_available(PG_FUNCTION_ARGS)
+{
+	int64		type_id = PG_ARGISNULL(2) ? 0 : slots_type_of_code(PG_GETARG_TEXT_PP(2));
+
+	if (PG_ARGISNULL(4) || PG_GETARG_INT32(4) < 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("max_results must be at least 1"),
+				 errhint("Ask for 1 or more results.")));
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
+	{
+		InitMaterializedSRF(fcinfo, 0);
+		return (Datum) 0;
+	}
+	search(fcinfo, "next_available", PG_GETARG_ARRAYTYPE_P(0), PG_GETARG_TIMESTAMPTZ(1), type_id,
+		   PG_ARGISNULL(3) ? construct_empty_array(INT8OID) : PG_GETARG_ARRAYTYPE_P(3),
+		   PG_GETARG_INT32(4));
 	return (Datum) 0;
 }

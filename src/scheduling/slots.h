@@ -94,6 +94,8 @@ extern void slots_check_time(TimestampTz t, int64 span, const char *what);
 extern void slots_check_array(ArrayType *arr, int max, const char *what, const char *function);
 /* Raises 42501 unless the current user may SELECT patsvc.<table>. */
 extern void slots_require_select(const char *table, const char *function);
+/* The id of the appointment type with this code (PS208 when none), as appointment_type_id(). */
+extern int64 slots_type_of_code(text *code);
 
 /* A time-holding booking as rules 1 and 3 see it. */
 typedef struct Busy
