@@ -604,6 +604,8 @@ slots_scan_busy(const int64 *provs, int nprovs, TimestampTz lo, TimestampTz hi, 
 	return rows;
 }
 
+/* the provider's time off touching [lo, hi); none read when the provider has none at all
+ * (the per-backend flag check_provider_time_off consults first) */
 static Span *
 load_time_off(int64 provider, TimestampTz lo, TimestampTz hi, int *n)
 {
@@ -612,6 +614,9 @@ load_time_off(int64 provider, TimestampTz lo, TimestampTz hi, int *n)
 	Datum		v[3] = {Int64GetDatum(provider), TimestampTzGetDatum(lo), TimestampTzGetDatum(hi)};
 	Span	   *out;
 
+	*n = 0;
+	if (!rules_has_time_off(false, provider))
+		return NULL;
 	run(patsvc_kept_plan(&plan, "SELECT lower(during), upper(during) FROM patsvc.time_off"
 							 " WHERE provider_id = $1 AND during && tstzrange($2, $3)", 3, types), v);
 	*n = (int) SPI_processed;
