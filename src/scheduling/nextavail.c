@@ -12,8 +12,14 @@
  * hours (one rescanned index scan per provider; again later, after 32 more
  * refusals it did not foresee, for twice as long, up to a day); a
  * candidate those bookings already refuse (rules 1 and 3, decided exactly as
- * the trigger decides them) is skipped without a probe.  Every slot returned
- * has passed the full probe.
+ * the trigger decides them) is skipped without a probe.  The bulk read keeps
+ * index entries only (provider, held time, tid); a booking's row (status,
+ * start, type) is read when a candidate overlaps its entry, so a refused
+ * provider costs one index descent and one row, not every row of the span.
+ * Every slot returned has passed the full probe.
+ *
+ * next_available itself is C too (no plpgsql wrapper): the type's code from
+ * book()'s per-backend cache, the same errors in the same order.
  *
  * The asked resources' time off and holds are read in bulk too, from the
  * first candidate on, for a span that doubles with each read (2 days, then
@@ -539,6 +545,44 @@ emit(ReturnSetInfo *rsinfo, MemoryContext caller, const ApptRow *row)
 	MemoryContextSwitchTo(spi);
 }
 
+/* the bounds and rights of a search (README: Functions), before any work */
+static void
+check_search(const char *function, ArrayType *providers, TimestampTz after, ArrayType *resources,
+			 int32 max_results)
+{
+	if (TIMESTAMP_NOT_FINITE(after))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+				 errmsg("search start %s is not a finite time", timestamptz_to_str(after)),
+				 errhint("Give after as a date and time.")));
+	slots_check_time(after, (int64) SEARCH_DAYS * USECS_PER_DAY, "search start");
+	slots_check_array(providers, SLOTS_MAX_PROVIDERS, "providers", function);
+	slots_check_array(resources, SLOTS_MAX_RESOURCES, "resources", function);
+	if (max_results < 1 || max_results > SLOTS_MAX_RESULTS)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("max_results must be between 1 and %d, not %d", SLOTS_MAX_RESULTS, max_results),
+				 errhint("Ask for 1 to %d results; search again after the last slot for more.", SLOTS_MAX_RESULTS)));
+	slots_require_select("appointments", function);
+}
+
+/* a cursor per hours row at its first slot in [after, until), merged by a heap, earliest first */
+static binaryheap *
+start_cursors(SlotCursor *cursors, const WeeklyHours *hours, int nhours, int32 duration_min,
+			  TimestampTz after, TimestampTz until)
+{
+	binaryheap *heap = binaryheap_allocate(Max(nhours, 1), heap_order, cursors);
+
+	for (int i = 0; i < nhours; i++)
+	{
+		slot_cursor_init(&cursors[i], &hours[i], duration_min, after, until);
+		if (slot_cursor_next(&cursors[i]))
+			binaryheap_add_unordered(heap, Int32GetDatum(i));
+	}
+	binaryheap_build(heap);
+	return heap;
+}
+
 /*
  * The search (see the top of this file) for next_available_sweep and
  * next_available; function names the caller in errors.
@@ -568,20 +612,7 @@ search(FunctionCallInfo fcinfo, const char *function, ArrayType *providers, Time
 	int64		last_provider = 0;
 	PatsvcSavedUser saved;
 
-	if (TIMESTAMP_NOT_FINITE(after))
-		ereport(ERROR,
-				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
-				 errmsg("search start %s is not a finite time", timestamptz_to_str(after)),
-				 errhint("Give after as a date and time.")));
-	slots_check_time(after, (int64) SEARCH_DAYS * USECS_PER_DAY, "search start");
-	slots_check_array(providers, SLOTS_MAX_PROVIDERS, "providers", function);
-	slots_check_array(resources, SLOTS_MAX_RESOURCES, "resources", function);
-	if (max_results < 1 || max_results > SLOTS_MAX_RESULTS)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("max_results must be between 1 and %d, not %d", SLOTS_MAX_RESULTS, max_results),
-				 errhint("Ask for 1 to %d results; search again after the last slot for more.", SLOTS_MAX_RESULTS)));
-	slots_require_select("appointments", function);
+	check_search(function, providers, after, resources, max_results);
 	until = after + (int64) SEARCH_DAYS * USECS_PER_DAY;
 	InitMaterializedSRF(fcinfo, 0);
 	patsvc_become_owner(sched_appointments_owner(), &saved);
@@ -590,14 +621,7 @@ search(FunctionCallInfo fcinfo, const char *function, ArrayType *providers, Time
 	read_resources(resources, &asked);
 	hours = slots_load_hours(providers, after, until, &nhours);
 	cursors = palloc(sizeof(SlotCursor) * Max(nhours, 1));
-	heap = binaryheap_allocate(Max(nhours, 1), heap_order, cursors);
-	for (int i = 0; i < nhours; i++)
-	{
-		slot_cursor_init(&cursors[i], &hours[i], type.duration_min, after, until);
-		if (slot_cursor_next(&cursors[i]))
-			binaryheap_add_unordered(heap, Int32GetDatum(i));
-	}
-	binaryheap_build(heap);
+	heap = start_cursors(cursors, hours, nhours, type.duration_min, after, until);
 	while (found < max_results && !binaryheap_empty(heap))
 	{
 		int			i = DatumGetInt32(binaryheap_first(heap));
