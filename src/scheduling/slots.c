@@ -257,6 +257,7 @@ slot_cursor_init(SlotCursor *c, const WeeklyHours *h, int32 duration_min, Timest
 	c->day = c->day > h->zone->last_day ? DATEVAL_NOEND : next_weekday(c->day, h->weekday);
 	c->k = 0;
 	c->irregular = NULL;
+	c->facts_day = DATEVAL_NOBEGIN;
 }
 
 /* starts of the cursor's day: midnight + wall time, or one by one and sorted
@@ -267,19 +268,25 @@ day_regular(SlotCursor *c)
 {
 	const WeeklyHours *h = c->hours;
 
-	return zone_day(h->zone, c->day)->regular &&
-		(h->ends <= USECS_PER_DAY || zone_day(h->zone, c->day + 1)->regular);
+	if (c->facts_day != c->day)
+	{
+		const ZoneDay *zd = zone_day(h->zone, c->day);
+
+		c->facts_day = c->day;
+		c->facts_regular = zd->regular && (h->ends <= USECS_PER_DAY || zone_day(h->zone, c->day + 1)->regular);
+		c->facts_first = zd->midnight + h->starts;
+	}
+	return c->facts_regular;
 }
 
 static TimestampTz
 day_slot(SlotCursor *c, int k)
 {
 	const WeeklyHours *h = c->hours;
-	const ZoneDay *zd = zone_day(h->zone, c->day);
 	Timestamp	local0 = (Timestamp) c->day * USECS_PER_DAY + h->starts;
 
 	if (day_regular(c))
-		return zd->midnight + h->starts + k * c->step;
+		return c->facts_first + k * c->step;
 	if (k == 0)
 	{
 		if (c->irregular == NULL)
@@ -330,7 +337,7 @@ slot_cursor_seek(SlotCursor *c, TimestampTz t)
 	{
 		if (c->k < c->nslots && day_regular(c))
 		{
-			TimestampTz first = zone_day(h->zone, c->day)->midnight + h->starts;
+			TimestampTz first = c->facts_first;	/* set by day_regular */
 
 			if (t > first + c->k * c->step)
 			{

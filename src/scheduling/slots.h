@@ -57,6 +57,9 @@ typedef struct SlotCursor
 	DateADT		day;			/* local date being read */
 	int			k;				/* next slot of that day */
 	TimestampTz *irregular;		/* the day's starts, sorted, on a UTC offset change day */
+	DateADT		facts_day;		/* the day the next two describe, looked up once per day */
+	bool		facts_regular;	/* no UTC offset change that day (nor the next, for a night shift) */
+	TimestampTz facts_first;	/* on a regular day: its first slot, local midnight + starts */
 	TimestampTz current;		/* set by slot_cursor_next */
 } SlotCursor;
 
