@@ -368,28 +368,43 @@ CREATE FUNCTION ref_next_available(provs bigint[], after timestamptz, n int)
   SELECT p, s FROM unnest(provs) p, ref_free_slots(p, tstzrange(after, after + interval '7 days')) s
   ORDER BY lower(s), p LIMIT n
 $$;
--- average of n calls after one untimed call: a session's first call also loads the library,
--- reads time zone files and prepares plans (20-30 ms once per connection, not per search)
-CREATE FUNCTION time_calls(stmt text, n int) RETURNS float8 LANGUAGE plpgsql AS $$
-DECLARE t0 timestamptz;
+-- two statements timed in alternating rounds (na calls of a, then nb of b, rounds times, after
+-- one untimed call of each: a session's first call also loads the library, reads time zone
+-- files and prepares plans, once per connection, not per search), so that both meet the same
+-- machine load; each call is timed alone
+-- and the median counts (on the shared VM a call now and then waits for the CPU several
+-- milliseconds, which an average of a few sub-millisecond calls would report as their cost):
+-- {median ms per call of a, of b}
+CREATE FUNCTION time_alternating(a text, na int, b text, nb int, rounds int) RETURNS float8[] LANGUAGE plpgsql AS $$
+DECLARE t0 timestamptz; ta float8[] := '{}'; tb float8[] := '{}';
 BEGIN
-  EXECUTE stmt;
-  t0 := clock_timestamp();
-  FOR i IN 1..n LOOP EXECUTE stmt; END LOOP;
-  RETURN extract(epoch FROM clock_timestamp() - t0) * 1000 / n;
+  EXECUTE a; EXECUTE b;
+  FOR r IN 1..rounds LOOP
+    FOR i IN 1..na LOOP
+      t0 := clock_timestamp(); EXECUTE a; ta := ta || extract(epoch FROM clock_timestamp() - t0) * 1000;
+    END LOOP;
+    FOR i IN 1..nb LOOP
+      t0 := clock_timestamp(); EXECUTE b; tb := tb || extract(epoch FROM clock_timestamp() - t0) * 1000;
+    END LOOP;
+  END LOOP;
+  RETURN ARRAY[(SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY x) FROM unnest(ta) x),
+               (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY x) FROM unnest(tb) x)];
 END $$;
 SQL
 w="tstzrange('2027-02-01 00:00Z', '2027-03-01 00:00Z')"
 same=$(psql -X -At -c "SELECT (SELECT array_agg(s ORDER BY s) FROM patsvc.free_slots(7, $w, 'visit') s)
                             = (SELECT array_agg(s ORDER BY s) FROM ref_free_slots(7, $w) s)")
-fs=$(psql -X -At -c "SELECT round(time_calls(\$\$SELECT count(*) FROM patsvc.free_slots(7, $w, 'visit')\$\$, 20)::numeric, 3)")
-fs_ref=$(psql -X -At -c "SELECT round(time_calls(\$\$SELECT count(*) FROM ref_free_slots(7, $w)\$\$, 20)::numeric, 3)")
+# 20 rounds of 20 calls of free_slots and 2 of the reference, alternating, medians
+read -r fs fs_ref < <(psql -X -At -F ' ' -c "SELECT round(t[1]::numeric, 3), round(t[2]::numeric, 3)
+  FROM time_alternating(\$\$SELECT count(*) FROM patsvc.free_slots(7, $w, 'visit')\$\$, 20,
+                        \$\$SELECT count(*) FROM ref_free_slots(7, $w)\$\$, 2, 20) t")
 echo "RESULT free_slots 1 provider x 4 weeks: $(ratio "$fs_ref" "$fs")x multirange SQL (target >= 10x) [patsvc $fs ms, reference $fs_ref ms, same slots: $same]"
 provs="(SELECT array_agg(p::bigint) FROM generate_series(1, 500) p)"
 na_same=$(psql -X -At -c "SELECT (SELECT array_agg(n ORDER BY lower(n.slot), n.provider) FROM patsvc.next_available($provs, '2027-02-01 13:00Z', 'visit', '{}', 3) n)
                                = (SELECT array_agg(n ORDER BY lower(n.slot), n.provider) FROM ref_next_available($provs, '2027-02-01 13:00Z', 3) n)")
-na=$(psql -X -At -c "SELECT round(time_calls(\$\$SELECT count(*) FROM patsvc.next_available($provs, '2027-02-01 13:00Z', 'visit', '{}', 3)\$\$, 20)::numeric, 3)")
-na_ref=$(psql -X -At -c "SELECT round(time_calls(\$\$SELECT count(*) FROM ref_next_available($provs, '2027-02-01 13:00Z', 3)\$\$, 2)::numeric, 3)")
+read -r na na_ref < <(psql -X -At -F ' ' -c "SELECT round(t[1]::numeric, 3), round(t[2]::numeric, 3)
+  FROM time_alternating(\$\$SELECT count(*) FROM patsvc.next_available($provs, '2027-02-01 13:00Z', 'visit', '{}', 3)\$\$, 10,
+                        \$\$SELECT count(*) FROM ref_next_available($provs, '2027-02-01 13:00Z', 3)\$\$, 1, 2) t")
 echo "RESULT next_available 500 providers x 7 days: $(ratio "$na_ref" "$na")x multirange SQL (target >= 10x, under 5 ms) [patsvc $na ms, reference $na_ref ms, same slots: $na_same]"
 
 # 3b. next_available with a required resource (an ultrasound, 1001; a second
@@ -452,7 +467,19 @@ BEGIN
   END IF;
 END $$;
 SQL
-printf '%-8s %9s %12s %12s %8s %s\n' case providers "patsvc ms" "reference ms" ratio "same slots"
+# the work of one call, from the statistics views: scans of the provider index, index entries
+# read, and blocks of appointments visited (rows read), counted in its own session after one
+# untimed call (which also fills the per-backend caches), the statistics flushed at once
+work() {
+    local sql="SELECT format('%s scans, %s entries, %s heap blocks', s.idx_scan, s.idx_tup_read, t.heap_blks_hit + coalesce(t.heap_blks_read, 0))
+               FROM pg_stat_user_indexes s, pg_statio_user_tables t
+               WHERE s.schemaname = 'patsvc' AND s.indexrelname = 'appointments_provider_held'
+                 AND t.schemaname = 'patsvc' AND t.relname = 'appointments'"
+    psql -X -At -c "SET stats_fetch_consistency = none" -c "$1" -c "SELECT pg_stat_force_next_flush()" -c "$sql" \
+         -c "$1" -c "SELECT pg_stat_force_next_flush()" -c "$sql" | grep scans |
+    awk -F'[ ,]+' 'NR == 1 { a = $1; b = $3; c = $5 } NR == 2 { printf "%d scans, %d entries, %d heap blocks", $1 - a, $3 - b, $5 - c }'
+}
+printf '%-8s %9s %12s %12s %8s %-10s %s\n' case providers "patsvc ms" "reference ms" ratio "same slots" "work per call (provider index, appointments)"
 for c in free off3h offweek busy busy2; do
     q -c "SELECT bench_resource_case('$c')" -c "ANALYZE patsvc.appointment_resources, patsvc.time_off" >/dev/null
     res="'{1001}'"
@@ -461,9 +488,12 @@ for c in free off3h offweek busy busy2; do
         provs="(SELECT array_agg(p::bigint) FROM generate_series(1, $np) p)"
         same=$(psql -X -At -c "SELECT (SELECT array_agg(n ORDER BY lower(n.slot), n.provider) FROM patsvc.next_available($provs, '2027-02-01 13:00Z', 'scan', $res, 3) n)
                                    = (SELECT array_agg(n ORDER BY lower(n.slot), n.provider) FROM ref_next_available_res($provs, '2027-02-01 13:00Z', 3, $res) n)")
-        t=$(psql -X -At -c "SELECT round(time_calls(\$\$SELECT count(*) FROM patsvc.next_available($provs, '2027-02-01 13:00Z', 'scan', $res, 3)\$\$, 20)::numeric, 3)")
-        tr=$(psql -X -At -c "SELECT round(time_calls(\$\$SELECT count(*) FROM ref_next_available_res($provs, '2027-02-01 13:00Z', 3, $res)\$\$, 2)::numeric, 3)")
-        printf '%-8s %9s %12s %12s %7sx %s\n' "$c" "$np" "$t" "$tr" "$(ratio "$tr" "$t")" "$same"
+        # 2 rounds of 10 calls of next_available and 1 of the reference, medians
+        read -r t tr < <(psql -X -At -F ' ' -c "SELECT round(t[1]::numeric, 3), round(t[2]::numeric, 3)
+          FROM time_alternating(\$\$SELECT count(*) FROM patsvc.next_available($provs, '2027-02-01 13:00Z', 'scan', $res, 3)\$\$, 10,
+                                \$\$SELECT count(*) FROM ref_next_available_res($provs, '2027-02-01 13:00Z', 3, $res)\$\$, 1, 2) t")
+        wk=$(work "SELECT count(*) FROM patsvc.next_available($provs, '2027-02-01 13:00Z', 'scan', $res, 3)")
+        printf '%-8s %9s %12s %12s %7sx %-10s %s\n' "$c" "$np" "$t" "$tr" "$(ratio "$tr" "$t")" "$same" "$wk"
         [ "$np" = 500 ] && echo "RESULT next_available 500 providers, resource $c: $(ratio "$tr" "$t")x multirange SQL (target >= 10x, under 5 ms) [patsvc $t ms, reference $tr ms, same slots: $same]"
     done
 done

@@ -121,15 +121,10 @@ COMMENT ON FUNCTION @extschema@.free_slots_sweep(bigint, tstzrange, bigint) IS
   'free_slots with a type id: candidate slots tested in memory against the provider''s bookings and time off read once; window as check_search_window (22023), needs SELECT on patsvc.appointments (42501)';
 
 CREATE FUNCTION @extschema@.free_slots(provider bigint, search_window tstzrange, appointment_type text)
-  RETURNS SETOF tstzrange LANGUAGE plpgsql STABLE
-  SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-  type_id bigint := @extschema@.appointment_type_id(appointment_type);
-BEGIN
-  PERFORM @extschema@.check_search_window(search_window);
-  RETURN QUERY SELECT s.slot FROM @extschema@.free_slots_sweep(provider, search_window, type_id) AS s(slot);
-END $$;
+  RETURNS SETOF tstzrange AS 'MODULE_PATHNAME', 'patsvc_free_slots' LANGUAGE C STABLE;
+-- C (src/scheduling/slots.c): the type's code from book()'s per-backend cache, then the sweep of
+-- free_slots_sweep; raises what the plpgsql version calling appointment_type_id(),
+-- check_search_window() and free_slots_sweep() raised, in the same order.
 COMMENT ON FUNCTION @extschema@.free_slots(bigint, tstzrange, text) IS
   'bookable slots of the type starting in the window: inside hours, outside time off, no overlap, capacity left';
 
@@ -141,19 +136,8 @@ COMMENT ON FUNCTION @extschema@.next_available_sweep(bigint[], timestamptz, bigi
 
 CREATE FUNCTION @extschema@.next_available(providers bigint[], after timestamptz, appointment_type text,
                                            resources bigint[] DEFAULT '{}', max_results integer DEFAULT 1)
-  RETURNS TABLE(provider bigint, slot tstzrange) LANGUAGE plpgsql STABLE
-  SET search_path = pg_catalog, pg_temp
-AS $$
-#variable_conflict use_column
-DECLARE
-  type_id bigint := @extschema@.appointment_type_id(appointment_type);
-BEGIN
-  IF max_results IS NULL OR max_results < 1 THEN
-    RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'max_results must be at least 1',
-      HINT = 'Ask for 1 or more results.';
-  END IF;
-  RETURN QUERY SELECT c.provider, c.slot
-    FROM @extschema@.next_available_sweep(providers, after, type_id, COALESCE(resources, '{}'), max_results) AS c;
-END $$;
+  RETURNS TABLE(provider bigint, slot tstzrange) AS 'MODULE_PATHNAME', 'patsvc_next_available' LANGUAGE C STABLE;
+-- C (src/scheduling/nextavail.c): as free_slots, the search of next_available_sweep without a
+-- plpgsql wrapper (PS208 for an unknown code, then 22023 for max_results below 1 or NULL).
 COMMENT ON FUNCTION @extschema@.next_available(bigint[], timestamptz, text, bigint[], integer) IS
   'earliest bookable slots across providers (with the given resources) after a time, up to max_results, searching 92 days';

@@ -12,8 +12,14 @@
  * hours (one rescanned index scan per provider; again later, after 32 more
  * refusals it did not foresee, for twice as long, up to a day); a
  * candidate those bookings already refuse (rules 1 and 3, decided exactly as
- * the trigger decides them) is skipped without a probe.  Every slot returned
- * has passed the full probe.
+ * the trigger decides them) is skipped without a probe.  The bulk read keeps
+ * index entries only (provider, held time, tid); a booking's row (status,
+ * start, type) is read when a candidate overlaps its entry, so a refused
+ * provider costs one index descent and one row, not every row of the span.
+ * Every slot returned has passed the full probe.
+ *
+ * next_available itself is C too (no plpgsql wrapper): the type's code from
+ * book()'s per-backend cache, the same errors in the same order.
  *
  * The asked resources' time off and holds are read in bulk too, from the
  * first candidate on, for a span that doubles with each read (2 days, then
@@ -29,6 +35,11 @@
  */
 #include "postgres.h"
 
+#include "access/genam.h"
+#include "access/itup.h"
+#include "access/relscan.h"
+#include "access/table.h"
+#include "access/tableam.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "funcapi.h"
@@ -37,11 +48,13 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/rangetypes.h"
+#include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 #include "utils/typcache.h"
 
 #include "core/core.h"
 #include "scheduling/scheduling.h"
+#include "scheduling/scan.h"
 #include "scheduling/slots.h"
 
 PG_FUNCTION_INFO_V1(patsvc_next_available_c);
@@ -53,15 +66,45 @@ PG_FUNCTION_INFO_V1(patsvc_next_available_c);
 #define BULK_FIRST_SPAN (INT64CONST(2) * USECS_PER_HOUR)
 #define BULK_SPAN USECS_PER_DAY
 
-/* Bookings of all asked providers held in [lo, hi), by provider. */
+/* what is known of a bulk-read booking's row */
+typedef enum EntryState
+{
+	ENTRY_UNREAD,				/* only its index entry */
+	ENTRY_HOLDS,				/* visible, holding time: starts and type read */
+	ENTRY_NONE					/* invisible to the search, or not holding time */
+} EntryState;
+
+/*
+ * A booking of the bulk read as its index entry shows it (provider, held
+ * time); its row is read, for its status, start and type, only when a
+ * candidate's held time overlaps the entry's.
+ */
+typedef struct BulkEntry
+{
+	int64		provider;
+	TimestampTz from;
+	TimestampTz until;
+	ItemPointerData tid;
+	EntryState	state;
+	TimestampTz starts;
+	int64		type;
+} BulkEntry;
+
+/* Bookings of all asked providers held in [lo, hi), by provider, then held_from. */
 typedef struct BulkBusy
 {
 	bool		loaded;
 	TimestampTz lo;
 	TimestampTz hi;
 	int64		span;
-	Busy	   *rows;
+	BulkEntry  *rows;
 	int			n;
+	int			cap;
+	Busy	   *overlapping;	/* scratch: the rows one candidate overlaps */
+	int			overlapping_cap;
+	Relation	heap;			/* reading rows by their entries' tids, once opened */
+	IndexFetchTableData *fetch;
+	TupleTableSlot *slot;
 } BulkBusy;
 
 /* the first span of the resources' bulk read; each next read covers twice the last */
@@ -135,21 +178,118 @@ make_row(int64 provider, TimestampTz starts, int64 type_id, const ApptType *type
 	rules_derive_times(row, type);
 }
 
+static void
+bulk_add(BulkBusy *bulk, int64 provider, TimestampTz from, TimestampTz until, ItemPointer tid)
+{
+	BulkEntry  *e;
+
+	if (bulk->n == bulk->cap)
+	{
+		bulk->cap = Max(bulk->cap * 2, 256);
+		bulk->rows = bulk->rows == NULL ? palloc(sizeof(BulkEntry) * bulk->cap)
+			: repalloc(bulk->rows, sizeof(BulkEntry) * bulk->cap);
+	}
+	e = &bulk->rows[bulk->n++];
+	e->provider = provider;
+	e->from = from;
+	e->until = until;
+	e->tid = *tid;
+	e->state = ENTRY_UNREAD;
+}
+
+static TimestampTz
+entry_ts(IndexScanDesc scan, AttrNumber att)
+{
+	bool		isnull;
+	Datum		d = index_getattr(scan->xs_itup, att, scan->xs_itupdesc, &isnull);
+
+	return isnull ? DT_NOBEGIN : DatumGetTimestampTz(d);
+}
+
 /*
- * The bookings of the asked providers whose held time touches [from, from +
- * span) (slots_scan_busy: as the probe reads them).  The span starts at 2
- * hours and doubles at each read, up to a day.
+ * The index entries of the asked providers' bookings whose held time may
+ * touch [from, from + span), as the probe's scan reads them
+ * (check_provider_overlap: the provider index from held_from - 24 hours,
+ * rows ending too early skipped on the entry), one rescanned index scan per
+ * provider and no row read: a row is read when a candidate overlaps its
+ * entry (entry_holds).  The span starts at 2 hours and doubles at each read,
+ * up to a day.
  */
 static void
 bulk_load(BulkBusy *bulk, const int64 *provs, int nprovs, TimestampTz from)
 {
-	if (bulk->loaded)
-		pfree(bulk->rows);
+	SchedScan	s;
+
 	bulk->span = bulk->loaded ? Min(bulk->span * 2, BULK_SPAN) : BULK_FIRST_SPAN;
 	bulk->lo = from;
 	bulk->hi = from + bulk->span;
-	bulk->rows = slots_scan_busy(provs, nprovs, bulk->lo, bulk->hi, &bulk->n);
+	bulk->n = 0;
 	bulk->loaded = true;
+	sched_rels_open();
+	for (int i = 0; i < nprovs; i++)
+	{
+		SchedBounds b = {bulk->lo - SCHED_MAX_HELD_USECS, bulk->hi, sched_rels.a_held_until, bulk->lo};
+		ItemPointer tid;
+
+		if (i == 0)
+			sched_scan_begin(&s, SR_APPOINTMENTS, SR_APPOINTMENTS_PROVIDER, GetActiveSnapshot(), provs[i], &b);
+		else
+			sched_scan_rescan(&s, provs[i], &b);
+		if (s.end_in_index == 0)
+			elog(ERROR, "index appointments_provider_held does not carry held_until");
+		while ((tid = index_getnext_tid(s.scan, ForwardScanDirection)) != NULL)
+		{
+			TimestampTz until = entry_ts(s.scan, s.end_in_index);
+
+			if (until > bulk->lo)
+				bulk_add(bulk, provs[i], entry_ts(s.scan, 2), until, tid);
+		}
+	}
+	if (nprovs > 0)
+		sched_scan_end(&s);
+}
+
+/*
+ * Whether the entry's booking holds time for the search: its row read by
+ * its tid with the search's snapshot (the index scan's), following a HOT
+ * chain as the scan would, once.  Every version reachable from an entry has
+ * the entry's held time (see sched_scan_next); a tid whose row was removed
+ * after the entry was read can only hold a row the snapshot does not see.
+ */
+static bool
+entry_holds(BulkBusy *bulk, BulkEntry *e)
+{
+	bool		call_again = false,
+				all_dead = false;
+
+	if (e->state != ENTRY_UNREAD)
+		return e->state == ENTRY_HOLDS;
+	if (bulk->fetch == NULL)
+	{
+		bulk->heap = table_open(sched_rels.oid[SR_APPOINTMENTS], AccessShareLock);
+		bulk->fetch = table_index_fetch_begin(bulk->heap);
+		bulk->slot = table_slot_create(bulk->heap, NULL);
+	}
+	e->state = ENTRY_NONE;
+	if (table_index_fetch_tuple(bulk->fetch, &e->tid, GetActiveSnapshot(), bulk->slot, &call_again, &all_dead) &&
+		slot_status_holds_time(bulk->slot, sched_rels.a_status))
+	{
+		e->state = ENTRY_HOLDS;
+		e->starts = slot_ts(bulk->slot, sched_rels.a_starts);
+		e->type = slot_int8(bulk->slot, sched_rels.a_type);
+	}
+	return e->state == ENTRY_HOLDS;
+}
+
+static void
+bulk_end(BulkBusy *bulk)
+{
+	if (bulk->fetch == NULL)
+		return;
+	table_index_fetch_end(bulk->fetch);
+	ExecDropSingleTupleTableSlot(bulk->slot);
+	table_close(bulk->heap, NoLock);
+	bulk->fetch = NULL;
 }
 
 /* the asked providers, sorted, each once */
@@ -173,10 +313,11 @@ distinct_providers(ArrayType *providers, int *n)
 
 /* true when the bulk-read bookings refuse the slot (so would the probe) */
 static bool
-bulk_refuses(const BulkBusy *bulk, const ApptRow *row, const ApptType *type)
+bulk_refuses(BulkBusy *bulk, const ApptRow *row, const ApptType *type)
 {
 	int			lo = 0,
-				hi;
+				hi,
+				n = 0;
 
 	if (!bulk->loaded || row->held_from < bulk->lo || row->held_until > bulk->hi)
 		return false;
@@ -190,9 +331,26 @@ bulk_refuses(const BulkBusy *bulk, const ApptRow *row, const ApptType *type)
 		else
 			hi = mid;
 	}
-	for (hi = lo; hi < bulk->n && bulk->rows[hi].provider == row->provider; hi++)
-		;
-	return !slots_provider_free(row, type, &bulk->rows[lo], hi - lo);
+	for (; lo < bulk->n && bulk->rows[lo].provider == row->provider; lo++)
+	{
+		BulkEntry  *e = &bulk->rows[lo];
+
+		if (e->from >= row->held_until || e->until <= row->held_from || !entry_holds(bulk, e))
+			continue;
+		if (n == bulk->overlapping_cap)
+		{
+			bulk->overlapping_cap = Max(bulk->overlapping_cap * 2, 16);
+			bulk->overlapping = bulk->overlapping == NULL ? palloc(sizeof(Busy) * bulk->overlapping_cap)
+				: repalloc(bulk->overlapping, sizeof(Busy) * bulk->overlapping_cap);
+		}
+		bulk->overlapping[n].provider = e->provider;
+		bulk->overlapping[n].starts = e->starts;
+		bulk->overlapping[n].from = e->from;
+		bulk->overlapping[n].until = e->until;
+		bulk->overlapping[n].type = e->type;
+		n++;
+	}
+	return !slots_provider_free(row, type, bulk->overlapping, n);
 }
 
 static int
@@ -387,21 +545,53 @@ emit(ReturnSetInfo *rsinfo, MemoryContext caller, const ApptRow *row)
 	MemoryContextSwitchTo(spi);
 }
 
+/* the bounds and rights of a search (README: Functions), before any work */
+static void
+check_search(const char *function, ArrayType *providers, TimestampTz after, ArrayType *resources,
+			 int32 max_results)
+{
+	if (TIMESTAMP_NOT_FINITE(after))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+				 errmsg("search start %s is not a finite time", timestamptz_to_str(after)),
+				 errhint("Give after as a date and time.")));
+	slots_check_time(after, (int64) SEARCH_DAYS * USECS_PER_DAY, "search start");
+	slots_check_array(providers, SLOTS_MAX_PROVIDERS, "providers", function);
+	slots_check_array(resources, SLOTS_MAX_RESOURCES, "resources", function);
+	if (max_results < 1 || max_results > SLOTS_MAX_RESULTS)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("max_results must be between 1 and %d, not %d", SLOTS_MAX_RESULTS, max_results),
+				 errhint("Ask for 1 to %d results; search again after the last slot for more.", SLOTS_MAX_RESULTS)));
+	slots_require_select("appointments", function);
+}
+
+/* a cursor per hours row at its first slot in [after, until), merged by a heap, earliest first */
+static binaryheap *
+start_cursors(SlotCursor *cursors, const WeeklyHours *hours, int nhours, int32 duration_min,
+			  TimestampTz after, TimestampTz until)
+{
+	binaryheap *heap = binaryheap_allocate(Max(nhours, 1), heap_order, cursors);
+
+	for (int i = 0; i < nhours; i++)
+	{
+		slot_cursor_init(&cursors[i], &hours[i], duration_min, after, until);
+		if (slot_cursor_next(&cursors[i]))
+			binaryheap_add_unordered(heap, Int32GetDatum(i));
+	}
+	binaryheap_build(heap);
+	return heap;
+}
+
 /*
- * patsvc.next_available_c(providers, after, type_id, resources, max_results)
- * returns table(provider, slot); patsvc.next_available checks the arguments.
- * Free slots starting in [after, after + 92 days), earliest first, ties by
- * provider; a slot two hours rows share is probed once.
+ * The search (see the top of this file) for next_available_sweep and
+ * next_available; function names the caller in errors.
  */
-Datum
-patsvc_next_available_c(PG_FUNCTION_ARGS)
+static void
+search(FunctionCallInfo fcinfo, const char *function, ArrayType *providers, TimestampTz after,
+	   int64 type_id, ArrayType *resources, int32 max_results)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	ArrayType  *providers = PG_GETARG_ARRAYTYPE_P(0);
-	TimestampTz after = PG_GETARG_TIMESTAMPTZ(1);
-	int64		type_id = PG_GETARG_INT64(2);
-	ArrayType  *resources = PG_GETARG_ARRAYTYPE_P(3);
-	int32		max_results = PG_GETARG_INT32(4);
 	TimestampTz until;
 	MemoryContext caller = CurrentMemoryContext;
 	ApptType	type;
@@ -422,20 +612,7 @@ patsvc_next_available_c(PG_FUNCTION_ARGS)
 	int64		last_provider = 0;
 	PatsvcSavedUser saved;
 
-	if (TIMESTAMP_NOT_FINITE(after))
-		ereport(ERROR,
-				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
-				 errmsg("search start %s is not a finite time", timestamptz_to_str(after)),
-				 errhint("Give after as a date and time.")));
-	slots_check_time(after, (int64) SEARCH_DAYS * USECS_PER_DAY, "search start");
-	slots_check_array(providers, SLOTS_MAX_PROVIDERS, "providers", "next_available_sweep");
-	slots_check_array(resources, SLOTS_MAX_RESOURCES, "resources", "next_available_sweep");
-	if (max_results < 1 || max_results > SLOTS_MAX_RESULTS)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("max_results must be between 1 and %d, not %d", SLOTS_MAX_RESULTS, max_results),
-				 errhint("Ask for 1 to %d results; search again after the last slot for more.", SLOTS_MAX_RESULTS)));
-	slots_require_select("appointments", "next_available_sweep");
+	check_search(function, providers, after, resources, max_results);
 	until = after + (int64) SEARCH_DAYS * USECS_PER_DAY;
 	InitMaterializedSRF(fcinfo, 0);
 	patsvc_become_owner(sched_appointments_owner(), &saved);
@@ -444,14 +621,7 @@ patsvc_next_available_c(PG_FUNCTION_ARGS)
 	read_resources(resources, &asked);
 	hours = slots_load_hours(providers, after, until, &nhours);
 	cursors = palloc(sizeof(SlotCursor) * Max(nhours, 1));
-	heap = binaryheap_allocate(Max(nhours, 1), heap_order, cursors);
-	for (int i = 0; i < nhours; i++)
-	{
-		slot_cursor_init(&cursors[i], &hours[i], type.duration_min, after, until);
-		if (slot_cursor_next(&cursors[i]))
-			binaryheap_add_unordered(heap, Int32GetDatum(i));
-	}
-	binaryheap_build(heap);
+	heap = start_cursors(cursors, hours, nhours, type.duration_min, after, until);
 	while (found < max_results && !binaryheap_empty(heap))
 	{
 		int			i = DatumGetInt32(binaryheap_first(heap));
@@ -504,7 +674,50 @@ patsvc_next_available_c(PG_FUNCTION_ARGS)
 		emit(rsinfo, caller, &row);
 		found++;
 	}
+	bulk_end(&bulk);
 	patsvc_spi_finish();
 	patsvc_restore_user(&saved);
+}
+
+/*
+ * patsvc.next_available_sweep(providers, after, type_id, resources,
+ * max_results) returns table(provider, slot), STRICT: next_available with
+ * a type id.  Free slots starting in [after, after + 92 days), earliest
+ * first, ties by provider; a slot two hours rows share is probed once.
+ */
+Datum
+patsvc_next_available_c(PG_FUNCTION_ARGS)
+{
+	search(fcinfo, "next_available_sweep", PG_GETARG_ARRAYTYPE_P(0), PG_GETARG_TIMESTAMPTZ(1),
+		   PG_GETARG_INT64(2), PG_GETARG_ARRAYTYPE_P(3), PG_GETARG_INT32(4));
+	return (Datum) 0;
+}
+
+PG_FUNCTION_INFO_V1(patsvc_next_available);
+
+/*
+ * patsvc.next_available(providers, after, appointment_type, resources,
+ * max_results), not STRICT: the type's code first (PS208), then max_results
+ * (22023 when NULL or below 1); NULL resources are none; a NULL provider
+ * list, start or type finds nothing.
+ */
+Datum
+patsvc_next_available(PG_FUNCTION_ARGS)
+{
+	int64		type_id = PG_ARGISNULL(2) ? 0 : slots_type_of_code(PG_GETARG_TEXT_PP(2));
+
+	if (PG_ARGISNULL(4) || PG_GETARG_INT32(4) < 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("max_results must be at least 1"),
+				 errhint("Ask for 1 or more results.")));
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
+	{
+		InitMaterializedSRF(fcinfo, 0);
+		return (Datum) 0;
+	}
+	search(fcinfo, "next_available", PG_GETARG_ARRAYTYPE_P(0), PG_GETARG_TIMESTAMPTZ(1), type_id,
+		   PG_ARGISNULL(3) ? construct_empty_array(INT8OID) : PG_GETARG_ARRAYTYPE_P(3),
+		   PG_GETARG_INT32(4));
 	return (Datum) 0;
 }

@@ -27,6 +27,7 @@
 #include "parser/scansup.h"
 #include "utils/builtins.h"
 #include "utils/memutils.h"
+#include "utils/rls.h"
 #include "utils/snapmgr.h"
 #include "utils/datetime.h"
 #include "utils/rangetypes.h"
@@ -40,6 +41,16 @@
 
 PG_FUNCTION_INFO_V1(patsvc_candidate_slots);
 PG_FUNCTION_INFO_V1(patsvc_free_slots_sweep);
+
+/* sort_times(): the starts of a day or of a window sorted in place, the
+ * comparison inlined (a qsort through a comparison function took a tenth of
+ * a free_slots call) */
+#define ST_SORT sort_times
+#define ST_ELEMENT_TYPE TimestampTz
+#define ST_COMPARE(a, b) ((*(a) > *(b)) - (*(a) < *(b)))
+#define ST_SCOPE static
+#define ST_DEFINE
+#include "lib/sort_template.h"
 
 typedef struct Span
 {
@@ -246,6 +257,7 @@ slot_cursor_init(SlotCursor *c, const WeeklyHours *h, int32 duration_min, Timest
 	c->day = c->day > h->zone->last_day ? DATEVAL_NOEND : next_weekday(c->day, h->weekday);
 	c->k = 0;
 	c->irregular = NULL;
+	c->facts_day = DATEVAL_NOBEGIN;
 }
 
 /* starts of the cursor's day: midnight + wall time, or one by one and sorted
@@ -256,26 +268,32 @@ day_regular(SlotCursor *c)
 {
 	const WeeklyHours *h = c->hours;
 
-	return zone_day(h->zone, c->day)->regular &&
-		(h->ends <= USECS_PER_DAY || zone_day(h->zone, c->day + 1)->regular);
+	if (c->facts_day != c->day)
+	{
+		const ZoneDay *zd = zone_day(h->zone, c->day);
+
+		c->facts_day = c->day;
+		c->facts_regular = zd->regular && (h->ends <= USECS_PER_DAY || zone_day(h->zone, c->day + 1)->regular);
+		c->facts_first = zd->midnight + h->starts;
+	}
+	return c->facts_regular;
 }
 
 static TimestampTz
 day_slot(SlotCursor *c, int k)
 {
 	const WeeklyHours *h = c->hours;
-	const ZoneDay *zd = zone_day(h->zone, c->day);
 	Timestamp	local0 = (Timestamp) c->day * USECS_PER_DAY + h->starts;
 
 	if (day_regular(c))
-		return zd->midnight + h->starts + k * c->step;
+		return c->facts_first + k * c->step;
 	if (k == 0)
 	{
 		if (c->irregular == NULL)
 			c->irregular = palloc(sizeof(TimestampTz) * Max(c->nslots, 1));
 		for (int i = 0; i < c->nslots; i++)
 			c->irregular[i] = sched_zone_to_utc(&h->zone->zone, local0 + i * c->step);
-		qsort(c->irregular, c->nslots, sizeof(TimestampTz), patsvc_cmp_int64);
+		sort_times(c->irregular, c->nslots);
 	}
 	return c->irregular[k];
 }
@@ -319,7 +337,7 @@ slot_cursor_seek(SlotCursor *c, TimestampTz t)
 	{
 		if (c->k < c->nslots && day_regular(c))
 		{
-			TimestampTz first = zone_day(h->zone, c->day)->midnight + h->starts;
+			TimestampTz first = c->facts_first;	/* set by day_regular */
 
 			if (t > first + c->k * c->step)
 			{
@@ -366,7 +384,7 @@ slots_expand(const WeeklyHours *hours, int nhours, int32 duration_min, Timestamp
 			out[m++] = c.current;
 		}
 	}
-	qsort(out, m, sizeof(TimestampTz), patsvc_cmp_int64);
+	sort_times(out, m);
 	*n = 0;
 	for (int i = 0; i < m; i++)
 		if (i == 0 || out[i] != out[i - 1])
@@ -593,6 +611,8 @@ slots_scan_busy(const int64 *provs, int nprovs, TimestampTz lo, TimestampTz hi, 
 	return rows;
 }
 
+/* the provider's time off touching [lo, hi); none read when the provider has none at all
+ * (the per-backend flag check_provider_time_off consults first) */
 static Span *
 load_time_off(int64 provider, TimestampTz lo, TimestampTz hi, int *n)
 {
@@ -601,6 +621,9 @@ load_time_off(int64 provider, TimestampTz lo, TimestampTz hi, int *n)
 	Datum		v[3] = {Int64GetDatum(provider), TimestampTzGetDatum(lo), TimestampTzGetDatum(hi)};
 	Span	   *out;
 
+	*n = 0;
+	if (!rules_has_time_off(false, provider))
+		return NULL;
 	run(patsvc_kept_plan(&plan, "SELECT lower(during), upper(during) FROM patsvc.time_off"
 							 " WHERE provider_id = $1 AND during && tstzrange($2, $3)", 3, types), v);
 	*n = (int) SPI_processed;
@@ -641,17 +664,27 @@ not_off(const ApptRow *row, const Span *off, int noff)
 	return true;
 }
 
-/*
- * patsvc.free_slots_sweep(provider, search_window, type_id) returns setof
- * tstzrange; patsvc.free_slots validates its arguments and calls it.
- */
-Datum
-patsvc_free_slots_sweep(PG_FUNCTION_ARGS)
+/* the free slot at row into the call's result, in the caller's memory */
+static void
+emit_slot(ReturnSetInfo *rsinfo, MemoryContext caller, TypeCacheEntry *rangetype, const ApptRow *row)
 {
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	int64		provider = PG_GETARG_INT64(0);
-	Datum		window = PG_GETARG_DATUM(1);
-	int64		type_id = PG_GETARG_INT64(2);
+	MemoryContext spi = MemoryContextSwitchTo(caller);
+	Datum		value = slot_range(rangetype, row->starts, row->ends);
+	bool		isnull = false;
+
+	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &value, &isnull);
+	MemoryContextSwitchTo(spi);
+}
+
+/*
+ * The sweep (inside SPI, as the owner of appointments): the provider's
+ * candidates of the type in [w0, w1), each tested in memory against the
+ * bookings and time off read once, the free ones into the call's result.
+ */
+static void
+sweep_free_slots(ReturnSetInfo *rsinfo, MemoryContext caller, int64 provider, int64 type_id,
+				 TimestampTz w0, TimestampTz w1)
+{
 	TypeCacheEntry *rangetype = lookup_type_cache(TSTZRANGEOID, TYPECACHE_RANGE_INFO);
 	ApptType	type;
 	TimestampTz *cand;
@@ -659,57 +692,132 @@ patsvc_free_slots_sweep(PG_FUNCTION_ARGS)
 	Span	   *off;
 	int			ncand = 0,
 				nbusy,
-				noff;
-	TimestampTz w0,
-				w1;
-	PatsvcSavedUser saved;
-	MemoryContext caller = CurrentMemoryContext;
+				noff,
+				first = 0;		/* first booking that may still overlap a candidate */
+	TimestampTz lo,
+				hi;
 
-	slots_check_window(DatumGetRangeTypeP(window), &w0, &w1);
-	slots_require_select("appointments", "free_slots_sweep");
+	rules_load_type(type_id, &type);
+	cand = load_candidates(provider, w0, w1, type.duration_min, &ncand);
+	if (ncand == 0)
+		return;
+	lo = cand[0] - (int64) type.before_min * USECS_PER_MINUTE;
+	hi = cand[ncand - 1] + (int64) (type.duration_min + type.after_min) * USECS_PER_MINUTE;
+	busy = slots_scan_busy(&provider, 1, lo, hi, &nbusy);
+	off = load_time_off(provider, cand[0], hi, &noff);
+	for (int i = 0; i < ncand; i++)
+	{
+		ApptRow		row = {0};
+		int			last;
+
+		row.provider = provider;
+		row.type = type_id;
+		row.starts = cand[i];
+		rules_derive_times(&row, &type);
+		/* bookings by held_from; each held at most 24 hours: those held from a day
+		 * before this candidate on are the only ones that may overlap it, and
+		 * candidates come earliest first */
+		while (first < nbusy && busy[first].from <= row.held_from - SCHED_MAX_HELD_USECS)
+			first++;
+		for (last = first; last < nbusy && busy[last].from < row.held_until; last++)
+			;
+		if (not_off(&row, off, noff) && slots_provider_free(&row, &type, &busy[first], last - first))
+			emit_slot(rsinfo, caller, rangetype, &row);
+	}
+}
+
+/* free_slots_sweep and free_slots: rights, then the sweep as the owner of appointments */
+static void
+free_slots_call(FunctionCallInfo fcinfo, const char *function, int64 provider, int64 type_id,
+				TimestampTz w0, TimestampTz w1)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	MemoryContext caller = CurrentMemoryContext;
+	PatsvcSavedUser saved;
+
+	slots_require_select("appointments", function);
 	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
 	patsvc_become_owner(sched_appointments_owner(), &saved);
 	patsvc_spi_connect();
-	rules_load_type(type_id, &type);
-	cand = load_candidates(provider, w0, w1, type.duration_min, &ncand);
-	if (cand != NULL && ncand > 0)
-	{
-		TimestampTz lo = cand[0] - (int64) type.before_min * USECS_PER_MINUTE;
-		TimestampTz hi = cand[ncand - 1] + (int64) (type.duration_min + type.after_min) * USECS_PER_MINUTE;
-
-		int			first = 0;	/* first booking that may still overlap a candidate */
-
-		busy = slots_scan_busy(&provider, 1, lo, hi, &nbusy);
-		off = load_time_off(provider, cand[0], hi, &noff);
-		for (int i = 0; i < ncand; i++)
-		{
-			ApptRow		row = {0};
-			int			last;
-
-			row.provider = provider;
-			row.type = type_id;
-			row.starts = cand[i];
-			rules_derive_times(&row, &type);
-			/* bookings by held_from; each held at most 24 hours: those held from a day
-			 * before this candidate on are the only ones that may overlap it, and
-			 * candidates come earliest first */
-			while (first < nbusy && busy[first].from <= row.held_from - SCHED_MAX_HELD_USECS)
-				first++;
-			for (last = first; last < nbusy && busy[last].from < row.held_until; last++)
-				;
-			if (!not_off(&row, off, noff) || !slots_provider_free(&row, &type, &busy[first], last - first))
-				continue;
-			{
-				MemoryContext spi = MemoryContextSwitchTo(caller);
-				Datum		value = slot_range(rangetype, row.starts, row.ends);
-				bool		isnull = false;
-
-				tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &value, &isnull);
-				MemoryContextSwitchTo(spi);
-			}
-		}
-	}
+	sweep_free_slots(rsinfo, caller, provider, type_id, w0, w1);
 	patsvc_spi_finish();
 	patsvc_restore_user(&saved);
+}
+
+/*
+ * patsvc.free_slots_sweep(provider, search_window, type_id) returns setof
+ * tstzrange: free_slots with a type id (STRICT).
+ */
+Datum
+patsvc_free_slots_sweep(PG_FUNCTION_ARGS)
+{
+	TimestampTz w0,
+				w1;
+
+	slots_check_window(PG_GETARG_RANGE_P(1), &w0, &w1);
+	free_slots_call(fcinfo, "free_slots_sweep", PG_GETARG_INT64(0), PG_GETARG_INT64(2), w0, w1);
+	return (Datum) 0;
+}
+
+/*
+ * The id of the appointment type with this code, as appointment_type_id()
+ * gives it (PS208 when no type has it).  From book()'s per-backend cache of
+ * codes when the caller sees every row of appointment_types (SELECT on it, no
+ * row security); otherwise appointment_type_id() itself runs, as the caller,
+ * and raises what it raises.
+ */
+int64
+slots_type_of_code(text *code)
+{
+	static SPIPlanPtr plan = NULL;
+	static const Oid types[1] = {TEXTOID};
+	Oid			table = patsvc_relid("appointment_types");
+	char	   *name = text_to_cstring(code);
+	Datum		v[1] = {PointerGetDatum(code)};
+	int64		id;
+	bool		isnull;
+
+	patsvc_spi_connect();
+	if (OidIsValid(table) && pg_class_aclcheck(table, GetUserId(), ACL_SELECT) == ACLCHECK_OK &&
+		check_enable_rls(table, InvalidOid, true) == RLS_NONE)
+	{
+		if (!sched_type_id_of_code(name, &id))
+			ereport(ERROR,
+					(errcode(ERRCODE_PATSVC_UNKNOWN_REFERENCE),
+					 errmsg("appointment type %s does not exist", name),
+					 errhint("Use a code of patsvc.appointment_types.")));
+	}
+	else
+	{
+		run(patsvc_kept_plan(&plan, "SELECT " PATSVC_SCHEMA ".appointment_type_id($1)", 1, types), v);
+		id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	}
+	patsvc_spi_finish();
+	return id;
+}
+
+PG_FUNCTION_INFO_V1(patsvc_free_slots);
+
+/*
+ * patsvc.free_slots(provider, search_window, appointment_type) returns setof
+ * tstzrange, not STRICT: the type's code first (PS208), then the window
+ * (22023, NULL too), then the rights (42501); a NULL provider or type finds
+ * nothing.
+ */
+Datum
+patsvc_free_slots(PG_FUNCTION_ARGS)
+{
+	bool		known = !PG_ARGISNULL(0) && !PG_ARGISNULL(2);
+	int64		type_id = PG_ARGISNULL(2) ? 0 : slots_type_of_code(PG_GETARG_TEXT_PP(2));
+	TimestampTz w0,
+				w1;
+
+	slots_check_window(PG_ARGISNULL(1) ? NULL : PG_GETARG_RANGE_P(1), &w0, &w1);
+	if (!known)
+	{
+		InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
+		return (Datum) 0;
+	}
+	free_slots_call(fcinfo, "free_slots", PG_GETARG_INT64(0), type_id, w0, w1);
 	return (Datum) 0;
 }

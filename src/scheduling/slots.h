@@ -57,6 +57,9 @@ typedef struct SlotCursor
 	DateADT		day;			/* local date being read */
 	int			k;				/* next slot of that day */
 	TimestampTz *irregular;		/* the day's starts, sorted, on a UTC offset change day */
+	DateADT		facts_day;		/* the day the next two describe, looked up once per day */
+	bool		facts_regular;	/* no UTC offset change that day (nor the next, for a night shift) */
+	TimestampTz facts_first;	/* on a regular day: its first slot, local midnight + starts */
 	TimestampTz current;		/* set by slot_cursor_next */
 } SlotCursor;
 
@@ -94,6 +97,8 @@ extern void slots_check_time(TimestampTz t, int64 span, const char *what);
 extern void slots_check_array(ArrayType *arr, int max, const char *what, const char *function);
 /* Raises 42501 unless the current user may SELECT patsvc.<table>. */
 extern void slots_require_select(const char *table, const char *function);
+/* The id of the appointment type with this code (PS208 when none), as appointment_type_id(). */
+extern int64 slots_type_of_code(text *code);
 
 /* A time-holding booking as rules 1 and 3 see it. */
 typedef struct Busy

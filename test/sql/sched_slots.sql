@@ -115,6 +115,18 @@ SELECT count(book(p, 706, timestamptz '2027-05-10 00:00+05:45' + g * interval '1
        AS booked_group_places
 FROM generate_series(0, 34) g, (VALUES (704), (705)) AS x(p)
 WHERE g < 34 OR p = 704;
+-- a third run, 2027-05-05 00:00-20:00 local, with holes that no longer hold time (cancelled,
+-- no-show, entered in error) just past the first 32 refusals, inside the first bulk read, and
+-- later: next_available reads the run's index entries in bulk, and the rows only of the entries
+-- a candidate overlaps
+SELECT count(book(703, 706, timestamptz '2027-05-05 00:00+05:45' + g * interval '20 minutes', 'slots-20') IS NOT NULL)
+       AS booked_run_with_holes
+FROM generate_series(0, 59) g;
+SELECT count(*) AS holes
+FROM (SELECT CASE h.status WHEN 'cancelled' THEN cancel(a.id, 'slots test')::text ELSE set_status(a.id, h.status)::text END
+      FROM (VALUES (33, 'cancelled'), (35, 'noshow'), (50, 'entered-in-error')) AS h(g, status)
+      JOIN appointments a ON a.provider_id = 706
+                         AND a.starts_at = timestamptz '2027-05-05 00:00+05:45' + h.g * interval '20 minutes') x;
 
 -- a required ultrasound (resource 703), busy, off 3 hours, off all week,
 -- across providers of several zones, two of them on night shifts (rows
@@ -174,7 +186,9 @@ INSERT INTO na_cases VALUES
   (25, '{710,711}', '2027-06-09 12:00Z', 'slots-us', '{704}', 5),
   (26, '{710,711}', '2027-06-09 12:00Z', 'slots-us', '{704,703}', 5),
   (27, '{710}', '2027-06-13 12:00Z', 'slots-us', '{703,799}', 2),
-  (28, '{710,711,712,713}', '2027-06-07 12:00Z', 'slots-us', '{702}', 5);
+  (28, '{710,711,712,713}', '2027-06-07 12:00Z', 'slots-us', '{702}', 5),
+  (29, '{706}', '2027-05-04 18:15Z', 'slots-20', '{}', 4),
+  (30, '{706,701}', '2027-05-04 18:15Z', 'slots-buffered', '{}', 6);
 SELECT id, (SELECT count(*) FROM next_available(providers, after, type_code, resources, max_results)) AS found,
        (SELECT array_agg(n ORDER BY ord) FROM next_available(providers, after, type_code, resources, max_results)
                WITH ORDINALITY AS n(provider, slot, ord))
@@ -205,6 +219,7 @@ SELECT * FROM next_available('{707}', '2027-03-14 11:00Z', 'slots-group', '{}', 
 SELECT * FROM next_available('{708}', '2027-11-09 12:00Z', 'slots-20', '{}', 30) ORDER BY slot DESC LIMIT 2;
 SELECT * FROM next_available('{706}', '2027-05-02 18:00Z', 'slots-20', '{}', 2);
 SELECT * FROM next_available('{706}', '2027-05-09 18:00Z', 'slots-group', '{}', 2);
+SELECT * FROM next_available('{706}', '2027-05-04 18:15Z', 'slots-20', '{}', 4);
 
 -- a start that is not a finite time
 SELECT * FROM next_available('{701}', 'infinity', 'slots-20');
