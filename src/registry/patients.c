@@ -53,24 +53,24 @@
 enum
 {
 	COL_ID, COL_MRN, COL_FAMILY, COL_GIVEN, COL_MIDDLE, COL_FAMILY_PH, COL_GIVEN_PH, COL_DOB, COL_SEX,
-	COL_ZIP, COL_HOME_PHONE, COL_MOBILE_PHONE, COL_WORK_PHONE, COL_EMAIL, COL_NICKNAME, NUM_PERSON_COLS
+	COL_ZIP, COL_HOME_PHONE, COL_MOBILE_PHONE, COL_WORK_PHONE, COL_EMAIL, NUM_PERSON_COLS
 };
 
-static const char *const person_col_names[COL_NICKNAME] = {
+static const char *const person_col_names[NUM_PERSON_COLS] = {
 	"id", "mrn", "family_name", "given_name", "middle_name", "family_phonetic", "given_phonetic", "birth_date",
 	"sex", "zip", "home_phone", "mobile_phone", "work_phone", "email"
 };
 
 typedef struct PersonCols
 {
-	int			att[COL_NICKNAME];
+	int			att[NUM_PERSON_COLS];
 } PersonCols;
 
 /* The attribute numbers of the written row's columns (patients' descriptor). */
 static void
 table_person_cols(TupleDesc desc, PersonCols *pc)
 {
-	for (int i = 0; i < COL_NICKNAME; i++)
+	for (int i = 0; i < NUM_PERSON_COLS; i++)
 		pc->att[i] = SPI_fnumber(desc, person_col_names[i]);
 }
 
@@ -78,7 +78,7 @@ table_person_cols(TupleDesc desc, PersonCols *pc)
 static void
 query_person_cols(PersonCols *pc)
 {
-	for (int i = 0; i < COL_NICKNAME; i++)
+	for (int i = 0; i < NUM_PERSON_COLS; i++)
 		pc->att[i] = i + 1;
 }
 
@@ -169,26 +169,26 @@ dob_swapped(DateADT dob, DateADT *out)
 static int
 dob_one_digit_off(DateADT dob, DateADT *out, int max)
 {
+	static const int weight[8] = {10000000, 1000000, 100000, 10000, 1000, 100, 10, 1};
 	int			y, m, d, n = 0;
-	char		digits[9];
+	int			ymd;
 
 	j2date(dob + POSTGRES_EPOCH_JDATE, &y, &m, &d);
-	snprintf(digits, sizeof(digits), "%04d%02d%02d", y, m, d);
+	ymd = y * 10000 + m * 100 + d;
 	for (int pos = 0; pos < 8; pos++)
-		for (char c = '0'; c <= '9'; c++)
-		{
-			char		v[9];
-			int			vy, vm, vd;
+	{
+		int			digit = ymd / weight[pos] % 10;
 
-			if (c == digits[pos] || n >= max)
-				continue;
-			memcpy(v, digits, 9);
-			v[pos] = c;
-			if (sscanf(v, "%4d%2d%2d", &vy, &vm, &vd) != 3 || vm < 1 || vm > 12 || vd < 1 ||
-				vd > day_tab[isleap(vy)][vm - 1] || abs(vy - y) > 10)
+		for (int c = 0; c <= 9 && n < max; c++)
+		{
+			int			v = ymd + (c - digit) * weight[pos];
+			int			vy = v / 10000, vm = v / 100 % 100, vd = v % 100;
+
+			if (c == digit || vm < 1 || vm > 12 || vd < 1 || vd > day_tab[isleap(vy)][vm - 1] || abs(vy - y) > 10)
 				continue;
 			out[n++] = date2j(vy, vm, vd) - POSTGRES_EPOCH_JDATE;
 		}
+	}
 	return n;
 }
 
@@ -314,21 +314,15 @@ lock_blocking_keys(const Person *p)
 
 /*
  * The registered patients that share a blocking key with the person: same
- * birth date, sound-alike family name and a close birth date, a phone or the
- * e-mail.  Columns as in person_col_names, then whether the given name is a
- * nickname of the person's ($7: the variants sharing a name with it are
- * collected once, an InitPlan).  Pairs confirmed distinct are left to the
- * caller (an index lookup for the few that match, not an anti join over
- * every confirmed pair).
+ * birth date, sound-alike family name on a close birth date, a phone or the
+ * e-mail.  Columns as in person_col_names.  Pairs confirmed distinct and
+ * nicknames are left to the caller (a lookup for the few candidates whose
+ * match depends on them, not a join for every candidate).
  */
 static SPIPlanPtr candidates_plan = NULL;
 static const char candidates_sql[] =
 	"SELECT p.id, p.mrn, p.family_name, p.given_name, p.middle_name, p.family_phonetic, p.given_phonetic,"
-	"       p.birth_date, p.sex, p.zip, p.home_phone, p.mobile_phone, p.work_phone, p.email,"
-	"       pg_catalog.lower(p.given_name) OPERATOR(pg_catalog.=) ANY (ARRAY("
-	"         SELECT b.variant FROM " PATSVC_SCHEMA ".given_name_variants a"
-	"            JOIN " PATSVC_SCHEMA ".given_name_variants b ON b.name OPERATOR(pg_catalog.=) a.name"
-	"           WHERE a.variant OPERATOR(pg_catalog.=) $7)) AS nickname"
+	"       p.birth_date, p.sex, p.zip, p.home_phone, p.mobile_phone, p.work_phone, p.email"
 	"  FROM " PATSVC_SCHEMA ".patients p"
 	" WHERE p.id OPERATOR(pg_catalog.<>) $1"
 	"   AND p.merged_into IS NULL"
@@ -339,6 +333,33 @@ static const char candidates_sql[] =
 	"        OR p.work_phone OPERATOR(pg_catalog.=) ANY ($5)"
 	"        OR pg_catalog.lower(p.email) OPERATOR(pg_catalog.=) $6)"
 	" ORDER BY p.id LIMIT 500";
+
+static SPIPlanPtr nickname_plan = NULL;
+
+/*
+ * Whether given name key given and a candidate's given name (as written) are
+ * one name: variants of one name in given_name_variants (the candidate's in
+ * lower case, as the variants are written).
+ */
+static bool
+is_nickname(const char *given, const char *candidate_given)
+{
+	static const Oid types[2] = {TEXTOID, TEXTOID};
+	Datum		v[2];
+
+	if (given == NULL || candidate_given == NULL)
+		return false;
+	v[0] = CStringGetTextDatum(given);
+	v[1] = CStringGetTextDatum(candidate_given);
+	patsvc_kept_plan(&nickname_plan, "SELECT 1 FROM " PATSVC_SCHEMA ".given_name_variants a"
+					 " JOIN " PATSVC_SCHEMA ".given_name_variants b ON b.name OPERATOR(pg_catalog.=) a.name"
+					 " WHERE a.variant OPERATOR(pg_catalog.=) $1 AND b.variant OPERATOR(pg_catalog.=) pg_catalog.lower($2)",
+					 2, types);
+	if (SPI_execute_snapshot(nickname_plan, v, NULL, GetLatestSnapshot(), InvalidSnapshot, true, false, 1)
+		!= SPI_OK_SELECT)
+		elog(ERROR, "patsvc: reading the given name variants failed");
+	return SPI_processed > 0;
+}
 
 static SPIPlanPtr pair_plan = NULL;
 static SPIPlanPtr pair_known_plan = NULL;
@@ -414,7 +435,7 @@ candidate_params(const Person *n, const CloseDates *cd, Datum *values, char *nul
 	for (int i = 0; i < 3; i++)
 		if (n->phones[i])
 			phones[nphones++] = CStringGetTextDatum(n->phones[i]);
-	memset(nulls, ' ', 7);
+	memset(nulls, ' ', 6);
 	values[0] = Int64GetDatum(n->id);
 	values[1] = DateADTGetDatum(n->dob);
 	values[2] = CStringGetTextDatum(n->family_ph ? n->family_ph : "");
@@ -422,7 +443,22 @@ candidate_params(const Person *n, const CloseDates *cd, Datum *values, char *nul
 	values[4] = PointerGetDatum(construct_array(phones, nphones, TEXTOID, -1, false, TYPALIGN_INT));
 	values[5] = n->email ? CStringGetTextDatum(n->email) : (Datum) 0;
 	nulls[5] = n->email ? ' ' : 'n';
-	values[6] = CStringGetTextDatum(n->given ? n->given : "");
+}
+
+/*
+ * Why candidate c looks like person n (NULL: it does not).  Whether c's
+ * given name is a nickname of n's is looked up only when it decides.
+ */
+static const char *
+candidate_reason(const Person *n, const Person *c, const CloseDates *cd, const char *c_given_raw)
+{
+	const char *why = match_reason(n, c, false, cd->dates, cd->nclose, cd->has_swap, cd->swapped);
+	const char *why_nick;
+
+	if (why != NULL || streq(n->given, c->given))
+		return why;
+	why_nick = match_reason(n, c, true, cd->dates, cd->nclose, cd->has_swap, cd->swapped);
+	return why_nick != NULL && is_nickname(n->given, c_given_raw) ? why_nick : NULL;
 }
 
 /*
@@ -445,12 +481,10 @@ match_candidates(const Person *n, const CloseDates *cd, bool confirmed, StringIn
 		HeapTuple	t = candidates->vals[i];
 		TupleDesc	d = candidates->tupdesc;
 		Person		c;
-		bool		isnull;
-		bool		nick = DatumGetBool(heap_getattr(t, COL_NICKNAME + 1, d, &isnull)) && !isnull;
 		const char *why;
 
 		read_person(t, d, &pc, &c);
-		why = match_reason(n, &c, nick, cd->dates, cd->nclose, cd->has_swap, cd->swapped);
+		why = candidate_reason(n, &c, cd, get_text(t, d, COL_GIVEN + 1));
 		if (why == NULL)
 			continue;
 		if (confirmed)
@@ -475,12 +509,12 @@ match_candidates(const Person *n, const CloseDates *cd, bool confirmed, StringIn
 static void
 refuse_duplicates(HeapTuple row, TupleDesc desc, Oid owner, bool confirmed)
 {
-	static const Oid types[7] = {INT8OID, DATEOID, TEXTOID, DATEARRAYOID, TEXTARRAYOID, TEXTOID, TEXTOID};
+	static const Oid types[6] = {INT8OID, DATEOID, TEXTOID, DATEARRAYOID, TEXTARRAYOID, TEXTOID};
 	PersonCols	pc;
 	Person		n;
 	CloseDates	cd;
-	Datum		values[7];
-	char		nulls[7];
+	Datum		values[6];
+	char		nulls[6];
 	StringInfoData found;
 	int			nfound;
 	PatsvcSavedUser saved;
@@ -493,7 +527,7 @@ refuse_duplicates(HeapTuple row, TupleDesc desc, Oid owner, bool confirmed)
 
 	patsvc_become_owner(owner, &saved);
 	patsvc_spi_connect();
-	patsvc_kept_plan(&candidates_plan, candidates_sql, 7, types);
+	patsvc_kept_plan(&candidates_plan, candidates_sql, 6, types);
 	if (SPI_execute_snapshot(candidates_plan, values, nulls, GetLatestSnapshot(), InvalidSnapshot,
 							 true, false, DUP_MAX_CANDIDATES) != SPI_OK_SELECT)
 		elog(ERROR, "patsvc: the duplicate search failed");
