@@ -21,9 +21,10 @@ CREATE FUNCTION @extschema@._patient_facts_from_registry() RETURNS trigger
   AS 'MODULE_PATHNAME', 'patsvc_patient_facts_from_registry' LANGUAGE C;
 COMMENT ON FUNCTION @extschema@._patient_facts_from_registry() IS
   'trigger: a patient''s birth date and date of death become retention facts (under id and MRN), written as the owner of retention_patient_facts';
+-- (no WHEN: a patient without birth and death date is skipped by the
+-- function, where a WHEN clause would be read again for every statement)
 CREATE TRIGGER retention_facts AFTER INSERT OR UPDATE OF birth_date, deceased_date, mrn ON @extschema@.patients
-  FOR EACH ROW WHEN (NEW.birth_date IS NOT NULL OR NEW.deceased_date IS NOT NULL)
-  EXECUTE FUNCTION @extschema@._patient_facts_from_registry();
+  FOR EACH ROW EXECUTE FUNCTION @extschema@._patient_facts_from_registry();
 COMMENT ON TRIGGER retention_facts ON @extschema@.patients IS
   'birth and death dates feed retention_patient_facts (only moving later)';
 

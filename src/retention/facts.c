@@ -110,6 +110,8 @@ patsvc_patient_facts_from_registry(PG_FUNCTION_ARGS)
 	}
 	v[4] = (Datum) 0;			/* no encounter */
 	nulls[4] = 'n';
+	if (nulls[2] == 'n' && nulls[3] == 'n')
+		return PointerGetDatum(NULL);	/* neither birth nor death date: no fact */
 	patsvc_become_owner(patsvc_table_owner("retention_patient_facts"), &saved);
 	record_patient_facts(v, nulls);
 	patsvc_restore_user(&saved);
