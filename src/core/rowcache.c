@@ -46,6 +46,13 @@ register_callback_once(void)
 	}
 }
 
+uint64
+patsvc_relcache_epoch(void)
+{
+	register_callback_once();
+	return relcache_epoch;
+}
+
 const int *
 patsvc_columns(PatsvcColumns *cols, Relation rel)
 {

@@ -34,6 +34,7 @@
 #include "utils/date.h"
 #include "utils/datetime.h"
 #include "utils/fmgrprotos.h"
+#include "utils/memutils.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
@@ -302,10 +303,51 @@ lock_blocking_keys(const Person *p)
 }
 
 /*
- * The given names that are one name with the person's (variants of one name
- * in given_name_variants), read at most once per registration, when a
- * candidate's match depends on them.
+ * given_name_variants, read once per backend and again after a relcache
+ * invalidation (trigger variants_changed sends one for every change): the
+ * duplicate search asks for a person's nicknames at most registrations.
  */
+typedef struct VariantPair
+{
+	char	   *variant;
+	char	   *name;
+} VariantPair;
+
+static MemoryContext variants_cxt = NULL;
+static VariantPair *variant_pairs = NULL;
+static int	nvariant_pairs = 0;
+static uint64 variants_epoch = 0;
+static SPIPlanPtr variants_plan = NULL;
+
+static void
+load_variants(void)
+{
+	uint64		epoch = patsvc_relcache_epoch();	/* before reading: a change meanwhile reloads */
+
+	if (variants_cxt != NULL && variants_epoch == epoch)
+		return;
+	if (variants_cxt == NULL)
+		variants_cxt = AllocSetContextCreate(CacheMemoryContext, "patsvc given name variants", ALLOCSET_SMALL_SIZES);
+	MemoryContextReset(variants_cxt);
+	variant_pairs = NULL;
+	nvariant_pairs = 0;
+	patsvc_kept_plan(&variants_plan, "SELECT v.variant, v.name FROM " PATSVC_SCHEMA ".given_name_variants v", 0, NULL);
+	if (SPI_execute_snapshot(variants_plan, NULL, NULL, GetLatestSnapshot(), InvalidSnapshot, true, false, 0)
+		!= SPI_OK_SELECT)
+		elog(ERROR, "patsvc: reading the given name variants failed");
+	variant_pairs = MemoryContextAlloc(variants_cxt, Max(SPI_processed, 1) * sizeof(VariantPair));
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		variant_pairs[i].variant = MemoryContextStrdup(variants_cxt,
+													   SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1));
+		variant_pairs[i].name = MemoryContextStrdup(variants_cxt,
+													SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2));
+	}
+	nvariant_pairs = SPI_processed;
+	variants_epoch = epoch;
+}
+
+/* The given names that are one name with the person's (variants of one name), collected once per registration. */
 typedef struct Nicknames
 {
 	bool		read;
@@ -313,24 +355,17 @@ typedef struct Nicknames
 	char	  **names;
 } Nicknames;
 
-static SPIPlanPtr nickname_plan = NULL;
-
 static void
 read_nicknames(const char *given, Nicknames *nicks)
 {
-	static const Oid types[1] = {TEXTOID};
-	Datum		v[1] = {CStringGetTextDatum(given)};
-
-	patsvc_kept_plan(&nickname_plan, "SELECT b.variant FROM " PATSVC_SCHEMA ".given_name_variants a"
-					 " JOIN " PATSVC_SCHEMA ".given_name_variants b ON b.name OPERATOR(pg_catalog.=) a.name"
-					 " WHERE a.variant OPERATOR(pg_catalog.=) $1", 1, types);
-	if (SPI_execute_snapshot(nickname_plan, v, NULL, GetLatestSnapshot(), InvalidSnapshot, true, false, 0)
-		!= SPI_OK_SELECT)
-		elog(ERROR, "patsvc: reading the given name variants failed");
-	nicks->n = SPI_processed;
-	nicks->names = palloc(Max(nicks->n, 1) * sizeof(char *));
-	for (int i = 0; i < nicks->n; i++)
-		nicks->names[i] = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
+	load_variants();
+	nicks->names = palloc(Max(nvariant_pairs, 1) * sizeof(char *));
+	nicks->n = 0;
+	for (int a = 0; a < nvariant_pairs; a++)
+		if (strcmp(variant_pairs[a].variant, given) == 0)
+			for (int b = 0; b < nvariant_pairs; b++)
+				if (strcmp(variant_pairs[b].name, variant_pairs[a].name) == 0)
+					nicks->names[nicks->n++] = variant_pairs[b].variant;
 	nicks->read = true;
 }
 
