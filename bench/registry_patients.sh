@@ -13,7 +13,10 @@
 #     reference only after part 1), given the query already taken apart
 #     (strict), and the same DBA's one statement that takes the typed text
 #     and tries it as MRN, phone, birth date and names (typed); the round
-#     trip of SELECT 1 is the floor under any search.
+#     trip of SELECT 1 is the floor under any search, and where the reference
+#     is one index lookup (MRN, phone, birth date) that lookup alone (INFO
+#     probe) is the least any search can cost: the reference's median over
+#     the probe's is the most any search can reach against it.
 # Each pgbench transaction is one statement; JIT off on both sides.
 # bench-cluster-options: -o autovacuum=off -o jit=off
 set -euo pipefail
