@@ -97,6 +97,14 @@ typedef struct PatsvcColumns
 
 extern const int *patsvc_columns(PatsvcColumns *cols, Relation rel);
 
+/*
+ * A number that changes with every relcache invalidation this backend
+ * processes (any table's DDL, a trigger or rule added or dropped, a
+ * cache_changed() trigger): what was checked of a relation's definition
+ * holds while it stays the same.
+ */
+extern uint64 patsvc_relcache_epoch(void);
+
 /* ---- spi.c ---------------------------------------------------------------- */
 
 /* SPI_connect / SPI_finish; a failure is reported as an internal error (XX000) naming SPI's reason. */

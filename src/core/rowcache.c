@@ -29,6 +29,13 @@ row_cache_invalidate(Datum arg, Oid relid)
 		}
 }
 
+uint64
+patsvc_relcache_epoch(void)
+{
+	patsvc_listen_relcache(row_cache_invalidate);
+	return relcache_epoch;
+}
+
 const int *
 patsvc_columns(PatsvcColumns *cols, Relation rel)
 {

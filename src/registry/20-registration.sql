@@ -153,6 +153,17 @@ SELECT v, n, true
     ('samantha', 'samantha'), ('sam', 'samantha'),
     ('theresa', 'theresa'), ('teresa', 'theresa'), ('terry', 'theresa'), ('tess', 'theresa')
   ) AS t(v, n);
+-- Every backend keeps the variants it read (patients.c: the duplicate
+-- search asks for them at most registrations); any change drops them.
+CREATE TRIGGER variants_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE
+  ON @extschema@.given_name_variants FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.cache_changed();
+COMMENT ON TRIGGER variants_changed ON @extschema@.given_name_variants IS
+  'any change to the name variants drops every backend''s cached variants (sent at commit)';
+CREATE TRIGGER replica_changed AFTER INSERT OR UPDATE OR DELETE ON @extschema@.given_name_variants
+  FOR EACH ROW EXECUTE FUNCTION @extschema@.cache_changed();
+ALTER TABLE @extschema@.given_name_variants ENABLE REPLICA TRIGGER replica_changed;
+COMMENT ON TRIGGER replica_changed ON @extschema@.given_name_variants IS
+  'rows applied by logical replication (session_replication_role = replica) drop every backend''s cached variants, as trigger variants_changed does for ordinary writes';
 
 -- Pairs of patients confirmed to be different people: never shown again as
 -- likely duplicates of one another (a do-not-match list).

@@ -276,11 +276,10 @@ END $$;
 COMMENT ON FUNCTION @extschema@._find_patients(text, date, integer) IS
   'internal: the search behind find_patients (same arguments and result)';
 
+-- C (find.c): the search through a kept plan (a SQL function here was
+-- inlined into each calling statement: its body parsed and planned on every call)
 CREATE FUNCTION @extschema@.find_patients(query text, birth_date date DEFAULT NULL, max_results integer DEFAULT 10)
   RETURNS TABLE (patient_id bigint, mrn text, name text, birth_date date, score real, why text)
-  LANGUAGE sql STABLE
-AS $$
-  SELECT * FROM @extschema@._find_patients($1, $2, $3)
-$$;
+  AS 'MODULE_PATHNAME', 'patsvc_find_patients' LANGUAGE C STABLE;
 COMMENT ON FUNCTION @extschema@.find_patients(text, date, integer) IS
   'ranked candidates for what the front desk types: name tokens in any order or "family, given" (prefixes, sound-alike, nicknames, typos), a birth date (1/2/1980 month first, 1980-01-02), an MRN, a phone, an e-mail; every part typed must match; 22023 for an empty search or max_results outside 1..100, 22007 for a date that does not exist';

@@ -196,37 +196,9 @@ COMMENT ON TRIGGER patient_reference_guard_guardian ON @extschema@.patient_guard
 
 -- A merged patient is kept as it was: merged_into is set (and moved on) by
 -- merges only, and nothing else of the row changes.
+-- C (merge.c): every registration runs it.
 CREATE FUNCTION @extschema@.patients_merged_guard() RETURNS trigger
-  LANGUAGE plpgsql
-  SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-  IF TG_RELID <> '@extschema@.patients'::regclass::oid THEN
-    RAISE EXCEPTION USING ERRCODE = 'PS001',
-      MESSAGE = format('trigger function patsvc.patients_merged_guard() cannot run on table "%s"', TG_TABLE_NAME),
-      DETAIL = 'It works only on patsvc.patients, where patsvc attaches it.',
-      HINT = format('Drop trigger "%s" from table "%s".', TG_NAME, TG_TABLE_NAME);
-  END IF;
-  IF TG_OP = 'INSERT' THEN
-    IF NEW.merged_into IS NOT NULL THEN
-      RAISE EXCEPTION USING ERRCODE = 'PS422', MESSAGE = 'a new patient cannot be registered as merged',
-        HINT = 'Register the patient, then merge with patsvc.merge_patients(survivor, duplicate, reason).';
-    END IF;
-  ELSIF OLD.merged_into IS NULL AND NEW.merged_into IS NOT NULL THEN
-    IF NOT @extschema@.merge_moving(OLD.id, NEW.merged_into) THEN
-      RAISE EXCEPTION USING ERRCODE = 'PS422', MESSAGE = format('patient %s cannot be marked merged by hand', OLD.id),
-        HINT = 'Merge with patsvc.merge_patients(survivor, duplicate, reason): it moves the patient''s rows and audits the merge.';
-    END IF;
-  ELSIF OLD.merged_into IS NOT NULL AND
-        ((to_jsonb(NEW) - 'merged_into') IS DISTINCT FROM (to_jsonb(OLD) - 'merged_into')
-         OR NEW.merged_into IS NULL OR NOT @extschema@.merge_moving(OLD.merged_into, NEW.merged_into)) THEN
-    RAISE EXCEPTION USING ERRCODE = 'PS422',
-      MESSAGE = format('patient %s was merged into patient %s and is kept as it was', OLD.id, OLD.merged_into),
-      DETAIL = 'A merged duplicate stays unchanged, so the merge can be undone from its audit (patient_merges).',
-      HINT = format('Change patient %s.', OLD.merged_into);
-  END IF;
-  RETURN NEW;
-END $$;
+  AS 'MODULE_PATHNAME', 'patsvc_patients_merged_guard' LANGUAGE C;
 COMMENT ON FUNCTION @extschema@.patients_merged_guard() IS
   'trigger: merged_into is set only by merge_patients (merge_moving), a merged patient does not change, except that a merge of its survivor moves merged_into on (PS422)';
 CREATE TRIGGER patients_merged_guard BEFORE INSERT OR UPDATE ON @extschema@.patients

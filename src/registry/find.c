@@ -3,19 +3,23 @@
  * (_find_date, once per token), the level of one typed name token against a
  * name (_find_level), and the best reading of the typed names for one patient
  * (_find_best_reading, once per candidate, where a lateral subquery over the
- * readings cost more than the search itself).
+ * readings cost more than the search itself), and find_patients, the
+ * interface, calling the search with a kept plan.
  */
 #include "postgres.h"
 
 #include "catalog/pg_collation.h"
 #include "catalog/pg_type.h"
+#include "executor/spi.h"
 #include "fmgr.h"
+#include "funcapi.h"
 #include "mb/pg_wchar.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/date.h"
 #include "utils/datetime.h"
 #include "utils/formatting.h"
+#include "utils/tuplestore.h"
 
 #include "registry/registry.h"
 
@@ -285,4 +289,39 @@ patsvc_find_best_reading(PG_FUNCTION_ARGS)
 	out[2] = Int32GetDatum(r.typed_order[best]);
 	PG_RETURN_ARRAYTYPE_P(construct_md_array(out, out_nulls, 1, dims, lbs, INT4OID, sizeof(int32), true,
 											 TYPALIGN_INT));
+}
+
+/* ---- find_patients ------------------------------------------------------------ */
+
+/*
+ * find_patients itself: the search (_find_patients, PL/pgSQL) through one
+ * kept plan.  As a SQL function it was inlined into every calling statement,
+ * its body parsed, analyzed and planned again on each call; the search runs
+ * with the caller's rights either way.
+ */
+static SPIPlanPtr find_plan = NULL;
+
+PG_FUNCTION_INFO_V1(patsvc_find_patients);
+Datum
+patsvc_find_patients(PG_FUNCTION_ARGS)
+{
+	static const Oid types[3] = {TEXTOID, DATEOID, INT4OID};
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	Datum		values[3];
+	char		nulls[3];
+
+	InitMaterializedSRF(fcinfo, 0);
+	for (int i = 0; i < 3; i++)
+	{
+		values[i] = PG_ARGISNULL(i) ? (Datum) 0 : PG_GETARG_DATUM(i);
+		nulls[i] = PG_ARGISNULL(i) ? 'n' : ' ';
+	}
+	patsvc_spi_connect();
+	patsvc_kept_plan(&find_plan, "SELECT * FROM " PATSVC_SCHEMA "._find_patients($1, $2, $3)", 3, types);
+	if (SPI_execute_plan(find_plan, values, nulls, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "patsvc: the patient search failed");
+	for (uint64 i = 0; i < SPI_processed; i++)
+		tuplestore_puttuple(rsinfo->setResult, SPI_tuptable->vals[i]);
+	patsvc_spi_finish();
+	return (Datum) 0;
 }

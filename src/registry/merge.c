@@ -21,6 +21,7 @@
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
+#include "utils/datum.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
@@ -178,4 +179,116 @@ patsvc_patient_reference_guard(PG_FUNCTION_ARGS)
 	}
 	registry_refuse_merged_patient(patient, RelationGetRelationName(td->tg_relation));
 	return PointerGetDatum(row);
+}
+
+/* ---- a merged patient is kept as it was ------------------------------------------ */
+
+static SPIPlanPtr moving_plan = NULL;
+
+/* merge_moving(duplicate, survivor): true inside the merge that moves duplicate to survivor only (70-merge.sql). */
+static bool
+merge_moving(int64 duplicate, int64 survivor)
+{
+	static const Oid types[2] = {INT8OID, INT8OID};
+	Datum		v[2] = {Int64GetDatum(duplicate), Int64GetDatum(survivor)};
+	bool		isnull;
+	bool		moving;
+
+	patsvc_spi_connect();
+	patsvc_kept_plan(&moving_plan, "SELECT " PATSVC_SCHEMA ".merge_moving($1, $2)", 2, types);
+	if (SPI_execute_plan(moving_plan, v, NULL, true, 1) != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "patsvc: asking merge_moving failed");
+	moving = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)) && !isnull;
+	patsvc_spi_finish();
+	return moving;
+}
+
+/* Whether a column other than skip differs between old and new. */
+static bool
+row_changed_besides(HeapTuple old, HeapTuple new, TupleDesc desc, int skip)
+{
+	for (int att = 1; att <= desc->natts; att++)
+	{
+		Form_pg_attribute a = TupleDescAttr(desc, att - 1);
+		bool		n1,
+					n2;
+		Datum		d1,
+					d2;
+
+		if (att == skip || a->attisdropped)
+			continue;
+		d1 = heap_getattr(old, att, desc, &n1);
+		d2 = heap_getattr(new, att, desc, &n2);
+		if (n1 != n2 || (!n1 && !datum_image_eq(d1, d2, a->attbyval, a->attlen)))
+			return true;
+	}
+	return false;
+}
+
+static int64
+get_int64(HeapTuple row, TupleDesc desc, int att, bool *isnull)
+{
+	Datum		d = heap_getattr(row, att, desc, isnull);
+
+	return *isnull ? 0 : DatumGetInt64(d);
+}
+
+/*
+ * BEFORE INSERT OR UPDATE on patients: merged_into is set (and moved on) by
+ * merges only (merge_moving), and nothing else of a merged patient changes
+ * (PS422).  C: every registration runs it.
+ */
+PG_FUNCTION_INFO_V1(patsvc_patients_merged_guard);
+Datum
+patsvc_patients_merged_guard(PG_FUNCTION_ARGS)
+{
+	static const char *const patients_only[] = {"patients", NULL};
+	TriggerData *td = (TriggerData *) fcinfo->context;
+	TupleDesc	desc;
+	HeapTuple	old,
+				new;
+	int			att;
+	bool		old_null,
+				new_null,
+				id_null;
+	int64		old_into,
+				new_into,
+				id;
+
+	patsvc_trigger_bound(fcinfo, "patients_merged_guard", patients_only);
+	if (!TRIGGER_FIRED_BEFORE(td->tg_event) || !TRIGGER_FIRED_FOR_ROW(td->tg_event) ||
+		!(TRIGGER_FIRED_BY_INSERT(td->tg_event) || TRIGGER_FIRED_BY_UPDATE(td->tg_event)))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("%s.patients_merged_guard() must be a BEFORE INSERT OR UPDATE row trigger", PATSVC_SCHEMA),
+				 errhint("Use it only in the trigger patsvc's install script creates.")));
+	desc = RelationGetDescr(td->tg_relation);
+	att = SPI_fnumber(desc, "merged_into");
+	new = TRIGGER_FIRED_BY_UPDATE(td->tg_event) ? td->tg_newtuple : td->tg_trigtuple;
+	new_into = get_int64(new, desc, att, &new_null);
+	if (TRIGGER_FIRED_BY_INSERT(td->tg_event))
+	{
+		if (!new_null)
+			ereport(ERROR,
+					(errcode(ERRCODE_PATSVC_PATIENT_MERGED),
+					 errmsg("a new patient cannot be registered as merged"),
+					 errhint("Register the patient, then merge with patsvc.merge_patients(survivor, duplicate, reason).")));
+		return PointerGetDatum(new);
+	}
+	old = td->tg_trigtuple;
+	old_into = get_int64(old, desc, att, &old_null);
+	id = get_int64(old, desc, SPI_fnumber(desc, "id"), &id_null);
+	if (old_null && !new_null && !merge_moving(id, new_into))
+		ereport(ERROR,
+				(errcode(ERRCODE_PATSVC_PATIENT_MERGED),
+				 errmsg("patient %lld cannot be marked merged by hand", (long long) id),
+				 errhint("Merge with patsvc.merge_patients(survivor, duplicate, reason): it moves the patient's rows and audits the merge.")));
+	if (!old_null && (row_changed_besides(old, new, desc, att) || new_null || !merge_moving(old_into, new_into)))
+		ereport(ERROR,
+				(errcode(ERRCODE_PATSVC_PATIENT_MERGED),
+				 errmsg("patient %lld was merged into patient %lld and is kept as it was", (long long) id,
+						(long long) old_into),
+				 errdetail("A merged duplicate stays unchanged, so the merge can be undone from its audit (patient_merges)."),
+				 errhint("Change patient %lld.", (long long) old_into)));
+	return PointerGetDatum(new);
 }

@@ -34,10 +34,12 @@
 #include "utils/date.h"
 #include "utils/datetime.h"
 #include "utils/fmgrprotos.h"
+#include "utils/memutils.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
+#include "registry/candidates.h"
 #include "registry/demographics.h"
 #include "registry/registry.h"
 
@@ -45,41 +47,29 @@
 #define DUP_LOCK_CLASS 0x50535247
 #define DUP_MAX_CANDIDATES 500
 
-/*
- * The columns matching reads, in the order the candidate query (below)
- * returns them: a candidate's are read by position, the written row's by
- * the attribute numbers looked up once per call.
- */
+/* The columns matching reads (attribute numbers looked up once per call). */
 enum
 {
 	COL_ID, COL_MRN, COL_FAMILY, COL_GIVEN, COL_MIDDLE, COL_FAMILY_PH, COL_GIVEN_PH, COL_DOB, COL_SEX,
-	COL_ZIP, COL_HOME_PHONE, COL_MOBILE_PHONE, COL_WORK_PHONE, COL_EMAIL, COL_NICKNAME, NUM_PERSON_COLS
+	COL_ZIP, COL_HOME_PHONE, COL_MOBILE_PHONE, COL_WORK_PHONE, COL_EMAIL, NUM_PERSON_COLS
 };
 
-static const char *const person_col_names[COL_NICKNAME] = {
+static const char *const person_col_names[NUM_PERSON_COLS] = {
 	"id", "mrn", "family_name", "given_name", "middle_name", "family_phonetic", "given_phonetic", "birth_date",
 	"sex", "zip", "home_phone", "mobile_phone", "work_phone", "email"
 };
 
 typedef struct PersonCols
 {
-	int			att[COL_NICKNAME];
+	int			att[NUM_PERSON_COLS];
 } PersonCols;
 
 /* The attribute numbers of the written row's columns (patients' descriptor). */
 static void
 table_person_cols(TupleDesc desc, PersonCols *pc)
 {
-	for (int i = 0; i < COL_NICKNAME; i++)
+	for (int i = 0; i < NUM_PERSON_COLS; i++)
 		pc->att[i] = SPI_fnumber(desc, person_col_names[i]);
-}
-
-/* A candidate's columns: by position in the candidate query. */
-static void
-query_person_cols(PersonCols *pc)
-{
-	for (int i = 0; i < COL_NICKNAME; i++)
-		pc->att[i] = i + 1;
 }
 
 /* The person as matching sees it. */
@@ -169,26 +159,26 @@ dob_swapped(DateADT dob, DateADT *out)
 static int
 dob_one_digit_off(DateADT dob, DateADT *out, int max)
 {
+	static const int weight[8] = {10000000, 1000000, 100000, 10000, 1000, 100, 10, 1};
 	int			y, m, d, n = 0;
-	char		digits[9];
+	int			ymd;
 
 	j2date(dob + POSTGRES_EPOCH_JDATE, &y, &m, &d);
-	snprintf(digits, sizeof(digits), "%04d%02d%02d", y, m, d);
+	ymd = y * 10000 + m * 100 + d;
 	for (int pos = 0; pos < 8; pos++)
-		for (char c = '0'; c <= '9'; c++)
-		{
-			char		v[9];
-			int			vy, vm, vd;
+	{
+		int			digit = ymd / weight[pos] % 10;
 
-			if (c == digits[pos] || n >= max)
-				continue;
-			memcpy(v, digits, 9);
-			v[pos] = c;
-			if (sscanf(v, "%4d%2d%2d", &vy, &vm, &vd) != 3 || vm < 1 || vm > 12 || vd < 1 ||
-				vd > day_tab[isleap(vy)][vm - 1] || abs(vy - y) > 10)
+		for (int c = 0; c <= 9 && n < max; c++)
+		{
+			int			v = ymd + (c - digit) * weight[pos];
+			int			vy = v / 10000, vm = v / 100 % 100, vd = v % 100;
+
+			if (c == digit || vm < 1 || vm > 12 || vd < 1 || vd > day_tab[isleap(vy)][vm - 1] || abs(vy - y) > 10)
 				continue;
 			out[n++] = date2j(vy, vm, vd) - POSTGRES_EPOCH_JDATE;
 		}
+	}
 	return n;
 }
 
@@ -313,32 +303,91 @@ lock_blocking_keys(const Person *p)
 }
 
 /*
- * The registered patients that share a blocking key with the person: same
- * birth date, sound-alike family name and a close birth date, a phone or the
- * e-mail.  Columns as in person_col_names, then whether the given name is a
- * nickname of the person's ($7: the variants sharing a name with it are
- * collected once, an InitPlan).  Pairs confirmed distinct are left to the
- * caller (an index lookup for the few that match, not an anti join over
- * every confirmed pair).
+ * given_name_variants, read once per backend and again after a relcache
+ * invalidation (trigger variants_changed sends one for every change): the
+ * duplicate search asks for a person's nicknames at most registrations.
  */
-static SPIPlanPtr candidates_plan = NULL;
-static const char candidates_sql[] =
-	"SELECT p.id, p.mrn, p.family_name, p.given_name, p.middle_name, p.family_phonetic, p.given_phonetic,"
-	"       p.birth_date, p.sex, p.zip, p.home_phone, p.mobile_phone, p.work_phone, p.email,"
-	"       pg_catalog.lower(p.given_name) OPERATOR(pg_catalog.=) ANY (ARRAY("
-	"         SELECT b.variant FROM " PATSVC_SCHEMA ".given_name_variants a"
-	"            JOIN " PATSVC_SCHEMA ".given_name_variants b ON b.name OPERATOR(pg_catalog.=) a.name"
-	"           WHERE a.variant OPERATOR(pg_catalog.=) $7)) AS nickname"
-	"  FROM " PATSVC_SCHEMA ".patients p"
-	" WHERE p.id OPERATOR(pg_catalog.<>) $1"
-	"   AND p.merged_into IS NULL"
-	"   AND (p.birth_date OPERATOR(pg_catalog.=) $2"
-	"        OR (p.family_phonetic OPERATOR(pg_catalog.=) $3 AND p.birth_date OPERATOR(pg_catalog.=) ANY ($4))"
-	"        OR p.home_phone OPERATOR(pg_catalog.=) ANY ($5)"
-	"        OR p.mobile_phone OPERATOR(pg_catalog.=) ANY ($5)"
-	"        OR p.work_phone OPERATOR(pg_catalog.=) ANY ($5)"
-	"        OR pg_catalog.lower(p.email) OPERATOR(pg_catalog.=) $6)"
-	" ORDER BY p.id LIMIT 500";
+typedef struct VariantPair
+{
+	char	   *variant;
+	char	   *name;
+} VariantPair;
+
+static MemoryContext variants_cxt = NULL;
+static VariantPair *variant_pairs = NULL;
+static int	nvariant_pairs = 0;
+static uint64 variants_epoch = 0;
+static SPIPlanPtr variants_plan = NULL;
+
+static void
+load_variants(void)
+{
+	uint64		epoch = patsvc_relcache_epoch();	/* before reading: a change meanwhile reloads */
+
+	if (variants_cxt != NULL && variants_epoch == epoch)
+		return;
+	if (variants_cxt == NULL)
+		variants_cxt = AllocSetContextCreate(CacheMemoryContext, "patsvc given name variants", ALLOCSET_SMALL_SIZES);
+	MemoryContextReset(variants_cxt);
+	variant_pairs = NULL;
+	nvariant_pairs = 0;
+	patsvc_kept_plan(&variants_plan, "SELECT v.variant, v.name FROM " PATSVC_SCHEMA ".given_name_variants v", 0, NULL);
+	if (SPI_execute_snapshot(variants_plan, NULL, NULL, GetLatestSnapshot(), InvalidSnapshot, true, false, 0)
+		!= SPI_OK_SELECT)
+		elog(ERROR, "patsvc: reading the given name variants failed");
+	variant_pairs = MemoryContextAlloc(variants_cxt, Max(SPI_processed, 1) * sizeof(VariantPair));
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		variant_pairs[i].variant = MemoryContextStrdup(variants_cxt,
+													   SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1));
+		variant_pairs[i].name = MemoryContextStrdup(variants_cxt,
+													SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2));
+	}
+	nvariant_pairs = SPI_processed;
+	variants_epoch = epoch;
+}
+
+/* The given names that are one name with the person's (variants of one name), collected once per registration. */
+typedef struct Nicknames
+{
+	bool		read;
+	int			n;
+	char	  **names;
+} Nicknames;
+
+static void
+read_nicknames(const char *given, Nicknames *nicks)
+{
+	load_variants();
+	nicks->names = palloc(Max(nvariant_pairs, 1) * sizeof(char *));
+	nicks->n = 0;
+	for (int a = 0; a < nvariant_pairs; a++)
+		if (strcmp(variant_pairs[a].variant, given) == 0)
+			for (int b = 0; b < nvariant_pairs; b++)
+				if (strcmp(variant_pairs[b].name, variant_pairs[a].name) == 0)
+					nicks->names[nicks->n++] = variant_pairs[b].variant;
+	nicks->read = true;
+}
+
+/*
+ * Whether given name key given and a candidate's given name (as written, in
+ * lower case as the variants are written) are one name.
+ */
+static bool
+is_nickname(const char *given, const char *candidate_given, Nicknames *nicks)
+{
+	char	   *lower;
+
+	if (given == NULL || candidate_given == NULL)
+		return false;
+	if (!nicks->read)
+		read_nicknames(given, nicks);
+	lower = str_tolower(candidate_given, strlen(candidate_given), DEFAULT_COLLATION_OID);
+	for (int i = 0; i < nicks->n; i++)
+		if (strcmp(nicks->names[i], lower) == 0)
+			return true;
+	return false;
+}
 
 static SPIPlanPtr pair_plan = NULL;
 static SPIPlanPtr pair_known_plan = NULL;
@@ -400,57 +449,43 @@ close_dates(const Person *n, CloseDates *cd)
 		cd->dates[cd->nclose] = cd->swapped;
 }
 
-/* The candidate query's parameters for person n. */
-static void
-candidate_params(const Person *n, const CloseDates *cd, Datum *values, char *nulls)
+/*
+ * Why candidate c looks like person n (NULL: it does not).  Whether c's
+ * given name is a nickname of n's is looked up only when it decides.
+ */
+static const char *
+candidate_reason(const Person *n, const Person *c, const CloseDates *cd, const char *c_given_raw, Nicknames *nicks)
 {
-	Datum		dates[81];
-	Datum		phones[3];
-	int			nphones = 0;
-	int			ndates = cd->nclose + (cd->has_swap ? 1 : 0);
+	const char *why = match_reason(n, c, false, cd->dates, cd->nclose, cd->has_swap, cd->swapped);
+	const char *why_nick;
 
-	for (int i = 0; i < ndates; i++)
-		dates[i] = DateADTGetDatum(cd->dates[i]);
-	for (int i = 0; i < 3; i++)
-		if (n->phones[i])
-			phones[nphones++] = CStringGetTextDatum(n->phones[i]);
-	memset(nulls, ' ', 7);
-	values[0] = Int64GetDatum(n->id);
-	values[1] = DateADTGetDatum(n->dob);
-	values[2] = CStringGetTextDatum(n->family_ph ? n->family_ph : "");
-	values[3] = PointerGetDatum(construct_array(dates, ndates, DATEOID, sizeof(DateADT), true, TYPALIGN_INT));
-	values[4] = PointerGetDatum(construct_array(phones, nphones, TEXTOID, -1, false, TYPALIGN_INT));
-	values[5] = n->email ? CStringGetTextDatum(n->email) : (Datum) 0;
-	nulls[5] = n->email ? ' ' : 'n';
-	values[6] = CStringGetTextDatum(n->given ? n->given : "");
+	if (why != NULL || streq(n->given, c->given))
+		return why;
+	why_nick = match_reason(n, c, true, cd->dates, cd->nclose, cd->has_swap, cd->swapped);
+	return why_nick != NULL && is_nickname(n->given, c_given_raw, nicks) ? why_nick : NULL;
 }
 
 /*
- * Matches person n against the candidates in SPI_tuptable: returns how many
- * likely duplicates were found (at most 10, listed in found), each pair
- * confirmed distinct before skipped; when confirmed, records every match as
- * a pair confirmed distinct instead (and returns 0).
+ * Matches person n against the candidates (rows of patients, columns pc):
+ * returns how many likely duplicates were found (at most 10, listed in
+ * found), each pair confirmed distinct before skipped; when confirmed,
+ * records every match as a pair confirmed distinct instead (and returns 0).
  */
 static int
-match_candidates(const Person *n, const CloseDates *cd, bool confirmed, StringInfo found)
+match_candidates(const Person *n, const CloseDates *cd, const DupCandidate *candidates, int ncandidates,
+				 TupleDesc desc, const PersonCols *pc, bool confirmed, StringInfo found)
 {
-	SPITupleTable *candidates = SPI_tuptable;
-	uint64		ncandidates = SPI_processed;
-	PersonCols	pc;
 	int			nfound = 0;
+	Nicknames	nicks = {false, 0, NULL};
 
-	query_person_cols(&pc);
-	for (uint64 i = 0; i < ncandidates && nfound < 10; i++)
+	for (int i = 0; i < ncandidates && nfound < 10; i++)
 	{
-		HeapTuple	t = candidates->vals[i];
-		TupleDesc	d = candidates->tupdesc;
+		HeapTuple	t = candidates[i].tuple;
 		Person		c;
-		bool		isnull;
-		bool		nick = DatumGetBool(heap_getattr(t, COL_NICKNAME + 1, d, &isnull)) && !isnull;
 		const char *why;
 
-		read_person(t, d, &pc, &c);
-		why = match_reason(n, &c, nick, cd->dates, cd->nclose, cd->has_swap, cd->swapped);
+		read_person(t, desc, pc, &c);
+		why = candidate_reason(n, &c, cd, get_text(t, desc, pc->att[COL_GIVEN]), &nicks);
 		if (why == NULL)
 			continue;
 		if (confirmed)
@@ -467,20 +502,39 @@ match_candidates(const Person *n, const CloseDates *cd, bool confirmed, StringIn
 	return nfound;
 }
 
+/* What person n is looked up by. */
+static void
+dup_keys(const Person *n, const CloseDates *cd, TupleDesc desc, DupKeys *k)
+{
+	memset(k, 0, sizeof(DupKeys));
+	k->self_id = n->id;
+	k->att_id = SPI_fnumber(desc, "id");
+	k->att_merged_into = SPI_fnumber(desc, "merged_into");
+	k->dob = n->dob;
+	k->family_ph = n->family_ph;
+	k->close = cd->dates;
+	k->nclose = cd->nclose + (cd->has_swap ? 1 : 0);
+	for (int i = 0; i < 3; i++)
+		if (n->phones[i])
+			k->phones[k->nphones++] = n->phones[i];
+	k->email = n->email;
+}
+
 /*
  * Raises PS412 when registered patients look like the same person as row.
  * Runs as the table's owner (callers may lack SELECT on every patient), with
  * the latest snapshot (a concurrent registration it waited for is seen).
  */
 static void
-refuse_duplicates(HeapTuple row, TupleDesc desc, Oid owner, bool confirmed)
+refuse_duplicates(HeapTuple row, Relation rel, bool confirmed)
 {
-	static const Oid types[7] = {INT8OID, DATEOID, TEXTOID, DATEARRAYOID, TEXTARRAYOID, TEXTOID, TEXTOID};
+	TupleDesc	desc = RelationGetDescr(rel);
 	PersonCols	pc;
 	Person		n;
 	CloseDates	cd;
-	Datum		values[7];
-	char		nulls[7];
+	DupKeys		keys;
+	DupCandidate *candidates;
+	int			ncandidates;
 	StringInfoData found;
 	int			nfound;
 	PatsvcSavedUser saved;
@@ -488,17 +542,14 @@ refuse_duplicates(HeapTuple row, TupleDesc desc, Oid owner, bool confirmed)
 	table_person_cols(desc, &pc);
 	read_person(row, desc, &pc, &n);
 	close_dates(&n, &cd);
-	candidate_params(&n, &cd, values, nulls);
+	dup_keys(&n, &cd, desc, &keys);
 	lock_blocking_keys(&n);
 
-	patsvc_become_owner(owner, &saved);
+	candidates = dup_candidates(rel, &keys, DUP_MAX_CANDIDATES, &ncandidates);
+	patsvc_become_owner(rel->rd_rel->relowner, &saved);
 	patsvc_spi_connect();
-	patsvc_kept_plan(&candidates_plan, candidates_sql, 7, types);
-	if (SPI_execute_snapshot(candidates_plan, values, nulls, GetLatestSnapshot(), InvalidSnapshot,
-							 true, false, DUP_MAX_CANDIDATES) != SPI_OK_SELECT)
-		elog(ERROR, "patsvc: the duplicate search failed");
 	initStringInfo(&found);
-	nfound = match_candidates(&n, &cd, confirmed, &found);
+	nfound = match_candidates(&n, &cd, candidates, ncandidates, desc, &pc, confirmed, &found);
 	patsvc_spi_finish();
 	patsvc_restore_user(&saved);
 	if (nfound > 0)
@@ -554,7 +605,7 @@ patsvc_patients_check(PG_FUNCTION_ARGS)
 		!heap_attisnull(row, SPI_fnumber(desc, "family_name"), desc) &&
 		!heap_attisnull(row, SPI_fnumber(desc, "given_name"), desc) &&
 		(old == NULL || confirmed || identity_changed(old, row, desc)))
-		refuse_duplicates(row, desc, td->tg_relation->rd_rel->relowner, confirmed);
+		refuse_duplicates(row, td->tg_relation, confirmed);
 	(void) isnull;
 	return PointerGetDatum(row);
 }

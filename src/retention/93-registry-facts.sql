@@ -9,45 +9,22 @@
 -- id as text (tables whose patient column references patients.id) and the
 -- medical record number (tables keyed by the MRN as text).
 
+-- C (src/retention/facts.c), as the trigger below: every registration runs
+-- them.  Not SECURITY DEFINER: its callers run as the owner (the trigger,
+-- visits.c for fulfilled visits, the update from 0.1.0).
 CREATE FUNCTION @extschema@._record_patient_facts(patient bigint, mrn text, birth date, death date, encounter date)
-  RETURNS void LANGUAGE plpgsql
--- plpgsql, not sql: its plan is kept for the session (a SQL function is
--- planned again on every call).  Not SECURITY DEFINER: its callers run as
--- the owner (the trigger below, visits.c for fulfilled visits, the update
--- from 0.1.0); every name in it is qualified.
-AS $$
-BEGIN
-  INSERT INTO @extschema@.retention_patient_facts AS f (patient_id, birth_date, death_date, last_encounter)
-  SELECT k, birth, death, encounter FROM pg_catalog.unnest(ARRAY[patient::text, mrn]) k WHERE k IS NOT NULL
-  ON CONFLICT (patient_id) DO UPDATE
-     SET birth_date = GREATEST(f.birth_date, EXCLUDED.birth_date),
-         death_date = GREATEST(f.death_date, EXCLUDED.death_date),
-         last_encounter = GREATEST(f.last_encounter, EXCLUDED.last_encounter)
-   WHERE (f.birth_date, f.death_date, f.last_encounter)
-         IS DISTINCT FROM (GREATEST(f.birth_date, EXCLUDED.birth_date), GREATEST(f.death_date, EXCLUDED.death_date),
-                           GREATEST(f.last_encounter, EXCLUDED.last_encounter));
-END $$;
+  RETURNS void AS 'MODULE_PATHNAME', 'patsvc_record_patient_facts' LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION @extschema@._record_patient_facts(bigint, text, date, date, date) IS
   'records a registered patient''s birth, death or encounter date as retention facts, under the id and the MRN, each only moving later (called by trigger retention_facts and, for fulfilled visits, by appointments_enforce through retention''s C (visits.c), both as the owner: whoever registers or checks out needs no right on the facts)';
 
 CREATE FUNCTION @extschema@._patient_facts_from_registry() RETURNS trigger
-  LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-  IF TG_RELID OPERATOR(pg_catalog.<>) '@extschema@.patients'::pg_catalog.regclass THEN
-    RAISE EXCEPTION USING ERRCODE = 'PS001',
-      MESSAGE = pg_catalog.format('trigger function @extschema@._patient_facts_from_registry() cannot run on table "%s"', TG_TABLE_NAME),
-      DETAIL = 'It works only on @extschema@.patients, where patsvc attaches it.',
-      HINT = 'Drop the trigger; patsvc''s trigger functions are not for other tables.';
-  END IF;
-  PERFORM @extschema@._record_patient_facts(NEW.id, NEW.mrn, NEW.birth_date, NEW.deceased_date, NULL);
-  RETURN NULL;
-END $$;
+  AS 'MODULE_PATHNAME', 'patsvc_patient_facts_from_registry' LANGUAGE C;
 COMMENT ON FUNCTION @extschema@._patient_facts_from_registry() IS
-  'trigger: a patient''s birth date and date of death become retention facts (under id and MRN)';
+  'trigger: a patient''s birth date and date of death become retention facts (under id and MRN), written as the owner of retention_patient_facts';
+-- (no WHEN: a patient without birth and death date is skipped by the
+-- function, where a WHEN clause would be read again for every statement)
 CREATE TRIGGER retention_facts AFTER INSERT OR UPDATE OF birth_date, deceased_date, mrn ON @extschema@.patients
-  FOR EACH ROW WHEN (NEW.birth_date IS NOT NULL OR NEW.deceased_date IS NOT NULL)
-  EXECUTE FUNCTION @extschema@._patient_facts_from_registry();
+  FOR EACH ROW EXECUTE FUNCTION @extschema@._patient_facts_from_registry();
 COMMENT ON TRIGGER retention_facts ON @extschema@.patients IS
   'birth and death dates feed retention_patient_facts (only moving later)';
 

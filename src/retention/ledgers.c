@@ -212,13 +212,24 @@ ledger_refuse_write(char ledger, CmdType op)
 /*
  * Before patsvc writes a ledger: no rule and no trigger but patsvc's own may be
  * on it, or they would run with the permission (and could add rows of their own).
+ * Checked again after every relcache invalidation only (adding a rule or a
+ * trigger sends one): every registration logs two facts.
  */
 static void
 ledger_check_clean(Oid relid, char ledger)
 {
-	Relation	rel = table_open(relid, AccessShareLock);
-	Oid			ext = get_extension_oid("patsvc", true);
+	static uint64 clean_at[16];	/* per ledger: the relcache epoch it was found clean at */
+	uint64		epoch = patsvc_relcache_epoch();
+	int			slot = ledger_index(ledger);
+	Relation	rel;
+	Oid			ext;
 	const char *other = NULL;
+
+	Assert(slot < lengthof(clean_at));	/* scope_bit: two bits each in 32 */
+	if (clean_at[slot] == epoch)
+		return;
+	rel = table_open(relid, AccessShareLock);
+	ext = get_extension_oid("patsvc", true);
 
 	if (rel->rd_rules != NULL)
 		other = "a rule";
@@ -236,6 +247,7 @@ ledger_check_clean(Oid relid, char ledger)
 				 errmsg("patsvc's table \"%s\" has %s that is not patsvc's", ledger_name(ledger), other),
 				 errdetail("It would run while patsvc writes the table, with patsvc's permission to write it."),
 				 errhint("Drop the rules and triggers you added to patsvc's ledgers.")));
+	clean_at[slot] = epoch;
 }
 
 /*

@@ -36,7 +36,7 @@ SELECT seal('crypto_notes', 'CRY-A', 'same') <> seal('crypto_notes', 'CRY-A', 's
 SELECT count(*) AS keys FROM patient_keys WHERE patient_id LIKE 'CRY-%';
 -- another patient's ciphertext, or an altered value, is refused
 SELECT unseal('crypto_notes', 'CRY-B', diagnosis) FROM crypto_notes WHERE id = 1;
-SELECT unseal('crypto_notes', 'CRY-A', overlay(diagnosis PLACING '\x00'::bytea FROM 20)) FROM crypto_notes WHERE id = 1;
+SELECT unseal('crypto_notes', 'CRY-A', set_byte(diagnosis, 19, get_byte(diagnosis, 19) # 1)) FROM crypto_notes WHERE id = 1;
 SELECT unseal('crypto_notes', 'CRY-A', '\x0102'::bytea);
 -- the key table and the registrations are written by patsvc alone
 INSERT INTO patient_keys (patient_id, key) VALUES ('CRY-X', decode(repeat('00', 64), 'hex'));
