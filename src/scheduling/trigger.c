@@ -5,17 +5,23 @@
  */
 #include "postgres.h"
 
+#include "access/genam.h"
 #include "access/htup_details.h"
+#include "access/stratnum.h"
 #include "access/sysattr.h"
+#include "access/tableam.h"
 #include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
+#include "storage/lmgr.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/fmgroids.h"
 #include "utils/inval.h"
 #include "utils/rel.h"
+#include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
 #include "scheduling/scan.h"
@@ -455,6 +461,80 @@ reminders_due(TriggerData *td, const int *attnums)
 		bms_is_member(attnums[C_TYPE] - FirstLowInvalidHeapAttributeNumber, td->tg_updatedcols);
 }
 
+/*
+ * Whether the appointment id an INSERT writes is taken.  Such an INSERT
+ * cannot insert its row: PostgreSQL raises 23505, or ON CONFLICT skips it
+ * (DO NOTHING) or updates the row that has the id (DO UPDATE, which runs
+ * this trigger again as an UPDATE).  Whatever the trigger wrote for it --
+ * resource holds, reminders, a last encounter -- would stay behind, and a
+ * hold would keep a room for a visit that does not exist.  The row found is
+ * locked FOR KEY SHARE, so nobody can delete it or change its id before this
+ * transaction ends and the INSERT is sure to meet it; an insert or delete of
+ * that id still in progress is waited for first.  (An INSERT of the same id
+ * that another session starts while this trigger runs is not seen: ids from
+ * the sequence, the default, never meet one.)
+ */
+static bool
+id_taken(Relation rel, int64 id)
+{
+	Relation	index = index_open(RelationGetPrimaryKeyIndex(rel), AccessShareLock);
+	TupleTableSlot *slot = table_slot_create(rel, NULL);
+	ScanKeyData key;
+	bool		taken = false;
+
+	ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(id));
+	for (;;)
+	{
+		SnapshotData dirty;
+		IndexScanDesc scan;
+		TransactionId xwait;
+		TM_FailureData tmfd;
+		TM_Result	result;
+		bool		found;
+
+		InitDirtySnapshot(dirty);
+		scan = index_beginscan(rel, index, &dirty, 1, 0);
+		index_rescan(scan, &key, 1, NULL, 0);
+		found = index_getnext_slot(scan, ForwardScanDirection, slot);
+		index_endscan(scan);
+		if (!found)
+			break;
+		xwait = TransactionIdIsValid(dirty.xmin) ? dirty.xmin : dirty.xmax;
+		if (TransactionIdIsValid(xwait))
+		{
+			XactLockTableWait(xwait, rel, &slot->tts_tid, XLTW_InsertIndex);
+			continue;
+		}
+		result = table_tuple_lock(rel, &slot->tts_tid, GetActiveSnapshot(), slot, GetCurrentCommandId(false),
+								  LockTupleKeyShare, LockWaitBlock, 0, &tmfd);
+		if (result == TM_Updated || result == TM_Deleted)
+			continue;			/* changed meanwhile: look again */
+		taken = true;			/* locked, or written by this very statement */
+		break;
+	}
+	ExecDropSingleTupleTableSlot(slot);
+	index_close(index, AccessShareLock);
+	return taken;
+}
+
+/*
+ * The row of an INSERT that will not be inserted (id_taken), with its
+ * derived times (its NOT NULL columns are checked before the conflict is
+ * found), and nothing else checked or written.
+ */
+static HeapTuple
+derived_only(Relation rel, HeapTuple tup, const int *attnums, Snapshotted *n)
+{
+	PatsvcSavedUser saved;
+	ApptType	type;
+
+	patsvc_become_owner(rel->rd_rel->relowner, &saved);
+	rules_load_type(n->row.type, &type);
+	rules_derive_times(&n->row, &type);
+	patsvc_restore_user(&saved);
+	return write_derived(tup, RelationGetDescr(rel), attnums, n, false, false);
+}
+
 Datum
 patsvc_appointments_enforce(PG_FUNCTION_ARGS)
 {
@@ -486,6 +566,8 @@ patsvc_appointments_enforce(PG_FUNCTION_ARGS)
 	}
 	is_update = TRIGGER_FIRED_BY_UPDATE(td->tg_event);
 	read_row(is_update ? td->tg_newtuple : td->tg_trigtuple, desc, attnums, &n);
+	if (!is_update && id_taken(td->tg_relation, n.row.id))
+		return PointerGetDatum(derived_only(td->tg_relation, td->tg_trigtuple, attnums, &n));
 	if (is_update)
 	{
 		read_row(td->tg_trigtuple, desc, attnums, &o);
