@@ -34,7 +34,11 @@
  * plus the transaction's own writes; under REPEATABLE READ and SERIALIZABLE
  * the same choice is made again in the transaction's snapshot, and a
  * difference (another transaction booked, gave back or changed an
- * authorization after the snapshot) is 40001: retry the transaction.  The
+ * authorization after the snapshot) is 40001: retry the transaction.  An
+ * authorization far from used up (fewer index entries than visits approved:
+ * visits_scan.c) has a visit left in any snapshot, so its bookings are not
+ * counted and another transaction's booking or cancellation of it is no
+ * difference.  The
  * queries run as the owner of patsvc.appointments (callers need no rights on
  * authorizations or referrals).
  */
@@ -491,11 +495,18 @@ choose_uses(const Booking *b, const Requirements *req, DateADT on, const Uses *p
 		u->refusal = REFUSE_AUTHORIZATION;
 }
 
+/* -1: not counted, a visit is left in any snapshot (see visits_scan.c) */
+static bool
+same_count(int64 a, int64 b)
+{
+	return a == b || a < 0 || b < 0;
+}
+
 static bool
 same_choice(const Uses *a, const Uses *b)
 {
 	return a->refusal == b->refusal && same_uses(a, b) &&
-		a->referral_booked == b->referral_booked && a->authorization_booked == b->authorization_booked;
+		a->referral_booked == b->referral_booked && same_count(a->authorization_booked, b->authorization_booked);
 }
 
 /* ---- refusals -------------------------------------------------------------- */

@@ -67,7 +67,8 @@ typedef struct AuthorizationChoice
 {
 	int64		authorization;
 	int64		coverage;		/* the coverage of its payer in force on the date */
-	int64		booked;			/* its other live bookings */
+	int64		booked;			/* its other live bookings; -1: fewer index entries name it than it
+								 * approves, so they were not counted */
 } AuthorizationChoice;
 
 /*

@@ -10,7 +10,9 @@
  * the coverage of lowest priority, then id: index coverages_patient_priority)
  * and has a visit left (its bookings counted through the partial index
  * appointments_authorization: appointments naming it that are not cancelled
- * or entered in error, the appointment being written excepted); a preferred
+ * or entered in error, the appointment being written excepted; when the
+ * index holds fewer entries for it than it approves, a visit is left without
+ * reading a booking); a preferred
  * authorization first when it qualifies.  Reading the indexes directly
  * spares each booking the set-up and tear-down of an executor plan (and the
  * memory that glibc handed back to the kernel after each one).  Everything is
@@ -31,6 +33,7 @@
 #include "utils/fmgroids.h"
 #include "utils/rangetypes.h"
 #include "utils/rel.h"
+#include "utils/snapmgr.h"
 #include "utils/typcache.h"
 
 #include "core/core.h"
@@ -205,7 +208,39 @@ bookings_of(int64 authorization, int64 self, int64 limit, Snapshot snapshot)
 	return n;
 }
 
-/* Does the authorization under the scan qualify? Fills out (its coverage, its bookings) when it does. */
+/*
+ * At least how many appointments name the authorization: its entries in
+ * index appointments_authorization, counted up to limit without visiting a
+ * row.  Every live booking has an entry, so do older versions of a booking,
+ * cancelled and rolled-back ones: fewer entries than visits approved means
+ * a visit is left, whatever the snapshot, and the bookings need not be read
+ * (an authorization far from used up costs one index page, not a row per
+ * booking).
+ */
+static int64
+entries_of(int64 authorization, int64 limit)
+{
+	Relation	heap = table_open(patsvc_relid("appointments"), AccessShareLock);
+	Relation	index = index_open(index_oid("appointments_authorization"), AccessShareLock);
+	IndexScanDesc scan = index_beginscan(heap, index, SnapshotAny, 1, 0);
+	ScanKeyData skey;
+	int64		n = 0;
+
+	ScanKeyInit(&skey, 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(authorization));
+	index_rescan(scan, &skey, 1, NULL, 0);
+	while (n < limit && index_getnext_tid(scan, ForwardScanDirection) != NULL)
+		n++;
+	index_endscan(scan);
+	index_close(index, AccessShareLock);
+	table_close(heap, AccessShareLock);
+	return n;
+}
+
+/*
+ * Does the authorization under the scan qualify? Fills out (its coverage,
+ * its other live bookings, or -1 when so few name it that they need not be
+ * counted) when it does.
+ */
 static bool
 qualifies(KeyScan *ks, const VisitsQuery *q, Snapshot snapshot, AuthorizationChoice *out)
 {
@@ -220,9 +255,16 @@ qualifies(KeyScan *ks, const VisitsQuery *q, Snapshot snapshot, AuthorizationCho
 	if (out->coverage == 0)
 		return false;
 	approved = DatumGetInt32(column(ks, A_APPROVED, &isnull));
+	if (isnull)
+		return false;
 	out->authorization = int64_or_zero(ks, A_ID);
-	out->booked = bookings_of(out->authorization, q->self, isnull ? 0 : approved, snapshot);
-	return !isnull && out->booked < approved;
+	if (entries_of(out->authorization, approved) < approved)
+	{
+		out->booked = -1;
+		return true;
+	}
+	out->booked = bookings_of(out->authorization, q->self, approved, snapshot);
+	return out->booked < approved;
 }
 
 bool
