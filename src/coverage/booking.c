@@ -61,6 +61,7 @@
 #include "core/core.h"
 #include "core/rowcache.h"
 #include "coverage/coverage.h"
+#include "scheduling/scheduling.h"
 
 /* ---- the requirements of a type, cached per backend ---------------------- */
 
@@ -749,6 +750,8 @@ patsvc_appointments_visits(PG_FUNCTION_ARGS)
 	}
 	row = TRIGGER_FIRED_BY_UPDATE(td->tg_event) ? td->tg_newtuple : td->tg_trigtuple;
 	read_booking(row, desc, col, &n);
+	if (TRIGGER_FIRED_BY_INSERT(td->tg_event) && sched_insert_id_taken(n.id))
+		return PointerGetDatum(row);	/* it will not be inserted: it uses nothing */
 	if (TRIGGER_FIRED_BY_UPDATE(td->tg_event))
 		read_booking(td->tg_trigtuple, desc, col, &o);
 	if (TRIGGER_FIRED_BY_UPDATE(td->tg_event) ? !same_uses(&n.uses, &o.uses)

@@ -158,4 +158,13 @@ extern void sched_require_consent_to_treat(const ApptRow *row, ApptStatus status
 typedef void (*SchedVisitFulfilledHook) (const ApptRow *row);
 extern PGDLLIMPORT SchedVisitFulfilledHook sched_visit_fulfilled_hook;
 
+/*
+ * Whether the row an INSERT into patsvc.appointments is writing now has an
+ * id that is taken (appointments_enforce found and locked the row that has
+ * it): the INSERT will not insert it (23505, or ON CONFLICT's path).  The
+ * triggers of other areas that fire after appointments_enforce on the same
+ * row ask this, to check and take nothing for it.
+ */
+extern bool sched_insert_id_taken(int64 id);
+
 #endif							/* PATSVC_SCHEDULING_H */

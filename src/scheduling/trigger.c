@@ -16,6 +16,7 @@
 #include "executor/spi.h"
 #include "miscadmin.h"
 #include "storage/lmgr.h"
+#include "storage/proc.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
@@ -35,6 +36,21 @@ PG_FUNCTION_INFO_V1(patsvc_appointment_resources_guard);
 static int	holds_maintenance_depth = 0;
 
 SchedVisitFulfilledHook sched_visit_fulfilled_hook = NULL;
+
+/* the last INSERT appointments_enforce passed on unchecked (id_taken), for sched_insert_id_taken */
+static struct
+{
+	int64		id;
+	LocalTransactionId lxid;
+	bool		taken;
+}			last_insert;
+
+bool
+sched_insert_id_taken(int64 id)
+{
+	/* its triggers fire one after the other for a row: the last INSERT seen is that row's */
+	return last_insert.taken && last_insert.id == id && last_insert.lxid == MyProc->lxid;
+}
 
 bool
 holds_maintenance_active(void)
@@ -566,8 +582,14 @@ patsvc_appointments_enforce(PG_FUNCTION_ARGS)
 	}
 	is_update = TRIGGER_FIRED_BY_UPDATE(td->tg_event);
 	read_row(is_update ? td->tg_newtuple : td->tg_trigtuple, desc, attnums, &n);
-	if (!is_update && id_taken(td->tg_relation, n.row.id))
-		return PointerGetDatum(derived_only(td->tg_relation, td->tg_trigtuple, attnums, &n));
+	if (!is_update)
+	{
+		last_insert.id = n.row.id;
+		last_insert.lxid = MyProc->lxid;
+		last_insert.taken = id_taken(td->tg_relation, n.row.id);
+		if (last_insert.taken)
+			return PointerGetDatum(derived_only(td->tg_relation, td->tg_trigtuple, attnums, &n));
+	}
 	if (is_update)
 	{
 		read_row(td->tg_trigtuple, desc, attnums, &o);

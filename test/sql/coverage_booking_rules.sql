@@ -116,6 +116,12 @@ SELECT book(1, 1, '2027-03-16 16:00Z', 'mri') AS mri2 \gset
 SELECT book(1, 1, '2027-03-17 16:00Z', 'mri') AS mri3 \gset
 SELECT book(1, 1, '2027-03-18 16:00Z', 'mri');
 SELECT authorization_id, visits_approved, visits_used, visits_remaining FROM authorization_visits ORDER BY 1;
+-- re-loading a booking that exists (INSERT ... ON CONFLICT (id) DO NOTHING, as a sync job does) takes
+-- no visit and is not refused, though every visit is used
+INSERT INTO appointments (id, patient_id, provider_id, type_id, location_id, starts_at)
+SELECT id, patient_id, provider_id, type_id, location_id, starts_at FROM appointments WHERE id = :mri2
+ON CONFLICT (id) DO NOTHING;
+SELECT authorization_id AS id, visits_used FROM authorization_visits ORDER BY 1;
 -- out of PA-2's dates only PA-1 serves (and it is used up): refused with the reason
 SELECT book(1, 1, '2027-03-25 16:00Z', 'mri');
 -- rescheduling within the range keeps the visit of the same authorization
