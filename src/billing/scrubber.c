@@ -17,12 +17,8 @@
 #include "utils/date.h"
 #include "utils/numeric.h"
 #include "utils/tuplestore.h"
-#include "access/genam.h"
 #include "access/htup_details.h"
-#include "access/stratnum.h"
 #include "access/table.h"
-#include "parser/parse_relation.h"
-#include "utils/fmgroids.h"
 #include "utils/rel.h"
 #include "utils/relcache.h"
 #include "utils/snapmgr.h"
@@ -297,51 +293,51 @@ read_pointers(Line *l, Datum array)
 /*
  * The encounter's diagnoses and lines are read straight from their primary
  * key indexes (encounter_id, seq or line), in order, without an executor
- * per encounter; columns are found by name.  The scrubber runs as the owner.
+ * per encounter (core: patsvc_key_scan); the column numbers are looked up
+ * once, not per row.  The scrubber runs as the owner.
  */
-typedef void (*RowReader) (Scrub *s, Relation rel, HeapTuple tup);
+enum
+{
+	DX_SEQ, DX_CODE, DX_COUNT
+};
+static const char *const diagnosis_names[DX_COUNT] = {"seq", "code"};
+static PatsvcColumns diagnosis_columns = {diagnosis_names, DX_COUNT};
+
+enum
+{
+	LN_LINE, LN_CODE, LN_KIND, LN_MODIFIERS, LN_POINTERS, LN_UNITS, LN_CHARGE, LN_NDC, LN_DRUG_QTY,
+	LN_DRUG_UNIT, LN_COUNT
+};
+static const char *const line_names[LN_COUNT] = {
+	"line", "code", "procedure_kind", "modifiers", "pointers", "units", "charge", "ndc", "drug_quantity",
+	"drug_unit"
+};
+static PatsvcColumns line_columns = {line_names, LN_COUNT};
 
 static void
-scan_by_encounter(const char *relname, Datum id, Snapshot snapshot, RowReader reader, Scrub *s)
+read_diagnoses(Scrub *s, int64 encounter, Snapshot snapshot)
 {
-	Relation	rel = table_open(patsvc_relid(relname), AccessShareLock);
-	ScanKeyData key;
-	SysScanDesc scan;
-	HeapTuple	tup;
-
-	ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_INT8EQ, id);
-	scan = systable_beginscan(rel, RelationGetPrimaryKeyIndex(rel), true, snapshot, 1, &key);
-	while (HeapTupleIsValid(tup = systable_getnext(scan)))
-		reader(s, rel, tup);
-	systable_endscan(scan);
-	table_close(rel, AccessShareLock);
-}
-
-static Datum
-column(Relation rel, HeapTuple tup, const char *name, bool *isnull)
-{
-	return heap_getattr(tup, attnameAttNum(rel, name, false), RelationGetDescr(rel), isnull);
-}
-
-static void
-read_diagnosis(Scrub *s, Relation rel, HeapTuple tup)
-{
+	PatsvcKeyScan ks;
 	bool		isnull;
-	int			seq = DatumGetInt16(column(rel, tup, "seq", &isnull));
 
-	if (seq >= 1 && seq <= MAX_DX)
+	patsvc_key_scan_begin(&ks, "encounter_diagnoses", NULL, &diagnosis_columns, encounter, snapshot);
+	while (patsvc_key_scan_next(&ks))
 	{
-		s->dx[seq] = DatumGetInt64(column(rel, tup, "code", &isnull));
-		s->ndx++;
+		int			seq = DatumGetInt16(patsvc_key_scan_column(&ks, DX_SEQ, &isnull));
+
+		if (seq >= 1 && seq <= MAX_DX)
+		{
+			s->dx[seq] = DatumGetInt64(patsvc_key_scan_column(&ks, DX_CODE, &isnull));
+			s->ndx++;
+		}
 	}
+	patsvc_key_scan_end(&ks);
 }
 
-static void
-read_line(Scrub *s, Relation rel, HeapTuple tup)
+static Line *
+new_line(Scrub *s)
 {
 	Line	   *l;
-	bool		isnull;
-	Datum		qty;
 
 	if (s->nlines == s->maxlines)
 	{
@@ -350,20 +346,40 @@ read_line(Scrub *s, Relation rel, HeapTuple tup)
 	}
 	l = &s->lines[s->nlines++];
 	memset(l, 0, sizeof(Line));
-	l->line = DatumGetInt16(column(rel, tup, "line", &isnull));
-	text_to_cstring_buffer(DatumGetTextPP(column(rel, tup, "code", &isnull)), l->code, sizeof(l->code));
-	l->hcpcs = strcmp(TextDatumGetCString(column(rel, tup, "procedure_kind", &isnull)), "hcpcs") == 0;
+	return l;
+}
+
+static void
+read_line(Line *l, PatsvcKeyScan *ks)
+{
+	bool		isnull;
+	Datum		qty;
+
+	l->line = DatumGetInt16(patsvc_key_scan_column(ks, LN_LINE, &isnull));
+	text_to_cstring_buffer(DatumGetTextPP(patsvc_key_scan_column(ks, LN_CODE, &isnull)), l->code, sizeof(l->code));
+	l->hcpcs = strcmp(TextDatumGetCString(patsvc_key_scan_column(ks, LN_KIND, &isnull)), "hcpcs") == 0;
 	l->key = ncci_code_key(l->code);
-	read_modifiers(l, column(rel, tup, "modifiers", &isnull));
-	read_pointers(l, column(rel, tup, "pointers", &isnull));
-	l->units = DatumGetNumericCopy(column(rel, tup, "units", &isnull));
-	l->charge = DatumGetNumericCopy(column(rel, tup, "charge", &isnull));
-	column(rel, tup, "ndc", &isnull);
+	read_modifiers(l, patsvc_key_scan_column(ks, LN_MODIFIERS, &isnull));
+	read_pointers(l, patsvc_key_scan_column(ks, LN_POINTERS, &isnull));
+	l->units = DatumGetNumericCopy(patsvc_key_scan_column(ks, LN_UNITS, &isnull));
+	l->charge = DatumGetNumericCopy(patsvc_key_scan_column(ks, LN_CHARGE, &isnull));
+	patsvc_key_scan_column(ks, LN_NDC, &isnull);
 	l->has_ndc = !isnull;
-	qty = column(rel, tup, "drug_quantity", &isnull);
+	qty = patsvc_key_scan_column(ks, LN_DRUG_QTY, &isnull);
 	l->drug_ok = !isnull && numeric_cmp_int(DatumGetNumeric(qty), 0) > 0;
-	column(rel, tup, "drug_unit", &isnull);
+	patsvc_key_scan_column(ks, LN_DRUG_UNIT, &isnull);
 	l->drug_ok &= !isnull;
+}
+
+static void
+read_lines(Scrub *s, int64 encounter, Snapshot snapshot)
+{
+	PatsvcKeyScan ks;
+
+	patsvc_key_scan_begin(&ks, "encounter_lines", NULL, &line_columns, encounter, snapshot);
+	while (patsvc_key_scan_next(&ks))
+		read_line(new_line(s), &ks);
+	patsvc_key_scan_end(&ks);
 }
 
 /* ---- the checks ---------------------------------------------------------------------- */
@@ -664,8 +680,8 @@ scrub(FunctionCallInfo fcinfo, bool errors_only)
 	}
 	/* the finalize check reads with a new snapshot (READ COMMITTED: what committed before it) */
 	snapshot = RegisterSnapshot(read_only ? GetActiveSnapshot() : GetTransactionSnapshot());
-	scan_by_encounter("encounter_diagnoses", id, snapshot, read_diagnosis, &s);
-	scan_by_encounter("encounter_lines", id, snapshot, read_line, &s);
+	read_diagnoses(&s, DatumGetInt64(id), snapshot);
+	read_lines(&s, DatumGetInt64(id), snapshot);
 	UnregisterSnapshot(snapshot);
 	check_header(&s);
 	check_diagnoses(&s);

@@ -9,6 +9,8 @@
  *               function stands in for
  *   spi.c       SPI connect/finish that report errors properly, plans kept
  *               for the backend's life, running as a table's owner
+ *   keyscan.c   the rows of a table whose key equals an int64, read through
+ *               an index straight (no SPI, no plan)
  *   rowcache.c  per-backend caches of rows by bigint id, dropped by relcache
  *               invalidations (rowcache.h)
  *   invalidate.c the one cache-invalidation trigger function, cache_changed(),
@@ -104,6 +106,32 @@ extern const int *patsvc_columns(PatsvcColumns *cols, Relation rel);
  * holds while it stays the same.
  */
 extern uint64 patsvc_relcache_epoch(void);
+
+/* ---- keyscan.c ------------------------------------------------------------ */
+
+/*
+ * The rows of patsvc's table whose key equals key, through index (NULL: the
+ * table's primary key) whose first column is that key, read in snapshot:
+ *   PatsvcKeyScan ks;
+ *   patsvc_key_scan_begin(&ks, "appointments", "appointments_authorization", &cols, id, snapshot);
+ *   while (patsvc_key_scan_next(&ks))
+ *       ... patsvc_key_scan_column(&ks, i, &isnull) is column cols.names[i] of the row ...
+ *   patsvc_key_scan_end(&ks);
+ */
+typedef struct PatsvcKeyScan
+{
+	Relation	heap;
+	Relation	index;
+	struct IndexScanDescData *scan;
+	struct TupleTableSlot *slot;
+	const int  *col;
+} PatsvcKeyScan;
+
+extern void patsvc_key_scan_begin(PatsvcKeyScan *ks, const char *table, const char *index, PatsvcColumns *cols,
+								  int64 key, Snapshot snapshot);
+extern bool patsvc_key_scan_next(PatsvcKeyScan *ks);
+extern Datum patsvc_key_scan_column(PatsvcKeyScan *ks, int which, bool *isnull);
+extern void patsvc_key_scan_end(PatsvcKeyScan *ks);
 
 /* ---- spi.c ---------------------------------------------------------------- */
 

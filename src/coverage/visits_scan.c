@@ -63,15 +63,6 @@ enum
 static const char *const appointment_names[P_COUNT] = {"id", "status"};
 static PatsvcColumns appointment_columns = {appointment_names, P_COUNT};
 
-/* One open index scan of a table by an index of patsvc's whose first column equals key. */
-typedef struct KeyScan
-{
-	Relation	heap;
-	Relation	index;
-	IndexScanDesc scan;
-	TupleTableSlot *slot;
-	const int  *col;
-} KeyScan;
 
 static Oid
 index_oid(const char *name)
@@ -83,48 +74,11 @@ index_oid(const char *name)
 	return oid;
 }
 
-static void
-key_scan_begin(KeyScan *ks, const char *table, const char *index, PatsvcColumns *cols, int64 key,
-			   Snapshot snapshot)
-{
-	ScanKeyData skey;
-
-	ks->heap = table_open(patsvc_relid(table), AccessShareLock);
-	ks->index = index_open(index_oid(index), AccessShareLock);
-	ks->col = patsvc_columns(cols, ks->heap);
-	ks->slot = table_slot_create(ks->heap, NULL);
-	ScanKeyInit(&skey, 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(key));
-	ks->scan = index_beginscan(ks->heap, ks->index, snapshot, 1, 0);
-	index_rescan(ks->scan, &skey, 1, NULL, 0);
-}
-
-static bool
-key_scan_next(KeyScan *ks)
-{
-	return index_getnext_slot(ks->scan, ForwardScanDirection, ks->slot);
-}
-
-static void
-key_scan_end(KeyScan *ks)
-{
-	index_endscan(ks->scan);
-	ExecDropSingleTupleTableSlot(ks->slot);
-	index_close(ks->index, AccessShareLock);
-	table_close(ks->heap, AccessShareLock);
-}
-
-/* A column of the scan's current row (NULL: isnull set, 0 returned). */
-static Datum
-column(KeyScan *ks, int which, bool *isnull)
-{
-	return slot_getattr(ks->slot, ks->col[which], isnull);
-}
-
 static int64
-int64_or_zero(KeyScan *ks, int which)
+int64_or_zero(PatsvcKeyScan *ks, int which)
 {
 	bool		isnull;
-	Datum		d = column(ks, which, &isnull);
+	Datum		d = patsvc_key_scan_column(ks, which, &isnull);
 
 	return isnull ? 0 : DatumGetInt64(d);
 }
@@ -139,11 +93,11 @@ text_is(Datum d, const char *s)
 }
 
 static bool
-valid_on(KeyScan *ks, int which, DateADT on)
+valid_on(PatsvcKeyScan *ks, int which, DateADT on)
 {
 	static TypeCacheEntry *daterange = NULL;
 	bool		isnull;
-	Datum		d = column(ks, which, &isnull);
+	Datum		d = patsvc_key_scan_column(ks, which, &isnull);
 
 	if (isnull)
 		return false;
@@ -153,10 +107,10 @@ valid_on(KeyScan *ks, int which, DateADT on)
 }
 
 static bool
-approves(KeyScan *ks, const char *service_code)
+approves(PatsvcKeyScan *ks, const char *service_code)
 {
 	bool		isnull;
-	Datum		d = column(ks, A_CODES, &isnull);
+	Datum		d = patsvc_key_scan_column(ks, A_CODES, &isnull);
 	Datum	   *codes;
 	bool	   *nulls;
 	int			n;
@@ -174,15 +128,15 @@ approves(KeyScan *ks, const char *service_code)
 static int64
 coverage_for(int64 patient, DateADT on, int64 payer, int64 named, Snapshot snapshot)
 {
-	KeyScan		ks;
+	PatsvcKeyScan ks;
 	int64		found = 0;
 
-	key_scan_begin(&ks, "coverages", "coverages_patient_priority", &coverage_columns, patient, snapshot);
-	while (found == 0 && key_scan_next(&ks))
+	patsvc_key_scan_begin(&ks, "coverages", "coverages_patient_priority", &coverage_columns, patient, snapshot);
+	while (found == 0 && patsvc_key_scan_next(&ks))
 		if (int64_or_zero(&ks, C_PAYER) == payer && (named == 0 || int64_or_zero(&ks, C_ID) == named)
 			&& valid_on(&ks, C_VALID, on))
 			found = int64_or_zero(&ks, C_ID);
-	key_scan_end(&ks);
+	patsvc_key_scan_end(&ks);
 	return found;
 }
 
@@ -190,21 +144,21 @@ coverage_for(int64 patient, DateADT on, int64 payer, int64 named, Snapshot snaps
 static int64
 bookings_of(int64 authorization, int64 self, int64 limit, Snapshot snapshot)
 {
-	KeyScan		ks;
+	PatsvcKeyScan ks;
 	int64		n = 0;
 	bool		isnull;
 
-	key_scan_begin(&ks, "appointments", "appointments_authorization", &appointment_columns, authorization,
+	patsvc_key_scan_begin(&ks, "appointments", "appointments_authorization", &appointment_columns, authorization,
 				   snapshot);
-	while (n < limit && key_scan_next(&ks))
+	while (n < limit && patsvc_key_scan_next(&ks))
 	{
-		Datum		status = column(&ks, P_STATUS, &isnull);
+		Datum		status = patsvc_key_scan_column(&ks, P_STATUS, &isnull);
 
 		if (int64_or_zero(&ks, P_ID) != self && !isnull &&
 			!text_is(status, "cancelled") && !text_is(status, "entered-in-error"))
 			n++;
 	}
-	key_scan_end(&ks);
+	patsvc_key_scan_end(&ks);
 	return n;
 }
 
@@ -242,10 +196,10 @@ entries_of(int64 authorization, int64 limit)
  * counted) when it does.
  */
 static bool
-qualifies(KeyScan *ks, const VisitsQuery *q, Snapshot snapshot, AuthorizationChoice *out)
+qualifies(PatsvcKeyScan *ks, const VisitsQuery *q, Snapshot snapshot, AuthorizationChoice *out)
 {
 	bool		isnull;
-	Datum		status = column(ks, A_STATUS, &isnull);
+	Datum		status = patsvc_key_scan_column(ks, A_STATUS, &isnull);
 	int64		approved;
 
 	if (isnull || !text_is(status, "active") || !valid_on(ks, A_VALID, q->on) || !approves(ks, q->service_code))
@@ -254,7 +208,7 @@ qualifies(KeyScan *ks, const VisitsQuery *q, Snapshot snapshot, AuthorizationCho
 								 snapshot);
 	if (out->coverage == 0)
 		return false;
-	approved = DatumGetInt32(column(ks, A_APPROVED, &isnull));
+	approved = DatumGetInt32(patsvc_key_scan_column(ks, A_APPROVED, &isnull));
 	if (isnull)
 		return false;
 	out->authorization = int64_or_zero(ks, A_ID);
@@ -270,12 +224,12 @@ qualifies(KeyScan *ks, const VisitsQuery *q, Snapshot snapshot, AuthorizationCho
 bool
 visits_choose_authorization(const VisitsQuery *q, Snapshot snapshot, AuthorizationChoice *out)
 {
-	KeyScan		ks;
+	PatsvcKeyScan ks;
 	AuthorizationChoice candidate;
 	bool		found = false;
 
-	key_scan_begin(&ks, "authorizations", "authorizations_patient", &authorization_columns, q->patient, snapshot);
-	while (key_scan_next(&ks))
+	patsvc_key_scan_begin(&ks, "authorizations", "authorizations_patient", &authorization_columns, q->patient, snapshot);
+	while (patsvc_key_scan_next(&ks))
 	{
 		if (!qualifies(&ks, q, snapshot, &candidate))
 			continue;
@@ -287,6 +241,6 @@ visits_choose_authorization(const VisitsQuery *q, Snapshot snapshot, Authorizati
 		if (q->preferred == 0 || candidate.authorization == q->preferred)
 			break;
 	}
-	key_scan_end(&ks);
+	patsvc_key_scan_end(&ks);
 	return found;
 }
