@@ -414,11 +414,7 @@ END $$;
 COMMENT ON FUNCTION @extschema@.receive_accounting_request(bigint, date, date, text, text, text, numeric) IS
   'records a request for an accounting of disclosures (45 CFR 164.528): due received_on + 60 days; marked free when it is the first in 12 months (a fee then PS707); since defaults to 6 years before receipt; returns the request id';
 
--- ---- transitions ------------------------------------------------------------------
--- The one place a request changes: locks it, checks the new status fits its kind
--- and the old status, records the change, releases its holds when it closes.
-CREATE FUNCTION @extschema@._request_transition(request bigint, new_status text, changes jsonb)
-  RETURNS @extschema@.record_requests
+CREATE FUNCTION @extschema@._request_open_row(request bigint) RETURNS @extschema@.record_requests
   LANGUAGE plpgsql
   SET search_path = pg_catalog, pg_temp
 AS $$
@@ -431,6 +427,22 @@ BEGIN
       MESSAGE = format('record request %s does not exist', request),
       HINT = 'Look the request up in patsvc.record_requests.';
   END IF;
+  RETURN r;
+END $$;
+COMMENT ON FUNCTION @extschema@._request_open_row(bigint) IS 'internal: the request, locked for a change (PS701 when there is none)';
+
+-- ---- transitions ------------------------------------------------------------------
+-- The one place a request changes: locks it, checks the new status fits its kind
+-- and the old status, records the change, releases its holds when it closes.
+CREATE FUNCTION @extschema@._request_transition(request bigint, new_status text, changes jsonb)
+  RETURNS @extschema@.record_requests
+  LANGUAGE plpgsql
+  SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  r @extschema@.record_requests;
+BEGIN
+  r := @extschema@._request_open_row(request);
   IF NOT @extschema@.request_is_open(r.status) THEN
     RAISE EXCEPTION USING ERRCODE = 'PS703',
       MESSAGE = format('record request %s is already %s', request, r.status),
@@ -466,23 +478,6 @@ BEGIN
 END $$;
 COMMENT ON FUNCTION @extschema@._request_transition(bigint, text, jsonb) IS
   'internal: the one place a request changes: locks it, refuses an unknown (PS701) or closed (PS703) request and an answer that does not fit its kind (PS704), records the change, releases its holds when it closes';
-
-CREATE FUNCTION @extschema@._request_open_row(request bigint) RETURNS @extschema@.record_requests
-  LANGUAGE plpgsql
-  SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-  r @extschema@.record_requests;
-BEGIN
-  SELECT * INTO r FROM @extschema@.record_requests q WHERE q.id = request FOR UPDATE;
-  IF NOT FOUND THEN
-    RAISE EXCEPTION USING ERRCODE = 'PS701',
-      MESSAGE = format('record request %s does not exist', request),
-      HINT = 'Look the request up in patsvc.record_requests.';
-  END IF;
-  RETURN r;
-END $$;
-COMMENT ON FUNCTION @extschema@._request_open_row(bigint) IS 'internal: the request, locked for a change (PS701 when there is none)';
 
 CREATE FUNCTION @extschema@.start_record_request(request bigint) RETURNS void
   LANGUAGE plpgsql SECURITY DEFINER
