@@ -27,6 +27,14 @@ typedef struct DupKeys
 	const char *phones[3];		/* 10 digits each */
 	int			nphones;
 	const char *email;			/* lower case; NULL for none */
+
+	/*
+	 * A test every match needs, made on a same-birth-date entry's given name
+	 * (as written, and its phonetic code: columns included in the index
+	 * patients_birth_date) before its row is read; NULL: every entry read.
+	 */
+	bool		(*given_may_match) (void *arg, const char *given_name, const char *given_phonetic);
+	void	   *given_arg;
 } DupKeys;
 
 typedef struct DupCandidate

@@ -223,6 +223,18 @@ family_parts_meet(const char *raw_a, const char *raw_b)
 
 /* ---- matching -------------------------------------------------------------- */
 
+/*
+ * Whether a given name (name_key()) or its phonetic code is spelled or
+ * sounds like n's.  Every match needs this or a nickname (match_reason):
+ * the duplicate search tests it on the index entries before reading rows.
+ */
+static bool
+given_alike(const Person *n, const char *given, const char *given_ph)
+{
+	return streq(n->given, given) || streq(n->given_ph, given_ph) ||
+		(n->given && given && jaro_winkler(n->given, given) >= 0.90);
+}
+
 typedef struct Why
 {
 	bool		family_similar;
@@ -243,8 +255,7 @@ match_reason(const Person *n, const Person *c, bool nickname, const DateADT *clo
 		(n->family && c->family && jaro_winkler(n->family, c->family) >= 0.92) ||
 		(n->family_raw && c->family_raw && family_parts_meet(n->family_raw, c->family_raw));
 	w.given_same = streq(n->given, c->given) || nickname;
-	w.given_similar = w.given_same || streq(n->given_ph, c->given_ph) ||
-		(n->given && c->given && jaro_winkler(n->given, c->given) >= 0.90);
+	w.given_similar = w.given_same || given_alike(n, c->given, c->given_ph);
 	for (int i = 0; i < 3; i++)
 		for (int j = 0; j < 3; j++)
 			if (streq(n->phones[i], c->phones[j]))
@@ -389,6 +400,24 @@ is_nickname(const char *given, const char *candidate_given, Nicknames *nicks)
 	return false;
 }
 
+/* What the duplicate search's entry test needs (given_may_match). */
+typedef struct GivenTest
+{
+	const Person *n;
+	Nicknames  *nicks;
+} GivenTest;
+
+/* The test every match needs (match_reason): a given name alike or a nickname. */
+static bool
+given_may_match(void *arg, const char *given_name, const char *given_phonetic)
+{
+	GivenTest  *t = (GivenTest *) arg;
+
+	if (given_name == NULL)
+		return false;
+	return given_alike(t->n, name_key(given_name), given_phonetic) || is_nickname(t->n->given, given_name, t->nicks);
+}
+
 static SPIPlanPtr pair_plan = NULL;
 static SPIPlanPtr pair_known_plan = NULL;
 
@@ -473,10 +502,9 @@ candidate_reason(const Person *n, const Person *c, const CloseDates *cd, const c
  */
 static int
 match_candidates(const Person *n, const CloseDates *cd, const DupCandidate *candidates, int ncandidates,
-				 TupleDesc desc, const PersonCols *pc, bool confirmed, StringInfo found)
+				 TupleDesc desc, const PersonCols *pc, bool confirmed, Nicknames *nicks, StringInfo found)
 {
 	int			nfound = 0;
-	Nicknames	nicks = {false, 0, NULL};
 
 	for (int i = 0; i < ncandidates && nfound < 10; i++)
 	{
@@ -485,7 +513,7 @@ match_candidates(const Person *n, const CloseDates *cd, const DupCandidate *cand
 		const char *why;
 
 		read_person(t, desc, pc, &c);
-		why = candidate_reason(n, &c, cd, get_text(t, desc, pc->att[COL_GIVEN]), &nicks);
+		why = candidate_reason(n, &c, cd, get_text(t, desc, pc->att[COL_GIVEN]), nicks);
 		if (why == NULL)
 			continue;
 		if (confirmed)
@@ -538,18 +566,25 @@ refuse_duplicates(HeapTuple row, Relation rel, bool confirmed)
 	StringInfoData found;
 	int			nfound;
 	PatsvcSavedUser saved;
+	Nicknames	nicks = {false, 0, NULL};
+	GivenTest	test;
 
 	table_person_cols(desc, &pc);
 	read_person(row, desc, &pc, &n);
 	close_dates(&n, &cd);
 	dup_keys(&n, &cd, desc, &keys);
+	test.n = &n;
+	test.nicks = &nicks;
+	keys.given_may_match = given_may_match;
+	keys.given_arg = &test;
 	lock_blocking_keys(&n);
 
-	candidates = dup_candidates(rel, &keys, DUP_MAX_CANDIDATES, &ncandidates);
+	/* as the owner, connected: the entry test may read the given name variants */
 	patsvc_become_owner(rel->rd_rel->relowner, &saved);
 	patsvc_spi_connect();
+	candidates = dup_candidates(rel, &keys, DUP_MAX_CANDIDATES, &ncandidates);
 	initStringInfo(&found);
-	nfound = match_candidates(&n, &cd, candidates, ncandidates, desc, &pc, confirmed, &found);
+	nfound = match_candidates(&n, &cd, candidates, ncandidates, desc, &pc, confirmed, &nicks, &found);
 	patsvc_spi_finish();
 	patsvc_restore_user(&saved);
 	if (nfound > 0)
