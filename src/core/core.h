@@ -87,7 +87,7 @@ extern void patsvc_listen_relcache(RelcacheCallbackFunction fn);
  * static PatsvcColumns {names, count} and reads attnums[i] for names[i].
  * A missing column is an internal error (the install script made the table).
  */
-#define PATSVC_MAX_COLUMNS 16
+#define PATSVC_MAX_COLUMNS 32
 typedef struct PatsvcColumns
 {
 	const char *const *names;

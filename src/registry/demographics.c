@@ -29,20 +29,36 @@ typedef struct Edits
 	bool		isnull[MAX_FIELDS];
 } Edits;
 
-static void
-set_text(Edits *e, TupleDesc desc, const char *col, const char *value)
+/* The columns checked and written, numbered once per relcache generation (core: patsvc_columns). */
+enum
 {
-	e->attnum[e->n] = SPI_fnumber(desc, col);
+	F_FAMILY, F_GIVEN, F_MIDDLE, F_PREFERRED, F_EC_NAME,	/* the names, in names[] order */
+	F_HOME, F_MOBILE, F_WORK, F_EC_PHONE,	/* the phones */
+	F_STATE, F_ZIP, F_EMAIL, F_LANGUAGE, F_SEX, F_BIRTH, F_DEATH, F_MRN, F_NAME, F_FAMILY_PH, F_GIVEN_PH,
+	F_CONFIRMED_AT, F_CONFIRMED_BY, NUM_F
+};
+static const char *const field_columns[NUM_F] = {
+	"family_name", "given_name", "middle_name", "preferred_name", "emergency_contact_name",
+	"home_phone", "mobile_phone", "work_phone", "emergency_contact_phone",
+	"state", "zip", "email", "preferred_language", "sex", "birth_date", "deceased_date", "mrn", "name",
+	"family_phonetic", "given_phonetic", "distinct_confirmed_at", "distinct_confirmed_by"
+};
+static PatsvcColumns patient_columns = {field_columns, NUM_F};
+
+static void
+set_text(Edits *e, int attnum, const char *value)
+{
+	e->attnum[e->n] = attnum;
 	e->value[e->n] = value ? CStringGetTextDatum(value) : (Datum) 0;
 	e->isnull[e->n] = value == NULL;
 	e->n++;
 }
 
 static char *
-text_of(HeapTuple row, TupleDesc desc, const char *col)
+text_of(HeapTuple row, TupleDesc desc, int attnum)
 {
 	bool		isnull;
-	Datum		d = heap_getattr(row, SPI_fnumber(desc, col), desc, &isnull);
+	Datum		d = heap_getattr(row, attnum, desc, &isnull);
 
 	return isnull ? NULL : TextDatumGetCString(d);
 }
@@ -241,11 +257,11 @@ implausible(const char *what, DateADT d, const char *detail, const char *hint)
 
 /* Birth not in the future nor more than 130 years ago; death not in the future nor before birth. */
 static void
-check_dates(HeapTuple row, TupleDesc desc)
+check_dates(HeapTuple row, TupleDesc desc, const int *col)
 {
 	bool		nb, nd;
-	DateADT		birth = DatumGetDateADT(heap_getattr(row, SPI_fnumber(desc, "birth_date"), desc, &nb));
-	DateADT		death = DatumGetDateADT(heap_getattr(row, SPI_fnumber(desc, "deceased_date"), desc, &nd));
+	DateADT		birth = DatumGetDateADT(heap_getattr(row, col[F_BIRTH], desc, &nb));
+	DateADT		death = DatumGetDateADT(heap_getattr(row, col[F_DEATH], desc, &nd));
 	DateADT		today = GetSQLCurrentDate();
 	int			y, m, d;
 
@@ -261,11 +277,12 @@ check_dates(HeapTuple row, TupleDesc desc)
 }
 
 HeapTuple
-demographics_normalize(HeapTuple row, HeapTuple old, TupleDesc desc, bool *confirmed)
+demographics_normalize(HeapTuple row, HeapTuple old, Relation rel, bool *confirmed)
 {
 	static const char *const names[] = {"family_name", "given_name", "middle_name", "preferred_name",
 	"emergency_contact_name", NULL};
-	static const char *const phones[] = {"home_phone", "mobile_phone", "work_phone", "emergency_contact_phone", NULL};
+	TupleDesc	desc = RelationGetDescr(rel);
+	const int  *col = patsvc_columns(&patient_columns, rel);
 	Edits		e = {0};
 	char	   *family,
 			   *given,
@@ -279,47 +296,47 @@ demographics_normalize(HeapTuple row, HeapTuple old, TupleDesc desc, bool *confi
 
 	for (int i = 0; names[i]; i++)
 	{
-		checked[i] = check_name(names[i], text_of(row, desc, names[i]));
-		set_text(&e, desc, names[i], checked[i]);
+		checked[i] = check_name(names[i], text_of(row, desc, col[F_FAMILY + i]));
+		set_text(&e, col[F_FAMILY + i], checked[i]);
 	}
-	for (int i = 0; phones[i]; i++)
-		set_text(&e, desc, phones[i], check_phone("phone number", text_of(row, desc, phones[i])));
-	set_text(&e, desc, "state", check_state(text_of(row, desc, "state")));
-	set_text(&e, desc, "zip", check_zip(text_of(row, desc, "zip")));
-	set_text(&e, desc, "email", check_email(text_of(row, desc, "email")));
-	set_text(&e, desc, "preferred_language", check_language(text_of(row, desc, "preferred_language")));
-	check_sex(text_of(row, desc, "sex"));
-	check_dates(row, desc);
-	mrn = text_of(row, desc, "mrn");
+	for (int f = F_HOME; f <= F_EC_PHONE; f++)
+		set_text(&e, col[f], check_phone("phone number", text_of(row, desc, col[f])));
+	set_text(&e, col[F_STATE], check_state(text_of(row, desc, col[F_STATE])));
+	set_text(&e, col[F_ZIP], check_zip(text_of(row, desc, col[F_ZIP])));
+	set_text(&e, col[F_EMAIL], check_email(text_of(row, desc, col[F_EMAIL])));
+	set_text(&e, col[F_LANGUAGE], check_language(text_of(row, desc, col[F_LANGUAGE])));
+	check_sex(text_of(row, desc, col[F_SEX]));
+	check_dates(row, desc, col);
+	mrn = text_of(row, desc, col[F_MRN]);
 	if (mrn)
-		set_text(&e, desc, "mrn", mrn_canonical(mrn));
+		set_text(&e, col[F_MRN], mrn_canonical(mrn));
 
 	/* derived: the display name when none is given, the phonetic keys */
 	family = checked[0];		/* names[0], names[1]: checked once, above */
 	given = checked[1];
-	if (text_of(row, desc, "name") == NULL && (family || given))
-		set_text(&e, desc, "name", psprintf("%s%s%s", given ? given : "", family && given ? " " : "", family ? family : ""));
-	set_text(&e, desc, "family_phonetic", family ? name_phonetic(family) : NULL);
-	set_text(&e, desc, "given_phonetic", given ? name_phonetic(given) : NULL);
+	if (text_of(row, desc, col[F_NAME]) == NULL && (family || given))
+		set_text(&e, col[F_NAME], psprintf("%s%s%s", given ? given : "", family && given ? " " : "", family ? family : ""));
+	set_text(&e, col[F_FAMILY_PH], family ? name_phonetic(family) : NULL);
+	set_text(&e, col[F_GIVEN_PH], given ? name_phonetic(given) : NULL);
 
 	/* a confirmation of a distinct person is this write's when it is new: stamp it */
-	conf = heap_getattr(row, SPI_fnumber(desc, "distinct_confirmed_at"), desc, &isnull);
+	conf = heap_getattr(row, col[F_CONFIRMED_AT], desc, &isnull);
 	if (old)
-		old_conf = heap_getattr(old, SPI_fnumber(desc, "distinct_confirmed_at"), desc, &old_null);
+		old_conf = heap_getattr(old, col[F_CONFIRMED_AT], desc, &old_null);
 	*confirmed = !isnull && (old_null || DatumGetTimestampTz(conf) != DatumGetTimestampTz(old_conf));
 	if (*confirmed)
 	{
-		e.attnum[e.n] = SPI_fnumber(desc, "distinct_confirmed_at");
+		e.attnum[e.n] = col[F_CONFIRMED_AT];
 		e.value[e.n] = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
 		e.isnull[e.n++] = false;
-		e.attnum[e.n] = SPI_fnumber(desc, "distinct_confirmed_by");
+		e.attnum[e.n] = col[F_CONFIRMED_BY];
 		e.value[e.n] = DirectFunctionCall1(namein, CStringGetDatum(GetUserNameFromId(GetSessionUserId(), false)));
 		e.isnull[e.n++] = false;
 	}
 	else if (old)
 	{
 		/* the last confirmation stays as it was recorded */
-		e.attnum[e.n] = SPI_fnumber(desc, "distinct_confirmed_by");
+		e.attnum[e.n] = col[F_CONFIRMED_BY];
 		e.value[e.n] = heap_getattr(old, e.attnum[e.n], desc, &e.isnull[e.n]);
 		e.n++;
 	}

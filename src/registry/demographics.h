@@ -8,6 +8,7 @@
 
 #include "access/htup.h"
 #include "access/tupdesc.h"
+#include "utils/relcache.h"
 
 /*
  * The row with every demographic field checked (22P02 for a malformed value,
@@ -16,6 +17,6 @@
  * with the session user and time.  old is the row before an UPDATE (NULL for
  * an INSERT); *confirmed tells whether this write confirms a distinct person.
  */
-extern HeapTuple demographics_normalize(HeapTuple row, HeapTuple old, TupleDesc desc, bool *confirmed);
+extern HeapTuple demographics_normalize(HeapTuple row, HeapTuple old, Relation rel, bool *confirmed);
 
 #endif

@@ -238,6 +238,9 @@ get_int64(HeapTuple row, TupleDesc desc, int att, bool *isnull)
  * merges only (merge_moving), and nothing else of a merged patient changes
  * (PS422).  C: every registration runs it.
  */
+static const char *const merged_guard_column_names[] = {"id", "merged_into"};
+static PatsvcColumns merged_guard_columns = {merged_guard_column_names, 2};
+
 PG_FUNCTION_INFO_V1(patsvc_patients_merged_guard);
 Datum
 patsvc_patients_merged_guard(PG_FUNCTION_ARGS)
@@ -247,6 +250,7 @@ patsvc_patients_merged_guard(PG_FUNCTION_ARGS)
 	TupleDesc	desc;
 	HeapTuple	old,
 				new;
+	const int  *col;
 	int			att;
 	bool		old_null,
 				new_null,
@@ -263,7 +267,8 @@ patsvc_patients_merged_guard(PG_FUNCTION_ARGS)
 				 errmsg("%s.patients_merged_guard() must be a BEFORE INSERT OR UPDATE row trigger", PATSVC_SCHEMA),
 				 errhint("Use it only in the trigger patsvc's install script creates.")));
 	desc = RelationGetDescr(td->tg_relation);
-	att = SPI_fnumber(desc, "merged_into");
+	col = patsvc_columns(&merged_guard_columns, td->tg_relation);
+	att = col[1];
 	new = TRIGGER_FIRED_BY_UPDATE(td->tg_event) ? td->tg_newtuple : td->tg_trigtuple;
 	new_into = get_int64(new, desc, att, &new_null);
 	if (TRIGGER_FIRED_BY_INSERT(td->tg_event))
@@ -277,7 +282,7 @@ patsvc_patients_merged_guard(PG_FUNCTION_ARGS)
 	}
 	old = td->tg_trigtuple;
 	old_into = get_int64(old, desc, att, &old_null);
-	id = get_int64(old, desc, SPI_fnumber(desc, "id"), &id_null);
+	id = get_int64(old, desc, col[0], &id_null);
 	if (old_null && !new_null && !merge_moving(id, new_into))
 		ereport(ERROR,
 				(errcode(ERRCODE_PATSVC_PATIENT_MERGED),

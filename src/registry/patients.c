@@ -51,25 +51,26 @@
 enum
 {
 	COL_ID, COL_MRN, COL_FAMILY, COL_GIVEN, COL_MIDDLE, COL_FAMILY_PH, COL_GIVEN_PH, COL_DOB, COL_SEX,
-	COL_ZIP, COL_HOME_PHONE, COL_MOBILE_PHONE, COL_WORK_PHONE, COL_EMAIL, NUM_PERSON_COLS
+	COL_ZIP, COL_HOME_PHONE, COL_MOBILE_PHONE, COL_WORK_PHONE, COL_EMAIL, COL_MERGED_INTO, NUM_PERSON_COLS
 };
 
 static const char *const person_col_names[NUM_PERSON_COLS] = {
 	"id", "mrn", "family_name", "given_name", "middle_name", "family_phonetic", "given_phonetic", "birth_date",
-	"sex", "zip", "home_phone", "mobile_phone", "work_phone", "email"
+	"sex", "zip", "home_phone", "mobile_phone", "work_phone", "email", "merged_into"
 };
 
 typedef struct PersonCols
 {
-	int			att[NUM_PERSON_COLS];
+	const int  *att;
 } PersonCols;
 
-/* The attribute numbers of the written row's columns (patients' descriptor). */
+static PatsvcColumns person_columns = {person_col_names, NUM_PERSON_COLS};
+
+/* The attribute numbers of patients' columns (numbered once per relcache generation). */
 static void
-table_person_cols(TupleDesc desc, PersonCols *pc)
+table_person_cols(Relation rel, PersonCols *pc)
 {
-	for (int i = 0; i < NUM_PERSON_COLS; i++)
-		pc->att[i] = SPI_fnumber(desc, person_col_names[i]);
+	pc->att = patsvc_columns(&person_columns, rel);
 }
 
 /* The person as matching sees it. */
@@ -532,12 +533,12 @@ match_candidates(const Person *n, const CloseDates *cd, const DupCandidate *cand
 
 /* What person n is looked up by. */
 static void
-dup_keys(const Person *n, const CloseDates *cd, TupleDesc desc, DupKeys *k)
+dup_keys(const Person *n, const CloseDates *cd, const PersonCols *pc, DupKeys *k)
 {
 	memset(k, 0, sizeof(DupKeys));
 	k->self_id = n->id;
-	k->att_id = SPI_fnumber(desc, "id");
-	k->att_merged_into = SPI_fnumber(desc, "merged_into");
+	k->att_id = pc->att[COL_ID];
+	k->att_merged_into = pc->att[COL_MERGED_INTO];
 	k->dob = n->dob;
 	k->family_ph = n->family_ph;
 	k->close = cd->dates;
@@ -569,10 +570,10 @@ refuse_duplicates(HeapTuple row, Relation rel, bool confirmed)
 	Nicknames	nicks = {false, 0, NULL};
 	GivenTest	test;
 
-	table_person_cols(desc, &pc);
+	table_person_cols(rel, &pc);
 	read_person(row, desc, &pc, &n);
 	close_dates(&n, &cd);
-	dup_keys(&n, &cd, desc, &keys);
+	dup_keys(&n, &cd, &pc, &keys);
 	test.n = &n;
 	test.nicks = &nicks;
 	keys.given_may_match = given_may_match;
@@ -599,14 +600,14 @@ refuse_duplicates(HeapTuple row, Relation rel, bool confirmed)
 
 /* Fields whose change makes update_patient check for duplicates again. */
 static bool
-identity_changed(HeapTuple old, HeapTuple new, TupleDesc desc)
+identity_changed(HeapTuple old, HeapTuple new, TupleDesc desc, const PersonCols *pc)
 {
-	static const char *const cols[] = {"family_name", "given_name", "middle_name", "birth_date", "home_phone",
-	"mobile_phone", "work_phone", "email", NULL};
+	static const int cols[] = {COL_FAMILY, COL_GIVEN, COL_MIDDLE, COL_DOB, COL_HOME_PHONE, COL_MOBILE_PHONE,
+	COL_WORK_PHONE, COL_EMAIL};
 
-	for (int i = 0; cols[i]; i++)
+	for (int i = 0; i < (int) lengthof(cols); i++)
 	{
-		int			att = SPI_fnumber(desc, cols[i]);
+		int			att = pc->att[cols[i]];
 		bool		n1, n2;
 		Datum		a = heap_getattr(old, att, desc, &n1);
 		Datum		b = heap_getattr(new, att, desc, &n2);
@@ -628,19 +629,19 @@ patsvc_patients_check(PG_FUNCTION_ARGS)
 	HeapTuple	row,
 				old = NULL;
 	bool		confirmed;
-	bool		isnull;
+	PersonCols	pc;
 
 	patsvc_trigger_bound(fcinfo, "patients_check", tables);
 	desc = RelationGetDescr(td->tg_relation);
 	if (TRIGGER_FIRED_BY_UPDATE(td->tg_event))
 		old = td->tg_trigtuple;
 	row = demographics_normalize(TRIGGER_FIRED_BY_UPDATE(td->tg_event) ? td->tg_newtuple : td->tg_trigtuple,
-								 old, desc, &confirmed);
-	if (!heap_attisnull(row, SPI_fnumber(desc, "birth_date"), desc) &&
-		!heap_attisnull(row, SPI_fnumber(desc, "family_name"), desc) &&
-		!heap_attisnull(row, SPI_fnumber(desc, "given_name"), desc) &&
-		(old == NULL || confirmed || identity_changed(old, row, desc)))
+								 old, td->tg_relation, &confirmed);
+	table_person_cols(td->tg_relation, &pc);
+	if (!heap_attisnull(row, pc.att[COL_DOB], desc) &&
+		!heap_attisnull(row, pc.att[COL_FAMILY], desc) &&
+		!heap_attisnull(row, pc.att[COL_GIVEN], desc) &&
+		(old == NULL || confirmed || identity_changed(old, row, desc, &pc)))
 		refuse_duplicates(row, td->tg_relation, confirmed);
-	(void) isnull;
 	return PointerGetDatum(row);
 }
