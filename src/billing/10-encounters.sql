@@ -83,12 +83,7 @@ CREATE FUNCTION @extschema@.places_of_service_guard() RETURNS trigger
   SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-  IF TG_RELID <> '@extschema@.places_of_service'::regclass::oid THEN
-    RAISE EXCEPTION USING ERRCODE = 'PS001',
-      MESSAGE = format('trigger function patsvc.places_of_service_guard() cannot run on table "%s"', TG_TABLE_NAME),
-      DETAIL = 'It works only on patsvc.places_of_service, where patsvc attaches it.',
-      HINT = format('Drop trigger "%s" from table "%s".', TG_NAME, TG_TABLE_NAME);
-  END IF;
+  PERFORM @extschema@._trigger_bound(TG_RELID, TG_NAME, 'places_of_service_guard', '@extschema@.places_of_service'::pg_catalog.regclass);
   IF (TG_OP <> 'INSERT' AND OLD.shipped) OR (TG_OP <> 'DELETE' AND NEW.shipped) THEN
     RAISE EXCEPTION USING ERRCODE = 'PS608',
       MESSAGE = format('place of service %s is part of the CMS list patsvc ships', coalesce(OLD.code, NEW.code)),

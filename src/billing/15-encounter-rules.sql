@@ -26,12 +26,7 @@ CREATE FUNCTION @extschema@.encounters_enforce() RETURNS trigger
   SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-  IF TG_RELID <> '@extschema@.encounters'::regclass::oid THEN
-    RAISE EXCEPTION USING ERRCODE = 'PS001',
-      MESSAGE = format('trigger function patsvc.encounters_enforce() cannot run on table "%s"', TG_TABLE_NAME),
-      DETAIL = 'It works only on patsvc.encounters, where patsvc attaches it.',
-      HINT = format('Drop trigger "%s" from table "%s".', TG_NAME, TG_TABLE_NAME);
-  END IF;
+  PERFORM @extschema@._trigger_bound(TG_RELID, TG_NAME, 'encounters_enforce', '@extschema@.encounters'::pg_catalog.regclass);
   IF TG_OP = 'DELETE' THEN
     IF OLD.status <> 'draft' THEN
       RAISE EXCEPTION USING ERRCODE = 'PS601',
@@ -85,12 +80,7 @@ AS $$
 DECLARE
   problems text;
 BEGIN
-  IF TG_RELID <> '@extschema@.encounters'::regclass::oid THEN
-    RAISE EXCEPTION USING ERRCODE = 'PS001',
-      MESSAGE = format('trigger function patsvc.encounters_scrub_on_final() cannot run on table "%s"', TG_TABLE_NAME),
-      DETAIL = 'It works only on patsvc.encounters, where patsvc attaches it.',
-      HINT = format('Drop trigger "%s" from table "%s".', TG_NAME, TG_TABLE_NAME);
-  END IF;
+  PERFORM @extschema@._trigger_bound(TG_RELID, TG_NAME, 'encounters_scrub_on_final', '@extschema@.encounters'::pg_catalog.regclass);
   SELECT string_agg(format('%s%s: %s', p.rule, CASE WHEN p.line IS NOT NULL THEN format(' (line %s)', p.line) ELSE '' END,
                            p.message), E'\n' ORDER BY p.line NULLS FIRST, p.rule)
     INTO problems
@@ -135,12 +125,7 @@ CREATE FUNCTION @extschema@.encounter_diagnoses_enforce() RETURNS trigger
   SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-  IF TG_RELID <> '@extschema@.encounter_diagnoses'::regclass::oid THEN
-    RAISE EXCEPTION USING ERRCODE = 'PS001',
-      MESSAGE = format('trigger function patsvc.encounter_diagnoses_enforce() cannot run on table "%s"', TG_TABLE_NAME),
-      DETAIL = 'It works only on patsvc.encounter_diagnoses, where patsvc attaches it.',
-      HINT = format('Drop trigger "%s" from table "%s".', TG_NAME, TG_TABLE_NAME);
-  END IF;
+  PERFORM @extschema@._trigger_bound(TG_RELID, TG_NAME, 'encounter_diagnoses_enforce', '@extschema@.encounter_diagnoses'::pg_catalog.regclass);
   IF TG_OP <> 'INSERT' THEN
     PERFORM @extschema@.encounter_require_draft(OLD.encounter_id);
   END IF;
@@ -209,12 +194,7 @@ AS $$
 DECLARE
   pc record;
 BEGIN
-  IF TG_RELID <> '@extschema@.encounter_lines'::regclass::oid THEN
-    RAISE EXCEPTION USING ERRCODE = 'PS001',
-      MESSAGE = format('trigger function patsvc.encounter_lines_enforce() cannot run on table "%s"', TG_TABLE_NAME),
-      DETAIL = 'It works only on patsvc.encounter_lines, where patsvc attaches it.',
-      HINT = format('Drop trigger "%s" from table "%s".', TG_NAME, TG_TABLE_NAME);
-  END IF;
+  PERFORM @extschema@._trigger_bound(TG_RELID, TG_NAME, 'encounter_lines_enforce', '@extschema@.encounter_lines'::pg_catalog.regclass);
   IF TG_OP <> 'INSERT' THEN
     PERFORM @extschema@.encounter_require_draft(OLD.encounter_id);
   END IF;

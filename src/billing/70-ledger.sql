@@ -149,13 +149,7 @@ CREATE FUNCTION @extschema@.ledger_entries_guard() RETURNS trigger
   SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-  IF TG_RELID <> '@extschema@.ledger_entries'::regclass::oid THEN
-    RAISE EXCEPTION USING ERRCODE = 'PS001',
-      MESSAGE = format('trigger function patsvc.ledger_entries_guard() cannot run on table "%s"', TG_TABLE_NAME),
-      DETAIL = 'It works only on patsvc.ledger_entries, where patsvc attaches it.',
-      HINT = format('Drop trigger "%s" from table "%s"; patsvc''s trigger functions are not for other tables.',
-                    TG_NAME, TG_TABLE_NAME);
-  END IF;
+  PERFORM @extschema@._trigger_bound(TG_RELID, TG_NAME, 'ledger_entries_guard', '@extschema@.ledger_entries'::pg_catalog.regclass);
   IF TG_OP = 'UPDATE' AND NEW.patient_id IS DISTINCT FROM OLD.patient_id
      -- (generated columns are computed after BEFORE triggers: left out)
      AND (to_jsonb(NEW) - '{patient_id,patient_change,payer_change}'::text[])

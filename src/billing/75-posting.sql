@@ -234,13 +234,7 @@ AS $$
 DECLARE
   c bigint;
 BEGIN
-  IF TG_RELID <> '@extschema@.encounters'::regclass::oid THEN
-    RAISE EXCEPTION USING ERRCODE = 'PS001',
-      MESSAGE = format('trigger function patsvc.ledger_encounter_status() cannot run on table "%s"', TG_TABLE_NAME),
-      DETAIL = 'It works only on patsvc.encounters, where patsvc attaches it.',
-      HINT = format('Drop trigger "%s" from table "%s"; patsvc''s trigger functions are not for other tables.',
-                    TG_NAME, TG_TABLE_NAME);
-  END IF;
+  PERFORM @extschema@._trigger_bound(TG_RELID, TG_NAME, 'ledger_encounter_status', '@extschema@.encounters'::pg_catalog.regclass);
   IF NEW.status = 'final' THEN
     PERFORM @extschema@.post_charges(NEW.id);
   ELSIF NEW.status = 'void' THEN

@@ -12,7 +12,10 @@
 #include "commands/trigger.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
+#include "catalog/pg_type.h"
 #include "utils/acl.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
@@ -117,19 +120,33 @@ patsvc_is_own_table(Relation rel, const char *const *tables)
 	return false;
 }
 
+/* PS001: trigger tgname runs function fn on table relname, made for allowed (the one message of the rule). */
+static void
+refuse_trigger_table(const char *fn, const char *allowed, const char *relname, const char *tgname)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_PATSVC_WRONG_TRIGGER_TABLE),
+			 errmsg("trigger function %s.%s() cannot run on table \"%s\"", PATSVC_SCHEMA, fn, relname),
+			 errdetail("It works only on %s, where patsvc attaches it.", allowed),
+			 errhint("Drop trigger \"%s\" from table \"%s\"; patsvc's trigger functions are not for other tables.",
+					 tgname, relname)));
+}
+
 /* PS001 for a trigger function fired on a table it was not made for; allowed says which ones it was made for. */
 void
 patsvc_refuse_trigger_table(FunctionCallInfo fcinfo, const char *fn, const char *allowed)
 {
 	TriggerData *td = (TriggerData *) fcinfo->context;
 
-	ereport(ERROR,
-			(errcode(ERRCODE_PATSVC_WRONG_TRIGGER_TABLE),
-			 errmsg("trigger function %s.%s() cannot run on table \"%s\"", PATSVC_SCHEMA, fn,
-					RelationGetRelationName(td->tg_relation)),
-			 errdetail("It works only on %s, where patsvc attaches it.", allowed),
-			 errhint("Drop trigger \"%s\" from table \"%s\"; patsvc's trigger functions are not for other tables.",
-					 td->tg_trigger->tgname, RelationGetRelationName(td->tg_relation))));
+	refuse_trigger_table(fn, allowed, RelationGetRelationName(td->tg_relation), td->tg_trigger->tgname);
+}
+
+/* "patsvc.a, patsvc.b and patsvc.c" */
+static void
+append_table_list(StringInfo out, const char *const *names, int n)
+{
+	for (int i = 0; i < n; i++)
+		appendStringInfo(out, "%s%s.%s", i == 0 ? "" : (i == n - 1 ? " and " : ", "), PATSVC_SCHEMA, names[i]);
 }
 
 void
@@ -148,10 +165,54 @@ patsvc_trigger_bound(FunctionCallInfo fcinfo, const char *fn, const char *const 
 	initStringInfo(&allowed);
 	if (tables == NULL)
 		appendStringInfo(&allowed, "the tables of schema %s", PATSVC_SCHEMA);
-	for (int i = 0; tables != NULL && tables[i] != NULL; i++)
-		appendStringInfo(&allowed, "%s%s.%s", i == 0 ? "" : (tables[i + 1] == NULL ? " and " : ", "),
-						 PATSVC_SCHEMA, tables[i]);
+	else
+	{
+		int			n = 0;
+
+		while (tables[n] != NULL)
+			n++;
+		append_table_list(&allowed, tables, n);
+	}
 	patsvc_refuse_trigger_table(fcinfo, fn, allowed.data);
+}
+
+/*
+ * patsvc._trigger_bound(tg_relid, tg_name, fn, VARIADIC tables regclass[]):
+ * the same rule for the PL/pgSQL trigger functions, which call it first with
+ * their TG_RELID and TG_NAME: returns when the trigger fires on one of
+ * tables, raises PS001 (the message above) otherwise.
+ */
+PG_FUNCTION_INFO_V1(patsvc_trigger_bound_sql);
+Datum
+patsvc_trigger_bound_sql(PG_FUNCTION_ARGS)
+{
+	Oid			relid = PG_GETARG_OID(0);
+	char	   *tgname = NameStr(*PG_GETARG_NAME(1));
+	char	   *fn = text_to_cstring(PG_GETARG_TEXT_PP(2));
+	ArrayType  *tables = PG_GETARG_ARRAYTYPE_P(3);
+	Datum	   *oids;
+	bool	   *nulls;
+	int			n;
+	const char **names;
+	StringInfoData allowed;
+	char	   *relname;
+
+	deconstruct_array(tables, REGCLASSOID, sizeof(Oid), true, TYPALIGN_INT, &oids, &nulls, &n);
+	for (int i = 0; i < n; i++)
+		if (!nulls[i] && DatumGetObjectId(oids[i]) == relid)
+			PG_RETURN_VOID();
+	names = palloc(sizeof(char *) * Max(n, 1));
+	for (int i = 0; i < n; i++)
+	{
+		char	   *name = nulls[i] ? NULL : get_rel_name(DatumGetObjectId(oids[i]));
+
+		names[i] = name ? name : "?";
+	}
+	initStringInfo(&allowed);
+	append_table_list(&allowed, names, n);
+	relname = get_rel_name(relid);
+	refuse_trigger_table(fn, allowed.data, relname ? relname : "?", tgname);
+	PG_RETURN_VOID();			/* not reached */
 }
 
 /* ---- SECURITY DEFINER functions check the right they stand in for --------- */

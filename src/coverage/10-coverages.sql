@@ -64,13 +64,7 @@ AS $$
 DECLARE
   p record;
 BEGIN
-  IF TG_RELID <> '@extschema@.payers'::regclass::oid THEN
-    RAISE EXCEPTION USING ERRCODE = 'PS001',
-      MESSAGE = format('trigger function patsvc.payers_check() cannot run on table "%s"', TG_TABLE_NAME),
-      DETAIL = 'It works only on patsvc.payers, where patsvc attaches it.',
-      HINT = format('Drop trigger "%s" from table "%s"; patsvc''s trigger functions are not for other tables.',
-                    TG_NAME, TG_TABLE_NAME);
-  END IF;
+  PERFORM @extschema@._trigger_bound(TG_RELID, TG_NAME, 'payers_check', '@extschema@.payers'::pg_catalog.regclass);
   NEW.name := btrim(NEW.name);
   NEW.x12_payer_id := upper(btrim(NEW.x12_payer_id));
   p := @extschema@.payer_problem(NEW);
@@ -243,13 +237,7 @@ DECLARE
   p record;
   checked @extschema@.coverages;
 BEGIN
-  IF TG_RELID <> '@extschema@.coverages'::regclass::oid THEN
-    RAISE EXCEPTION USING ERRCODE = 'PS001',
-      MESSAGE = format('trigger function patsvc.coverages_check() cannot run on table "%s"', TG_TABLE_NAME),
-      DETAIL = 'It works only on patsvc.coverages, where patsvc attaches it.',
-      HINT = format('Drop trigger "%s" from table "%s"; patsvc''s trigger functions are not for other tables.',
-                    TG_NAME, TG_TABLE_NAME);
-  END IF;
+  PERFORM @extschema@._trigger_bound(TG_RELID, TG_NAME, 'coverages_check', '@extschema@.coverages'::pg_catalog.regclass);
   IF TG_OP = 'UPDATE' AND NEW.patient_id IS DISTINCT FROM OLD.patient_id
      AND NOT @extschema@.merge_moving(OLD.patient_id, NEW.patient_id) THEN
     RAISE EXCEPTION USING ERRCODE = 'PS501',

@@ -41,11 +41,7 @@ CREATE FUNCTION @extschema@.appointment_type_requirements_check() RETURNS trigge
   SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-  IF TG_RELID <> '@extschema@.appointment_type_requirements'::regclass::oid THEN
-    RAISE EXCEPTION USING ERRCODE = 'PS001',
-      MESSAGE = format('trigger function patsvc.appointment_type_requirements_check() cannot run on table "%s"', TG_TABLE_NAME),
-      HINT = 'Drop the trigger: it works only on patsvc.appointment_type_requirements.';
-  END IF;
+  PERFORM @extschema@._trigger_bound(TG_RELID, TG_NAME, 'appointment_type_requirements_check', '@extschema@.appointment_type_requirements'::pg_catalog.regclass);
   IF NEW.service_code IS NOT NULL AND NOT @extschema@.is_service_code(NEW.service_code) THEN
     RAISE EXCEPTION USING ERRCODE = '22P02',
       MESSAGE = format('service code "%s" of appointment type %s is not a CPT or HCPCS code', NEW.service_code, NEW.type_id),

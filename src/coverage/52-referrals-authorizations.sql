@@ -104,11 +104,7 @@ CREATE FUNCTION @extschema@.referrals_check() RETURNS trigger
   SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-  IF TG_RELID <> '@extschema@.referrals'::regclass::oid THEN
-    RAISE EXCEPTION USING ERRCODE = 'PS001',
-      MESSAGE = format('trigger function patsvc.referrals_check() cannot run on table "%s"', TG_TABLE_NAME),
-      HINT = 'Drop the trigger: it works only on patsvc.referrals.';
-  END IF;
+  PERFORM @extschema@._trigger_bound(TG_RELID, TG_NAME, 'referrals_check', '@extschema@.referrals'::pg_catalog.regclass);
   PERFORM @extschema@.check_visits('referral', NEW.id, NEW.visits_allowed,
     CASE WHEN TG_OP = 'UPDATE' THEN @extschema@.visits_booked('referral', NEW.id, NEW.patient_id)::integer ELSE 0 END, NEW.valid);
   IF NEW.status IS NULL OR NEW.status NOT IN ('draft', 'active', 'on-hold', 'revoked', 'completed', 'entered-in-error', 'unknown') THEN
@@ -136,11 +132,7 @@ AS $$
 DECLARE
   bad text;
 BEGIN
-  IF TG_RELID <> '@extschema@.authorizations'::regclass::oid THEN
-    RAISE EXCEPTION USING ERRCODE = 'PS001',
-      MESSAGE = format('trigger function patsvc.authorizations_check() cannot run on table "%s"', TG_TABLE_NAME),
-      HINT = 'Drop the trigger: it works only on patsvc.authorizations.';
-  END IF;
+  PERFORM @extschema@._trigger_bound(TG_RELID, TG_NAME, 'authorizations_check', '@extschema@.authorizations'::pg_catalog.regclass);
   PERFORM @extschema@.check_visits('authorization', NEW.id, NEW.visits_approved,
     CASE WHEN TG_OP = 'UPDATE' THEN @extschema@.visits_booked('authorization', NEW.id, NEW.patient_id)::integer ELSE 0 END, NEW.valid);
   IF NEW.status IS NULL OR NEW.status NOT IN ('pending', 'active', 'denied', 'cancelled', 'expired', 'entered-in-error') THEN

@@ -248,12 +248,7 @@ CREATE FUNCTION @extschema@._request_merged() RETURNS trigger
   SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-  IF TG_RELID <> '@extschema@.record_requests'::regclass::oid THEN
-    RAISE EXCEPTION USING ERRCODE = 'PS001',
-      MESSAGE = format('trigger function patsvc._request_merged() cannot run on table "%s"', TG_TABLE_NAME),
-      DETAIL = 'It works only on patsvc.record_requests, where patsvc attaches it.',
-      HINT = format('Drop trigger "%s" from table "%s".', TG_NAME, TG_TABLE_NAME);
-  END IF;
+  PERFORM @extschema@._trigger_bound(TG_RELID, TG_NAME, '_request_merged', '@extschema@.record_requests'::pg_catalog.regclass);
   IF NEW.kind IN ('access', 'amendment') AND @extschema@.request_is_open(NEW.status) THEN
     NEW.hold_ids := NEW.hold_ids || @extschema@._request_hold(NEW);
   END IF;

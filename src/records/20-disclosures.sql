@@ -62,12 +62,7 @@ AS $$
 DECLARE
   empty boolean;
 BEGIN
-  IF TG_RELID NOT IN ('@extschema@.disclosure_log'::regclass::oid, '@extschema@.access_log'::regclass::oid) THEN
-    RAISE EXCEPTION USING ERRCODE = 'PS001',
-      MESSAGE = format('trigger function patsvc._records_log_guard() cannot run on table "%s"', TG_TABLE_NAME),
-      DETAIL = 'It works only on patsvc.disclosure_log and patsvc.access_log, where patsvc attaches it.',
-      HINT = format('Drop trigger "%s" from table "%s".', TG_NAME, TG_TABLE_NAME);
-  END IF;
+  PERFORM @extschema@._trigger_bound(TG_RELID, TG_NAME, '_records_log_guard', '@extschema@.disclosure_log'::pg_catalog.regclass, '@extschema@.access_log'::pg_catalog.regclass);
   IF TG_OP = 'TRUNCATE' THEN
     EXECUTE format('SELECT NOT EXISTS (SELECT FROM %s)', TG_RELID::regclass) INTO empty;
     IF empty THEN

@@ -213,12 +213,7 @@ DECLARE
   n jsonb := pg_catalog.to_jsonb(NEW) - '{family_phonetic,given_phonetic}'::text[];
   changed text[];
 BEGIN
-  IF TG_RELID OPERATOR(pg_catalog.<>) '@extschema@.patients'::pg_catalog.regclass THEN
-    RAISE EXCEPTION USING ERRCODE = 'PS001',
-      MESSAGE = pg_catalog.format('trigger function @extschema@.patients_history() cannot run on table "%s"', TG_TABLE_NAME),
-      DETAIL = 'It works only on @extschema@.patients, where patsvc attaches it.',
-      HINT = 'Drop the trigger; patsvc''s trigger functions are not for other tables.';
-  END IF;
+  PERFORM @extschema@._trigger_bound(TG_RELID, TG_NAME, 'patients_history', '@extschema@.patients'::pg_catalog.regclass);
   SELECT pg_catalog.array_agg(k) INTO changed
     FROM pg_catalog.jsonb_object_keys(n) k
    WHERE (o OPERATOR(pg_catalog.->) k) IS DISTINCT FROM (n OPERATOR(pg_catalog.->) k);

@@ -161,13 +161,7 @@ AS $$
 DECLARE
   p record;
 BEGIN
-  IF TG_RELID <> '@extschema@.consents'::regclass::oid THEN
-    RAISE EXCEPTION USING ERRCODE = 'PS001',
-      MESSAGE = format('trigger function patsvc.consents_guard() cannot run on table "%s"', TG_TABLE_NAME),
-      DETAIL = 'It works only on patsvc.consents, where patsvc attaches it.',
-      HINT = format('Drop trigger "%s" from table "%s"; patsvc''s trigger functions are not for other tables.',
-                    TG_NAME, TG_TABLE_NAME);
-  END IF;
+  PERFORM @extschema@._trigger_bound(TG_RELID, TG_NAME, 'consents_guard', '@extschema@.consents'::pg_catalog.regclass);
   IF TG_OP = 'INSERT' THEN
     NEW.valid_from := coalesce(NEW.valid_from, (NEW.signed_at AT TIME ZONE current_setting('TimeZone'))::date);
     p := @extschema@.consent_problem(NEW);

@@ -61,13 +61,7 @@ CREATE FUNCTION @extschema@.patient_merges_guard() RETURNS trigger
   SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-  IF TG_RELID <> '@extschema@.patient_merges'::regclass::oid THEN
-    RAISE EXCEPTION USING ERRCODE = 'PS001',
-      MESSAGE = format('trigger function patsvc.patient_merges_guard() cannot run on table "%s"', TG_TABLE_NAME),
-      DETAIL = 'It works only on patsvc.patient_merges, where patsvc attaches it.',
-      HINT = format('Drop trigger "%s" from table "%s"; patsvc''s trigger functions are not for other tables.',
-                    TG_NAME, TG_TABLE_NAME);
-  END IF;
+  PERFORM @extschema@._trigger_bound(TG_RELID, TG_NAME, 'patient_merges_guard', '@extschema@.patient_merges'::pg_catalog.regclass);
   IF TG_OP = 'TRUNCATE' AND NOT EXISTS (SELECT FROM @extschema@.patient_merges) THEN
     RETURN NULL;
   END IF;
@@ -120,12 +114,7 @@ AS $$
 DECLARE
   typ regtype;
 BEGIN
-  IF TG_RELID <> '@extschema@.patient_references'::regclass::oid THEN
-    RAISE EXCEPTION USING ERRCODE = 'PS001',
-      MESSAGE = format('trigger function patsvc.patient_references_check() cannot run on table "%s"', TG_TABLE_NAME),
-      DETAIL = 'It works only on patsvc.patient_references, where patsvc attaches it.',
-      HINT = format('Drop trigger "%s" from table "%s".', TG_NAME, TG_TABLE_NAME);
-  END IF;
+  PERFORM @extschema@._trigger_bound(TG_RELID, TG_NAME, 'patient_references_check', '@extschema@.patient_references'::pg_catalog.regclass);
   SELECT a.atttypid::regtype INTO typ FROM pg_attribute a
    WHERE a.attrelid = NEW.relid AND a.attname = NEW.column_name AND a.attnum > 0 AND NOT a.attisdropped;
   IF NOT FOUND THEN

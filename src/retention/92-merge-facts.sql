@@ -9,12 +9,7 @@ CREATE FUNCTION @extschema@.retention_merge_facts() RETURNS trigger
   SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-  IF TG_RELID <> '@extschema@.patient_merges'::regclass::oid THEN
-    RAISE EXCEPTION USING ERRCODE = 'PS001',
-      MESSAGE = format('trigger function patsvc.retention_merge_facts() cannot run on table "%s"', TG_TABLE_NAME),
-      DETAIL = 'It works only on patsvc.patient_merges, where patsvc attaches it.',
-      HINT = format('Drop trigger "%s" from table "%s".', TG_NAME, TG_TABLE_NAME);
-  END IF;
+  PERFORM @extschema@._trigger_bound(TG_RELID, TG_NAME, 'retention_merge_facts', '@extschema@.patient_merges'::pg_catalog.regclass);
   INSERT INTO @extschema@.retention_patient_facts AS f (patient_id, birth_date, death_date, last_encounter)
   SELECT NEW.survivor::text, d.birth_date, d.death_date, d.last_encounter
     FROM @extschema@.retention_patient_facts d

@@ -64,7 +64,9 @@ BEGIN
                 -- called by the guards of consents and patients, with the rights of whoever writes them
                 'merge_moving',
                 -- called by the event trigger _guard_ddl, with the rights of whoever runs DDL
-                '_retention_tables']::pg_catalog.name[])
+                '_retention_tables',
+                -- called first by patsvc's PL/pgSQL trigger functions, with the rights of whoever writes their tables
+                '_trigger_bound']::pg_catalog.name[])
             ORDER BY p.oid
   LOOP
     EXECUTE pg_catalog.format('REVOKE ALL ON FUNCTION %s FROM PUBLIC', f);

@@ -105,13 +105,7 @@ DECLARE
   slot_start timestamptz;
 BEGIN
   -- SECURITY DEFINER: on any table but appointments it would write the waitlist for whoever attached it
-  IF TG_RELID OPERATOR(pg_catalog.<>) '@extschema@.appointments'::pg_catalog.regclass::pg_catalog.oid THEN
-    RAISE EXCEPTION USING ERRCODE = 'PS001',
-      MESSAGE = pg_catalog.format('trigger function patsvc.waitlist_offer_freed_time() cannot run on table "%s"', TG_TABLE_NAME),
-      DETAIL = 'It works only on patsvc.appointments, where patsvc attaches it.',
-      HINT = pg_catalog.format('Drop trigger "%s" from table "%s"; patsvc''s trigger functions are not for other tables.',
-                               TG_NAME, TG_TABLE_NAME);
-  END IF;
+  PERFORM @extschema@._trigger_bound(TG_RELID, TG_NAME, 'waitlist_offer_freed_time', '@extschema@.appointments'::pg_catalog.regclass);
   slot_start := NEW.starts_at;
   -- the most urgent, then longest-waiting patient whose window holds the freed start, if the slot is now free for them
   FOR w IN

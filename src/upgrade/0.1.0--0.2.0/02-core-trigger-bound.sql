@@ -1,0 +1,1 @@
+../../core/20-trigger-bound.sql
