@@ -249,7 +249,7 @@ echo "INFO floor (patsvc.appointments' columns and indexes, no trigger): $tps_fl
 # unique instants from day 200 on, 13:00Z-20:40Z every 20 minutes (inside 08:00-17:00 New York in
 # summer and in winter time), so no new row meets another.
 API_TX=${API_TX:-4000}
-API_ROUNDS=${API_ROUNDS:-2}
+API_ROUNDS=${API_ROUNDS:-4}
 api_lane=$(( API_ROUNDS * 2 * API_TX ))
 q -c "CREATE TABLE bench_ids AS SELECT row_number() OVER (ORDER BY id) AS n, id FROM patsvc.appointments
       WHERE patient_id > 105000 AND status = 'booked'" -c "ALTER TABLE bench_ids ADD PRIMARY KEY (n)" -c "VACUUM ANALYZE bench_ids"
