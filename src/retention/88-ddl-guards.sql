@@ -94,36 +94,8 @@ CREATE EVENT TRIGGER patsvc_guard_ddl ON ddl_command_end
 ALTER EVENT TRIGGER patsvc_guard_ddl ENABLE ALWAYS;
 COMMENT ON EVENT TRIGGER patsvc_guard_ddl IS 'patsvc retention: guard triggers stay ENABLE ALWAYS, patsvc functions stay as installed';
 
--- DROP EXTENSION patsvc CASCADE drops the event triggers above with it, so sql_drop never
--- fires: refuse it up front.  A ddl_command_start trigger sees only the text of the
--- top-level statement (current_query()), not which extension is dropped, so in basic mode
--- it lets through only a top-level DROP EXTENSION whose text cannot name patsvc; one that
--- names it, or one run from dynamic SQL (a function, DO, EXECUTE), is refused while tables
--- are protected.  Hardened mode leaves the decision to its hook, which sees the objects.
-CREATE FUNCTION @extschema@._guard_drop_extension() RETURNS event_trigger
-  LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
-DECLARE
-  q text := pg_catalog.current_query();
-BEGIN
-  IF @extschema@.enforcement_level() = 'hardened' OR NOT EXISTS (SELECT 1 FROM @extschema@.protected_tables) THEN
-    RETURN;
-  END IF;
-  IF q ~* 'patsvc' THEN
-    RAISE EXCEPTION 'cannot drop extension patsvc while tables are protected' USING ERRCODE = 'PS305',
-      DETAIL = 'Dropping patsvc would end the protection of every protected table and drop the certificates.',
-      HINT = 'Protected records leave only through patsvc.destroy_due().';
-  END IF;
-  -- escaped identifiers (U&"...") could spell patsvc without its letters
-  IF q !~* '^\s*drop\s+extension\s' OR q ~* 'u&' THEN
-    RAISE EXCEPTION 'cannot tell which extension this DROP EXTENSION drops while tables are protected'
-      USING ERRCODE = 'PS305',
-      DETAIL = 'Without shared_preload_libraries, patsvc sees only the text of the statement the client sent, and that text is not a DROP EXTENSION naming its extensions plainly.',
-      HINT = 'Run DROP EXTENSION as a statement of its own that names the extension; patsvc itself cannot be dropped while tables are protected.';
-  END IF;
-END $$;
-COMMENT ON FUNCTION @extschema@._guard_drop_extension() IS
-  'ddl_command_start event trigger (basic mode): refuses DROP EXTENSION naming patsvc, or run from dynamic SQL, while tables are protected';
+-- DROP EXTENSION patsvc: see 87-drop-extension.sql for the function.
 CREATE EVENT TRIGGER patsvc_guard_drop_extension ON ddl_command_start WHEN TAG IN ('DROP EXTENSION')
   EXECUTE FUNCTION @extschema@._guard_drop_extension();
 ALTER EVENT TRIGGER patsvc_guard_drop_extension ENABLE ALWAYS;
-COMMENT ON EVENT TRIGGER patsvc_guard_drop_extension IS 'patsvc retention: no DROP EXTENSION patsvc while tables are protected';
+COMMENT ON EVENT TRIGGER patsvc_guard_drop_extension IS 'patsvc retention: no DROP EXTENSION patsvc while it holds data';

@@ -176,9 +176,9 @@ SELECT n, bypass_attempt(VARIADIC s) AS result FROM pg_temp.bypass_matrix() WHER
 -- modes (basic: the event trigger reads the statement text; hardened: the
 -- hook); another extension is let through; from dynamic SQL basic mode cannot
 -- tell which extension it is and refuses (matrix row 16 above does the same)
-BEGIN;
+BEGIN; \set VERBOSITY terse
 DROP EXTENSION patsvc CASCADE;
-ROLLBACK;
+ROLLBACK; \set VERBOSITY default
 DROP EXTENSION IF EXISTS regress_no_such_extension;
 DO $$ BEGIN EXECUTE 'DROP EXTENSION IF EXISTS regress_no_such_extension'; END $$;
 

@@ -1,0 +1,1 @@
+../../retention/87-drop-extension.sql
