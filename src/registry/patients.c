@@ -555,10 +555,9 @@ dup_keys(const Person *n, const CloseDates *cd, const PersonCols *pc, DupKeys *k
  * the latest snapshot (a concurrent registration it waited for is seen).
  */
 static void
-refuse_duplicates(HeapTuple row, Relation rel, bool confirmed)
+refuse_duplicates(HeapTuple row, Relation rel, const PersonCols *pc, bool confirmed)
 {
 	TupleDesc	desc = RelationGetDescr(rel);
-	PersonCols	pc;
 	Person		n;
 	CloseDates	cd;
 	DupKeys		keys;
@@ -570,10 +569,9 @@ refuse_duplicates(HeapTuple row, Relation rel, bool confirmed)
 	Nicknames	nicks = {false, 0, NULL};
 	GivenTest	test;
 
-	table_person_cols(rel, &pc);
-	read_person(row, desc, &pc, &n);
+	read_person(row, desc, pc, &n);
 	close_dates(&n, &cd);
-	dup_keys(&n, &cd, &pc, &keys);
+	dup_keys(&n, &cd, pc, &keys);
 	test.n = &n;
 	test.nicks = &nicks;
 	keys.given_may_match = given_may_match;
@@ -585,7 +583,7 @@ refuse_duplicates(HeapTuple row, Relation rel, bool confirmed)
 	patsvc_spi_connect();
 	candidates = dup_candidates(rel, &keys, DUP_MAX_CANDIDATES, &ncandidates);
 	initStringInfo(&found);
-	nfound = match_candidates(&n, &cd, candidates, ncandidates, desc, &pc, confirmed, &nicks, &found);
+	nfound = match_candidates(&n, &cd, candidates, ncandidates, desc, pc, confirmed, &nicks, &found);
 	patsvc_spi_finish();
 	patsvc_restore_user(&saved);
 	if (nfound > 0)
@@ -642,6 +640,6 @@ patsvc_patients_check(PG_FUNCTION_ARGS)
 		!heap_attisnull(row, pc.att[COL_FAMILY], desc) &&
 		!heap_attisnull(row, pc.att[COL_GIVEN], desc) &&
 		(old == NULL || confirmed || identity_changed(old, row, desc, &pc)))
-		refuse_duplicates(row, td->tg_relation, confirmed);
+		refuse_duplicates(row, td->tg_relation, &pc, confirmed);
 	return PointerGetDatum(row);
 }
