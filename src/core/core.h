@@ -107,6 +107,59 @@ extern const int *patsvc_columns(PatsvcColumns *cols, Relation rel);
  */
 extern uint64 patsvc_relcache_epoch(void);
 
+/* ---- insert.c ------------------------------------------------------------- */
+
+/*
+ * One row inserted into one of patsvc's tables as
+ *   INSERT INTO table (names...) VALUES (values...) RETURNING returning
+ * would insert it, run as the caller, without SPI or an executor plan.
+ * A function declares a static PatsvcDirectInsert {table, names, types,
+ * count, returning} (types: the given values' types, the columns' own or
+ * their domains' base types) and calls patsvc_direct_insert; on
+ * PATSVC_INSERT_UNSUPPORTED (the table has statement triggers, rules,
+ * row-level security, ...) nothing was done and it runs that statement.
+ */
+typedef enum PatsvcInsertResult
+{
+	PATSVC_INSERT_DONE,			/* inserted, *returned set */
+	PATSVC_INSERT_SKIPPED,		/* a BEFORE ROW trigger returned NULL */
+	PATSVC_INSERT_UNSUPPORTED	/* run the statement instead */
+} PatsvcInsertResult;
+
+typedef struct PatsvcDirectInsert
+{
+	const char *table;
+	const char *const *names;
+	const Oid  *types;
+	int			count;
+	const char *returning;
+	/* the cache's own state, per relcache generation */
+	Oid			relid;
+	uint64		epoch;
+	MemoryContext cxt;
+	int			attnums[PATSVC_MAX_COLUMNS];
+	Oid			domains[PATSVC_MAX_COLUMNS];
+	void	   *domain_extra[PATSVC_MAX_COLUMNS];
+	struct Bitmapset *given;
+	int			returning_attnum;
+	int		   *source;			/* per column: given value i + 1, default -(d + 1), 0 NULL */
+	int			ndefaults;
+	struct Expr **default_exprs;
+	int			npredicates;	/* partial indexes' predicates, prepared */
+	Oid			predicate_index[PATSVC_MAX_COLUMNS];
+	struct ExprState *predicate_state[PATSVC_MAX_COLUMNS];
+} PatsvcDirectInsert;
+
+extern PatsvcInsertResult patsvc_direct_insert(PatsvcDirectInsert *di, const Datum *values, const bool *nulls,
+											   Datum *returned, bool *returned_null);
+
+/*
+ * In a BEFORE ROW trigger: is this the row patsvc_direct_insert is
+ * inserting (an INSERT without ON CONFLICT)?
+ */
+struct TriggerData;
+extern bool patsvc_direct_insert_fired_by(struct TriggerData *td);
+
 /* ---- keyscan.c ------------------------------------------------------------ */
 
 /*

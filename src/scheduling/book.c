@@ -3,22 +3,27 @@
  * caller; the trigger appointments_enforce decides, exactly as for an INSERT
  * written by hand.
  *
- * book() was plpgsql calling patsvc.appointment_type_id() (plpgsql with
- * SET search_path) for the type's code: the two wrappers cost more than the
- * INSERT's own executor.  Here the INSERT is a plan kept for the backend's
- * life and the code is resolved from a per-backend cache (code -> id).
+ * The row is written by core's patsvc_direct_insert (the caller's
+ * privileges checked by the executor's function, defaults, the domain of
+ * priority, every row trigger, constraint and index), not through SPI and an
+ * INSERT plan: starting an executor for one row cost about as much as the
+ * row's index entries.  The type's code is resolved from a per-backend
+ * cache (code -> id).
  *
  * Behaviour stays that of
  *   INSERT INTO patsvc.appointments (patient_id, provider_id, starts_at, type_id, resources, priority)
  *   VALUES ($1, $2, $3, patsvc.appointment_type_id($4), $5, $6) RETURNING id
- * run as the caller.  The cached path is taken only when that statement
+ * run as the caller.  The direct path is taken only when that statement
  * could fail at nothing before the type is looked up and the lookup would see
  * every row: the caller holds INSERT and SELECT on appointments, EXECUTE on
  * appointment_type_id and SELECT on appointment_types, and no row-level
- * security applies to appointment_types.  Otherwise (column privileges only,
- * a missing privilege, policies) book() runs that very statement, which
- * raises what the plpgsql function raised, in the same order; so does a code
- * no type has (PS208 from appointment_type_id(), after the row's id was drawn).
+ * security applies to appointment_types; and when the table has nothing the
+ * direct path does not run (statement triggers, rules, row-level security:
+ * patsvc_direct_insert says so).  Otherwise (column privileges only, a
+ * missing privilege, policies) book() runs that very statement through SPI,
+ * which raises what the plpgsql function raised, in the same order; so does
+ * a code no type has (PS208 from appointment_type_id(), after the row's id
+ * was drawn).
  */
 #include "postgres.h"
 
@@ -101,7 +106,7 @@ type_codes_open(Oid types_relid)
 	type_codes_relid = types_relid;
 }
 
-/* The id of the type with this code, read as the caller (inside SPI); false when there is none. */
+/* The id of the type with this code, read as the caller; false when there is none. */
 static bool
 read_type_id(const char *code, int64 *id)
 {
@@ -110,20 +115,24 @@ read_type_id(const char *code, int64 *id)
 	bool		isnull;
 	int			rc;
 
+	bool		found;
+
+	patsvc_spi_connect();
 	rc = SPI_execute_plan(patsvc_kept_plan(&type_plan,
 										   "SELECT t.id FROM " PATSVC_SCHEMA ".appointment_types t"
 										   " WHERE t.code OPERATOR(pg_catalog.=) $1", 1, types),
 						  v, NULL, false, 1);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "book: type lookup failed: %s", SPI_result_code_string(rc));
-	if (SPI_processed == 0)
-		return false;
-	*id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-	return !isnull;
+	found = SPI_processed > 0;
+	if (found)
+		*id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	patsvc_spi_finish();
+	return found && !isnull;
 }
 
 /*
- * The id of the type with this code (inside SPI); false when there is none:
+ * The id of the type with this code; false when there is none:
  * then the statement by code raises appointment_type_id()'s PS208, after the
  * new row's id was drawn, as the plpgsql book() did.
  */
@@ -152,7 +161,7 @@ type_id_of_code(const char *code, Oid types_relid, int64 *id)
 	return true;
 }
 
-/* scheduling.h: the id of the type with this code for book_overbook (inside SPI); false: none */
+/* scheduling.h: the id of the type with this code for book_overbook; false: none */
 bool
 sched_type_id_of_code(const char *code, int64 *id)
 {
@@ -161,13 +170,31 @@ sched_type_id_of_code(const char *code, int64 *id)
 
 /* ---- the cached path's conditions ------------------------------------------ */
 
+/* appointment_type_id(text), looked up again after any change to pg_proc */
+static Oid	type_id_fn = InvalidOid;
+
+static void
+forget_type_id_function(Datum arg, int cacheid, uint32 hashvalue)
+{
+	type_id_fn = InvalidOid;
+}
+
 static Oid
 type_id_function(void)
 {
+	static bool listening = false;
 	Oid			argtypes[1] = {TEXTOID};
 
-	return GetSysCacheOid3(PROCNAMEARGSNSP, Anum_pg_proc_oid, CStringGetDatum("appointment_type_id"),
-						   PointerGetDatum(buildoidvector(argtypes, 1)), ObjectIdGetDatum(patsvc_schema_oid()));
+	if (!listening)
+	{
+		CacheRegisterSyscacheCallback(PROCOID, forget_type_id_function, (Datum) 0);
+		listening = true;
+	}
+	if (!OidIsValid(type_id_fn))
+		type_id_fn = GetSysCacheOid3(PROCNAMEARGSNSP, Anum_pg_proc_oid, CStringGetDatum("appointment_type_id"),
+									 PointerGetDatum(buildoidvector(argtypes, 1)),
+									 ObjectIdGetDatum(patsvc_schema_oid()));
+	return type_id_fn;
 }
 
 /*
@@ -206,6 +233,13 @@ book_plan(bool by_code)
 							BOOK_NARGS, by_id);
 }
 
+/* the row book() writes, straight into the table (core: patsvc_direct_insert) */
+static const char *const book_columns[BOOK_NARGS] = {
+	"patient_id", "provider_id", "starts_at", "type_id", "resources", "priority"
+};
+static const Oid book_types[BOOK_NARGS] = {INT8OID, INT8OID, TIMESTAMPTZOID, INT8OID, INT8ARRAYOID, TEXTOID};
+static PatsvcDirectInsert book_insert = {"appointments", book_columns, book_types, BOOK_NARGS, "id"};
+
 /*
  * patsvc.book(patient, provider, starts_at, appointment_type, resources,
  * priority): the new appointment's id (NULL if no row was inserted).
@@ -214,6 +248,7 @@ Datum
 patsvc_book(PG_FUNCTION_ARGS)
 {
 	Datum		values[BOOK_NARGS];
+	bool		isnulls[BOOK_NARGS];
 	char		nulls[BOOK_NARGS];
 	Oid			appointments = patsvc_relid("appointments");
 	Oid			types = patsvc_relid("appointment_types");
@@ -224,10 +259,10 @@ patsvc_book(PG_FUNCTION_ARGS)
 
 	for (int i = 0; i < BOOK_NARGS; i++)
 	{
-		nulls[i] = PG_ARGISNULL(i) ? 'n' : ' ';
-		values[i] = PG_ARGISNULL(i) ? (Datum) 0 : PG_GETARG_DATUM(i);
+		isnulls[i] = PG_ARGISNULL(i);
+		nulls[i] = isnulls[i] ? 'n' : ' ';
+		values[i] = isnulls[i] ? (Datum) 0 : PG_GETARG_DATUM(i);
 	}
-	patsvc_spi_connect();
 	if (!by_code && !PG_ARGISNULL(3))
 	{
 		int64		type_id;
@@ -237,6 +272,21 @@ patsvc_book(PG_FUNCTION_ARGS)
 		else
 			by_code = true;
 	}
+	if (!by_code)
+	{
+		switch (patsvc_direct_insert(&book_insert, values, isnulls, &id, &isnull))
+		{
+			case PATSVC_INSERT_DONE:
+				if (isnull)
+					PG_RETURN_NULL();
+				PG_RETURN_DATUM(id);
+			case PATSVC_INSERT_SKIPPED:
+				PG_RETURN_NULL();
+			case PATSVC_INSERT_UNSUPPORTED:
+				break;
+		}
+	}
+	patsvc_spi_connect();
 	rc = SPI_execute_plan(book_plan(by_code), values, nulls, false, 0);
 	if (rc != SPI_OK_INSERT_RETURNING)
 		elog(ERROR, "book: insert failed: %s", SPI_result_code_string(rc));

@@ -586,7 +586,8 @@ patsvc_appointments_enforce(PG_FUNCTION_ARGS)
 	{
 		last_insert.id = n.row.id;
 		last_insert.lxid = MyProc->lxid;
-		last_insert.taken = id_taken(td->tg_relation, n.row.id);
+		/* book()'s own INSERT has no ON CONFLICT: a taken id is a 23505 that undoes the trigger's writes */
+		last_insert.taken = !patsvc_direct_insert_fired_by(td) && id_taken(td->tg_relation, n.row.id);
 		if (last_insert.taken)
 			return PointerGetDatum(derived_only(td->tg_relation, td->tg_trigtuple, attnums, &n));
 	}
