@@ -69,6 +69,54 @@ overbook_type_id(Datum code, int64 *id)
 	return sched_type_id_of_code(TextDatumGetCString(code), id);
 }
 
+/* the row, straight into the table as book() writes its own (core: patsvc_direct_insert) */
+static const char *const overbook_columns[7] = {
+	"patient_id", "provider_id", "starts_at", "type_id", "resources", "overbook_reason", "overbook"
+};
+static const Oid overbook_types[7] = {INT8OID, INT8OID, TIMESTAMPTZOID, INT8OID, INT8ARRAYOID, TEXTOID, BOOLOID};
+static PatsvcDirectInsert overbook_insert = {"appointments", overbook_columns, overbook_types, 7, "id"};
+
+/* false: the table takes the statement only (patsvc_direct_insert), nothing done */
+static bool
+insert_directly(const Datum *args, int64 *id)
+{
+	Datum		values[7] = {args[0], args[1], args[2], args[3], args[4], args[5], BoolGetDatum(true)};
+	bool		nulls[7] = {false, false, false, false, false, false, false};
+	Datum		returned;
+	bool		isnull;
+
+	switch (patsvc_direct_insert(&overbook_insert, values, nulls, &returned, &isnull))
+	{
+		case PATSVC_INSERT_DONE:
+			if (isnull)
+				break;
+			*id = DatumGetInt64(returned);
+			return true;
+		case PATSVC_INSERT_SKIPPED:
+			break;
+		case PATSVC_INSERT_UNSUPPORTED:
+			return false;
+	}
+	elog(ERROR, "book_overbook: no row was inserted");
+	pg_unreachable();
+}
+
+static int64
+insert_through_spi(bool by_code, Datum *values, const char *nulls)
+{
+	int			rc;
+	bool		isnull;
+	int64		id;
+
+	patsvc_spi_connect();
+	rc = SPI_execute_plan(get_overbook_plan(by_code), values, nulls, false, 1);
+	if (rc != SPI_OK_INSERT_RETURNING || SPI_processed != 1)
+		elog(ERROR, "book_overbook: insert failed: %s", SPI_result_code_string(rc));
+	id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	patsvc_spi_finish();
+	return id;
+}
+
 /*
  * patsvc.book_overbook(patient, provider, starts_at, type, resources, reason):
  * SECURITY DEFINER, EXECUTE granted by the DBA.  The trigger honours
@@ -101,29 +149,22 @@ patsvc_book_overbook(PG_FUNCTION_ARGS)
 	patsvc_require_table_privilege(patsvc_relid("appointments"),
 								   ACL_INSERT, "INSERT", "book_overbook",
 								   "Membership in patsvc_scheduler grants both (README, Roles and privileges).");
-	patsvc_spi_connect();
 	overbook_depth++;
 	PG_TRY();
 	{
 		int64		type_id;
 		bool		by_code = !overbook_type_id(values[3], &type_id);
-		int			rc;
-		bool		isnull;
 
 		if (!by_code)
 			values[3] = Int64GetDatum(type_id);
-		rc = SPI_execute_plan(get_overbook_plan(by_code), values, nulls, false, 1);
-
-		if (rc != SPI_OK_INSERT_RETURNING || SPI_processed != 1)
-			elog(ERROR, "book_overbook: insert failed: %s", SPI_result_code_string(rc));
-		id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+		if (by_code || !insert_directly(values, &id))
+			id = insert_through_spi(by_code, values, nulls);
 	}
 	PG_FINALLY();
 	{
 		overbook_depth--;
 	}
 	PG_END_TRY();
-	patsvc_spi_finish();
 	PG_RETURN_INT64(id);
 }
 

@@ -108,7 +108,7 @@ DROP POLICY direct_only_9401 ON appointments;
 ALTER TABLE appointments DISABLE ROW LEVEL SECURITY;
 SELECT patient_id, provider_id, starts_at FROM appointments WHERE starts_at = '2027-04-07 13:00Z' ORDER BY patient_id;
 
--- clean up (the appointments stay: the shared database's later files ignore other ids)
+-- clean up: the next files of the shared database start from empty tables and ids
 DROP FUNCTION public.direct_before(), public.direct_after(), public.direct_statement();
 DROP TABLE direct_log;
 REVOKE ALL ON appointments, appointment_types FROM regress_direct_reader;
@@ -117,3 +117,7 @@ REVOKE ALL ON FUNCTION appointment_type_id(text), book(bigint, bigint, timestamp
 REVOKE ALL ON SCHEMA patsvc FROM regress_direct_reader;
 DROP ROLE regress_direct_reader;
 DROP ROLE regress_direct_booker;
+SET client_min_messages = warning;
+TRUNCATE reminders, reminder_rules, waitlist_offers, waitlist, appointments, appointment_resources, time_off,
+         availability, appointment_types, resources, consents, patient_guardians, patients, providers, locations RESTART IDENTITY CASCADE;
+RESET client_min_messages;
