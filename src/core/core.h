@@ -160,6 +160,19 @@ extern PatsvcInsertResult patsvc_direct_insert(PatsvcDirectInsert *di, const Dat
 struct TriggerData;
 extern bool patsvc_direct_insert_fired_by(struct TriggerData *td);
 
+/* ---- onconflict.c --------------------------------------------------------- */
+
+/*
+ * Could the INSERT whose BEFORE ROW trigger is running have an ON CONFLICT
+ * clause?  False only when no statement with one has started and not ended
+ * in this backend (conservative: true in the transaction that loaded the
+ * library, and after an error until the transaction ends).
+ */
+extern bool patsvc_on_conflict_possible(void);
+
+/* _PG_init: installs those hooks */
+extern void core_init(void);
+
 /* ---- keyscan.c ------------------------------------------------------------ */
 
 /*

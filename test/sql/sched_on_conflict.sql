@@ -40,6 +40,31 @@ INSERT INTO appointments (id, patient_id, provider_id, type_id, location_id, sta
 VALUES (9302, 9302, 9302, 9301, 9301, '2027-03-16 14:00Z', '{9301}'),
        (9302, 9302, 9302, 9301, 9301, '2027-03-16 15:00Z', '{9301}') ON CONFLICT (id) DO NOTHING;
 TABLE holds;
+-- DO NOTHING inside a data-modifying CTE and from plpgsql: skipped, nothing left (the trigger probes
+-- the id only while a statement with ON CONFLICT runs; these are found in the plan's subplans and
+-- in SPI's statements)
+WITH ins AS (INSERT INTO appointments (id, patient_id, provider_id, type_id, location_id, starts_at, resources)
+             VALUES (9301, 9302, 9302, 9301, 9301, '2027-03-17 14:00Z', '{9301}') ON CONFLICT (id) DO NOTHING
+             RETURNING id)
+SELECT count(*) AS inserted FROM ins;
+DO $$
+BEGIN
+  INSERT INTO patsvc.appointments (id, patient_id, provider_id, type_id, location_id, starts_at, resources)
+  VALUES (9301, 9302, 9302, 9301, 9301, '2027-03-17 15:00Z', '{9301}') ON CONFLICT (id) DO NOTHING;
+END $$;
+TABLE holds;
+-- a new session whose first statement, the one that loads patsvc's library, is such an INSERT
+-- (it started before patsvc's executor hooks were there): skipped, nothing left
+\c
+INSERT INTO patsvc.appointments (id, patient_id, provider_id, type_id, location_id, starts_at, resources)
+VALUES (9301, 9302, 9302, 9301, 9301, '2027-03-18 14:00Z', '{9301}') ON CONFLICT (id) DO NOTHING;
+SET search_path = patsvc, public;
+SET TimeZone = 'UTC';
+CREATE TEMP VIEW holds AS
+  SELECT a.patient_id, h.held_from, a.starts_at AS appointment_starts
+    FROM appointment_resources h LEFT JOIN appointments a ON a.id = h.appointment_id
+   WHERE h.resource_id = 9301 ORDER BY h.held_from;
+TABLE holds;
 -- clean up
 SET client_min_messages = warning;
 DELETE FROM reminders WHERE appointment_id IN (SELECT id FROM appointments WHERE type_id = 9301);
