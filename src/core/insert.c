@@ -172,9 +172,13 @@ check_writable(void)
 	PreventCommandIfParallelMode("INSERT");
 }
 
-/* The caller's privileges, as the executor checks them for the statement (ExecutorCheckPerms_hook too). */
-static RangeTblEntry *
-checked_range_table_entry(PatsvcDirectInsert *di, Relation rel, EState *estate)
+/*
+ * The caller's privileges, as the executor checks them for the statement
+ * (ExecutorCheckPerms_hook too), and the range table the executor's error
+ * messages read the inserted columns from.
+ */
+static void
+check_privileges(PatsvcDirectInsert *di, Relation rel, EState *estate)
 {
 	RangeTblEntry *rte = makeNode(RangeTblEntry);
 	Bitmapset  *selected = bms_make_singleton(di->returning_attnum - FirstLowInvalidHeapAttributeNumber);
@@ -208,7 +212,6 @@ checked_range_table_entry(PatsvcDirectInsert *di, Relation rel, EState *estate)
 	ExecCheckRTPerms(list_make1(rte), true);
 	ExecInitRangeTable(estate, list_make1(rte));
 #endif
-	return rte;
 }
 
 /*
@@ -277,7 +280,7 @@ patsvc_direct_insert(PatsvcDirectInsert *di, const Datum *values, const bool *nu
 	UpdateActiveSnapshotCommandId();
 
 	estate = CreateExecutorState();
-	(void) checked_range_table_entry(di, rel, estate);
+	check_privileges(di, rel, estate);
 	estate->es_output_cid = GetCurrentCommandId(true);
 	rri = makeNode(ResultRelInfo);
 	InitResultRelInfo(rri, rel, 1, NULL, 0);
