@@ -144,7 +144,7 @@ typedef struct PatsvcDirectInsert
 	int			returning_attnum;
 	int		   *source;			/* per column: given value i + 1, default -(d + 1), 0 NULL */
 	int			ndefaults;
-	struct Expr **default_exprs;
+	struct ExprState **default_states;	/* prepared once, like the predicates */
 	int			npredicates;	/* partial indexes' predicates, prepared */
 	Oid			predicate_index[PATSVC_MAX_COLUMNS];
 	struct ExprState *predicate_state[PATSVC_MAX_COLUMNS];
@@ -153,22 +153,20 @@ typedef struct PatsvcDirectInsert
 extern PatsvcInsertResult patsvc_direct_insert(PatsvcDirectInsert *di, const Datum *values, const bool *nulls,
 											   Datum *returned, bool *returned_null);
 
-/*
- * In a BEFORE ROW trigger: is this the row patsvc_direct_insert is
- * inserting (an INSERT without ON CONFLICT)?
- */
+/* In a BEFORE ROW trigger: is this the row patsvc_direct_insert is inserting? (onconflict.c asks) */
 struct TriggerData;
 extern bool patsvc_direct_insert_fired_by(struct TriggerData *td);
 
 /* ---- onconflict.c --------------------------------------------------------- */
 
 /*
- * Could the INSERT whose BEFORE ROW trigger is running have an ON CONFLICT
- * clause?  False only when no statement with one has started and not ended
- * in this backend (conservative: true in the transaction that loaded the
- * library, and after an error until the transaction ends).
+ * Could the INSERT whose BEFORE ROW trigger fired (td) have an ON CONFLICT
+ * clause?  False for patsvc_direct_insert's row, and when no statement with
+ * one has started and not ended in this backend (conservative: true in the
+ * transaction that loaded the library, and after an error until the
+ * transaction ends).
  */
-extern bool patsvc_on_conflict_possible(void);
+extern bool patsvc_on_conflict_possible(struct TriggerData *td);
 
 /* _PG_init: installs those hooks */
 extern void core_init(void);

@@ -105,7 +105,7 @@ describe(PatsvcDirectInsert *di, Relation rel)
 	di->ndefaults = 0;
 	di->npredicates = 0;
 	di->source = palloc0(sizeof(int) * desc->natts);
-	di->default_exprs = palloc(sizeof(Expr *) * desc->natts);
+	di->default_states = palloc(sizeof(ExprState *) * desc->natts);
 	for (int i = 0; i < di->count; i++)
 		di->source[di->attnums[i] - 1] = i + 1;
 	for (int att = 1; att <= desc->natts; att++)
@@ -118,7 +118,8 @@ describe(PatsvcDirectInsert *di, Relation rel)
 		def = build_column_default(rel, att);
 		if (def == NULL)
 			continue;
-		di->default_exprs[di->ndefaults++] = expression_planner((Expr *) def);
+		/* like a predicate's, a default's state refers to no executor state */
+		di->default_states[di->ndefaults++] = ExecInitExpr(expression_planner((Expr *) def), NULL);
 		di->source[att - 1] = -di->ndefaults;
 	}
 	MemoryContextSwitchTo(old);
@@ -243,9 +244,8 @@ fill_row(PatsvcDirectInsert *di, TupleTableSlot *slot, EState *estate, const Dat
 		}
 		else if (source < 0)	/* default -source - 1 */
 		{
-			ExprState  *state = ExecInitExpr(di->default_exprs[-source - 1], NULL);
-
-			slot->tts_values[att - 1] = ExecEvalExprSwitchContext(state, econtext, &slot->tts_isnull[att - 1]);
+			slot->tts_values[att - 1] = ExecEvalExprSwitchContext(di->default_states[-source - 1], econtext,
+																  &slot->tts_isnull[att - 1]);
 		}
 	}
 	ExecStoreVirtualTuple(slot);

@@ -17,6 +17,7 @@
 #include "postgres.h"
 
 #include "access/xact.h"
+#include "commands/trigger.h"
 #include "executor/executor.h"
 #include "nodes/plannodes.h"
 
@@ -32,8 +33,11 @@ static int	running = 0;
 static bool known = false;
 
 bool
-patsvc_on_conflict_possible(void)
+patsvc_on_conflict_possible(TriggerData *td)
 {
+	/* patsvc_direct_insert's row comes from no statement and has no ON CONFLICT */
+	if (patsvc_direct_insert_fired_by(td))
+		return false;
 	return !known || running > 0;
 }
 

@@ -591,8 +591,7 @@ patsvc_appointments_enforce(PG_FUNCTION_ARGS)
 		 * ran; without one (book()'s own, COPY, any statement while none with
 		 * ON CONFLICT runs) a taken id is a 23505 that undoes the trigger's writes.
 		 */
-		last_insert.taken = !patsvc_direct_insert_fired_by(td) && patsvc_on_conflict_possible() &&
-			id_taken(td->tg_relation, n.row.id);
+		last_insert.taken = patsvc_on_conflict_possible(td) && id_taken(td->tg_relation, n.row.id);
 		if (last_insert.taken)
 			return PointerGetDatum(derived_only(td->tg_relation, td->tg_trigtuple, attnums, &n));
 	}
