@@ -59,18 +59,10 @@ pg_attribute_printf(2, 3);
 static void
 bad_ncci_line(const NcciFile *f, const char *fmt,...)
 {
-	char		what[512];
 	va_list		args;
 
 	va_start(args, fmt);
-	vsnprintf(what, sizeof(what), fmt, args);
-	va_end(args);
-	ereport(ERROR,
-			(errcode(ERRCODE_PATSVC_BAD_NCCI_FILE),
-			 errmsg("malformed line %d in %s: %s", f->lineno, f->kind, what),
-			 errdetail("Nothing was imported."),
-			 errhint("%s", f->layout)));
-	pg_unreachable();
+	patsvc_bad_file_line_va(ERRCODE_PATSVC_BAD_NCCI_FILE, f->kind, f->lineno, NULL, f->layout, fmt, args);
 }
 
 static void

@@ -69,21 +69,12 @@ printable_excerpt(const char *s, int len, int max)
 void
 bad_line_at(const FileReader *r, int lineno, const char *fmt,...)
 {
-	char		what[512];
 	va_list		args;
 
 	va_start(args, fmt);
-	vsnprintf(what, sizeof(what), fmt, args);
-	va_end(args);
-	ereport(ERROR,
-			(errcode(ERRCODE_PATSVC_BAD_CODE_SET_FILE),
-			 errmsg("malformed line %d in %s: %s", lineno, r->kind, what),
-			 lineno == r->lineno && r->len > 0
-			 ? errdetail("Line %d begins \"%s\". Nothing was imported.", lineno,
-						 printable_excerpt(r->line, r->len, 40))
-			 : errdetail("Nothing was imported."),
-			 errhint("%s", r->layout)));
-	pg_unreachable();
+	patsvc_bad_file_line_va(ERRCODE_PATSVC_BAD_CODE_SET_FILE, r->kind, lineno,
+							lineno == r->lineno && r->len > 0 ? printable_excerpt(r->line, r->len, 40) : NULL,
+							r->layout, fmt, args);
 }
 
 

@@ -92,6 +92,8 @@ typedef struct PatsvcColumns
 {
 	const char *const *names;
 	int			count;
+	int			optional_from;	/* > 0: names from this index on may be missing (attnum 0), as a
+								 * column a later version adds, in a database not yet updated */
 	Oid			relid;			/* the cache's own state */
 	uint64		epoch;
 	int			attnums[PATSVC_MAX_COLUMNS];
@@ -232,6 +234,18 @@ extern int	patsvc_cmp_int64(const void *a, const void *b);
 
 /* Sorts values and drops duplicates in place; returns how many are left. */
 extern int	patsvc_sort_distinct(int64 *values, int n);
+
+/* ---- fileline.c ---------------------------------------------------------- */
+
+/*
+ * Refuses an imported file at line lineno (sqlerrcode: the importer's own
+ * SQLSTATE): "malformed line N in <kind>: <what fmt says>", how the line
+ * begins (excerpt, or NULL), that nothing was imported, the layout as hint.
+ * Importers wrap it in their own variadic helper.
+ */
+extern void patsvc_bad_file_line_va(int sqlerrcode, const char *kind, int lineno, const char *excerpt,
+									const char *layout, const char *fmt, va_list args)
+			pg_attribute_printf(6, 0) pg_attribute_noreturn();
 
 /* ---- checkdigit.c --------------------------------------------------------- */
 

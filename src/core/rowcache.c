@@ -48,7 +48,9 @@ patsvc_columns(PatsvcColumns *cols, Relation rel)
 	for (int i = 0; i < cols->count; i++)
 	{
 		cols->attnums[i] = SPI_fnumber(desc, cols->names[i]);
-		if (cols->attnums[i] <= 0)
+		if (cols->attnums[i] <= 0 && cols->optional_from > 0 && i >= cols->optional_from)
+			cols->attnums[i] = 0;
+		else if (cols->attnums[i] <= 0)
 			elog(ERROR, "table %s has no column \"%s\"", RelationGetRelationName(rel), cols->names[i]);
 	}
 	cols->relid = RelationGetRelid(rel);

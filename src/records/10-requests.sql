@@ -427,17 +427,18 @@ END $$;
 COMMENT ON FUNCTION @extschema@._request_open_row(bigint) IS 'internal: the request, locked for a change (PS701 when there is none)';
 
 -- ---- transitions ------------------------------------------------------------------
--- The one place a request changes: locks it, checks the new status fits its kind
--- and the old status, records the change, releases its holds when it closes.
-CREATE FUNCTION @extschema@._request_transition(request bigint, new_status text, changes jsonb)
+-- The one place a request changes: given the request as _request_open_row locked
+-- it (callers check their arguments against it first, so it is read and locked once),
+-- checks the new status fits its kind and the old status, records the change,
+-- releases its holds when it closes.
+CREATE FUNCTION @extschema@._request_transition(r @extschema@.record_requests, new_status text, changes jsonb)
   RETURNS @extschema@.record_requests
   LANGUAGE plpgsql
   SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-  r @extschema@.record_requests;
+  request bigint := r.id;
 BEGIN
-  r := @extschema@._request_open_row(request);
   IF NOT @extschema@.request_is_open(r.status) THEN
     RAISE EXCEPTION USING ERRCODE = 'PS703',
       MESSAGE = format('record request %s is already %s', request, r.status),
@@ -471,15 +472,15 @@ BEGIN
   END IF;
   RETURN r;
 END $$;
-COMMENT ON FUNCTION @extschema@._request_transition(bigint, text, jsonb) IS
-  'internal: the one place a request changes: locks it, refuses an unknown (PS701) or closed (PS703) request and an answer that does not fit its kind (PS704), records the change, releases its holds when it closes';
+COMMENT ON FUNCTION @extschema@._request_transition(@extschema@.record_requests, text, jsonb) IS
+  'internal: the one place a request changes, given the row _request_open_row locked: refuses a closed request (PS703) and an answer that does not fit its kind (PS704), records the change, releases its holds when it closes';
 
 CREATE FUNCTION @extschema@.start_record_request(request bigint) RETURNS void
   LANGUAGE plpgsql SECURITY DEFINER
   SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-  PERFORM @extschema@._request_transition(request, 'in_progress', '{}');
+  PERFORM @extschema@._request_transition(@extschema@._request_open_row(request), 'in_progress', '{}');
 END $$;
 COMMENT ON FUNCTION @extschema@.start_record_request(bigint) IS 'marks an open request as being worked on (status in_progress; an extended one stays extended)';
 
@@ -513,7 +514,7 @@ BEGIN
       DETAIL = format('The new date must be after the first due date %s and at most 30 days after it.', r.first_due_on),
       HINT = format('Pass a new_due_on from %s to %s.', r.first_due_on + 1, r.first_due_on + 30);
   END IF;
-  PERFORM @extschema@._request_transition(request, 'extended',
+  PERFORM @extschema@._request_transition(r, 'extended',
     jsonb_build_object('extended_due_on', new_due_on, 'extension_reason', reason, 'extended_on', extended_on));
   RETURN new_due_on;
 END $$;
@@ -543,7 +544,7 @@ DECLARE
   disclosure bigint;
 BEGIN
   PERFORM @extschema@._records_check_day('answered_on', answered_on, r.received_on);
-  r := @extschema@._request_transition(request, 'fulfilled', jsonb_build_object('answered_on', answered_on));
+  r := @extschema@._request_transition(r, 'fulfilled', jsonb_build_object('answered_on', answered_on));
   IF r.kind = 'access' AND r.requester = 'third_party' THEN
     disclosure := @extschema@.record_disclosure(r.patient_id, r.requester_name,
       coalesce(description, @extschema@._access_description(r)),
@@ -566,7 +567,7 @@ DECLARE
   r @extschema@.record_requests := @extschema@._request_open_row(request);
 BEGIN
   PERFORM @extschema@._records_check_day('answered_on', answered_on, r.received_on);
-  PERFORM @extschema@._request_transition(request, 'accepted', jsonb_build_object('answered_on', answered_on));
+  PERFORM @extschema@._request_transition(r, 'accepted', jsonb_build_object('answered_on', answered_on));
 END $$;
 COMMENT ON FUNCTION @extschema@.accept_amendment(bigint, date) IS
   'accepts an open amendment request on answered_on (the amendment itself is made in the record); releases its holds';
@@ -596,7 +597,7 @@ BEGIN
       MESSAGE = format('review_available belongs to access requests, not amendment request %s', request),
       HINT = 'Pass the statement of disagreement instead, if the individual filed one.';
   END IF;
-  PERFORM @extschema@._request_transition(request, 'denied', jsonb_build_object('answered_on', answered_on,
+  PERFORM @extschema@._request_transition(r, 'denied', jsonb_build_object('answered_on', answered_on,
     'denial_ground', ground, 'review_available', review_available, 'disagreement', disagreement));
 END $$;
 COMMENT ON FUNCTION @extschema@.deny_record_request(bigint, text, boolean, text, date) IS
@@ -613,7 +614,7 @@ DECLARE
 BEGIN
   PERFORM @extschema@._records_check_text('reason', reason, 'Say why the request was withdrawn.');
   PERFORM @extschema@._records_check_day('answered_on', answered_on, r.received_on);
-  PERFORM @extschema@._request_transition(request, 'withdrawn',
+  PERFORM @extschema@._request_transition(r, 'withdrawn',
     jsonb_build_object('answered_on', answered_on, 'withdrawn_reason', reason));
 END $$;
 COMMENT ON FUNCTION @extschema@.withdraw_record_request(bigint, text, date) IS

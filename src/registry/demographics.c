@@ -29,21 +29,20 @@ typedef struct Edits
 	bool		isnull[MAX_FIELDS];
 } Edits;
 
-/* The columns checked and written, numbered once per relcache generation (core: patsvc_columns). */
-enum
-{
-	F_FAMILY, F_GIVEN, F_MIDDLE, F_PREFERRED, F_EC_NAME,	/* the names, in names[] order */
-	F_HOME, F_MOBILE, F_WORK, F_EC_PHONE,	/* the phones */
-	F_STATE, F_ZIP, F_EMAIL, F_LANGUAGE, F_SEX, F_BIRTH, F_DEATH, F_MRN, F_NAME, F_FAMILY_PH, F_GIVEN_PH,
-	F_CONFIRMED_AT, F_CONFIRMED_BY, NUM_F
-};
-static const char *const field_columns[NUM_F] = {
+/* numbered once per relcache generation (core: patsvc_columns) */
+static const char *const patient_column_names[PT_COUNT] = {
 	"family_name", "given_name", "middle_name", "preferred_name", "emergency_contact_name",
 	"home_phone", "mobile_phone", "work_phone", "emergency_contact_phone",
 	"state", "zip", "email", "preferred_language", "sex", "birth_date", "deceased_date", "mrn", "name",
-	"family_phonetic", "given_phonetic", "distinct_confirmed_at", "distinct_confirmed_by"
+	"family_phonetic", "given_phonetic", "distinct_confirmed_at", "distinct_confirmed_by", "id", "merged_into"
 };
-static PatsvcColumns patient_columns = {field_columns, NUM_F};
+static PatsvcColumns patient_column_numbers = {patient_column_names, PT_COUNT};
+
+const int *
+patient_columns(Relation rel)
+{
+	return patsvc_columns(&patient_column_numbers, rel);
+}
 
 static void
 set_text(Edits *e, int attnum, const char *value)
@@ -260,8 +259,8 @@ static void
 check_dates(HeapTuple row, TupleDesc desc, const int *col)
 {
 	bool		nb, nd;
-	DateADT		birth = DatumGetDateADT(heap_getattr(row, col[F_BIRTH], desc, &nb));
-	DateADT		death = DatumGetDateADT(heap_getattr(row, col[F_DEATH], desc, &nd));
+	DateADT		birth = DatumGetDateADT(heap_getattr(row, col[PT_BIRTH], desc, &nb));
+	DateADT		death = DatumGetDateADT(heap_getattr(row, col[PT_DEATH], desc, &nd));
 	DateADT		today = GetSQLCurrentDate();
 	int			y, m, d;
 
@@ -279,10 +278,8 @@ check_dates(HeapTuple row, TupleDesc desc, const int *col)
 HeapTuple
 demographics_normalize(HeapTuple row, HeapTuple old, Relation rel, bool *confirmed)
 {
-	static const char *const names[] = {"family_name", "given_name", "middle_name", "preferred_name",
-	"emergency_contact_name", NULL};
 	TupleDesc	desc = RelationGetDescr(rel);
-	const int  *col = patsvc_columns(&patient_columns, rel);
+	const int  *col = patient_columns(rel);
 	Edits		e = {0};
 	char	   *family,
 			   *given,
@@ -292,51 +289,51 @@ demographics_normalize(HeapTuple row, HeapTuple old, Relation rel, bool *confirm
 	Datum		old_conf = (Datum) 0;
 	bool		old_null = true;
 
-	char	   *checked[lengthof(names)];
+	char	   *checked[PT_EC_NAME + 1];
 
-	for (int i = 0; names[i]; i++)
+	for (int f = PT_FAMILY; f <= PT_EC_NAME; f++)
 	{
-		checked[i] = check_name(names[i], text_of(row, desc, col[F_FAMILY + i]));
-		set_text(&e, col[F_FAMILY + i], checked[i]);
+		checked[f] = check_name(patient_column_names[f], text_of(row, desc, col[f]));
+		set_text(&e, col[f], checked[f]);
 	}
-	for (int f = F_HOME; f <= F_EC_PHONE; f++)
+	for (int f = PT_HOME; f <= PT_EC_PHONE; f++)
 		set_text(&e, col[f], check_phone("phone number", text_of(row, desc, col[f])));
-	set_text(&e, col[F_STATE], check_state(text_of(row, desc, col[F_STATE])));
-	set_text(&e, col[F_ZIP], check_zip(text_of(row, desc, col[F_ZIP])));
-	set_text(&e, col[F_EMAIL], check_email(text_of(row, desc, col[F_EMAIL])));
-	set_text(&e, col[F_LANGUAGE], check_language(text_of(row, desc, col[F_LANGUAGE])));
-	check_sex(text_of(row, desc, col[F_SEX]));
+	set_text(&e, col[PT_STATE], check_state(text_of(row, desc, col[PT_STATE])));
+	set_text(&e, col[PT_ZIP], check_zip(text_of(row, desc, col[PT_ZIP])));
+	set_text(&e, col[PT_EMAIL], check_email(text_of(row, desc, col[PT_EMAIL])));
+	set_text(&e, col[PT_LANGUAGE], check_language(text_of(row, desc, col[PT_LANGUAGE])));
+	check_sex(text_of(row, desc, col[PT_SEX]));
 	check_dates(row, desc, col);
-	mrn = text_of(row, desc, col[F_MRN]);
+	mrn = text_of(row, desc, col[PT_MRN]);
 	if (mrn)
-		set_text(&e, col[F_MRN], mrn_canonical(mrn));
+		set_text(&e, col[PT_MRN], mrn_canonical(mrn));
 
 	/* derived: the display name when none is given, the phonetic keys */
-	family = checked[0];		/* names[0], names[1]: checked once, above */
-	given = checked[1];
-	if (text_of(row, desc, col[F_NAME]) == NULL && (family || given))
-		set_text(&e, col[F_NAME], psprintf("%s%s%s", given ? given : "", family && given ? " " : "", family ? family : ""));
-	set_text(&e, col[F_FAMILY_PH], family ? name_phonetic(family) : NULL);
-	set_text(&e, col[F_GIVEN_PH], given ? name_phonetic(given) : NULL);
+	family = checked[PT_FAMILY];	/* checked once, above */
+	given = checked[PT_GIVEN];
+	if (text_of(row, desc, col[PT_NAME]) == NULL && (family || given))
+		set_text(&e, col[PT_NAME], psprintf("%s%s%s", given ? given : "", family && given ? " " : "", family ? family : ""));
+	set_text(&e, col[PT_FAMILY_PH], family ? name_phonetic(family) : NULL);
+	set_text(&e, col[PT_GIVEN_PH], given ? name_phonetic(given) : NULL);
 
 	/* a confirmation of a distinct person is this write's when it is new: stamp it */
-	conf = heap_getattr(row, col[F_CONFIRMED_AT], desc, &isnull);
+	conf = heap_getattr(row, col[PT_CONFIRMED_AT], desc, &isnull);
 	if (old)
-		old_conf = heap_getattr(old, col[F_CONFIRMED_AT], desc, &old_null);
+		old_conf = heap_getattr(old, col[PT_CONFIRMED_AT], desc, &old_null);
 	*confirmed = !isnull && (old_null || DatumGetTimestampTz(conf) != DatumGetTimestampTz(old_conf));
 	if (*confirmed)
 	{
-		e.attnum[e.n] = col[F_CONFIRMED_AT];
+		e.attnum[e.n] = col[PT_CONFIRMED_AT];
 		e.value[e.n] = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
 		e.isnull[e.n++] = false;
-		e.attnum[e.n] = col[F_CONFIRMED_BY];
+		e.attnum[e.n] = col[PT_CONFIRMED_BY];
 		e.value[e.n] = DirectFunctionCall1(namein, CStringGetDatum(GetUserNameFromId(GetSessionUserId(), false)));
 		e.isnull[e.n++] = false;
 	}
 	else if (old)
 	{
 		/* the last confirmation stays as it was recorded */
-		e.attnum[e.n] = col[F_CONFIRMED_BY];
+		e.attnum[e.n] = col[PT_CONFIRMED_BY];
 		e.value[e.n] = heap_getattr(old, e.attnum[e.n], desc, &e.isnull[e.n]);
 		e.n++;
 	}

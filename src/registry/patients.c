@@ -47,30 +47,15 @@
 #define DUP_LOCK_CLASS 0x50535247
 #define DUP_MAX_CANDIDATES 500
 
-/* The columns matching reads (attribute numbers looked up once per call). */
-enum
-{
-	COL_ID, COL_MRN, COL_FAMILY, COL_GIVEN, COL_MIDDLE, COL_FAMILY_PH, COL_GIVEN_PH, COL_DOB, COL_SEX,
-	COL_ZIP, COL_HOME_PHONE, COL_MOBILE_PHONE, COL_WORK_PHONE, COL_EMAIL, COL_MERGED_INTO, NUM_PERSON_COLS
-};
-
-static const char *const person_col_names[NUM_PERSON_COLS] = {
-	"id", "mrn", "family_name", "given_name", "middle_name", "family_phonetic", "given_phonetic", "birth_date",
-	"sex", "zip", "home_phone", "mobile_phone", "work_phone", "email", "merged_into"
-};
-
 typedef struct PersonCols
 {
-	const int  *att;
+	const int  *att;			/* indexed by PatientColumn (demographics.h) */
 } PersonCols;
 
-static PatsvcColumns person_columns = {person_col_names, NUM_PERSON_COLS};
-
-/* The attribute numbers of patients' columns (numbered once per relcache generation). */
 static void
 table_person_cols(Relation rel, PersonCols *pc)
 {
-	pc->att = patsvc_columns(&person_columns, rel);
+	pc->att = patient_columns(rel);
 }
 
 /* The person as matching sees it. */
@@ -116,24 +101,24 @@ read_person(HeapTuple tup, TupleDesc desc, const PersonCols *pc, Person *p)
 	Datum		d;
 
 	memset(p, 0, sizeof(Person));
-	d = heap_getattr(tup, pc->att[COL_ID], desc, &isnull);
+	d = heap_getattr(tup, pc->att[PT_ID], desc, &isnull);
 	p->id = isnull ? 0 : DatumGetInt64(d);
-	p->mrn = get_text(tup, desc, pc->att[COL_MRN]);
-	p->family_raw = get_text(tup, desc, pc->att[COL_FAMILY]);
+	p->mrn = get_text(tup, desc, pc->att[PT_MRN]);
+	p->family_raw = get_text(tup, desc, pc->att[PT_FAMILY]);
 	p->family = p->family_raw ? name_key(p->family_raw) : NULL;
-	p->given = get_name_key(tup, desc, pc->att[COL_GIVEN]);
-	p->middle = get_name_key(tup, desc, pc->att[COL_MIDDLE]);
-	p->family_ph = get_text(tup, desc, pc->att[COL_FAMILY_PH]);
-	p->given_ph = get_text(tup, desc, pc->att[COL_GIVEN_PH]);
-	d = heap_getattr(tup, pc->att[COL_DOB], desc, &isnull);
+	p->given = get_name_key(tup, desc, pc->att[PT_GIVEN]);
+	p->middle = get_name_key(tup, desc, pc->att[PT_MIDDLE]);
+	p->family_ph = get_text(tup, desc, pc->att[PT_FAMILY_PH]);
+	p->given_ph = get_text(tup, desc, pc->att[PT_GIVEN_PH]);
+	d = heap_getattr(tup, pc->att[PT_BIRTH], desc, &isnull);
 	p->has_dob = !isnull;
 	p->dob = isnull ? 0 : DatumGetDateADT(d);
-	p->sex = get_text(tup, desc, pc->att[COL_SEX]);
-	p->zip = get_text(tup, desc, pc->att[COL_ZIP]);
-	p->phones[0] = get_text(tup, desc, pc->att[COL_HOME_PHONE]);
-	p->phones[1] = get_text(tup, desc, pc->att[COL_MOBILE_PHONE]);
-	p->phones[2] = get_text(tup, desc, pc->att[COL_WORK_PHONE]);
-	p->email = get_text(tup, desc, pc->att[COL_EMAIL]);
+	p->sex = get_text(tup, desc, pc->att[PT_SEX]);
+	p->zip = get_text(tup, desc, pc->att[PT_ZIP]);
+	p->phones[0] = get_text(tup, desc, pc->att[PT_HOME]);
+	p->phones[1] = get_text(tup, desc, pc->att[PT_MOBILE]);
+	p->phones[2] = get_text(tup, desc, pc->att[PT_WORK]);
+	p->email = get_text(tup, desc, pc->att[PT_EMAIL]);
 	if (p->email)
 		p->email = str_tolower(p->email, strlen(p->email), DEFAULT_COLLATION_OID);
 }
@@ -514,7 +499,7 @@ match_candidates(const Person *n, const CloseDates *cd, const DupCandidate *cand
 		const char *why;
 
 		read_person(t, desc, pc, &c);
-		why = candidate_reason(n, &c, cd, get_text(t, desc, pc->att[COL_GIVEN]), nicks);
+		why = candidate_reason(n, &c, cd, get_text(t, desc, pc->att[PT_GIVEN]), nicks);
 		if (why == NULL)
 			continue;
 		if (confirmed)
@@ -537,8 +522,8 @@ dup_keys(const Person *n, const CloseDates *cd, const PersonCols *pc, DupKeys *k
 {
 	memset(k, 0, sizeof(DupKeys));
 	k->self_id = n->id;
-	k->att_id = pc->att[COL_ID];
-	k->att_merged_into = pc->att[COL_MERGED_INTO];
+	k->att_id = pc->att[PT_ID];
+	k->att_merged_into = pc->att[PT_MERGED_INTO];
 	k->dob = n->dob;
 	k->family_ph = n->family_ph;
 	k->close = cd->dates;
@@ -600,8 +585,8 @@ refuse_duplicates(HeapTuple row, Relation rel, const PersonCols *pc, bool confir
 static bool
 identity_changed(HeapTuple old, HeapTuple new, TupleDesc desc, const PersonCols *pc)
 {
-	static const int cols[] = {COL_FAMILY, COL_GIVEN, COL_MIDDLE, COL_DOB, COL_HOME_PHONE, COL_MOBILE_PHONE,
-	COL_WORK_PHONE, COL_EMAIL};
+	static const int cols[] = {PT_FAMILY, PT_GIVEN, PT_MIDDLE, PT_BIRTH, PT_HOME, PT_MOBILE,
+	PT_WORK, PT_EMAIL};
 
 	for (int i = 0; i < (int) lengthof(cols); i++)
 	{
@@ -636,9 +621,9 @@ patsvc_patients_check(PG_FUNCTION_ARGS)
 	row = demographics_normalize(TRIGGER_FIRED_BY_UPDATE(td->tg_event) ? td->tg_newtuple : td->tg_trigtuple,
 								 old, td->tg_relation, &confirmed);
 	table_person_cols(td->tg_relation, &pc);
-	if (!heap_attisnull(row, pc.att[COL_DOB], desc) &&
-		!heap_attisnull(row, pc.att[COL_FAMILY], desc) &&
-		!heap_attisnull(row, pc.att[COL_GIVEN], desc) &&
+	if (!heap_attisnull(row, pc.att[PT_BIRTH], desc) &&
+		!heap_attisnull(row, pc.att[PT_FAMILY], desc) &&
+		!heap_attisnull(row, pc.att[PT_GIVEN], desc) &&
 		(old == NULL || confirmed || identity_changed(old, row, desc, &pc)))
 		refuse_duplicates(row, td->tg_relation, &pc, confirmed);
 	return PointerGetDatum(row);

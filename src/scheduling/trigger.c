@@ -62,14 +62,19 @@ holds_maintenance_active(void)
 typedef enum ApptCol
 {
 	C_ID, C_PATIENT, C_PROVIDER, C_TYPE, C_LOCATION, C_STARTS, C_ENDS, C_HELD_FROM,
-	C_HELD_UNTIL, C_RESOURCES, C_STATUS, C_OVERBOOK, C_REASON, C_OVERRIDDEN_BY, C_REPLACES, C_COUNT
+	C_HELD_UNTIL, C_RESOURCES, C_STATUS, C_OVERBOOK, C_REASON, C_OVERRIDDEN_BY, C_REPLACES,
+	C_REBOOKING,				/* needs_rebooking (0.2.0): 0 in a database not yet updated */
+	C_COUNT
 } ApptCol;
 
 static const char *const col_names[C_COUNT] = {
 	"id", "patient_id", "provider_id", "type_id", "location_id", "starts_at", "ends_at",
 	"held_from", "held_until", "resources", "status", "overbook", "overbook_reason", "overridden_by",
-	"replaces"
+	"replaces", "needs_rebooking"
 };
+
+/* numbered once per relcache generation, not per row */
+static PatsvcColumns appointment_columns = {col_names, C_COUNT, C_REBOOKING};
 
 typedef struct Snapshotted
 {
@@ -82,45 +87,6 @@ typedef struct Snapshotted
 	bool		has_replaces;
 	int64		replaces;
 } Snapshotted;
-
-static void
-find_columns(TupleDesc desc, int *attnums)
-{
-	for (int c = 0; c < C_COUNT; c++)
-	{
-		attnums[c] = SPI_fnumber(desc, col_names[c]);
-		if (attnums[c] <= 0)
-			elog(ERROR, "patsvc.appointments has no column \"%s\"", col_names[c]);
-	}
-}
-
-/* The column numbers of one relation, kept until its relcache entry is invalidated. */
-static Oid	columns_relid = InvalidOid;
-static int	columns_attnums[C_COUNT];
-/* needs_rebooking (0.2.0): 0 in a database not yet updated, which has no such column */
-static int	rebooking_attnum = 0;
-
-static void
-forget_columns(Datum arg, Oid relid)
-{
-	if (relid == InvalidOid || relid == columns_relid)
-		columns_relid = InvalidOid;
-}
-
-/* find_columns, looked up once per relation rather than per row */
-static const int *
-columns_of(Relation rel)
-{
-	patsvc_listen_relcache(forget_columns);
-	if (columns_relid != RelationGetRelid(rel))
-	{
-		columns_relid = InvalidOid;
-		find_columns(RelationGetDescr(rel), columns_attnums);
-		rebooking_attnum = Max(SPI_fnumber(RelationGetDescr(rel), "needs_rebooking"), 0);
-		columns_relid = RelationGetRelid(rel);
-	}
-	return columns_attnums;
-}
 
 static Datum
 get(HeapTuple tup, TupleDesc desc, const int *attnums, ApptCol c, bool *isnull)
@@ -402,7 +368,7 @@ write_derived(HeapTuple tup, TupleDesc desc, const int *attnums, const Snapshott
 
 	if (clear_rebooking)		/* moved or cancelled: off the rebooking worklist */
 	{
-		cols[k] = rebooking_attnum;
+		cols[k] = attnums[C_REBOOKING];
 		nulls[k] = true;
 		values[k++] = (Datum) 0;
 	}
@@ -565,7 +531,7 @@ patsvc_appointments_enforce(PG_FUNCTION_ARGS)
 
 	check_trigger_context(fcinfo, "appointments_enforce", appointments_only);
 	desc = RelationGetDescr(td->tg_relation);
-	attnums = columns_of(td->tg_relation);
+	attnums = patsvc_columns(&appointment_columns, td->tg_relation);
 	if (TRIGGER_FIRED_BY_DELETE(td->tg_event))
 	{
 		read_row(td->tg_trigtuple, desc, attnums, &o);
@@ -611,9 +577,9 @@ patsvc_appointments_enforce(PG_FUNCTION_ARGS)
 	 * moved or stops holding time (a new patient alone is no move: its
 	 * provider's rules were not checked again, only_patient_changed)
 	 */
-	clear_rebooking = is_update && rebooking_attnum > 0 &&
+	clear_rebooking = is_update && attnums[C_REBOOKING] > 0 &&
 		(!status_holds_time(n.status) || moved(&n.row, &o.row) || !same_resources(&n.row, &o.row)) &&
-		!heap_attisnull(td->tg_newtuple, rebooking_attnum, desc);
+		!heap_attisnull(td->tg_newtuple, attnums[C_REBOOKING], desc);
 	enforce(td->tg_relation, &n, is_update ? &o : NULL, reminders_due(td, attnums));
 	if (sched_visit_fulfilled_hook != NULL && written_fulfilled(td, attnums, n.status))
 		sched_visit_fulfilled_hook(&n.row);
@@ -661,7 +627,7 @@ patsvc_appointments_replica_check(PG_FUNCTION_ARGS)
 	check_trigger_context(fcinfo, "appointments_replica_check", appointments_only);
 	tup = TRIGGER_FIRED_BY_UPDATE(td->tg_event) ? td->tg_newtuple : td->tg_trigtuple;
 	desc = RelationGetDescr(td->tg_relation);
-	attnums = columns_of(td->tg_relation);
+	attnums = patsvc_columns(&appointment_columns, td->tg_relation);
 	for (int c = 0; c < C_COUNT; c++)
 		v[c] = get(tup, desc, attnums, c, &null[c]);
 	if (!null[C_STATUS])
