@@ -198,13 +198,43 @@ $(stmt "$kind")
 PGB
     echo 0 > "$work/$kind.tx"
 done
+# CPU time per transaction, by whose it is (INFO): a variant's tps on this 2-core machine is set by
+# all the CPU one of its transactions takes, and most of that is the same for every variant: the
+# backends' system time (the client protocol over TCP, commit waking the WAL writer), the other
+# server processes (the WAL writer) and pgbench itself.  Counted from /proc (10 ms ticks): the
+# backends' user and system time as the postmaster's reaped children (pgbench's backends exit
+# when it disconnects; the wait below lets the postmaster reap them), the live server processes'
+# time, pgbench's own from bash's time.  Needs the postmaster's /proc entry (same machine).
+postmaster=$(head -n 1 "$(psql -X -At -c 'SHOW data_directory')/postmaster.pid")
+proc_stat() { # the fields of /proc/PID/stat after the command name: [11] utime, [12] stime, [13] cutime, [14] cstime
+    local st
+    { read -r st < "/proc/$1/stat"; } 2>/dev/null || return 1
+    read -r -a fields <<< "${st##*) }"
+}
+cpu_ticks() { # "reaped children user, reaped children system, live server processes" of the postmaster
+    local live=0 p
+    for p in /proc/[0-9]*; do
+        proc_stat "${p#/proc/}" && [ "${fields[1]}" = "$postmaster" ] && live=$(( live + fields[11] + fields[12] ))
+    done
+    proc_stat "$postmaster"
+    echo "${fields[13]} ${fields[14]} $live"
+}
+backends_gone() { # until pgbench's backends have exited and been reaped
+    while [ "$(psql -X -At -c "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()")" != 0 ]; do
+        sleep 0.1
+    done
+    sleep 0.2
+}
+for kind in $kinds; do echo "0 0 0 0" > "$work/$kind.cpu"; done
+TIMEFORMAT='%U %S'
 for round in $(seq 1 "$ROUNDS"); do
     line="round $round:"
     for kind in $kinds; do
         lane=0
         [ "$kind" = insert ] && lane=1
         base=$(( ((round - 1) * 2 + lane) * allot ))
-        if ! pgbench -n -M prepared -c 2 -j 2 -T "$SECS" -D n=0 -D base="$base" -f "$work/$kind.sql" > "$work/out" 2>&1; then
+        read -r u0 s0 l0 < <(cpu_ticks)
+        if ! { time pgbench -n -M prepared -c 2 -j 2 -T "$SECS" -D n=0 -D base="$base" -f "$work/$kind.sql" > "$work/out" 2>&1; } 2> "$work/time"; then
             echo "bench error: pgbench $kind failed (a refused booking aborts it):" >&2
             tail -n 20 "$work/out" >&2
             exit 1
@@ -216,6 +246,10 @@ for round in $(seq 1 "$ROUNDS"); do
                 { echo "bench error: $kind used nearly all its $allot slots: raise ROUNDS or lower SECS" >&2; exit 1; } ;;
         esac
         echo $(( $(cat "$work/$kind.tx") + n )) > "$work/$kind.tx"
+        backends_gone
+        read -r u1 s1 l1 < <(cpu_ticks)
+        read -r cu cs cl cp < "$work/$kind.cpu"
+        echo "$(( cu + u1 - u0 )) $(( cs + s1 - s0 )) $(( cl + l1 - l0 )) $(awk -v p="$cp" -v u="$(cut -d' ' -f1 "$work/time")" -v s="$(cut -d' ' -f2 "$work/time")" 'BEGIN { printf "%.2f", p + u + s }')" > "$work/$kind.cpu"
         line="$line $kind $(( n / SECS ))"
     done
     echo "$line (tps)"
@@ -230,6 +264,20 @@ echo "INFO INSERT INTO patsvc.appointments: $tps_insert tps = $(ratio "$tps_inse
 echo "INFO ceiling, plain table + PK + the provider, patient and room btree indexes, no check: $tps_plain_idx tps = $(ratio "$tps_plain_idx" "$tps_excl")x EXCLUDE; book() reaches $(ratio "$tps_book" "$tps_plain_idx")x of it"
 echo "INFO plain table, PK only: $tps_plain tps = $(ratio "$tps_plain" "$tps_excl")x EXCLUDE; book() $(ratio "$tps_book" "$tps_plain")x of it"
 echo "INFO floor (patsvc.appointments' columns and indexes, no trigger): $tps_floor tps = $(ratio "$tps_floor" "$tps_excl")x EXCLUDE; with its 4 foreign keys: $tps_floor_fk tps = $(ratio "$tps_floor_fk" "$tps_excl")x EXCLUDE; book() $(ratio "$tps_book" "$tps_floor_fk")x of it"
+cpu_us() { # microseconds of CPU per transaction of a variant: backends user, backends system, other server processes, pgbench, total
+    read -r cu cs cl cp < "$work/$1.cpu"
+    awk -v n="$(cat "$work/$1.tx")" -v cu="$cu" -v cs="$cs" -v cl="$cl" -v cp="$cp" -v hz="$(getconf CLK_TCK)" \
+        'BEGIN { u = cu * 1e6 / hz / n; s = cs * 1e6 / hz / n; l = cl * 1e6 / hz / n; p = cp * 1e6 / n;
+                 printf "%.1f %.1f %.1f %.1f %.1f\n", u, s, l, p, u + s + l + p }'
+}
+for kind in book excl plain_idx insert; do
+    read -r u s l p t < <(cpu_us "$kind")
+    echo "INFO CPU per transaction, $kind: $t us = backends' user time $u us + their system time $s us + other server processes $l us + pgbench $p us"
+done
+read -r bu bs bl bp bt < <(cpu_us book)
+read -r eu es el ep et < <(cpu_us excl)
+read -r cu cs cl cp ct < <(cpu_us plain_idx)
+echo "INFO the 1.6x target in CPU: EXCLUDE takes $et us per transaction, so book() may take $(awk -v e="$et" 'BEGIN { printf "%.1f", e / 1.6 }') us; $(awk -v b="$bt" -v u="$bu" 'BEGIN { printf "%.1f", b - u }') us of book()'s $bt us are not its backend's user time (the protocol, commit, WAL writer, pgbench: the same in every variant), which leaves $(awk -v e="$et" -v b="$bt" -v u="$bu" 'BEGIN { printf "%.1f", e / 1.6 - (b - u) }') us for all its work in the backend; it takes $bu us, the ceiling's bare insert (no check, no lock, no rule) $cu us"
 }
 
 # 2b. the other API functions, each against the table statements it stands for (same rows, same
