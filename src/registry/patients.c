@@ -47,17 +47,6 @@
 #define DUP_LOCK_CLASS 0x50535247
 #define DUP_MAX_CANDIDATES 500
 
-typedef struct PersonCols
-{
-	const int  *att;			/* indexed by PatientColumn (demographics.h) */
-} PersonCols;
-
-static void
-table_person_cols(Relation rel, PersonCols *pc)
-{
-	pc->att = patient_columns(rel);
-}
-
 /* The person as matching sees it. */
 typedef struct Person
 {
@@ -95,30 +84,30 @@ get_name_key(HeapTuple tup, TupleDesc desc, int att)
 }
 
 static void
-read_person(HeapTuple tup, TupleDesc desc, const PersonCols *pc, Person *p)
+read_person(HeapTuple tup, TupleDesc desc, const int *col, Person *p)
 {
 	bool		isnull;
 	Datum		d;
 
 	memset(p, 0, sizeof(Person));
-	d = heap_getattr(tup, pc->att[PT_ID], desc, &isnull);
+	d = heap_getattr(tup, col[PT_ID], desc, &isnull);
 	p->id = isnull ? 0 : DatumGetInt64(d);
-	p->mrn = get_text(tup, desc, pc->att[PT_MRN]);
-	p->family_raw = get_text(tup, desc, pc->att[PT_FAMILY]);
+	p->mrn = get_text(tup, desc, col[PT_MRN]);
+	p->family_raw = get_text(tup, desc, col[PT_FAMILY]);
 	p->family = p->family_raw ? name_key(p->family_raw) : NULL;
-	p->given = get_name_key(tup, desc, pc->att[PT_GIVEN]);
-	p->middle = get_name_key(tup, desc, pc->att[PT_MIDDLE]);
-	p->family_ph = get_text(tup, desc, pc->att[PT_FAMILY_PH]);
-	p->given_ph = get_text(tup, desc, pc->att[PT_GIVEN_PH]);
-	d = heap_getattr(tup, pc->att[PT_BIRTH], desc, &isnull);
+	p->given = get_name_key(tup, desc, col[PT_GIVEN]);
+	p->middle = get_name_key(tup, desc, col[PT_MIDDLE]);
+	p->family_ph = get_text(tup, desc, col[PT_FAMILY_PH]);
+	p->given_ph = get_text(tup, desc, col[PT_GIVEN_PH]);
+	d = heap_getattr(tup, col[PT_BIRTH], desc, &isnull);
 	p->has_dob = !isnull;
 	p->dob = isnull ? 0 : DatumGetDateADT(d);
-	p->sex = get_text(tup, desc, pc->att[PT_SEX]);
-	p->zip = get_text(tup, desc, pc->att[PT_ZIP]);
-	p->phones[0] = get_text(tup, desc, pc->att[PT_HOME]);
-	p->phones[1] = get_text(tup, desc, pc->att[PT_MOBILE]);
-	p->phones[2] = get_text(tup, desc, pc->att[PT_WORK]);
-	p->email = get_text(tup, desc, pc->att[PT_EMAIL]);
+	p->sex = get_text(tup, desc, col[PT_SEX]);
+	p->zip = get_text(tup, desc, col[PT_ZIP]);
+	p->phones[0] = get_text(tup, desc, col[PT_HOME]);
+	p->phones[1] = get_text(tup, desc, col[PT_MOBILE]);
+	p->phones[2] = get_text(tup, desc, col[PT_WORK]);
+	p->email = get_text(tup, desc, col[PT_EMAIL]);
 	if (p->email)
 		p->email = str_tolower(p->email, strlen(p->email), DEFAULT_COLLATION_OID);
 }
@@ -481,14 +470,14 @@ candidate_reason(const Person *n, const Person *c, const CloseDates *cd, const c
 }
 
 /*
- * Matches person n against the candidates (rows of patients, columns pc):
+ * Matches person n against the candidates (rows of patients, columns col):
  * returns how many likely duplicates were found (at most 10, listed in
  * found), each pair confirmed distinct before skipped; when confirmed,
  * records every match as a pair confirmed distinct instead (and returns 0).
  */
 static int
 match_candidates(const Person *n, const CloseDates *cd, const DupCandidate *candidates, int ncandidates,
-				 TupleDesc desc, const PersonCols *pc, bool confirmed, Nicknames *nicks, StringInfo found)
+				 TupleDesc desc, const int *col, bool confirmed, Nicknames *nicks, StringInfo found)
 {
 	int			nfound = 0;
 
@@ -498,8 +487,8 @@ match_candidates(const Person *n, const CloseDates *cd, const DupCandidate *cand
 		Person		c;
 		const char *why;
 
-		read_person(t, desc, pc, &c);
-		why = candidate_reason(n, &c, cd, get_text(t, desc, pc->att[PT_GIVEN]), nicks);
+		read_person(t, desc, col, &c);
+		why = candidate_reason(n, &c, cd, get_text(t, desc, col[PT_GIVEN]), nicks);
 		if (why == NULL)
 			continue;
 		if (confirmed)
@@ -518,12 +507,12 @@ match_candidates(const Person *n, const CloseDates *cd, const DupCandidate *cand
 
 /* What person n is looked up by. */
 static void
-dup_keys(const Person *n, const CloseDates *cd, const PersonCols *pc, DupKeys *k)
+dup_keys(const Person *n, const CloseDates *cd, const int *col, DupKeys *k)
 {
 	memset(k, 0, sizeof(DupKeys));
 	k->self_id = n->id;
-	k->att_id = pc->att[PT_ID];
-	k->att_merged_into = pc->att[PT_MERGED_INTO];
+	k->att_id = col[PT_ID];
+	k->att_merged_into = col[PT_MERGED_INTO];
 	k->dob = n->dob;
 	k->family_ph = n->family_ph;
 	k->close = cd->dates;
@@ -540,7 +529,7 @@ dup_keys(const Person *n, const CloseDates *cd, const PersonCols *pc, DupKeys *k
  * the latest snapshot (a concurrent registration it waited for is seen).
  */
 static void
-refuse_duplicates(HeapTuple row, Relation rel, const PersonCols *pc, bool confirmed)
+refuse_duplicates(HeapTuple row, Relation rel, const int *col, bool confirmed)
 {
 	TupleDesc	desc = RelationGetDescr(rel);
 	Person		n;
@@ -554,9 +543,9 @@ refuse_duplicates(HeapTuple row, Relation rel, const PersonCols *pc, bool confir
 	Nicknames	nicks = {false, 0, NULL};
 	GivenTest	test;
 
-	read_person(row, desc, pc, &n);
+	read_person(row, desc, col, &n);
 	close_dates(&n, &cd);
-	dup_keys(&n, &cd, pc, &keys);
+	dup_keys(&n, &cd, col, &keys);
 	test.n = &n;
 	test.nicks = &nicks;
 	keys.given_may_match = given_may_match;
@@ -568,7 +557,7 @@ refuse_duplicates(HeapTuple row, Relation rel, const PersonCols *pc, bool confir
 	patsvc_spi_connect();
 	candidates = dup_candidates(rel, &keys, DUP_MAX_CANDIDATES, &ncandidates);
 	initStringInfo(&found);
-	nfound = match_candidates(&n, &cd, candidates, ncandidates, desc, pc, confirmed, &nicks, &found);
+	nfound = match_candidates(&n, &cd, candidates, ncandidates, desc, col, confirmed, &nicks, &found);
 	patsvc_spi_finish();
 	patsvc_restore_user(&saved);
 	if (nfound > 0)
@@ -583,14 +572,14 @@ refuse_duplicates(HeapTuple row, Relation rel, const PersonCols *pc, bool confir
 
 /* Fields whose change makes update_patient check for duplicates again. */
 static bool
-identity_changed(HeapTuple old, HeapTuple new, TupleDesc desc, const PersonCols *pc)
+identity_changed(HeapTuple old, HeapTuple new, TupleDesc desc, const int *col)
 {
 	static const int cols[] = {PT_FAMILY, PT_GIVEN, PT_MIDDLE, PT_BIRTH, PT_HOME, PT_MOBILE,
 	PT_WORK, PT_EMAIL};
 
 	for (int i = 0; i < (int) lengthof(cols); i++)
 	{
-		int			att = pc->att[cols[i]];
+		int			att = col[cols[i]];
 		bool		n1, n2;
 		Datum		a = heap_getattr(old, att, desc, &n1);
 		Datum		b = heap_getattr(new, att, desc, &n2);
@@ -612,7 +601,7 @@ patsvc_patients_check(PG_FUNCTION_ARGS)
 	HeapTuple	row,
 				old = NULL;
 	bool		confirmed;
-	PersonCols	pc;
+	const int  *col;
 
 	patsvc_trigger_bound(fcinfo, "patients_check", tables);
 	desc = RelationGetDescr(td->tg_relation);
@@ -620,11 +609,11 @@ patsvc_patients_check(PG_FUNCTION_ARGS)
 		old = td->tg_trigtuple;
 	row = demographics_normalize(TRIGGER_FIRED_BY_UPDATE(td->tg_event) ? td->tg_newtuple : td->tg_trigtuple,
 								 old, td->tg_relation, &confirmed);
-	table_person_cols(td->tg_relation, &pc);
-	if (!heap_attisnull(row, pc.att[PT_BIRTH], desc) &&
-		!heap_attisnull(row, pc.att[PT_FAMILY], desc) &&
-		!heap_attisnull(row, pc.att[PT_GIVEN], desc) &&
-		(old == NULL || confirmed || identity_changed(old, row, desc, &pc)))
-		refuse_duplicates(row, td->tg_relation, &pc, confirmed);
+	col = patient_columns(td->tg_relation);	/* indexed by PatientColumn (demographics.h) */
+	if (!heap_attisnull(row, col[PT_BIRTH], desc) &&
+		!heap_attisnull(row, col[PT_FAMILY], desc) &&
+		!heap_attisnull(row, col[PT_GIVEN], desc) &&
+		(old == NULL || confirmed || identity_changed(old, row, desc, col)))
+		refuse_duplicates(row, td->tg_relation, col, confirmed);
 	return PointerGetDatum(row);
 }

@@ -88,9 +88,15 @@ typedef struct Snapshotted
 	int64		replaces;
 } Snapshotted;
 
+/* a column's value; NULL for an optional column the table does not have (attnum 0) */
 static Datum
 get(HeapTuple tup, TupleDesc desc, const int *attnums, ApptCol c, bool *isnull)
 {
+	if (attnums[c] == 0)
+	{
+		*isnull = true;
+		return (Datum) 0;
+	}
 	return heap_getattr(tup, attnums[c], desc, isnull);
 }
 
